@@ -1,0 +1,44 @@
+# Utomläns: `make run` serves the app with demo data; `make test` runs every test. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PASSWORD ?= utomlans-demo-2026
+
+.PHONY: run test lint install check-python clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null || { \
+	  echo "Utomläns needs Python 3.12 or newer (Django 6); '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
+	  echo "With pyenv, the repository's .python-version selects 3.12; otherwise run: make PYTHON=python3.12 ..."; \
+	  exit 1; }
+
+# Re-create the environment when requirements change or its Python is older than 3.12.
+$(VENV)/.installed: requirements.txt | check-python
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then \
+	  echo "Removing $(VENV): it was made with a Python older than 3.12."; rm -rf $(VENV); fi
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 $(PY) manage.py seed_reference_data
+	DEBUG=1 $(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"
+	@echo ""
+	@echo "Admin:    http://$(HOST):$(PORT)/admin/   (logins above, password: $(DEMO_PASSWORD))"
+	@echo "API docs: http://$(HOST):$(PORT)/api/v1/docs/"
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install lint
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .test-media

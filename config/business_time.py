@@ -1,0 +1,47 @@
+"""Business dates: a contact's day and period are those of Europe/Stockholm, whatever the offset sent."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def stockholm_date(moment: dt.datetime | dt.date) -> dt.date:
+    """The calendar date in Stockholm of an aware datetime (a date is returned as it is)."""
+    if isinstance(moment, dt.datetime):
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("naive datetime: business dates need an aware datetime")
+        return moment.astimezone(STOCKHOLM).date()
+    return moment
+
+
+def stockholm_today() -> dt.date:
+    return dt.datetime.now(tz=STOCKHOLM).date()
+
+
+def period_of(moment: dt.datetime | dt.date) -> str:
+    """The billing period ``YYYY-MM`` of a moment, in Stockholm time."""
+    day = stockholm_date(moment)
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def period_bounds(period: str) -> tuple[dt.datetime, dt.datetime]:
+    """The half-open range [start, end) of aware datetimes of a ``YYYY-MM`` period in Stockholm."""
+    year, month = parse_period(period)
+    start = dt.datetime(year, month, 1, tzinfo=STOCKHOLM)
+    end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=STOCKHOLM)
+    return start, end
+
+
+def parse_period(period: str) -> tuple[int, int]:
+    """Parse ``YYYY-MM``; raise ValueError with a clear message otherwise."""
+    try:
+        year_text, month_text = period.split("-")
+        if len(year_text) != 4 or len(month_text) != 2:
+            raise ValueError
+        year, month = int(year_text), int(month_text)
+    except ValueError:
+        raise ValueError(f"period must look like YYYY-MM, got {period!r}") from None
+    if not 1 <= month <= 12 or year < 1900:
+        raise ValueError(f"period must look like YYYY-MM, got {period!r}")
+    return year, month

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from config.health import health
+from regions.api import ProfessionViewSet, ProviderViewSet, RecommendationViewSet, RegionViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("regions", RegionViewSet, basename="region")
+router.register("providers", ProviderViewSet, basename="provider")
+router.register("professions", ProfessionViewSet, basename="profession")
+router.register("recommendations", RecommendationViewSet, basename="recommendation")
+
+api_v1 = [
+    path("", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-v1:schema"), name="redoc"),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api-v1"))),
+    path("healthz", health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,202 @@
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import DomainError
+from regions.admin_base import ScopedAdmin
+from regions.forms import ProviderForm
+from regions.identifiers import format_org_number
+from regions.models import (
+    ApiClient,
+    Membership,
+    Profession,
+    Provider,
+    RateRecommendation,
+    RecommendationCriterion,
+    RecommendationRate,
+    Region,
+    RegionPopulation,
+)
+from regions.selectors import scope_of
+from regions.services import api_client_revoke, recommendation_publish
+
+admin.site.site_header = _("Utomläns – billing of digital out-of-county care")
+admin.site.site_title = "Utomläns"
+admin.site.index_title = _("Administration")
+
+
+class PopulationInline(admin.TabularInline):
+    model = RegionPopulation
+    extra = 0
+    fields = ["year", "population", "source"]
+
+
+@admin.register(Region)
+class RegionAdmin(ScopedAdmin):
+    list_display = ["code", "name", "healthcare_region", "org_number_display"]
+    search_fields = ["code", "name"]
+    inlines = [PopulationInline]
+
+    @admin.display(description=_("organisation number"), ordering="org_number")
+    def org_number_display(self, obj):
+        return format_org_number(obj.org_number)
+
+
+@admin.register(RegionPopulation)
+class RegionPopulationAdmin(ScopedAdmin):
+    list_display = ["region", "year", "population", "source"]
+    list_filter = ["year", "region"]
+    list_select_related = ["region"]
+
+
+@admin.register(Profession)
+class ProfessionAdmin(ScopedAdmin):
+    list_display = ["code", "name", "category"]
+    list_filter = ["category"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Provider)
+class ProviderAdmin(ScopedAdmin):
+    form = ProviderForm
+    list_display = ["name", "hsa_id", "org_number_display", "region", "active"]
+    list_filter = ["active", "region"]
+    list_select_related = ["region"]
+    search_fields = ["hsa_id", "name", "org_number"]
+
+    @admin.display(description=_("organisation number"), ordering="org_number")
+    def org_number_display(self, obj):
+        return format_org_number(obj.org_number)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The HSA-id is the provider's identity in every integration: fixed once created.
+        return ["hsa_id"] if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scope = scope_of(request.user)
+        if db_field.name == "region" and not scope.national:
+            kwargs["queryset"] = Region.objects.filter(code=scope.region_code)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class PublishedReadOnlyInline(admin.TabularInline):
+    """Rates and criteria are editable while the version is a draft, read-only once published."""
+
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return (obj is None or not obj.is_published) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return (obj is None or not obj.is_published) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return (obj is None or not obj.is_published) and super().has_delete_permission(request, obj)
+
+
+class RecommendationRateInline(PublishedReadOnlyInline):
+    model = RecommendationRate
+    fields = ["category", "amount"]
+
+
+class RecommendationCriterionInline(PublishedReadOnlyInline):
+    model = RecommendationCriterion
+    fields = ["position", "criterion"]
+
+
+@admin.register(RateRecommendation)
+class RateRecommendationAdmin(ScopedAdmin):
+    list_display = ["code", "title", "decided_on", "effective_from", "status", "published_at"]
+    list_filter = ["status"]
+    search_fields = ["code", "title"]
+    ordering = ["-effective_from"]
+    inlines = [RecommendationRateInline, RecommendationCriterionInline]
+    readonly_fields = ["status", "published_at", "published_by"]
+    fields = [
+        "code",
+        "title",
+        "decided_on",
+        "effective_from",
+        "includes_patient_fee",
+        "source_reference",
+        "supersedes",
+        "status",
+        "published_at",
+        "published_by",
+    ]
+    actions = ["publish"]
+
+    def has_change_permission(self, request, obj=None):
+        # Published versions are shown, never edited: a correction is a new version.
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(description=_("Publish selected draft versions"), permissions=["change"])
+    def publish(self, request, queryset):
+        for recommendation in queryset:
+            try:
+                recommendation_publish(recommendation=recommendation, by=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{recommendation.code}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, _("%(code)s published.") % {"code": recommendation.code}, messages.SUCCESS)
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(ScopedAdmin):
+    list_display = ["name", "key_prefix", "role", "organisation", "created_at", "revoked_at"]
+    list_select_related = ["user__membership__region", "user__membership__provider"]
+    readonly_fields = ["name", "user", "key_prefix", "created_at", "revoked_at"]
+    exclude = ["key_hash"]
+    search_fields = ["name", "key_prefix"]
+    actions = ["revoke"]
+
+    @admin.display(description=_("role"))
+    def role(self, obj):
+        return ", ".join(group.name for group in obj.user.groups.all())
+
+    @admin.display(description=_("organisation"))
+    def organisation(self, obj):
+        return str(obj.user.membership)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("user__groups")
+
+    def has_add_permission(self, request):
+        # Keys are created with `manage.py create_api_client`, which shows the key once.
+        return False
+
+    @admin.action(description=_("Revoke selected clients' keys"), permissions=["change"])
+    def revoke(self, request, queryset):
+        for client in queryset:
+            api_client_revoke(client=client)
+        self.message_user(request, _("Revoked %(count)d client(s).") % {"count": len(queryset)}, messages.SUCCESS)
+
+
+class MembershipInline(admin.StackedInline):
+    model = Membership
+    can_delete = False
+    fields = ["region", "provider"]
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UtomlansUserAdmin(UserAdmin):
+    inlines = [MembershipInline]
+    list_display = ["username", "first_name", "last_name", "organisation", "is_staff", "is_active"]
+    list_select_related = ["membership__region", "membership__provider"]
+
+    @admin.display(description=_("organisation"))
+    def organisation(self, obj):
+        membership = getattr(obj, "membership", None)
+        return str(membership) if membership else "-"

@@ -1,0 +1,60 @@
+"""Demo organisations and users (``seed_demo``): idempotent, for trying the product, never for production."""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from regions.models import Provider, Role
+from regions.seeding import reference_data_load
+from regions.services import provider_create, user_create
+
+# Fictional providers with valid identifiers, contracted by Region Sörmland (04) and Region Jönköpings län (06).
+DEMO_PROVIDERS = [
+    ("SE5561234005-DL01", "Digitalläkaren AB", "5561234005", "04"),
+    ("SE5562345016-PK01", "Psykologkollen Digital AB", "5562345016", "04"),
+    ("SE5563456028-FO01", "Fysio Online Sverige AB", "5563456028", "04"),
+    ("SE5564567039-VA01", "Vårdappen Jönköping AB", "5564567039", "06"),
+    ("SE5565678041-NS01", "Nätsjuksköterskan AB", "5565678041", "06"),
+]
+
+# (username, role, region code, first name, last name)
+DEMO_USERS = [
+    ("clerk04", Role.CLERK, "04", "Karin", "Lindqvist"),
+    ("manager04", Role.MANAGER, "04", "Anders", "Berg"),
+    ("clerk06", Role.CLERK, "06", "Sofia", "Ek"),
+    ("manager06", Role.MANAGER, "06", "Johan", "Holm"),
+    ("clerk25", Role.CLERK, "25", "Maria", "Nilsson"),
+    ("manager25", Role.MANAGER, "25", "Erik", "Lundberg"),
+    ("admin", Role.ADMIN, None, "Eva", "Sjöberg"),
+]
+
+
+@dataclass
+class DemoReport:
+    created: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def demo_data_load(*, password: str) -> DemoReport:
+    report = DemoReport()
+    reference_data_load()
+    for hsa_id, name, org_number, region_code in DEMO_PROVIDERS:
+        if not Provider.objects.filter(hsa_id=hsa_id).exists():
+            provider_create(hsa_id=hsa_id, name=name, org_number=org_number, region_code=region_code)
+            report.created.append(f"provider {hsa_id}")
+    users = get_user_model().objects
+    for username, role, region_code, first_name, last_name in DEMO_USERS:
+        if users.filter(username=username).exists():
+            continue
+        user_create(
+            username=username,
+            role=role,
+            password=password,
+            region_code=region_code,
+            first_name=first_name,
+            last_name=last_name,
+            email=f"{username}@example.se",
+        )
+        report.created.append(f"user {username}")
+    return report

@@ -1,0 +1,49 @@
+"""The role groups and the model permissions each role's work needs.
+
+Roles are Django groups (``clerk``, ``manager``, ``admin``, ``provider``). The permissions below are what
+the admin screens check; what a user sees inside them is decided by the scoping selector.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from regions.models import Role
+
+_REFERENCE_VIEW = [
+    "regions.view_region",
+    "regions.view_regionpopulation",
+    "regions.view_profession",
+    "regions.view_raterecommendation",
+    "regions.view_recommendationrate",
+    "regions.view_recommendationcriterion",
+]
+
+_REGION_STAFF = [*_REFERENCE_VIEW, "regions.view_provider", "regions.add_provider", "regions.change_provider"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.PROVIDER: [],
+    Role.CLERK: _REGION_STAFF,
+    Role.MANAGER: _REGION_STAFF,
+    # Admins maintain reference data and clients; "*" means every permission of these apps.
+    Role.ADMIN: ["regions.*", "contacts.*", "billing.*", "auth.view_user", "auth.change_user", "auth.add_user"],
+}
+
+STAFF_ROLES = {Role.CLERK, Role.MANAGER, Role.ADMIN}
+
+
+def _permissions(names: list[str]) -> list[Permission]:
+    condition = Q(pk__in=[])
+    for name in names:
+        app_label, codename = name.split(".")
+        if codename == "*":
+            condition |= Q(content_type__app_label=app_label)
+        else:
+            condition |= Q(content_type__app_label=app_label, codename=codename)
+    return list(Permission.objects.filter(condition))
+
+
+def sync_role_groups() -> None:
+    """Create the role groups and set their permissions (idempotent)."""
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        group.permissions.set(_permissions(names))

@@ -1,0 +1,288 @@
+"""State changes of reference data, organisations and API clients. The only writers of these rows."""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.errors import ImmutableObject, InvalidInput, StateConflict
+from config.money import to_money
+from regions import identifiers
+from regions.authentication import hash_key, new_key
+from regions.models import (
+    ApiClient,
+    Criterion,
+    Membership,
+    Provider,
+    RateCategory,
+    RateRecommendation,
+    RecommendationCriterion,
+    RecommendationRate,
+    RecommendationStatus,
+    Region,
+    Role,
+)
+from regions.roles import STAFF_ROLES
+
+User = get_user_model()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Providers
+# ---------------------------------------------------------------------------------------------------
+
+
+def _clean_provider_fields(*, hsa_id: str, name: str, org_number: str, region_code: str) -> dict:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict = {}
+    try:
+        cleaned["hsa_id"] = identifiers.normalize_hsa_id(hsa_id)
+    except identifiers.IdentifierError as exc:
+        errors["hsa_id"] = [str(exc)]
+    try:
+        cleaned["org_number"] = identifiers.normalize_org_number(org_number)
+    except identifiers.IdentifierError as exc:
+        errors["org_number"] = [str(exc)]
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("A name is required.")]
+    cleaned["name"] = name
+    region = Region.objects.filter(code=(region_code or "").strip()).first()
+    if region is None:
+        errors["region"] = [_("Unknown region %(code)r; use a län code such as '04'.") % {"code": region_code}]
+    cleaned["region"] = region
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+def provider_create(*, hsa_id: str, name: str, org_number: str, region_code: str, active: bool = True) -> Provider:
+    cleaned = _clean_provider_fields(hsa_id=hsa_id, name=name, org_number=org_number, region_code=region_code)
+    try:
+        with transaction.atomic():
+            return Provider.objects.create(**cleaned, active=active)
+    except IntegrityError:
+        raise InvalidInput(
+            {"hsa_id": [_("A provider with HSA-id %(hsa_id)s already exists.") % {"hsa_id": cleaned["hsa_id"]}]}
+        ) from None
+
+
+def provider_update(*, provider: Provider, name: str, org_number: str, region_code: str, active: bool) -> Provider:
+    cleaned = _clean_provider_fields(hsa_id=provider.hsa_id, name=name, org_number=org_number, region_code=region_code)
+    provider.name = cleaned["name"]
+    provider.org_number = cleaned["org_number"]
+    provider.region = cleaned["region"]
+    provider.active = active
+    provider.save(update_fields=["name", "org_number", "region", "active", "updated_at"])
+    return provider
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rate recommendations
+# ---------------------------------------------------------------------------------------------------
+
+
+def _clean_rates(rates: dict[str, Decimal | str]) -> dict[str, Decimal]:
+    unknown = set(rates) - set(RateCategory.values)
+    if unknown:
+        raise InvalidInput(
+            {"rates": [_("Unknown rate categories: %(names)s.") % {"names": ", ".join(sorted(unknown))}]}
+        )
+    cleaned = {}
+    for category, amount in rates.items():
+        try:
+            value = to_money(amount)
+        except (InvalidOperation, TypeError, ValueError):
+            raise InvalidInput(
+                {"rates": [_("Rate for %(category)s is not an amount.") % {"category": category}]}
+            ) from None
+        if value < 0:
+            raise InvalidInput({"rates": [_("Rate for %(category)s may not be negative.") % {"category": category}]})
+        cleaned[category] = value
+    return cleaned
+
+
+def _clean_criteria(criteria: list[str]) -> list[str]:
+    unknown = [c for c in criteria if c not in Criterion.values]
+    if unknown:
+        raise InvalidInput({"criteria": [_("Unknown criteria: %(names)s.") % {"names": ", ".join(unknown)}]})
+    if len(set(criteria)) != len(criteria):
+        raise InvalidInput({"criteria": [_("A criterion may be listed only once.")]})
+    return list(criteria)
+
+
+@transaction.atomic
+def recommendation_create(
+    *,
+    code: str,
+    title: str,
+    decided_on: dt.date,
+    effective_from: dt.date,
+    includes_patient_fee: bool,
+    source_reference: str,
+    rates: dict[str, Decimal | str],
+    criteria: list[str],
+    supersedes: RateRecommendation | None = None,
+) -> RateRecommendation:
+    """Create a draft version with its rates and criteria. Publish it with ``recommendation_publish``."""
+    if RateRecommendation.objects.filter(code=code).exists():
+        raise InvalidInput({"code": [_("A recommendation with code %(code)s already exists.") % {"code": code}]})
+    cleaned_rates = _clean_rates(rates)
+    cleaned_criteria = _clean_criteria(criteria)
+    recommendation = RateRecommendation(
+        code=code,
+        title=title,
+        decided_on=decided_on,
+        effective_from=effective_from,
+        includes_patient_fee=includes_patient_fee,
+        source_reference=source_reference,
+        supersedes=supersedes,
+    )
+    try:
+        recommendation.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput(exc.message_dict) from None
+    recommendation.save()
+    RecommendationRate.objects.bulk_create(
+        RecommendationRate(recommendation=recommendation, category=category, amount=amount)
+        for category, amount in cleaned_rates.items()
+    )
+    RecommendationCriterion.objects.bulk_create(
+        RecommendationCriterion(recommendation=recommendation, criterion=criterion, position=position)
+        for position, criterion in enumerate(cleaned_criteria)
+    )
+    return recommendation
+
+
+@transaction.atomic
+def recommendation_set_rates(
+    *, recommendation: RateRecommendation, rates: dict[str, Decimal | str]
+) -> RateRecommendation:
+    """Replace a draft's rates. Refused for a published version (the model refuses too)."""
+    recommendation = RateRecommendation.objects.select_for_update().get(pk=recommendation.pk)
+    if recommendation.is_published:
+        raise ImmutableObject(
+            _("Recommendation %(code)s is published and cannot be changed; publish a new version.")
+            % {"code": recommendation.code}
+        )
+    cleaned = _clean_rates(rates)
+    recommendation.rates.all().delete()
+    RecommendationRate.objects.bulk_create(
+        RecommendationRate(recommendation=recommendation, category=category, amount=amount)
+        for category, amount in cleaned.items()
+    )
+    return recommendation
+
+
+@transaction.atomic
+def recommendation_publish(*, recommendation: RateRecommendation, by=None) -> RateRecommendation:
+    """Publish a draft: from now on it prices contacts dated on or after its effective date, and never changes."""
+    recommendation = RateRecommendation.objects.select_for_update().get(pk=recommendation.pk)
+    if recommendation.is_published:
+        raise StateConflict(_("Recommendation %(code)s is already published.") % {"code": recommendation.code})
+    missing = set(RateCategory.values) - set(recommendation.rates.values_list("category", flat=True))
+    if missing:
+        raise InvalidInput({"rates": [_("A rate is missing for: %(names)s.") % {"names": ", ".join(sorted(missing))}]})
+    if not recommendation.criteria.exists():
+        raise InvalidInput({"criteria": [_("A recommendation must apply at least one criterion.")]})
+    recommendation.status = RecommendationStatus.PUBLISHED
+    recommendation.published_at = timezone.now()
+    recommendation.published_by = by if by is not None and by.is_authenticated else None
+    recommendation.save(update_fields=["status", "published_at", "published_by"])
+    return recommendation
+
+
+# ---------------------------------------------------------------------------------------------------
+# Users, organisations and API clients
+# ---------------------------------------------------------------------------------------------------
+
+
+def _organisation(*, role: Role, region_code: str | None, provider_hsa_id: str | None) -> dict:
+    if region_code and provider_hsa_id:
+        raise InvalidInput(_("A user belongs to a region or to a provider, not both."))
+    if role == Role.PROVIDER:
+        if not provider_hsa_id:
+            raise InvalidInput({"provider": [_("The provider role needs a provider (HSA-id).")]})
+        provider = Provider.objects.filter(hsa_id=provider_hsa_id.strip().upper()).first()
+        if provider is None:
+            raise InvalidInput({"provider": [_("Unknown provider %(hsa_id)s.") % {"hsa_id": provider_hsa_id}]})
+        return {"provider": provider}
+    if provider_hsa_id:
+        raise InvalidInput({"provider": [_("Only the provider role belongs to a provider.")]})
+    if role in (Role.CLERK, Role.MANAGER) and not region_code:
+        raise InvalidInput({"region": [_("The %(role)s role needs a region (län code).") % {"role": role}]})
+    if region_code:
+        region = Region.objects.filter(code=region_code.strip()).first()
+        if region is None:
+            raise InvalidInput({"region": [_("Unknown region %(code)r.") % {"code": region_code}]})
+        return {"region": region}
+    return {}
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    role: Role,
+    password: str | None = None,
+    region_code: str | None = None,
+    provider_hsa_id: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+):
+    """Create a user with one role and its organisation. Region staff may use the admin; provider users may not."""
+    role = Role(role)
+    organisation = _organisation(role=role, region_code=region_code, provider_hsa_id=provider_hsa_id)
+    if User.objects.filter(username=username).exists():
+        raise InvalidInput({"username": [_("A user named %(name)s already exists.") % {"name": username}]})
+    user = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        is_staff=role in STAFF_ROLES,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    user.groups.add(Group.objects.get(name=role))
+    Membership.objects.create(user=user, **organisation)
+    return user
+
+
+@transaction.atomic
+def api_client_create(
+    *, name: str, role: Role, region_code: str | None = None, provider_hsa_id: str | None = None
+) -> tuple[ApiClient, str]:
+    """Create an API client and return it with its key. The key is shown once; only its hash is kept."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput({"name": [_("A name is required.")]})
+    if ApiClient.objects.filter(name=name).exists():
+        raise InvalidInput({"name": [_("An API client named %(name)r already exists.") % {"name": name}]})
+    user = user_create(
+        username=f"api:{name}"[:150],
+        role=role,
+        region_code=region_code,
+        provider_hsa_id=provider_hsa_id,
+    )
+    user.is_staff = False
+    user.save(update_fields=["is_staff"])
+    key = new_key()
+    client = ApiClient.objects.create(name=name, user=user, key_prefix=key[:8], key_hash=hash_key(key))
+    return client, key
+
+
+def api_client_revoke(*, client: ApiClient) -> ApiClient:
+    if client.revoked_at is None:
+        client.revoked_at = timezone.now()
+        client.save(update_fields=["revoked_at"])
+    return client

@@ -1,0 +1,59 @@
+import pytest
+from rest_framework.test import APIClient
+
+from regions.models import Role
+from regions.seeding import reference_data_load
+from regions.services import api_client_create, user_create
+from tests.factories import ProviderFactory
+
+
+@pytest.fixture
+def reference(db):
+    """The regions, professions and the three published SKR versions, as `seed_reference_data` loads them."""
+    return reference_data_load()
+
+
+@pytest.fixture
+def make_user(reference):
+    """Create a web user with a role in a region (or a provider, or national for admins)."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role, region: str | None = None, provider=None, username: str | None = None):
+        return user_create(
+            username=username or f"{role}{region or ''}-{next(counter)}",
+            role=role,
+            password="pw-for-tests-1",
+            region_code=region,
+            provider_hsa_id=provider.hsa_id if provider else None,
+        )
+
+    return make
+
+
+@pytest.fixture
+def api_as(reference):
+    """An API client authenticated with a real token of the given role."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role, region: str | None = None, provider=None) -> APIClient:
+        _client, key = api_client_create(
+            name=f"client-{role}-{next(counter)}",
+            role=role,
+            region_code=region,
+            provider_hsa_id=provider.hsa_id if provider else None,
+        )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def providers(reference):
+    """Two providers contracted by Sörmland (04) and one by Jönköping (06)."""
+    return {
+        "04a": ProviderFactory(region_id="04"),
+        "04b": ProviderFactory(region_id="04"),
+        "06": ProviderFactory(region_id="06"),
+    }

@@ -1,0 +1,46 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from regions.models import Membership, Profession, Provider, RateRecommendation, RecommendationRate, Region
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    return (
+        Region.objects.count(),
+        Profession.objects.count(),
+        RateRecommendation.objects.count(),
+        RecommendationRate.objects.count(),
+        Provider.objects.count(),
+        get_user_model().objects.count(),
+        Membership.objects.count(),
+    )
+
+
+def test_seed_reference_data_twice_duplicates_nothing(capsys):
+    call_command("seed_reference_data")
+    first = _counts()
+    call_command("seed_reference_data")
+
+    assert first == (21, 27, 3, 9, 0, 0, 0)
+    assert _counts() == first
+    assert "Reference data loaded (0 new rows)." in capsys.readouterr().out
+
+
+def test_seed_demo_twice_duplicates_nothing_and_users_can_log_in(client):
+    call_command("seed_demo", "--password", "demo-pass-123")
+    first = _counts()
+    call_command("seed_demo", "--password", "demo-pass-123")
+
+    assert first == (21, 27, 3, 9, 5, 7, 7)
+    assert _counts() == first
+    for username in ["clerk04", "manager04", "clerk25", "manager25", "admin"]:
+        assert client.login(username=username, password="demo-pass-123"), username
+        assert client.get("/admin/").status_code == 200
+        client.logout()
+    assert set(Provider.objects.values_list("region_id", flat=True)) == {"04", "06"}
+    manager25 = get_user_model().objects.get(username="manager25")
+    assert manager25.membership.region_id == "25"
+    assert list(manager25.groups.values_list("name", flat=True)) == ["manager"]
