@@ -1,10 +1,19 @@
 import pytest
+from django.conf import settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from regions.models import Role
 from regions.seeding import reference_data_load
 from regions.services import api_client_create, user_create
 from tests.factories import ProviderFactory
+
+
+@pytest.fixture(autouse=True)
+def _ui_language():
+    """Every test starts in the product's UI language (Swedish), whatever an earlier request activated."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

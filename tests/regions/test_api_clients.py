@@ -33,7 +33,7 @@ def test_command_prints_the_key_alone_on_the_last_line_and_the_key_works(capsys,
 def test_a_second_client_with_the_same_name_fails_cleanly(capsys, reference):
     _create(capsys, "finance-04", "--role", "clerk", "--region", "04")
 
-    with pytest.raises(CommandError, match=r"An API client named 'finance-04' already exists\.") as excinfo:
+    with pytest.raises(CommandError, match=r"Det finns redan en API-klient som heter 'finance-04'\.") as excinfo:
         call_command("create_api_client", "finance-04", "--role", "manager", "--region", "04")
 
     assert excinfo.value.returncode == 1
@@ -50,16 +50,19 @@ def test_command_exit_status_is_1_from_the_shell(capsys, reference):
         utility.execute()
 
     assert excinfo.value.code == 1
-    assert "already exists" in capsys.readouterr().err
+    assert "Det finns redan en API-klient som heter 'dup'." in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["c1", "--role", "provider", "--region", "04"], "The provider role needs a provider"),
-        (["c2", "--role", "clerk", "--provider", "SE5560000001-X"], "Only the provider role belongs to a provider"),
-        (["c3", "--role", "clerk", "--region", "99"], "Unknown region '99'"),
-        (["c4", "--role", "provider", "--provider", "SE5560000001-X"], "Unknown provider SE5560000001-X"),
+        (["c1", "--role", "provider", "--region", "04"], "Rollen vårdgivarsystem kräver en vårdgivare"),
+        (
+            ["c2", "--role", "clerk", "--provider", "SE5560000001-X"],
+            "Bara rollen vårdgivarsystem tillhör en vårdgivare",
+        ),
+        (["c3", "--role", "clerk", "--region", "99"], "Okänd region '99'"),
+        (["c4", "--role", "provider", "--provider", "SE5560000001-X"], "Okänd vårdgivare SE5560000001-X"),
     ],
 )
 def test_command_refuses_an_inconsistent_organisation(reference, args, message):
@@ -83,7 +86,7 @@ def test_a_revoked_key_is_refused(capsys, reference):
     response = api.get("/api/v1/regions/")
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid or revoked token."}
+    assert response.json() == {"detail": "Ogiltig eller återkallad nyckel."}
 
 
 def test_a_wrong_key_and_no_key_are_refused(reference):

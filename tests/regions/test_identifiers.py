@@ -17,15 +17,15 @@ def test_valid_hsa_ids_are_normalised(value, expected):
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("2321000016-A65H", "must look like SE2321000016-A65H"),
-        ("SE232100001-A65H", "must look like SE2321000016-A65H"),
-        ("SE2321000016A65H", "must look like SE2321000016-A65H"),
-        ("SE2321000016-", "must look like SE2321000016-A65H"),
-        ("SE2321000016-A6 5H", "must look like SE2321000016-A65H"),
-        ("SE2321000016-A65H-X", "must look like SE2321000016-A65H"),
-        ("SE2321000017-A65H", "does not contain a valid organisation number"),
-        ("SE2321000016-" + "A" * 19, "at most 31 characters, got 32"),
-        ("", "must look like SE2321000016-A65H"),
+        ("2321000016-A65H", "ska se ut som SE2321000016-A65H"),
+        ("SE232100001-A65H", "ska se ut som SE2321000016-A65H"),
+        ("SE2321000016A65H", "ska se ut som SE2321000016-A65H"),
+        ("SE2321000016-", "ska se ut som SE2321000016-A65H"),
+        ("SE2321000016-A6 5H", "ska se ut som SE2321000016-A65H"),
+        ("SE2321000016-A65H-X", "ska se ut som SE2321000016-A65H"),
+        ("SE2321000017-A65H", "innehåller inget giltigt organisationsnummer"),
+        ("SE2321000016-" + "A" * 19, "högst 31 tecken, fick 32"),
+        ("", "ska se ut som SE2321000016-A65H"),
     ],
 )
 def test_invalid_hsa_ids_are_refused_with_a_clear_message(value, message):
@@ -41,10 +41,10 @@ def test_valid_org_numbers_are_normalised(value, expected):
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("232100-0017", "wrong check digit"),
-        ("23210000", "must have 10 digits"),
-        ("ABCDEF-GHIJ", "must have 10 digits"),
-        ("", "must have 10 digits"),
+        ("232100-0017", "har fel kontrollsiffra"),
+        ("23210000", "ska ha 10 siffror"),
+        ("ABCDEF-GHIJ", "ska ha 10 siffror"),
+        ("", "ska ha 10 siffror"),
     ],
 )
 def test_invalid_org_numbers_are_refused_with_a_clear_message(value, message):
@@ -63,9 +63,9 @@ def test_api_refuses_a_provider_with_bad_identifiers_and_stores_nothing(api_as, 
 
     assert response.status_code == 400
     body = response.json()
-    assert body["hsa_id"] == ["HSA-id 'SE2321000017-X1' does not contain a valid organisation number (check digit)."]
-    assert body["org_number"] == ["Organisation number '556000-0000' has a wrong check digit."]
-    assert body["region"] == ["Unknown region '99'; use a län code such as '04'."]
+    assert body["hsa_id"] == ["HSA-id 'SE2321000017-X1' innehåller inget giltigt organisationsnummer (kontrollsiffra)."]
+    assert body["org_number"] == ["Organisationsnumret '556000-0000' har fel kontrollsiffra."]
+    assert body["region"] == ["Okänd region '99'; ange en länskod som '04'."]
     assert Provider.objects.count() == 0
 
 
@@ -79,6 +79,18 @@ def test_admin_form_refuses_bad_identifiers(client, make_user, reference):
 
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
-    assert "must look like SE2321000016-A65H" in errors["hsa_id"][0]
-    assert "must have 10 digits" in errors["org_number"][0]
+    assert "ska se ut som SE2321000016-A65H" in errors["hsa_id"][0]
+    assert "ska ha 10 siffror" in errors["org_number"][0]
     assert Provider.objects.count() == 0
+
+
+def test_errors_are_in_english_when_the_client_asks_for_english(api_as, reference):
+    response = api_as(Role.ADMIN).post(
+        "/api/v1/providers/",
+        {"hsa_id": "SE2321000016-X1", "name": "Fel AB", "org_number": "556000-0000", "region": "04"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"org_number": ["Organisation number '556000-0000' has a wrong check digit."]}

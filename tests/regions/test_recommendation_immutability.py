@@ -29,14 +29,14 @@ ORIGINAL_RATES = {
 
 
 def test_service_refuses_to_change_rates_of_a_published_version(reference):
-    with pytest.raises(ImmutableObject, match="SKR-2026-04 is published"):
+    with pytest.raises(ImmutableObject, match="SKR-2026-04 är publicerad och kan inte ändras"):
         recommendation_set_rates(recommendation=_april(), rates={"physician": "999.00"})
 
     assert _rates_of(APRIL) == ORIGINAL_RATES
 
 
 def test_publishing_twice_is_a_conflict(reference):
-    with pytest.raises(StateConflict, match="already published"):
+    with pytest.raises(StateConflict, match="Rekommendationen SKR-2026-04 är redan publicerad"):
         recommendation_publish(recommendation=_april())
 
 

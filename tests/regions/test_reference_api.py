@@ -97,7 +97,7 @@ def test_a_duplicate_hsa_id_is_a_400(api_as, providers):
     )
 
     assert response.status_code == 400
-    assert response.json() == {"hsa_id": [f"A provider with HSA-id {providers['04a'].hsa_id} already exists."]}
+    assert response.json() == {"hsa_id": [f"Det finns redan en vårdgivare med HSA-id {providers['04a'].hsa_id}."]}
 
 
 @pytest.mark.parametrize(("role", "region"), [(Role.CLERK, "04"), (Role.MANAGER, "04")])

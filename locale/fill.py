@@ -1,0 +1,32 @@
+"""Fill locale/sv/LC_MESSAGES/django.po from sv_translations.SV and list what is still untranslated.
+
+Used by `make messages` (which needs gettext's xgettext for extraction); compiling is done by Django's
+compilemessages there and the .mo is committed.
+"""
+
+import sys
+from pathlib import Path
+
+import polib
+
+sys.path.insert(0, str(Path(__file__).parent))
+from sv_translations import SV
+
+po_path = Path(__file__).parent / "sv" / "LC_MESSAGES" / "django.po"
+po = polib.pofile(str(po_path))
+po.metadata.update(
+    {"Language": "sv", "Content-Type": "text/plain; charset=UTF-8", "Plural-Forms": "nplurals=2; plural=(n != 1);"}
+)
+missing = []
+for entry in po:
+    if entry.msgid in SV:
+        entry.msgstr = SV[entry.msgid]
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+    elif not entry.msgstr:
+        missing.append(entry.msgid)
+po.save(str(po_path))
+if missing:
+    print("Untranslated:", *missing, sep="\n  ")
+    sys.exit(1)
+print(f"{po_path}: {len(po)} messages, all translated")
