@@ -144,3 +144,10 @@ def test_health_endpoint(client, db):
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_the_openapi_schema_generates_without_warnings(db):
+    from django.core.management import call_command
+
+    # --fail-on-warn turns any schema warning or error into a SystemExit
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
