@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from config.health import health
+from contacts.api import ContactViewSet
 from regions.api import ProfessionViewSet, ProviderViewSet, RecommendationViewSet, RegionViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -13,6 +14,7 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("providers", ProviderViewSet, basename="provider")
 router.register("professions", ProfessionViewSet, basename="profession")
 router.register("recommendations", RecommendationViewSet, basename="recommendation")
+router.register("contacts", ContactViewSet, basename="contact")
 
 api_v1 = [
     path("", include(router.urls)),

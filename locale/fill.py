@@ -23,7 +23,7 @@ for entry in po:
         entry.msgstr = SV[entry.msgid]
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
-    elif not entry.msgstr:
+    elif not entry.msgstr or "fuzzy" in entry.flags:
         missing.append(entry.msgid)
 po.save(str(po_path))
 if missing:

@@ -194,6 +194,11 @@ def recommendation_publish(*, recommendation: RateRecommendation, by=None) -> Ra
     recommendation.published_at = timezone.now()
     recommendation.published_by = by if by is not None and by.is_authenticated else None
     recommendation.save(update_fields=["status", "published_at", "published_by"])
+    # Contacts dated from its effective day on, not yet on a submitted or approved invoice, are priced anew.
+    from contacts.tasks import reevaluate_since  # contacts builds on regions; imported here to avoid a cycle
+
+    effective = recommendation.effective_from.isoformat()
+    transaction.on_commit(lambda: reevaluate_since.delay(effective))
     return recommendation
 
 

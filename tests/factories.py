@@ -20,3 +20,28 @@ class ProviderFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Vårdgivare {n} AB")
     region_id = "04"
     active = True
+
+
+def personnummer(birth: str = "19850312", serial: str = "238") -> str:
+    """A valid 12-digit personnummer ``YYYYMMDD-NNNC`` (serial's last digit odd: male, even: female)."""
+    digits = birth[2:] + serial
+    return f"{birth}-{serial}{luhn.calc_check_digit(digits)}"
+
+
+def contact_item(**overrides) -> dict:
+    """A contact as a provider's system sends it: eligible under every version unless overridden."""
+    item = {
+        "external_id": "c-1",
+        "patient_id": personnummer(),
+        "home_region": "25",
+        "profession": "LK",
+        "started_at": "2026-10-05T14:30:00+02:00",
+        "mode": "video",
+        "strong_authentication": True,
+        "triage": True,
+        "documented": True,
+        "content": "assessment",
+        "patient_fee": "100.00",
+    }
+    item.update(overrides)
+    return item

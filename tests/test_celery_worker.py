@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from config.celery import app as celery_app
 from regions.tasks import count_regions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +69,17 @@ def worker_queue():
             process.kill()
 
 
+@pytest.fixture
+def through_broker():
+    """Tests run tasks eagerly; this one sends them through the broker for real."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_process_runs_a_task_through_the_broker(reference, worker_queue):
+def test_a_worker_process_runs_a_task_through_the_broker(reference, worker_queue, through_broker):
     result = count_regions.apply_async(queue=worker_queue)
 
     assert result.get(timeout=60) == 21

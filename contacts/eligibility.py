@@ -1,0 +1,151 @@
+"""The eligibility engine: facts of a contact + the recommendation version in force → a decision.
+
+Pure: no ORM, no HTTP, no clock. A version applies exactly the criteria it lists (DOMAIN.md: the 2019 and
+January 2026 versions check criteria 1-4 in substance; April 2026 adds the explicit exclusion list). Every
+failed criterion gives its reason code, so a contact carries every reason that applies, and the decision
+tells for each criterion whether it passed.
+
+Pricing: the rate of the profession's category in that version; amount = rate − patient fee (when the
+rate includes the fee), never below 0, and 0 when the contact is rejected.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from config.money import ZERO, to_money
+from contacts.reasons import MANUAL_REASONS, Reason, ordered
+from regions.rates import VersionFacts
+
+DIGITAL_MODES = frozenset({"video", "chat"})
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFacts:
+    """What the engine needs to know about a contact (already validated)."""
+
+    started_at: dt.datetime
+    home_region: str
+    billing_region: str
+    profession_category: str | None  # None: not licensed
+    mode: str
+    strong_authentication: bool
+    triage: bool
+    documented: bool
+    content: str
+    patient_fee: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    criterion: str
+    passed: bool
+    reason: str  # the reason code given when it fails
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    eligible: bool
+    reasons: tuple[str, ...]
+    criteria: tuple[CriterionResult, ...]
+    recommendation: str | None
+    rate: Decimal | None
+    fee_deducted: Decimal
+    amount: Decimal
+    overridden: bool = False
+
+
+# criterion code → (reason code when it fails, test over the facts)
+RULES: dict[str, tuple[Reason, Callable[[ContactFacts], bool]]] = {
+    "out_of_county": (Reason.NOT_OUT_OF_COUNTY, lambda f: f.home_region != f.billing_region),
+    "digital_contact": (Reason.NOT_DIGITAL, lambda f: f.mode in DIGITAL_MODES),
+    "licensed_profession": (Reason.UNLICENSED_PROFESSION, lambda f: f.profession_category is not None),
+    "strong_authentication": (Reason.NO_STRONG_AUTHENTICATION, lambda f: f.strong_authentication),
+    "triage": (Reason.NO_TRIAGE, lambda f: f.triage),
+    "documented": (Reason.NOT_DOCUMENTED, lambda f: f.documented),
+    "not_referral_only": (Reason.REFERRAL_ONLY, lambda f: f.content != "referral"),
+    "not_preparation_only": (Reason.PREPARATION_ONLY, lambda f: f.content != "preparation"),
+    "not_self_care_advice_only": (Reason.SELF_CARE_ADVICE_ONLY, lambda f: f.content != "self_care_advice"),
+    "not_one_way_message": (Reason.ONE_WAY_MESSAGE, lambda f: f.content != "one_way_message"),
+    "not_results_only": (Reason.RESULTS_ONLY, lambda f: f.content != "results"),
+    "not_administrative_only": (Reason.ADMINISTRATIVE_ONLY, lambda f: f.content != "administrative"),
+    "not_renewal_without_assessment": (
+        Reason.RENEWAL_WITHOUT_ASSESSMENT,
+        lambda f: f.content != "renewal_without_assessment",
+    ),
+}
+
+
+def price(facts: ContactFacts, version: VersionFacts) -> tuple[Decimal | None, Decimal, Decimal]:
+    """(rate, fee deducted, amount) if the contact were eligible; rate None when no rate applies."""
+    if facts.profession_category is None or facts.profession_category not in version.rates:
+        return None, ZERO, ZERO
+    rate = version.rates[facts.profession_category]
+    if not version.includes_patient_fee:
+        return rate, ZERO, to_money(rate)
+    deducted = min(to_money(facts.patient_fee), rate)
+    return rate, to_money(deducted), to_money(rate - deducted)
+
+
+def evaluate(
+    facts: ContactFacts,
+    version: VersionFacts | None,
+    *,
+    manual_reasons: Iterable[str] = (),
+    overridden: bool = False,
+) -> Decision:
+    """Decide a contact under ``version`` (the one in force on its Stockholm date, or None).
+
+    ``manual_reasons`` are reasons set outside the engine (a clerk's rejection, the invoicing deadline);
+    ``overridden`` is an accepted dispute, which makes the contact eligible whatever the criteria say
+    (the criteria results still show what failed).
+    """
+    manual = [Reason(r) for r in manual_reasons]
+    unknown = set(manual) - MANUAL_REASONS
+    if unknown:
+        raise ValueError(f"not manual reasons: {sorted(unknown)}")
+    if version is None:
+        reasons = ordered([Reason.NO_RECOMMENDATION_IN_FORCE, *manual])
+        return Decision(
+            eligible=False,
+            reasons=reasons,
+            criteria=(),
+            recommendation=None,
+            rate=None,
+            fee_deducted=ZERO,
+            amount=ZERO,
+        )
+    results = []
+    for criterion in version.criteria:
+        reason, test = RULES[criterion]
+        results.append(CriterionResult(criterion=criterion, passed=bool(test(facts)), reason=reason))
+    failed = [r.reason for r in results if not r.passed]
+    rate, deducted, amount = price(facts, version)
+    if rate is None and Reason.UNLICENSED_PROFESSION not in failed:
+        # A version without a rate for this category cannot price it: nothing is in force for it.
+        failed.append(Reason.NO_RECOMMENDATION_IN_FORCE)
+    reasons = ordered([*failed, *manual])
+    # An accepted dispute can override a rejection, except that a contact which is not out-of-county
+    # care, or that no version can price, is never billable between regions.
+    if overridden and rate is not None and Reason.NOT_OUT_OF_COUNTY not in failed:
+        return Decision(
+            eligible=True,
+            reasons=(),
+            criteria=tuple(results),
+            recommendation=version.code,
+            rate=rate,
+            fee_deducted=deducted,
+            amount=amount,
+            overridden=True,
+        )
+    eligible = not reasons
+    return Decision(
+        eligible=eligible,
+        reasons=reasons,
+        criteria=tuple(results),
+        recommendation=version.code,
+        rate=rate,
+        fee_deducted=deducted if eligible else ZERO,
+        amount=amount if eligible else ZERO,
+    )

@@ -1,0 +1,448 @@
+"""The one intake path: validate → evaluate → upsert on (provider, external_id) with history rows.
+
+The API's single create, the bulk API and the admin's CSV upload all call ``contacts_upsert``; they differ
+only in how items arrive and how errors are reported. Valid items are stored even when others are not;
+sending the same items again creates and changes nothing; a contact on a submitted or approved invoice
+(``locked``) is refused per item.
+
+Writes are set-based: on PostgreSQL new and changed rows go in with COPY (into the table, or into a
+temporary table followed by one UPDATE … FROM), elsewhere with Django's bulk operations.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import orjson
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.business_time import stockholm_today
+from contacts.eligibility import ContactFacts, Decision, evaluate
+from contacts.identifiers import mask_personal_identity
+from contacts.models import Contact, ContactEvent, EventKind, Status
+from contacts.validation import ContactInput, ProviderRef, References, validate_contact
+from regions.models import Profession, Provider, RateRecommendation, Region
+from regions.rates import NoRecommendationInForce, Timeline
+from regions.selectors import recommendation_timeline, scope_of, visible_to
+
+MAX_BULK_ITEMS = 10_000
+
+# Input fields compared to decide "unchanged" (in the order of the model).
+COMPARED_FIELDS = (
+    "patient_id",
+    "home_region_id",
+    "profession_id",
+    "started_at",
+    "mode",
+    "strong_authentication",
+    "triage",
+    "documented",
+    "content",
+    "patient_fee",
+    "listing_unit",
+    "care_unit",
+)
+# Columns written for a contact (besides id), in COPY order.
+CONTACT_COLUMNS = (
+    "provider_id",
+    "external_id",
+    "patient_id",
+    "patient_birth_date",
+    "patient_sex",
+    "home_region_id",
+    "profession_id",
+    "started_at",
+    "mode",
+    "strong_authentication",
+    "triage",
+    "documented",
+    "content",
+    "patient_fee",
+    "listing_unit",
+    "care_unit",
+    "billing_region_id",
+    "status",
+    "reasons",
+    "manual_reasons",
+    "overridden",
+    "recommendation_id",
+    "rate",
+    "amount",
+    "created_at",
+    "created_via",
+    "created_by_id",
+    "updated_at",
+    "updated_via",
+    "updated_by_id",
+    "evaluated_at",
+    "locked",
+)
+UPDATED_COLUMNS = tuple(
+    c for c in CONTACT_COLUMNS if c not in {"provider_id", "external_id", "created_at", "created_via", "created_by_id"}
+)
+EVENT_COLUMNS = ("contact_id", "at", "kind", "via", "actor_id", "changes", "result_before", "result_after", "note")
+
+
+@dataclass
+class ItemError:
+    index: int
+    external_id: str | None
+    errors: dict[str, list[str]]
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "external_id": self.external_id, "errors": self.errors}
+
+
+@dataclass
+class IntakeResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[ItemError] = field(default_factory=list)
+    # The stored contact id of each valid item, by its index in the request.
+    ids: dict[int, int] = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
+
+def load_references(user, *, now: dt.datetime | None = None) -> References:
+    """The reference data one request validates against, limited to the providers the user may report for."""
+    now = now or timezone.now()
+    scope = scope_of(user)
+    own = None
+    providers: dict[str, ProviderRef] = {}
+    if scope.role is not None:
+        rows = visible_to(user, Provider.objects.all()).values_list("id", "hsa_id", "region_id")
+        providers = {hsa: ProviderRef(id=pk, hsa_id=hsa, region=region) for pk, hsa, region in rows}
+        if scope.is_provider:
+            own = next((p for p in providers.values() if p.id == scope.provider_id), None)
+    return References(
+        providers=providers,
+        regions=frozenset(Region.objects.values_list("code", flat=True)),
+        professions={code: (category or None) for code, category in Profession.objects.values_list("code", "category")},
+        own_provider=own,
+        now=now,
+        today=stockholm_today(),
+    )
+
+
+def facts_of(item: ContactInput) -> ContactFacts:
+    return ContactFacts(
+        started_at=item.started_at,
+        home_region=item.home_region,
+        billing_region=item.billing_region,
+        profession_category=item.profession_category,
+        mode=item.mode,
+        strong_authentication=item.strong_authentication,
+        triage=item.triage,
+        documented=item.documented,
+        content=item.content,
+        patient_fee=item.patient_fee,
+    )
+
+
+def decide(facts: ContactFacts, timeline: Timeline, *, manual_reasons=(), overridden=False) -> Decision:
+    try:
+        version = timeline.version_on(facts.started_at)
+    except NoRecommendationInForce:
+        version = None
+    return evaluate(facts, version, manual_reasons=manual_reasons, overridden=overridden)
+
+
+def result_of(decision: Decision) -> dict:
+    """The evaluation as history stores it (money as strings)."""
+    return {
+        "status": Status.ELIGIBLE if decision.eligible else Status.REJECTED,
+        "reasons": list(decision.reasons),
+        "recommendation": decision.recommendation,
+        "rate": None if decision.rate is None else f"{decision.rate:.2f}",
+        "amount": f"{decision.amount:.2f}",
+    }
+
+
+def stored_result(row: dict) -> dict:
+    return {
+        "status": row["status"],
+        "reasons": row["reasons"].split() if row["reasons"] else [],
+        "recommendation": row["recommendation_code"],
+        "rate": None if row["rate"] is None else f"{row['rate']:.2f}",
+        "amount": f"{row['amount']:.2f}",
+    }
+
+
+def _external_id_of(raw) -> str | None:
+    if isinstance(raw, dict) and isinstance(raw.get("external_id"), str):
+        return raw["external_id"][:64]
+    return None
+
+
+def _input_values(item: ContactInput) -> dict:
+    return {
+        "patient_id": item.patient_id,
+        "home_region_id": item.home_region,
+        "profession_id": item.profession,
+        "started_at": item.started_at,
+        "mode": item.mode,
+        "strong_authentication": item.strong_authentication,
+        "triage": item.triage,
+        "documented": item.documented,
+        "content": item.content,
+        "patient_fee": item.patient_fee,
+        "listing_unit": item.listing_unit,
+        "care_unit": item.care_unit,
+    }
+
+
+def _display(name: str, value):
+    if name == "patient_id":
+        return mask_personal_identity(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return value
+
+
+def contacts_upsert(*, items: list, user, channel: str, text_booleans: bool = False) -> IntakeResult:
+    """Validate, evaluate and upsert contact items; report per-item errors, keep every valid item."""
+    refs = load_references(user)
+    timeline = recommendation_timeline()
+    result = IntakeResult()
+    valid: list[tuple[int, ContactInput]] = []
+    first_index: dict[tuple[int, str], int] = {}
+    for index, raw in enumerate(items):
+        checked = validate_contact(raw, refs, text_booleans=text_booleans)
+        if isinstance(checked, dict):
+            result.errors.append(ItemError(index, _external_id_of(raw), checked))
+            continue
+        key = (checked.provider_id, checked.external_id)
+        if key in first_index:
+            message = _("The same contact (provider and external_id) appears earlier in this request, at %(index)d.")
+            result.errors.append(
+                ItemError(index, checked.external_id, {"external_id": [message % {"index": first_index[key]}]})
+            )
+            continue
+        first_index[key] = index
+        valid.append((index, checked))
+
+    actor_id = user.pk if user is not None and user.is_authenticated else None
+    # A concurrent request may insert the same (provider, external_id) between our read and our write; the
+    # unique constraint stops it, and a retry sees the row and treats the item as an update.
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                outcome = _write(valid, timeline=timeline, actor_id=actor_id, channel=channel)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    result.created, result.updated, result.unchanged, locked_errors, result.ids = outcome
+    result.errors.extend(locked_errors)
+    result.errors.sort(key=lambda e: e.index)
+    return result
+
+
+def _write(valid, *, timeline: Timeline, actor_id, channel):
+    now = timezone.now()
+    existing = _existing_rows([item for _index, item in valid])
+    version_ids = dict(RateRecommendation.objects.published().values_list("code", "id"))
+    creates: list[tuple[int, dict, Decision]] = []
+    updates: list[tuple[int, dict, dict, Decision]] = []
+    unchanged = 0
+    errors: list[ItemError] = []
+    ids: dict[int, int] = {}
+    for index, item in valid:
+        row = existing.get((item.provider_id, item.external_id))
+        values = _input_values(item)
+        if row is not None:
+            ids[index] = row["id"]
+            if row["locked"]:
+                message = _("This contact is on a submitted or approved invoice and can no longer be changed.")
+                errors.append(ItemError(index, item.external_id, {"non_field_errors": [message]}))
+                continue
+            if all(row[name] == values[name] for name in COMPARED_FIELDS):
+                unchanged += 1
+                continue
+        manual = row["manual_reasons"].split() if row and row["manual_reasons"] else []
+        overridden = bool(row and row["overridden"])
+        decision = decide(facts_of(item), timeline, manual_reasons=manual, overridden=overridden)
+        columns = {
+            **values,
+            "provider_id": item.provider_id,
+            "external_id": item.external_id,
+            "patient_birth_date": item.patient_birth_date,
+            "patient_sex": item.patient_sex,
+            "billing_region_id": item.billing_region,
+            "status": Status.ELIGIBLE if decision.eligible else Status.REJECTED,
+            "reasons": " ".join(decision.reasons),
+            "manual_reasons": " ".join(manual),
+            "overridden": overridden,
+            "recommendation_id": version_ids.get(decision.recommendation),
+            "rate": decision.rate,
+            "amount": decision.amount,
+            "updated_at": now,
+            "updated_via": channel,
+            "updated_by_id": actor_id,
+            "evaluated_at": now,
+            "locked": False,
+        }
+        if row is None:
+            columns.update(created_at=now, created_via=channel, created_by_id=actor_id)
+            creates.append((index, columns, decision))
+        else:
+            columns["id"] = row["id"]
+            changes = {
+                name: [_display(name, row[name]), _display(name, values[name])]
+                for name in COMPARED_FIELDS
+                if row[name] != values[name]
+            }
+            updates.append((index, columns, {"changes": changes, "before": stored_result(row)}, decision))
+
+    writer = _PostgresWriter() if connection.vendor == "postgresql" else _OrmWriter()
+    created_ids = writer.insert_contacts([columns for _i, columns, _d in creates])
+    for (index, _columns, _decision), pk in zip(creates, created_ids, strict=True):
+        ids[index] = pk
+    writer.update_contacts([columns for _i, columns, _c, _d in updates])
+    events = [
+        (pk, now, EventKind.CREATED, channel, actor_id, {}, None, result_of(decision), "")
+        for (_i, _c, decision), pk in zip(creates, created_ids, strict=True)
+    ] + [
+        (
+            columns["id"],
+            now,
+            EventKind.UPDATED,
+            channel,
+            actor_id,
+            extra["changes"],
+            extra["before"],
+            result_of(decision),
+            "",
+        )
+        for _i, columns, extra, decision in updates
+    ]
+    writer.insert_events(events)
+    return len(creates), len(updates), unchanged, errors, ids
+
+
+def _existing_rows(items: list[ContactInput]) -> dict[tuple[int, str], dict]:
+    """The stored rows for the items' keys, locked against concurrent changes until the transaction ends."""
+    by_provider: dict[int, list[str]] = {}
+    for item in items:
+        by_provider.setdefault(item.provider_id, []).append(item.external_id)
+    found: dict[tuple[int, str], dict] = {}
+    fields = (
+        "id",
+        "provider_id",
+        "external_id",
+        "locked",
+        "manual_reasons",
+        "overridden",
+        "status",
+        "reasons",
+        "rate",
+        "amount",
+        "recommendation_id",
+        *COMPARED_FIELDS,
+    )
+    for provider_id, external_ids in by_provider.items():
+        rows = (
+            Contact.objects.select_for_update()
+            .filter(provider_id=provider_id, external_id__in=external_ids)
+            .values(*fields)
+        )
+        for row in rows:
+            found[(row["provider_id"], row["external_id"])] = row
+    if found:
+        codes = dict(RateRecommendation.objects.values_list("id", "code"))
+        for row in found.values():
+            row["recommendation_code"] = codes.get(row["recommendation_id"])
+    return found
+
+
+class _OrmWriter:
+    """Django bulk operations: portable (SQLite, the embedded default)."""
+
+    def insert_contacts(self, rows: list[dict]) -> list[int]:
+        objects = Contact.objects.bulk_create([Contact(**row) for row in rows], batch_size=500)
+        return [obj.pk for obj in objects]
+
+    def update_contacts(self, rows: list[dict]) -> None:
+        if rows:
+            fields = [c.removesuffix("_id") if c.endswith("_id") and c != "patient_id" else c for c in UPDATED_COLUMNS]
+            objects = [Contact(**row) for row in rows]
+            Contact.objects.bulk_update(objects, fields, batch_size=500)
+
+    def insert_events(self, rows: list[tuple]) -> None:
+        ContactEvent.objects.bulk_create(
+            [ContactEvent(**dict(zip(EVENT_COLUMNS, row, strict=True))) for row in rows], batch_size=500
+        )
+
+
+class _PostgresWriter:
+    """COPY for speed: ids come from the sequence up front, so rows and their events go in with COPY."""
+
+    def _next_ids(self, cursor, table: str, count: int) -> list[int]:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
+        return [row[0] for row in cursor.fetchall()]
+
+    def insert_contacts(self, rows: list[dict]) -> list[int]:
+        if not rows:
+            return []
+        table = Contact._meta.db_table
+        with connection.cursor() as cursor:
+            ids = self._next_ids(cursor, table, len(rows))
+            columns = ("id", *CONTACT_COLUMNS)
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for pk, row in zip(ids, rows, strict=True):
+                    copy.write_row((pk, *(row[c] for c in CONTACT_COLUMNS)))
+        return ids
+
+    def update_contacts(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        table = Contact._meta.db_table
+        columns = ("id", *UPDATED_COLUMNS)
+        # Identifiers below come from this module's constants and the model, never from input.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE contact_update ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
+            )
+            with cursor.copy(f"COPY contact_update ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(tuple(row[c] for c in columns))
+            assignments = ", ".join(f"{c} = u.{c}" for c in UPDATED_COLUMNS)
+            cursor.execute(f"UPDATE {table} AS c SET {assignments} FROM contact_update AS u WHERE c.id = u.id")  # noqa: S608
+            cursor.execute("DROP TABLE contact_update")
+
+    def insert_events(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        table = ContactEvent._meta.db_table
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                contact_id, at, kind, via, actor_id, changes, before, after, note = row
+                copy.write_row(
+                    (
+                        contact_id,
+                        at,
+                        kind,
+                        via,
+                        actor_id,
+                        orjson.dumps(changes).decode(),
+                        None if before is None else orjson.dumps(before).decode(),
+                        None if after is None else orjson.dumps(after).decode(),
+                        note,
+                    )
+                )

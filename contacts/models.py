@@ -1,0 +1,227 @@
+"""Contacts: one digital contact a provider reports, its evaluation, and its append-only history."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import ImmutableObject
+from contacts.identifiers import mask_personal_identity
+from contacts.reasons import REASON_LABELS, Reason
+from regions.models import Profession, Provider, RateRecommendation, Region
+
+
+class Mode(models.TextChoices):
+    VIDEO = "video", _("Video")
+    CHAT = "chat", _("Chat")
+    PHONE = "phone", _("Telephone")
+
+
+class Content(models.TextChoices):
+    ASSESSMENT = "assessment", _("Medical assessment")
+    REFERRAL = "referral", _("Referral to a new contact only")
+    PREPARATION = "preparation", _("Information or preparation only")
+    SELF_CARE_ADVICE = "self_care_advice", _("Self-care advice only")
+    ONE_WAY_MESSAGE = "one_way_message", _("One-way message")
+    RESULTS = "results", _("Results only")
+    ADMINISTRATIVE = "administrative", _("Administration only")
+    RENEWAL_WITHOUT_ASSESSMENT = "renewal_without_assessment", _("Renewal without assessment")
+
+
+class Status(models.TextChoices):
+    ELIGIBLE = "eligible", _("Eligible")
+    REJECTED = "rejected", _("Rejected")
+    INVOICED = "invoiced", _("Invoiced")
+    CREDITED = "credited", _("Credited")
+
+
+class Channel(models.TextChoices):
+    """Through which interface a contact was created or changed (provenance)."""
+
+    API = "api", _("API")
+    BULK = "bulk", _("Bulk API")
+    CSV = "csv", _("CSV upload")
+    ADMIN = "admin", _("Admin")
+    SYSTEM = "system", _("System")
+
+
+REASON_CHOICES = [(reason.value, REASON_LABELS[reason]) for reason in Reason]
+
+
+class Contact(models.Model):
+    # --- what the provider reports -----------------------------------------------------------------
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("care provider")
+    )
+    external_id = models.CharField(_("external id"), max_length=64)
+    patient_id = models.CharField(_("personal identity number"), max_length=12)
+    patient_birth_date = models.DateField(_("birth date"))
+    patient_sex = models.CharField(_("sex"), max_length=1, choices=[("F", _("Female")), ("M", _("Male"))])
+    home_region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("home region"), db_index=False
+    )
+    profession = models.ForeignKey(Profession, on_delete=models.PROTECT, related_name="+", verbose_name=_("profession"))
+    started_at = models.DateTimeField(_("started at"))
+    mode = models.CharField(_("mode"), max_length=5, choices=Mode.choices)
+    strong_authentication = models.BooleanField(_("strong authentication"))
+    triage = models.BooleanField(_("triage"))
+    documented = models.BooleanField(_("documented"))
+    content = models.CharField(_("content"), max_length=30, choices=Content.choices)
+    patient_fee = models.DecimalField(_("patient fee"), max_digits=8, decimal_places=2)
+    listing_unit = models.CharField(_("listing unit (HSA-id)"), max_length=31, blank=True)
+    care_unit = models.CharField(_("care unit (HSA-id)"), max_length=31, blank=True)
+
+    # --- derived and decided -------------------------------------------------------------------------
+    billing_region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("billing region"), db_index=False
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    # Reason codes separated by single spaces, in the documented order; empty when eligible.
+    reasons = models.CharField(_("reasons"), max_length=400, blank=True)
+    # Reasons set by people or invoice runs (rejected_by_clerk, invoicing_deadline_passed), kept across
+    # re-evaluations; the engine adds them to what it derives from the facts.
+    manual_reasons = models.CharField(_("manual reasons"), max_length=100, blank=True)
+    overridden = models.BooleanField(
+        _("rejection overridden"), default=False, help_text=_("An accepted dispute made this contact billable.")
+    )
+    recommendation = models.ForeignKey(
+        RateRecommendation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recommendation"),
+    )
+    rate = models.DecimalField(_("rate"), max_digits=10, decimal_places=2, null=True, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, default=0)
+
+    # --- provenance ------------------------------------------------------------------------------------
+    created_at = models.DateTimeField(_("created"))
+    created_via = models.CharField(_("created via"), max_length=10, choices=Channel.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("created by"),
+    )
+    updated_at = models.DateTimeField(_("last changed"))
+    updated_via = models.CharField(_("last changed via"), max_length=10, choices=Channel.choices)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("last changed by"),
+    )
+    evaluated_at = models.DateTimeField(_("evaluated"))
+    locked = models.BooleanField(
+        _("locked"), default=False, help_text=_("On a submitted or approved invoice: no longer changeable.")
+    )
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "external_id"], name="contact_unique_per_provider"),
+            models.CheckConstraint(condition=Q(patient_fee__gte=0), name="contact_fee_not_negative"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="contact_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status="rejected", amount=0) | ~Q(status="rejected"), name="contact_rejected_amount_zero"
+            ),
+            models.CheckConstraint(
+                condition=~Q(home_region=models.F("billing_region")) | ~Q(status="eligible"),
+                name="contact_eligible_is_out_of_county",
+            ),
+        ]
+        indexes = [
+            # The clerk's and the API's lists: a region's contacts in a period, newest first.
+            models.Index(fields=["billing_region", "started_at", "id"], name="contact_billing_started_idx"),
+            models.Index(fields=["home_region", "started_at", "id"], name="contact_home_started_idx"),
+            models.Index(fields=["provider", "started_at", "id"], name="contact_provider_started_idx"),
+            models.Index(fields=["started_at", "id"], name="contact_started_idx"),
+            models.Index(fields=["patient_id"], name="contact_patient_idx"),
+        ]
+
+    class Scoping:
+        region_fields = ("billing_region", "home_region")
+        provider_field = "provider"
+
+    def __str__(self) -> str:
+        return f"{self.provider_id}/{self.external_id}"
+
+    @property
+    def masked_patient_id(self) -> str:
+        return mask_personal_identity(self.patient_id)
+
+    @property
+    def reason_list(self) -> list[str]:
+        return self.reasons.split() if self.reasons else []
+
+    @property
+    def manual_reason_list(self) -> list[str]:
+        return self.manual_reasons.split() if self.manual_reasons else []
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Changed")
+    EVALUATED = "evaluated", _("Re-evaluated")
+    REJECTED = "rejected", _("Rejected by clerk")
+    OVERRIDDEN = "overridden", _("Rejection overridden")
+    DEADLINE = "deadline", _("Invoicing deadline passed")
+
+
+class ContactEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableObject(_("Contact history is append-only."))
+
+    def delete(self):
+        raise ImmutableObject(_("Contact history is append-only."))
+
+
+class ContactEvent(models.Model):
+    """One entry of a contact's history: what changed, the result before and after, who, when and how."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="events", verbose_name=_("contact"))
+    at = models.DateTimeField(_("time"))
+    kind = models.CharField(_("event"), max_length=12, choices=EventKind.choices)
+    via = models.CharField(_("via"), max_length=10, choices=Channel.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("by"),
+    )
+    # Field changes {"field": [before, after]} (patient ids masked), and the evaluation before and after:
+    # {"status", "reasons", "recommendation", "rate", "amount"}.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    result_before = models.JSONField(_("result before"), null=True, blank=True)
+    result_after = models.JSONField(_("result after"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = ContactEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["contact", "at", "id"]
+        verbose_name = _("contact event")
+        verbose_name_plural = _("contact history")
+        indexes = [models.Index(fields=["contact", "at"], name="contact_event_contact_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableObject(_("Contact history is append-only."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableObject(_("Contact history is append-only."))

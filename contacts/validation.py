@@ -1,0 +1,270 @@
+"""Validation of one contact item, as the API, the bulk API and the CSV upload receive it.
+
+Plain Python over plain values (the reference data arrives as a ``References`` snapshot), fast enough to
+run per item in bulk uploads. Errors come back as ``{"field": ["message", ...]}`` and never contain a full
+personal identity number.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+from config.money import to_money
+from contacts.identifiers import PersonalIdentityError, parse_personal_identity
+from contacts.models import Content, Mode
+from regions import identifiers
+
+INPUT_FIELDS = (
+    "external_id",
+    "provider",
+    "patient_id",
+    "home_region",
+    "profession",
+    "started_at",
+    "mode",
+    "strong_authentication",
+    "triage",
+    "documented",
+    "content",
+    "patient_fee",
+    "listing_unit",
+    "care_unit",
+)
+# Output fields a client may send back unchanged (e.g. a contact it read); they are ignored.
+IGNORED_FIELDS = frozenset(
+    {"id", "billing_region", "status", "reasons", "recommendation", "rate", "amount", "invoice", "criteria"}
+)
+REQUIRED_FIELDS = tuple(f for f in INPUT_FIELDS if f not in {"provider", "listing_unit", "care_unit"})
+
+MODES = frozenset(Mode.values)
+CONTENTS = frozenset(Content.values)
+MAX_FEE = Decimal("99999.99")
+# A client clock a little ahead of ours is not a contact in the future.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+_TRUE_TEXT = frozenset({"true", "1", "ja", "yes", "sant"})
+_FALSE_TEXT = frozenset({"false", "0", "nej", "no", "falskt"})
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRef:
+    id: int
+    hsa_id: str
+    region: str
+
+
+@dataclass(frozen=True)
+class References:
+    """The reference data validation needs, loaded once per request."""
+
+    providers: dict[str, ProviderRef]  # by HSA-id, only those the caller may report for
+    regions: frozenset[str]
+    professions: dict[str, str | None]  # code → rate category (None: not licensed)
+    own_provider: ProviderRef | None  # a provider system's own provider, else None
+    now: dt.datetime
+    today: dt.date
+
+
+@dataclass(slots=True)
+class ContactInput:
+    """A validated, normalised contact item."""
+
+    provider_id: int
+    billing_region: str
+    external_id: str
+    patient_id: str
+    patient_birth_date: dt.date
+    patient_sex: str
+    home_region: str
+    profession: str
+    profession_category: str | None
+    started_at: dt.datetime
+    mode: str
+    strong_authentication: bool
+    triage: bool
+    documented: bool
+    content: str
+    patient_fee: Decimal
+    listing_unit: str
+    care_unit: str
+
+
+def _text(value, field: str, errors: dict, *, max_length: int, required: bool = True) -> str:
+    if value is None or value == "":
+        if required:
+            errors[field] = [_("This field is required.")]
+        return ""
+    if not isinstance(value, str):
+        errors[field] = [_("Must be a string.")]
+        return ""
+    text = value.strip()
+    if required and not text:
+        errors[field] = [_("This field is required.")]
+    elif len(text) > max_length:
+        errors[field] = [_("At most %(max)d characters.") % {"max": max_length}]
+    return text
+
+
+def _boolean(value, field: str, errors: dict, *, text_allowed: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if text_allowed and isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE_TEXT:
+            return True
+        if lowered in _FALSE_TEXT:
+            return False
+    if value is None or value == "":
+        errors[field] = [_("This field is required.")]
+    else:
+        errors[field] = [_("Must be true or false.")]
+    return False
+
+
+def _datetime(value, field: str, errors: dict, *, now: dt.datetime) -> dt.datetime | None:
+    if value is None or value == "":
+        errors[field] = [_("This field is required.")]
+        return None
+    if not isinstance(value, str):
+        errors[field] = [_("Must be an ISO 8601 date and time with an offset, e.g. 2026-10-05T14:30:00+02:00.")]
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        errors[field] = [_("Must be an ISO 8601 date and time with an offset, e.g. 2026-10-05T14:30:00+02:00.")]
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        errors[field] = [_("The time needs an offset (e.g. +02:00 or Z).")]
+        return None
+    if moment > now + CLOCK_SKEW:
+        errors[field] = [_("The contact cannot start in the future.")]
+        return None
+    return moment
+
+
+def _money(value, field: str, errors: dict) -> Decimal:
+    if value is None or value == "" or isinstance(value, bool):
+        errors[field] = [_("This field is required.")] if value in (None, "") else [_("Must be an amount.")]
+        return Decimal(0)
+    try:
+        amount = Decimal(value) if isinstance(value, (str, int)) else Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        errors[field] = [_('Must be an amount, e.g. "100.00".')]
+        return Decimal(0)
+    if not amount.is_finite():
+        errors[field] = [_('Must be an amount, e.g. "100.00".')]
+        return Decimal(0)
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
+        errors[field] = [_("At most two decimals (öre).")]
+        return Decimal(0)
+    if amount < 0:
+        errors[field] = [_("May not be negative.")]
+        return Decimal(0)
+    if amount > MAX_FEE:
+        errors[field] = [_("At most %(max)s.") % {"max": MAX_FEE}]
+        return Decimal(0)
+    return to_money(amount)
+
+
+def _hsa(value, field: str, errors: dict) -> str:
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        errors[field] = [_("Must be a string.")]
+        return ""
+    try:
+        return identifiers.normalize_hsa_id(value)
+    except identifiers.IdentifierError as exc:
+        errors[field] = [str(exc)]
+        return ""
+
+
+def validate_contact(raw, refs: References, *, text_booleans: bool = False) -> ContactInput | dict[str, list[str]]:
+    """Validate and normalise one item; return a ``ContactInput`` or the errors by field."""
+    if not isinstance(raw, dict):
+        return {"non_field_errors": [_("Each contact must be a JSON object.")]}
+    errors: dict[str, list[str]] = {}
+    unknown = [key for key in raw if key not in INPUT_FIELDS and key not in IGNORED_FIELDS]
+    for key in unknown:
+        errors[str(key)[:64]] = [_("Unknown field.")]
+
+    external_id = _text(raw.get("external_id"), "external_id", errors, max_length=64)
+
+    # Provider: a provider system reports for itself; others name a provider within their scope.
+    provider = None
+    provider_value = raw.get("provider")
+    if refs.own_provider is not None:
+        if provider_value in (None, ""):
+            provider = refs.own_provider
+        elif not isinstance(provider_value, str) or provider_value.strip().upper() != refs.own_provider.hsa_id:
+            errors["provider"] = [_("A provider system may only report its own contacts.")]
+        else:
+            provider = refs.own_provider
+    else:
+        hsa_id = _text(provider_value, "provider", errors, max_length=64)
+        if hsa_id:
+            provider = refs.providers.get(hsa_id.upper())
+            if provider is None:
+                errors["provider"] = [_("Unknown provider %(hsa_id)s.") % {"hsa_id": hsa_id[:31]}]
+
+    patient = None
+    patient_value = raw.get("patient_id")
+    if patient_value in (None, ""):
+        errors["patient_id"] = [_("This field is required.")]
+    elif not isinstance(patient_value, str):
+        errors["patient_id"] = [_("Must be a string.")]
+    else:
+        try:
+            patient = parse_personal_identity(patient_value, today=refs.today)
+        except PersonalIdentityError as exc:
+            errors["patient_id"] = [str(exc)]
+
+    home_region = _text(raw.get("home_region"), "home_region", errors, max_length=2)
+    if home_region and home_region not in refs.regions and "home_region" not in errors:
+        errors["home_region"] = [_("Unknown region %(code)r; use a län code such as '04'.") % {"code": home_region}]
+
+    profession = _text(raw.get("profession"), "profession", errors, max_length=2).upper()
+    if profession and profession not in refs.professions and "profession" not in errors:
+        errors["profession"] = [_("Unknown profession code %(code)r (Kv yrkeskod).") % {"code": profession}]
+
+    started_at = _datetime(raw.get("started_at"), "started_at", errors, now=refs.now)
+
+    mode = raw.get("mode")
+    if mode not in MODES:
+        errors["mode"] = [_("Must be one of: %(values)s.") % {"values": ", ".join(Mode.values)}]
+    content = raw.get("content")
+    if content not in CONTENTS:
+        errors["content"] = [_("Must be one of: %(values)s.") % {"values": ", ".join(Content.values)}]
+
+    strong_authentication = _boolean(
+        raw.get("strong_authentication"), "strong_authentication", errors, text_allowed=text_booleans
+    )
+    triage = _boolean(raw.get("triage"), "triage", errors, text_allowed=text_booleans)
+    documented = _boolean(raw.get("documented"), "documented", errors, text_allowed=text_booleans)
+    patient_fee = _money(raw.get("patient_fee"), "patient_fee", errors)
+    listing_unit = _hsa(raw.get("listing_unit"), "listing_unit", errors)
+    care_unit = _hsa(raw.get("care_unit"), "care_unit", errors)
+
+    if errors:
+        return errors
+    return ContactInput(
+        provider_id=provider.id,
+        billing_region=provider.region,
+        external_id=external_id,
+        patient_id=patient.number,
+        patient_birth_date=patient.birth_date,
+        patient_sex=patient.sex,
+        home_region=home_region,
+        profession=profession,
+        profession_category=refs.professions[profession],
+        started_at=started_at,
+        mode=mode,
+        strong_authentication=strong_authentication,
+        triage=triage,
+        documented=documented,
+        content=content,
+        patient_fee=patient_fee,
+        listing_unit=listing_unit,
+        care_unit=care_unit,
+    )
