@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= utomlans-demo-2026
 
-.PHONY: run test lint install messages check-python clean
+.PHONY: run test lint bench install messages check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null || { \
@@ -39,6 +39,10 @@ lint: install
 
 test: install lint
 	$(VENV)/bin/pytest
+
+# Performance figures against the local PostgreSQL (a scratch database utomlans_bench is recreated).
+bench: install
+	$(PY) -m bench
 
 # Extract UI strings, fill the Swedish catalogue from locale/sv_translations.py and compile it.
 # Needs gettext (xgettext, msgfmt); the compiled .mo is committed so `make run` and `make test` do not.

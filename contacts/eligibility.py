@@ -78,13 +78,17 @@ RULES: dict[str, tuple[Reason, Callable[[ContactFacts], bool]]] = {
 
 
 def price(facts: ContactFacts, version: VersionFacts) -> tuple[Decimal | None, Decimal, Decimal]:
-    """(rate, fee deducted, amount) if the contact were eligible; rate None when no rate applies."""
-    if facts.profession_category is None or facts.profession_category not in version.rates:
+    """(rate, fee deducted, amount) if the contact were eligible; rate None when no rate applies.
+
+    Rates and fees are already whole öre (validated input, stored versions), so differences are too.
+    """
+    rate = version.rates.get(facts.profession_category) if facts.profession_category is not None else None
+    if rate is None:
         return None, ZERO, ZERO
-    rate = version.rates[facts.profession_category]
     if not version.includes_patient_fee:
         return rate, ZERO, to_money(rate)
-    deducted = min(to_money(facts.patient_fee), rate)
+    fee = facts.patient_fee
+    deducted = fee if fee < rate else rate
     return rate, to_money(deducted), to_money(rate - deducted)
 
 
@@ -101,10 +105,9 @@ def evaluate(
     ``overridden`` is an accepted dispute, which makes the contact eligible whatever the criteria say
     (the criteria results still show what failed).
     """
-    manual = [Reason(r) for r in manual_reasons]
-    unknown = set(manual) - MANUAL_REASONS
-    if unknown:
-        raise ValueError(f"not manual reasons: {sorted(unknown)}")
+    manual = list(manual_reasons)
+    if manual and not MANUAL_REASONS.issuperset(manual):
+        raise ValueError(f"not manual reasons: {sorted(set(manual) - MANUAL_REASONS)}")
     if version is None:
         reasons = ordered([Reason.NO_RECOMMENDATION_IN_FORCE, *manual])
         return Decision(
@@ -116,10 +119,10 @@ def evaluate(
             fee_deducted=ZERO,
             amount=ZERO,
         )
-    results = []
-    for criterion in version.criteria:
-        reason, test = RULES[criterion]
-        results.append(CriterionResult(criterion=criterion, passed=bool(test(facts)), reason=reason))
+    results = tuple(
+        CriterionResult(criterion, bool(test(facts)), reason)
+        for criterion, (reason, test) in ((c, RULES[c]) for c in version.criteria)
+    )
     failed = [r.reason for r in results if not r.passed]
     rate, deducted, amount = price(facts, version)
     if rate is None and Reason.UNLICENSED_PROFESSION not in failed:
@@ -132,7 +135,7 @@ def evaluate(
         return Decision(
             eligible=True,
             reasons=(),
-            criteria=tuple(results),
+            criteria=results,
             recommendation=version.code,
             rate=rate,
             fee_deducted=deducted,
@@ -143,7 +146,7 @@ def evaluate(
     return Decision(
         eligible=eligible,
         reasons=reasons,
-        criteria=tuple(results),
+        criteria=results,
         recommendation=version.code,
         rate=rate,
         fee_deducted=deducted if eligible else ZERO,

@@ -50,8 +50,9 @@ REASON_CHOICES = [(reason.value, REASON_LABELS[reason]) for reason in Reason]
 
 class Contact(models.Model):
     # --- what the provider reports -----------------------------------------------------------------
+    # Indexed through the unique (provider, external_id) and (provider, started_at) indexes below.
     provider = models.ForeignKey(
-        Provider, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("care provider")
+        Provider, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("care provider"), db_index=False
     )
     external_id = models.CharField(_("external id"), max_length=64)
     patient_id = models.CharField(_("personal identity number"), max_length=12)
@@ -60,7 +61,9 @@ class Contact(models.Model):
     home_region = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("home region"), db_index=False
     )
-    profession = models.ForeignKey(Profession, on_delete=models.PROTECT, related_name="+", verbose_name=_("profession"))
+    profession = models.ForeignKey(
+        Profession, on_delete=models.PROTECT, related_name="+", verbose_name=_("profession"), db_index=False
+    )
     started_at = models.DateTimeField(_("started at"))
     mode = models.CharField(_("mode"), max_length=5, choices=Mode.choices)
     strong_authentication = models.BooleanField(_("strong authentication"))
@@ -91,6 +94,7 @@ class Contact(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("recommendation"),
+        db_index=False,  # versions are never deleted; no lookups by version on the big table
     )
     rate = models.DecimalField(_("rate"), max_digits=10, decimal_places=2, null=True, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, default=0)

@@ -43,12 +43,14 @@ REASON_LABELS = {
     Reason.REJECTED_BY_CLERK: _("Rejected by a clerk"),
 }
 
-REASON_ORDER = {reason: index for index, reason in enumerate(Reason)}
+REASON_ORDER = {reason.value: index for index, reason in enumerate(Reason)}
 
 # Reasons the engine never derives from the facts: set by people (a clerk) or by an invoice run.
 MANUAL_REASONS = frozenset({Reason.INVOICING_DEADLINE_PASSED, Reason.REJECTED_BY_CLERK})
 
 
 def ordered(reasons) -> tuple[str, ...]:
-    """Reasons without duplicates, in the documented order."""
-    return tuple(sorted({Reason(r) for r in reasons}, key=REASON_ORDER.__getitem__))
+    """Reasons without duplicates, in the documented order (unknown codes raise KeyError)."""
+    if not reasons:
+        return ()
+    return tuple(sorted({str(r) for r in reasons}, key=REASON_ORDER.__getitem__))

@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench` against the local PostgreSQL (never in the test suite)."""

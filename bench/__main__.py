@@ -1,0 +1,185 @@
+"""`make bench`: performance figures measured on this machine against the local PostgreSQL.
+
+Intake: bulk upsert through the real HTTP API (gunicorn on loopback, 10 000-contact requests: JSON in,
+validation, evaluation, stored with history) beside a raw PostgreSQL COPY of the same rows into a copy of
+the contacts table, measured in the same run.
+
+Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/utomlans_bench; the database
+is dropped and created), BENCH_CONTACTS (default 100 000), BENCH_PORT (default 8765).
+"""
+
+import datetime as dt
+import http.client
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import orjson
+import psycopg
+
+from bench.data import contact_items
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BATCH = 10_000
+
+
+def _env(database_url: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "DEBUG"}}
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY="bench-only-secret-key-not-for-production-0123456789",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        DEBUG="0",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def _manage(env: dict, *args: str) -> str:
+    result = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def _recreate_database(url: str) -> None:
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin_url = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _wait_for(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the server on port {port} did not come up")
+
+
+def _post(conn: http.client.HTTPConnection, key: str, body: bytes) -> dict:
+    conn.request(
+        "POST",
+        "/api/v1/contacts/bulk/",
+        body=body,
+        headers={"Authorization": f"Token {key}", "Content-Type": "application/json", "Host": "127.0.0.1"},
+    )
+    response = conn.getresponse()
+    payload = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"bulk answered {response.status}: {payload[:500]!r}")
+    return orjson.loads(payload)
+
+
+def bench_intake(database_url: str, total: int, port: int) -> dict:
+    env = _env(database_url)
+    _manage(env, "migrate", "--no-input")
+    _manage(env, "seed_demo", "--password", "bench-password-1")
+    key = _manage(env, "create_api_client", "bench", "--role", "provider", "--provider", "SE5561234005-DL01")
+    key = key.strip().splitlines()[-1]
+
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
+    bodies = [
+        orjson.dumps(contact_items(BATCH, seed=n, start=start, days=55, prefix=f"bench{n}"))
+        for n in range(total // BATCH)
+    ]
+    server = subprocess.Popen(
+        [
+            str(Path(PY).parent / "gunicorn"),
+            "config.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        _wait_for(port)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        _post(conn, key, orjson.dumps(contact_items(100, seed=999, start=start, days=5, prefix="warm")))
+        began = time.perf_counter()
+        created = 0
+        for body in bodies:
+            created += _post(conn, key, body)["created"]
+        elapsed = time.perf_counter() - began
+        resend_began = time.perf_counter()
+        unchanged = _post(conn, key, bodies[0])["unchanged"]
+        resend_elapsed = time.perf_counter() - resend_began
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert created == len(bodies) * BATCH, created
+    assert unchanged == BATCH, unchanged
+
+    copy_elapsed = _bench_copy(database_url)
+    count = len(bodies) * BATCH
+    return {
+        "contacts": count,
+        "api_rate": count / elapsed,
+        "resend_rate": BATCH / resend_elapsed,
+        "copy_rate": count / copy_elapsed,
+    }
+
+
+def _bench_copy(database_url: str) -> float:
+    """COPY the same rows (as stored) into an empty copy of the contacts table, indexes included."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_copy")
+        conn.execute("CREATE TABLE bench_copy (LIKE contacts_contact INCLUDING ALL)")
+        columns = [
+            row[0]
+            for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'contacts_contact' "
+                "ORDER BY ordinal_position"
+            )
+        ]
+        rows = conn.execute(
+            f"SELECT {', '.join(columns)} FROM contacts_contact WHERE external_id LIKE 'bench%%' ORDER BY id"
+        ).fetchall()
+        conn.commit()
+        began = time.perf_counter()
+        for offset in range(0, len(rows), BATCH):
+            with conn.cursor() as cursor, cursor.copy(f"COPY bench_copy ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows[offset : offset + BATCH]:
+                    copy.write_row(row)
+            conn.commit()
+        elapsed = time.perf_counter() - began
+        conn.execute("DROP TABLE bench_copy")
+        conn.commit()
+    return elapsed
+
+
+def main() -> None:
+    database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/utomlans_bench")
+    total = int(os.environ.get("BENCH_CONTACTS", "100000"))
+    port = int(os.environ.get("BENCH_PORT", "8765"))
+    _recreate_database(database_url)
+    print(f"Intake benchmark: {total} contacts in {BATCH}-contact requests, gunicorn -w 2, PostgreSQL", flush=True)
+    figures = bench_intake(database_url, total, port)
+    ratio = figures["api_rate"] / figures["copy_rate"]
+    print(f"  bulk upsert through the HTTP API : {figures['api_rate']:>9,.0f} contacts/s  (target >= 20,000)")
+    print(f"  raw PostgreSQL COPY, same rows    : {figures['copy_rate']:>9,.0f} rows/s")
+    print(f"  ratio API / COPY                  : {ratio:>9.0%}  (target >= 25 %)")
+    print(f"  idempotent resend (all unchanged) : {figures['resend_rate']:>9,.0f} contacts/s")
+
+
+if __name__ == "__main__":
+    main()
