@@ -87,7 +87,9 @@ def price(facts: ContactFacts, version: VersionFacts) -> tuple[Decimal | None, D
         return None, ZERO, ZERO
     if not version.includes_patient_fee:
         return rate, ZERO, to_money(rate)
-    fee = facts.patient_fee
+    fee = to_money(facts.patient_fee)
+    if fee < 0:
+        raise ValueError("a patient fee cannot be negative")
     deducted = fee if fee < rate else rate
     return rate, to_money(deducted), to_money(rate - deducted)
 
@@ -124,6 +126,9 @@ def evaluate(
         for criterion, (reason, test) in ((c, RULES[c]) for c in version.criteria)
     )
     failed = [r.reason for r in results if not r.passed]
+    if facts.home_region == facts.billing_region and Reason.NOT_OUT_OF_COUNTY not in failed:
+        # Structural, whatever a version lists: care in the patient's own region is never re-invoiced.
+        failed.append(Reason.NOT_OUT_OF_COUNTY)
     rate, deducted, amount = price(facts, version)
     if rate is None and Reason.UNLICENSED_PROFESSION not in failed:
         # A version without a rate for this category cannot price it: nothing is in force for it.
@@ -131,7 +136,13 @@ def evaluate(
     reasons = ordered([*failed, *manual])
     # An accepted dispute can override a rejection, except that a contact which is not out-of-county
     # care, or that no version can price, is never billable between regions.
-    if overridden and rate is not None and Reason.NOT_OUT_OF_COUNTY not in failed:
+    # Nor does it revive a claim whose invoicing deadline has passed (the right to payment has lapsed).
+    if (
+        overridden
+        and rate is not None
+        and Reason.NOT_OUT_OF_COUNTY not in failed
+        and Reason.INVOICING_DEADLINE_PASSED not in manual
+    ):
         return Decision(
             eligible=True,
             reasons=(),
