@@ -18,7 +18,17 @@ _REFERENCE_VIEW = [
     "regions.view_recommendationcriterion",
 ]
 
-_REGION_STAFF = [*_REFERENCE_VIEW, "regions.view_provider", "regions.add_provider", "regions.change_provider"]
+_REGION_STAFF = [
+    *_REFERENCE_VIEW,
+    "regions.view_provider",
+    "regions.add_provider",
+    "regions.change_provider",
+    # Contacts: the list and detail, the re-evaluate and reject actions, the CSV upload.
+    "contacts.view_contact",
+    "contacts.change_contact",
+    "contacts.add_contact",
+    "contacts.view_contactevent",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.PROVIDER: [],

@@ -1,0 +1,456 @@
+"""The contacts admin for billing clerks: a changelist that stays fast over millions of rows, a read-only
+detail page (facts, evaluation, criteria, history), re-evaluation and manual rejection actions, and a CSV upload
+that goes through the one intake path.
+
+Permissions are Django model permissions, like every admin screen (``regions/roles.py`` grants them per role):
+``contacts.view_contact`` to see, ``contacts.change_contact`` for the actions, ``contacts.add_contact`` to upload.
+What a user sees inside is decided by the scoping selector (``ScopedAdmin``); who may reject a contact and who
+sees full identity numbers by ``contacts.permissions``.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.formats import localize
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from config.business_time import stockholm_today
+from config.errors import DomainError
+from contacts.csv_upload import parse_contacts_csv
+from contacts.filters import reason_condition
+from contacts.forms import CsvUploadForm, RejectForm
+from contacts.identifiers import PersonalIdentityError, mask_personal_identity, parse_personal_identity
+from contacts.intake import contacts_upsert
+from contacts.models import Channel, Contact, EventKind, Status
+from contacts.permissions import can_reject, sees_full_identity
+from contacts.reasons import REASON_LABELS, Reason
+from contacts.services import contact_decision, contact_reject, contacts_reevaluate
+from regions.admin_base import ScopedAdmin
+from regions.models import Criterion, Provider
+from regions.selectors import scope_of, visible_to
+
+# The changelist counts at most this many rows; beyond it the list says "more than" and asks for a filter.
+COUNT_CAP = 10_000
+# At most this many contacts are rejected by one action (each one is its own locked transaction).
+MAX_REJECT = 1_000
+# At most this many selected contacts are listed on the rejection confirmation page.
+MAX_LISTED = 100
+
+
+class CappedCountPaginator(Paginator):
+    """A paginator whose ``count`` never scans more than ``COUNT_CAP + 1`` rows.
+
+    Django's admin needs a count (result count, number of pages). ``COUNT(*)`` over millions of contacts
+    takes seconds on PostgreSQL, filtered or not, so the count runs over a sliced query,
+    ``SELECT COUNT(*) FROM (SELECT ... LIMIT cap + 1)``, which stops after ``cap + 1`` rows. Up to the cap the
+    count is exact; above it the paginator reports the cap (``capped`` is True) and the list shows the first
+    ``COUNT_CAP`` rows in order, with a note asking to narrow the list with filters, the dates or a search.
+    Deep OFFSET pages would be slow anyway. An estimate (PostgreSQL's ``reltuples``) was not used: it only
+    fits the unfiltered table, and a clerk's list is always filtered by the scope.
+    """
+
+    cap = COUNT_CAP
+
+    @cached_property
+    def _counted(self) -> int:
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @property
+    def count(self) -> int:
+        return min(self._counted, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self._counted > self.cap
+
+
+class ReasonFilter(admin.SimpleListFilter):
+    title = _("reason")
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return [(reason.value, REASON_LABELS[reason]) for reason in Reason]
+
+    def queryset(self, request, queryset):
+        if self.value() in Reason:
+            return queryset.filter(reason_condition(self.value()))
+        return queryset
+
+
+class ProviderFilter(admin.SimpleListFilter):
+    """Providers the user may see (the scoping selector), not every provider in the country."""
+
+    title = _("care provider")
+    parameter_name = "provider"
+
+    def lookups(self, request, model_admin):
+        providers = visible_to(request.user, Provider.objects.order_by("name")).values_list("id", "name", "hsa_id")
+        return [(str(pk), f"{name} ({hsa_id})") for pk, name, hsa_id in providers]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdecimal():
+            return queryset.filter(provider_id=int(value))
+        return queryset
+
+
+def reason_labels(codes) -> list[str]:
+    return [str(REASON_LABELS[Reason(code)]) if code in Reason else code for code in codes]
+
+
+def _result_text(result: dict | None) -> str:
+    """A stored evaluation (``ContactEvent.result_before/after``) as clerks read it."""
+    if not result:
+        return "–"
+    parts = [str(Status(result["status"]).label) if result.get("status") in Status else str(result.get("status"))]
+    if result.get("reasons"):
+        parts.append("; ".join(reason_labels(result["reasons"])))
+    parts.append(f"{result.get('amount')} kr")
+    return " – ".join(parts)
+
+
+@admin.register(Contact)
+class ContactAdmin(ScopedAdmin):
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facets count every filter choice over the whole list
+    list_per_page = 100
+    date_hierarchy = "started_at"
+    ordering = ["-started_at", "-id"]  # the (…, started_at, id) indexes
+    sortable_by = ["started_at"]
+    list_filter = [
+        "status",
+        ReasonFilter,
+        "billing_region",
+        "home_region",
+        ProviderFilter,
+        "profession",
+    ]
+    list_select_related = ["provider", "home_region", "billing_region", "profession"]
+    # Matched exactly in get_search_results (never icontains): a full personal identity number or an external id.
+    search_fields = ["=external_id", "=patient_id"]
+    search_help_text = _("A full personal identity number (YYYYMMDD-NNNN) or an exact external id.")
+    actions = ["reevaluate", "reject"]
+    fieldsets = [
+        (
+            _("Reported facts"),
+            {
+                "fields": [
+                    "provider",
+                    "external_id",
+                    "patient_identity",
+                    "home_region",
+                    "profession",
+                    "started_at",
+                    "mode",
+                    "strong_authentication",
+                    "triage",
+                    "documented",
+                    "content",
+                    "patient_fee",
+                    "listing_unit",
+                    "care_unit",
+                ]
+            },
+        ),
+        (
+            _("Evaluation"),
+            {
+                "fields": [
+                    "billing_region",
+                    "status",
+                    "reason_list_display",
+                    "recommendation",
+                    "rate",
+                    "amount",
+                    "overridden",
+                    "locked",
+                    "evaluated_at",
+                ]
+            },
+        ),
+        (_("Criteria of the recommendation version"), {"fields": ["criteria_table"]}),
+        (_("History"), {"fields": ["history_table"]}),
+        (
+            _("Provenance"),
+            {"fields": ["created_at", "created_via", "created_by", "updated_at", "updated_via", "updated_by"]},
+        ),
+    ]
+    change_list_template = "admin/contacts/contact/change_list.html"
+
+    # --- permissions: read-only detail, no add form, no delete -------------------------------------------
+
+    def has_add_permission(self, request):
+        # Contacts arrive through the API or the CSV upload (the intake path), never through an admin form.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # A contact's facts come from its provider and its result from the engine: the detail page is
+        # read-only. Without an object this is the permission the actions check.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_upload_permission(self, request) -> bool:
+        return request.user.has_perm("contacts.add_contact") and scope_of(request.user).role is not None
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for _title, options in self.fieldsets for name in options["fields"]]
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._sees_full_identity = sees_full_identity(request.user, obj)
+        return obj
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    # --- changelist --------------------------------------------------------------------------------------
+
+    def get_list_display(self, request):
+        user = request.user
+
+        @admin.display(description=_("personal identity number"))
+        def patient(obj):
+            return obj.patient_id if sees_full_identity(user, obj) else mask_personal_identity(obj.patient_id)
+
+        return [
+            "started_at",
+            "external_id",
+            "provider",
+            patient,
+            "home_region",
+            "billing_region",
+            "profession",
+            "status",
+            "reasons_display",
+            "amount",
+        ]
+
+    def get_list_display_links(self, request, list_display):
+        return ["started_at", "external_id"]
+
+    @admin.display(description=_("reasons"))
+    def reasons_display(self, obj):
+        return format_html_join("", "<div>{}</div>", ((label,) for label in reason_labels(obj.reason_list))) or "–"
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            identity = parse_personal_identity(term, today=stockholm_today())
+        except PersonalIdentityError:
+            return queryset.filter(external_id=term), False
+        return queryset.filter(patient_id=identity.number), False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_upload_csv": self.has_upload_permission(request),
+            "count_cap": COUNT_CAP,
+        }
+        return super().changelist_view(request, extra_context)
+
+    # --- detail page -------------------------------------------------------------------------------------
+
+    @admin.display(description=_("personal identity number"))
+    def patient_identity(self, obj):
+        if getattr(obj, "_sees_full_identity", False):
+            return obj.patient_id
+        return mask_personal_identity(obj.patient_id)
+
+    @admin.display(description=_("reasons"))
+    def reason_list_display(self, obj):
+        if not obj.reason_list:
+            return "–"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} <code>{}</code></li>",
+                ((label, code) for label, code in zip(reason_labels(obj.reason_list), obj.reason_list, strict=True)),
+            ),
+        )
+
+    @admin.display(description=_("criteria"))
+    def criteria_table(self, obj):
+        decision = contact_decision(obj)
+        if not decision.criteria:
+            return _t("No recommendation version was in force on the contact's date: no criteria were applied.")
+        rows = format_html_join(
+            "",
+            '<tr class="criterion-{}"><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    "passed" if result.passed else "failed",
+                    Criterion(result.criterion).label if result.criterion in Criterion else result.criterion,
+                    _t("Passed") if result.passed else _t("Failed"),
+                    "" if result.passed else REASON_LABELS[Reason(result.reason)],
+                )
+                for result in decision.criteria
+            ),
+        )
+        return format_html(
+            '<table class="contact-criteria"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table><p>{}</p>",
+            _t("Criterion"),
+            _t("Result"),
+            _t("Reason"),
+            rows,
+            _t("Recommendation version: %(code)s") % {"code": decision.recommendation},
+        )
+
+    @admin.display(description=_("history"))
+    def history_table(self, obj):
+        events = obj.events.select_related("actor").order_by("at", "id")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    EventKind(event.kind).label if event.kind in EventKind else event.kind,
+                    localize(localtime(event.at)),
+                    Channel(event.via).label if event.via in Channel else event.via,
+                    event.actor.get_username() if event.actor else "–",
+                    "; ".join(f"{name}: {before} → {after}" for name, (before, after) in event.changes.items()) or "–",
+                    _result_text(event.result_before),
+                    _result_text(event.result_after),
+                    event.note or "–",
+                )
+                for event in events
+            ),
+        )
+        headers = format_html_join(
+            "",
+            "<th>{}</th>",
+            (
+                (label,)
+                for label in (
+                    _t("Event"),
+                    _t("Time"),
+                    _t("Via"),
+                    _t("By"),
+                    _t("Changes"),
+                    _t("Result before"),
+                    _t("Result after"),
+                    _t("Note"),
+                )
+            ),
+        )
+        return format_html(
+            '<table class="contact-history"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', headers, rows
+        )
+
+    # --- actions -----------------------------------------------------------------------------------------
+
+    @admin.action(description=_("Re-evaluate selected contacts"), permissions=["change"])
+    def reevaluate(self, request, queryset):
+        ids = list(queryset.order_by().values_list("pk", flat=True))
+        changed = contacts_reevaluate(contact_ids=ids, by=request.user, via=Channel.ADMIN)
+        self.message_user(
+            request,
+            _t("Re-evaluated %(selected)d contact(s); %(changed)d changed.")
+            % {"selected": len(ids), "changed": changed},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Reject selected contacts (with a note)"), permissions=["change"])
+    def reject(self, request, queryset):
+        contacts = list(queryset.order_by("-started_at", "-id")[: MAX_REJECT + 1])
+        if len(contacts) > MAX_REJECT:
+            self.message_user(
+                request,
+                _t("Select at most %(max)d contacts to reject at once.") % {"max": MAX_REJECT},
+                messages.ERROR,
+            )
+            return None
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._reject_all(request, contacts, form.cleaned_data["note"])
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _t("Reject contacts"),
+            "opts": self.opts,
+            "form": form,
+            "contacts": contacts[:MAX_LISTED],
+            "not_listed": max(len(contacts) - MAX_LISTED, 0),
+            "selected_ids": [contact.pk for contact in contacts],
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/contacts/contact/reject_confirmation.html", context)
+
+    def _reject_all(self, request, contacts, note: str) -> None:
+        rejected = 0
+        for contact in contacts:
+            if not can_reject(request.user, contact):
+                self.message_user(
+                    request,
+                    _t("%(contact)s: only the billing region's clerks and managers may reject this contact.")
+                    % {"contact": contact},
+                    messages.ERROR,
+                )
+                continue
+            try:
+                contact_reject(contact=contact, by=request.user, note=note, via=Channel.ADMIN)
+            except DomainError as exc:
+                self.message_user(request, f"{contact}: {exc}", messages.ERROR)
+            else:
+                rejected += 1
+        if rejected:
+            self.message_user(request, _t("Rejected %(count)d contact(s).") % {"count": rejected}, messages.SUCCESS)
+
+    # --- CSV upload --------------------------------------------------------------------------------------
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_upload_csv"
+        return [path("upload-csv/", self.admin_site.admin_view(self.upload_csv_view), name=name), *super().get_urls()]
+
+    def upload_csv_view(self, request):
+        if not self.has_upload_permission(request):
+            raise PermissionDenied
+        form = CsvUploadForm(request.POST or None, request.FILES or None)
+        report = None
+        file_errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            parsed = parse_contacts_csv(form.cleaned_data["file"].read())
+            file_errors = parsed.errors
+            if not file_errors and not parsed.items:
+                file_errors = [_t("The file has a header row but no contacts.")]
+            if not file_errors:
+                result = contacts_upsert(items=parsed.items, user=request.user, channel=Channel.CSV, text_booleans=True)
+                report = {
+                    "created": result.created,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                    "rejected": [
+                        {
+                            "line": parsed.lines[error.index],
+                            "external_id": error.external_id or "",
+                            "errors": sorted(error.errors.items()),
+                        }
+                        for error in result.errors
+                    ],
+                }
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _t("Upload contacts (CSV)"),
+            "opts": self.opts,
+            "form": form,
+            "file_errors": file_errors,
+            "report": report,
+            "changelist_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"),
+        }
+        return TemplateResponse(request, "admin/contacts/contact/upload_csv.html", context)

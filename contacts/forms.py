@@ -1,0 +1,43 @@
+"""Forms of the contacts admin: the manual rejection note and the CSV upload."""
+
+from django import forms
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from contacts.csv_upload import MAX_UPLOAD_BYTES
+
+
+class RejectForm(forms.Form):
+    """The confirmation step of the admin's "reject" action: why the selected contacts are rejected."""
+
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text=_("Why the contacts are rejected. Saved in each contact's history."),
+    )
+
+    def clean_note(self):
+        note = self.cleaned_data["note"].strip()
+        if not note:
+            raise forms.ValidationError(_("A note saying why is required."))
+        return note
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "UTF-8, separated by ; or , with a header row of the API's field names: "
+            "external_id, provider, patient_id, home_region, profession, started_at, mode, "
+            "strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the limit is %(limit)s. Split it into smaller files.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(MAX_UPLOAD_BYTES)}
+            )
+        return upload
