@@ -17,6 +17,7 @@ from contacts.intake import MAX_BULK_ITEMS, contacts_upsert
 from contacts.models import Channel, Contact, Content, Mode
 from contacts.permissions import can_reject, sees_full_identity
 from contacts.services import contact_decision, contact_reject
+from contacts.validation import INPUT_FIELDS
 
 # --- Serializers -----------------------------------------------------------------------------------
 
@@ -54,20 +55,7 @@ class ContactSerializer(serializers.ModelSerializer):
         model = Contact
         fields = [
             "id",
-            "external_id",
-            "provider",
-            "patient_id",
-            "home_region",
-            "profession",
-            "started_at",
-            "mode",
-            "strong_authentication",
-            "triage",
-            "documented",
-            "content",
-            "patient_fee",
-            "listing_unit",
-            "care_unit",
+            *INPUT_FIELDS,
             "billing_region",
             "status",
             "reasons",

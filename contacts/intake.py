@@ -22,28 +22,19 @@ from config.business_time import stockholm_today
 from contacts.eligibility import ContactFacts, Decision, evaluate
 from contacts.identifiers import mask_personal_identity
 from contacts.models import Contact, ContactEvent, EventKind, Status
-from contacts.validation import ContactInput, ProviderRef, References, validate_contact
+from contacts.validation import INPUT_FIELDS, ContactInput, ProviderRef, References, validate_contact
 from regions.models import Profession, Provider, RateRecommendation, Region
 from regions.rates import NoRecommendationInForce, Timeline
 from regions.selectors import recommendation_timeline, scope_of, visible_to
 
 MAX_BULK_ITEMS = 10_000
 
-# Input fields compared to decide "unchanged" (in the order of the model).
-COMPARED_FIELDS = (
-    "patient_id",
-    "home_region_id",
-    "profession_id",
-    "started_at",
-    "mode",
-    "strong_authentication",
-    "triage",
-    "documented",
-    "content",
-    "patient_fee",
-    "listing_unit",
-    "care_unit",
+# The stored column of each input field compared to decide "unchanged" (the key fields excluded).
+_INPUT_COLUMNS = {"home_region": "home_region_id", "profession": "profession_id"}
+COMPARED = tuple(
+    (name, _INPUT_COLUMNS.get(name, name)) for name in INPUT_FIELDS if name not in {"external_id", "provider"}
 )
+COMPARED_FIELDS = tuple(column for _name, column in COMPARED)
 # Columns written for a contact (besides id), in COPY order.
 CONTACT_COLUMNS = (
     "provider_id",
@@ -185,20 +176,7 @@ def _external_id_of(raw) -> str | None:
 
 
 def _input_values(item: ContactInput) -> dict:
-    return {
-        "patient_id": item.patient_id,
-        "home_region_id": item.home_region,
-        "profession_id": item.profession,
-        "started_at": item.started_at,
-        "mode": item.mode,
-        "strong_authentication": item.strong_authentication,
-        "triage": item.triage,
-        "documented": item.documented,
-        "content": item.content,
-        "patient_fee": item.patient_fee,
-        "listing_unit": item.listing_unit,
-        "care_unit": item.care_unit,
-    }
+    return {column: getattr(item, name) for name, column in COMPARED}
 
 
 def _display(name: str, value):
