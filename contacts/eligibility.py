@@ -10,9 +10,11 @@ rate includes the fee), never below 0, and 0 when the contact is rejected.
 """
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from config.money import ZERO, to_money
 from contacts.reasons import MANUAL_REASONS, Reason, ordered
@@ -37,8 +39,7 @@ class ContactFacts:
     patient_fee: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class CriterionResult:
+class CriterionResult(NamedTuple):
     criterion: str
     passed: bool
     reason: str  # the reason code given when it fails
@@ -48,12 +49,21 @@ class CriterionResult:
 class Decision:
     eligible: bool
     reasons: tuple[str, ...]
-    criteria: tuple[CriterionResult, ...]
+    criteria_applied: tuple[str, ...]  # the version's criteria, in its order
+    criteria_passed: tuple[bool, ...]  # whether each of them passed
     recommendation: str | None
     rate: Decimal | None
     fee_deducted: Decimal
     amount: Decimal
     overridden: bool = False
+
+    @property
+    def criteria(self) -> tuple[CriterionResult, ...]:
+        """Each applied criterion, whether it passed, and the reason it gives when it fails."""
+        return tuple(
+            CriterionResult(criterion, passed, RULES[criterion][0])
+            for criterion, passed in zip(self.criteria_applied, self.criteria_passed, strict=True)
+        )
 
 
 # criterion code → (reason code when it fails, test over the facts)
@@ -77,6 +87,12 @@ RULES: dict[str, tuple[Reason, Callable[[ContactFacts], bool]]] = {
 }
 
 
+@functools.cache
+def _rules_of(criteria: tuple[str, ...]) -> tuple[tuple[Reason, Callable[[ContactFacts], bool]], ...]:
+    """The (reason, test) of each criterion a version applies, looked up once per version."""
+    return tuple(RULES[criterion] for criterion in criteria)
+
+
 def price(facts: ContactFacts, version: VersionFacts) -> tuple[Decimal | None, Decimal, Decimal]:
     """(rate, fee deducted, amount) if the contact were eligible; rate None when no rate applies.
 
@@ -90,8 +106,9 @@ def price(facts: ContactFacts, version: VersionFacts) -> tuple[Decimal | None, D
     fee = to_money(facts.patient_fee)
     if fee < 0:
         raise ValueError("a patient fee cannot be negative")
+    # Both are whole öre, so the difference is too: no further rounding.
     deducted = fee if fee < rate else rate
-    return rate, to_money(deducted), to_money(rate - deducted)
+    return rate, deducted, rate - deducted
 
 
 def evaluate(
@@ -115,17 +132,16 @@ def evaluate(
         return Decision(
             eligible=False,
             reasons=reasons,
-            criteria=(),
+            criteria_applied=(),
+            criteria_passed=(),
             recommendation=None,
             rate=None,
             fee_deducted=ZERO,
             amount=ZERO,
         )
-    results = tuple(
-        CriterionResult(criterion, bool(test(facts)), reason)
-        for criterion, (reason, test) in ((c, RULES[c]) for c in version.criteria)
-    )
-    failed = [r.reason for r in results if not r.passed]
+    rules = _rules_of(version.criteria)
+    passed = tuple([bool(test(facts)) for _reason, test in rules])
+    failed = [reason for (reason, _test), ok in zip(rules, passed, strict=True) if not ok]
     if facts.home_region == facts.billing_region and Reason.NOT_OUT_OF_COUNTY not in failed:
         # Structural, whatever a version lists: care in the patient's own region is never re-invoiced.
         failed.append(Reason.NOT_OUT_OF_COUNTY)
@@ -146,7 +162,8 @@ def evaluate(
         return Decision(
             eligible=True,
             reasons=(),
-            criteria=results,
+            criteria_applied=version.criteria,
+            criteria_passed=passed,
             recommendation=version.code,
             rate=rate,
             fee_deducted=deducted,
@@ -157,7 +174,8 @@ def evaluate(
     return Decision(
         eligible=eligible,
         reasons=reasons,
-        criteria=results,
+        criteria_applied=version.criteria,
+        criteria_passed=passed,
         recommendation=version.code,
         rate=rate,
         fee_deducted=deducted if eligible else ZERO,

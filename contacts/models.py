@@ -75,8 +75,15 @@ class Contact(models.Model):
     care_unit = models.CharField(_("care unit (HSA-id)"), max_length=31, blank=True)
 
     # --- derived and decided -------------------------------------------------------------------------
+    # Copied from the provider's contracting region at intake (the provider's own foreign key guards it),
+    # so no second database check per row on the hot intake path.
     billing_region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("billing region"), db_index=False
+        Region,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("billing region"),
+        db_index=False,
+        db_constraint=False,
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     # Reason codes separated by single spaces, in the documented order; empty when eligible.
@@ -100,6 +107,8 @@ class Contact(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, default=0)
 
     # --- provenance ------------------------------------------------------------------------------------
+    # Users are deactivated, never deleted (PROTECT); the user columns carry no database foreign key so that
+    # bulk intake pays for no per-row check on them.
     created_at = models.DateTimeField(_("created"))
     created_via = models.CharField(_("created via"), max_length=10, choices=Channel.choices)
     created_by = models.ForeignKey(
@@ -109,6 +118,7 @@ class Contact(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
         verbose_name=_("created by"),
     )
     updated_at = models.DateTimeField(_("last changed"))
@@ -120,6 +130,7 @@ class Contact(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
         verbose_name=_("last changed by"),
     )
     evaluated_at = models.DateTimeField(_("evaluated"))
@@ -172,7 +183,6 @@ class Contact(models.Model):
 
 
 class EventKind(models.TextChoices):
-    CREATED = "created", _("Created")
     UPDATED = "updated", _("Changed")
     EVALUATED = "evaluated", _("Re-evaluated")
     REJECTED = "rejected", _("Rejected by clerk")
@@ -189,7 +199,13 @@ class ContactEventQuerySet(models.QuerySet):
 
 
 class ContactEvent(models.Model):
-    """One entry of a contact's history: what changed, the result before and after, who, when and how."""
+    """One entry of a contact's history: what changed, the result before and after, who, when and how.
+
+    A contact's creation is recorded on the contact itself (``created_at``, ``created_via``, ``created_by``);
+    every later change, evaluation, rejection or override adds an event here, whose ``result_before`` keeps
+    what the contact was before. So the history is complete without an event per new row, which keeps bulk
+    intake to one write per contact.
+    """
 
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="events", verbose_name=_("contact"))
     at = models.DateTimeField(_("time"))
@@ -202,6 +218,7 @@ class ContactEvent(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,  # as the contact's provenance columns
         verbose_name=_("by"),
     )
     # Field changes {"field": [before, after]} (patient ids masked), and the evaluation before and after:
