@@ -12,7 +12,6 @@ rate includes the fee), never below 0, and 0 when the contact is rejected.
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -23,8 +22,7 @@ from regions.rates import VersionFacts
 DIGITAL_MODES = frozenset({"video", "chat"})
 
 
-@dataclass(frozen=True, slots=True)
-class ContactFacts:
+class ContactFacts(NamedTuple):
     """What the engine needs to know about a contact (already validated)."""
 
     started_at: dt.datetime
@@ -45,8 +43,7 @@ class CriterionResult(NamedTuple):
     reason: str  # the reason code given when it fails
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     eligible: bool
     reasons: tuple[str, ...]
     criteria_applied: tuple[str, ...]  # the version's criteria, in its order

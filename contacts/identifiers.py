@@ -6,10 +6,9 @@ checksum, one ``datetime.date`` construction and no exceptions.
 
 import datetime
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.utils.translation import gettext as _
-from stdnum import luhn
 
 COORDINATION_DAY_OFFSET = 60
 FULLY_MASKED = "********-****"
@@ -18,12 +17,37 @@ FULLY_MASKED = "********-****"
 _PERSONAL_IDENTITY = re.compile(r"(\d\d)?(\d\d)(\d\d)(\d\d)([-+]?)(\d\d\d\d)", re.ASCII)
 
 
+# Luhn over the ten digits YYMMDDNNNC: the digits at even offsets are doubled (digit sum of the product).
+# Written out rather than calling stdnum.luhn (4 µs a call, a fifth of a contact's validation); the tests
+# check it against stdnum for every generated number.
+_DOUBLED = {str(d): (2 * d) // 10 + (2 * d) % 10 for d in range(10)}
+_SINGLE = {str(d): d for d in range(10)}
+
+
+def luhn_valid(digits: str) -> bool:
+    """True if the ten ASCII digits pass the Luhn check."""
+    doubled = _DOUBLED
+    single = _SINGLE
+    total = (
+        doubled[digits[0]]
+        + single[digits[1]]
+        + doubled[digits[2]]
+        + single[digits[3]]
+        + doubled[digits[4]]
+        + single[digits[5]]
+        + doubled[digits[6]]
+        + single[digits[7]]
+        + doubled[digits[8]]
+        + single[digits[9]]
+    )
+    return total % 10 == 0
+
+
 class PersonalIdentityError(ValueError):
     """A personal identity number that is not valid; the message never contains the number's last four digits."""
 
 
-@dataclass(frozen=True, slots=True)
-class PersonalIdentity:
+class PersonalIdentity(NamedTuple):
     number: str  # 12 digits, no separator; a samordningsnummer keeps its day + 60
     birth_date: datetime.date  # the real date of birth (day − 60 for a samordningsnummer)
     sex: str  # "F" or "M", from the 9th digit of the 10-digit form
@@ -70,7 +94,7 @@ def parse_personal_identity(value: str, *, today: datetime.date) -> PersonalIden
         year = int(century + yy)
         number = f"{century}{yy}{mm}{dd}{last_four}"
 
-    if luhn.checksum(number[2:]):
+    if not luhn_valid(number[2:]):
         raise PersonalIdentityError(
             _("Personal identity number %(number)s has a wrong check digit.")
             % {"number": mask_personal_identity(number)}

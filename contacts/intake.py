@@ -12,6 +12,7 @@ temporary table followed by one UPDATE … FROM), elsewhere with Django's bulk o
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 
 import orjson
 from django.db import IntegrityError, connection, transaction
@@ -390,10 +391,24 @@ class _PostgresWriter:
         with connection.cursor() as cursor:
             ids = self._next_ids(cursor, table, len(rows))
             columns = ("id", *CONTACT_COLUMNS)
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            types = self._column_types(cursor, table, columns)
+            # Binary COPY: no text formatting of dates, times and amounts on either side.
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
+                values_of = itemgetter(*CONTACT_COLUMNS)
                 for pk, row in zip(ids, rows, strict=True):
-                    copy.write_row((pk, *(row[c] for c in CONTACT_COLUMNS)))
+                    copy.write_row((pk, *values_of(row)))
         return ids
+
+    @staticmethod
+    def _column_types(cursor, table: str, columns: tuple[str, ...]) -> list[str]:
+        cursor.execute(
+            "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            [table],
+        )
+        types = dict(cursor.fetchall())
+        return [types[column] for column in columns]
 
     def update_contacts(self, rows: list[dict]) -> None:
         if not rows:

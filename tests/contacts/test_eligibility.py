@@ -656,7 +656,7 @@ def test_an_override_of_an_eligible_contact_changes_nothing_but_the_flag():
     plain = evaluate(facts(), APRIL)
     overridden = evaluate(facts(), APRIL, overridden=True)
 
-    assert overridden == dataclasses.replace(plain, overridden=True)
+    assert overridden == plain._replace(overridden=True)
 
 
 @pytest.mark.parametrize("changes", [{"home_region": "03"}, {"home_region": "03", "triage": False}], ids=str)

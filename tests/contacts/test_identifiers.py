@@ -18,6 +18,7 @@ from contacts.identifiers import (
     FULLY_MASKED,
     PersonalIdentity,
     PersonalIdentityError,
+    luhn_valid,
     mask_personal_identity,
     parse_personal_identity,
 )
@@ -439,3 +440,8 @@ def test_any_text_either_parses_or_raises_a_personal_identity_error(value):
         assert identity.birth_date <= TODAY
         assert identity.sex in {"F", "M"}
         assert luhn.is_valid(identity.number[2:])
+
+
+@given(st.text(alphabet="0123456789", min_size=10, max_size=10))
+def test_the_written_out_luhn_check_agrees_with_stdnum(digits):
+    assert luhn_valid(digits) is luhn.is_valid(digits)
