@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import orjson
 import psycopg
 
+from bench import lists
 from bench.data import contact_items
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,6 +182,57 @@ def _bench_copy(database_url: str) -> float:
     return elapsed
 
 
+def bench_lists(database_url: str, total: int, port: int) -> list[tuple[str, float, float, int]]:
+    env = _env(database_url)
+    _manage(env, "collectstatic", "--no-input", "--verbosity", "0")
+    fill_seconds = lists.fill(database_url, total)
+    print(f"  loaded {total:,} contacts set-based in {fill_seconds:.0f} s", flush=True)
+    keys = {}
+    for name, region in (("bench-clerk04", "04"), ("bench-clerk25", "25")):
+        output = _manage(env, "create_api_client", name, "--role", "clerk", "--region", region)
+        keys[region] = output.strip().splitlines()[-1]
+    month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    server = subprocess.Popen(
+        [
+            str(Path(PY).parent / "gunicorn"),
+            "config.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    results = []
+    try:
+        _wait_for(port)
+        api = [
+            (
+                "API list, seller 04, period + billing_region",
+                "04",
+                f"/api/v1/contacts/?period={month}&billing_region=04",
+            ),
+            ("API list, buyer 25, period + home_region", "25", f"/api/v1/contacts/?period={month}&home_region=25"),
+            ("API list, seller 04, no filter", "04", "/api/v1/contacts/"),
+        ]
+        for label, region, path in api:
+            results.append((label, *lists.time_api(port, keys[region], path, repeats=40)))
+        admin = [
+            ("admin changelist, clerk 04", "clerk04", "/admin/contacts/contact/"),
+            ("admin changelist, clerk 04, one period", "clerk04", f"/admin/contacts/contact/?period={month}"),
+            ("admin changelist, clerk 25", "clerk25", "/admin/contacts/contact/"),
+        ]
+        for label, user, path in admin:
+            results.append((label, *lists.time_admin(port, user, "bench-password-1", path, repeats=20)))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return results
+
+
 def main() -> None:
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/utomlans_bench")
     total = int(os.environ.get("BENCH_CONTACTS", "100000"))
@@ -194,6 +246,10 @@ def main() -> None:
     print(f"  raw PostgreSQL COPY, same rows    : {figures['copy_rate']:>9,.0f} rows/s  (one stream)")
     print(f"  ratio API (one client) / COPY     : {ratio:>9.0%}  (target >= 25 %)")
     print(f"  idempotent resend (all unchanged) : {figures['resend_rate']:>9,.0f} contacts/s")
+    list_total = int(os.environ.get("BENCH_LIST_CONTACTS", "1000000"))
+    print(f"List latency with {list_total:,} more contacts in the table (p50 / p95 over HTTP):", flush=True)
+    for label, p50, p95, rows in bench_lists(database_url, list_total, port):
+        print(f"  {label:<48}: {p50:>6.0f} / {p95:>4.0f} ms  ({rows} rows)")
 
 
 if __name__ == "__main__":

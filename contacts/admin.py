@@ -21,7 +21,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from config.business_time import stockholm_today
+from config.business_time import period_bounds, stockholm_today
 from config.errors import DomainError
 from contacts.csv_upload import parse_contacts_csv
 from contacts.filters import reason_condition
@@ -69,6 +69,36 @@ class CappedCountPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self._counted > self.cap
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    """The billing period (month, Europe/Stockholm), offered from the calendar without querying the table.
+
+    Used instead of ``date_hierarchy``, whose drill-down runs a DISTINCT over every visible row (about half a
+    second per page view on a million contacts); a period is an indexed range on ``started_at``.
+    """
+
+    title = _("period")
+    parameter_name = "period"
+    months = 24
+
+    def lookups(self, request, model_admin):
+        today = stockholm_today()
+        year, month = today.year, today.month
+        choices = []
+        for _step in range(self.months):
+            choices.append((f"{year:04d}-{month:02d}", f"{year:04d}-{month:02d}"))
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        return choices
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            start, end = period_bounds(self.value())
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(started_at__gte=start, started_at__lt=end)
 
 
 class ReasonFilter(admin.SimpleListFilter):
@@ -122,10 +152,10 @@ class ContactAdmin(ScopedAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facets count every filter choice over the whole list
     list_per_page = 100
-    date_hierarchy = "started_at"
     ordering = ["-started_at", "-id"]  # the (…, started_at, id) indexes
     sortable_by = ["started_at"]
     list_filter = [
+        PeriodFilter,
         "status",
         ReasonFilter,
         "billing_region",

@@ -142,6 +142,7 @@ class ContactViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
     filterset_class = ContactFilter
     parser_classes = [OrjsonParser]
     ordering = ("-started_at", "-id")
+    scope_filters = {"billing_region": "billing_region", "home_region": "home_region"}
 
     def get_serializer_class(self):
         return ContactDetailSerializer if self.action == "retrieve" else ContactSerializer

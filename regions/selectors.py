@@ -1,6 +1,7 @@
 """Reads of reference data, and the one scoping rule every list and admin screen uses."""
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
@@ -81,13 +82,18 @@ def scope_of(user) -> Scope:
     return scope
 
 
-def visible_to(user, queryset: QuerySet) -> QuerySet:
+def visible_to(user, queryset: QuerySet, *, pinned: Mapping[str, str] | None = None) -> QuerySet:
     """The rows of ``queryset`` the user may see. The one scoping rule of the product.
 
     A model opts in with an inner ``class Scoping`` naming ``region_fields`` (region staff see a row when
     their region is in any of them, e.g. billing or home region) and ``provider_field`` (a provider's
     system sees its own provider's rows), or ``public = True`` for reference data any signed-in user may
     read. A model without a rule, and a user without a scope, gets nothing.
+
+    ``pinned`` names region fields the caller will also filter on exactly (e.g. a list filtered on
+    ``home_region=25``). When one of them is pinned to the user's own region the scope is implied by that
+    filter, and the rule becomes that one equality instead of an OR over all region fields, which lets the
+    database walk the (region, started_at) index in order instead of sorting every match.
     """
     scope = scope_of(user)
     rules = getattr(queryset.model, "Scoping", None)
@@ -106,6 +112,9 @@ def visible_to(user, queryset: QuerySet) -> QuerySet:
         fields = getattr(rules, "region_fields", ())
         if not fields:
             return queryset.none()
+        for name in fields:
+            if (pinned or {}).get(name) == scope.region_code:
+                return queryset.filter(**{name: scope.region_code})
         condition = Q()
         for name in fields:
             condition |= Q(**{name: scope.region_code})
