@@ -101,7 +101,11 @@ class Contact(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("recommendation"),
-        db_index=False,  # versions are never deleted; no lookups by version on the big table
+        # Contacts only ever point at published versions, which the database itself refuses to delete
+        # (regions migration 0002) and the ORM protects; no per-row foreign-key check on bulk intake, and
+        # no lookups by version on the big table that would need an index.
+        db_index=False,
+        db_constraint=False,
     )
     rate = models.DecimalField(_("rate"), max_digits=10, decimal_places=2, null=True, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, default=0)
