@@ -50,7 +50,7 @@ REASON_CHOICES = [(reason.value, REASON_LABELS[reason]) for reason in Reason]
 
 class Contact(models.Model):
     # --- what the provider reports -----------------------------------------------------------------
-    # Indexed through the unique (provider, external_id) and (provider, started_at) indexes below.
+    # Indexed through the (provider, started_at, id) index below.
     provider = models.ForeignKey(
         Provider, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("care provider"), db_index=False
     )
@@ -146,7 +146,9 @@ class Contact(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         constraints = [
-            models.UniqueConstraint(fields=["provider", "external_id"], name="contact_unique_per_provider"),
+            # external_id first: the same index serves intake's (provider, external_id) lookups and a clerk's
+            # search by external id alone.
+            models.UniqueConstraint(fields=["external_id", "provider"], name="contact_unique_per_provider"),
             models.CheckConstraint(condition=Q(patient_fee__gte=0), name="contact_fee_not_negative"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="contact_amount_not_negative"),
             models.CheckConstraint(

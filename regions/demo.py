@@ -36,7 +36,8 @@ class DemoReport:
 
 
 @transaction.atomic
-def demo_data_load(*, password: str) -> DemoReport:
+def demo_load(*, password: str) -> DemoReport:
+    """Providers and users; other apps' ``demo`` modules build on them (see the ``seed_demo`` command)."""
     report = DemoReport()
     reference_data_load()
     for hsa_id, name, org_number, region_code in DEMO_PROVIDERS:

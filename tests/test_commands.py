@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from contacts.models import Contact
 from regions.models import Membership, Profession, Provider, RateRecommendation, RecommendationRate, Region
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +17,7 @@ def _counts():
         Provider.objects.count(),
         get_user_model().objects.count(),
         Membership.objects.count(),
+        Contact.objects.count(),
     )
 
 
@@ -24,7 +26,7 @@ def test_seed_reference_data_twice_duplicates_nothing(capsys):
     first = _counts()
     call_command("seed_reference_data")
 
-    assert first == (21, 27, 3, 9, 0, 0, 0)
+    assert first == (21, 27, 3, 9, 0, 0, 0, 0)
     assert _counts() == first
     assert "Reference data loaded (0 new rows)." in capsys.readouterr().out
 
@@ -34,7 +36,7 @@ def test_seed_demo_twice_duplicates_nothing_and_users_can_log_in(client):
     first = _counts()
     call_command("seed_demo", "--password", "demo-pass-123")
 
-    assert first == (21, 27, 3, 9, 5, 7, 7)
+    assert first == (21, 27, 3, 9, 5, 7, 7, 4000)
     assert _counts() == first
     for username in ["clerk04", "manager04", "clerk25", "manager25", "admin"]:
         assert client.login(username=username, password="demo-pass-123"), username
@@ -44,3 +46,19 @@ def test_seed_demo_twice_duplicates_nothing_and_users_can_log_in(client):
     manager25 = get_user_model().objects.get(username="manager25")
     assert manager25.membership.region_id == "25"
     assert list(manager25.groups.values_list("name", flat=True)) == ["manager"]
+
+
+def test_demo_contacts_cover_the_last_six_months_regions_professions_and_reasons():
+    call_command("seed_demo", "--password", "demo-pass-123")
+
+    contacts = Contact.objects.all()
+    statuses = set(contacts.values_list("status", flat=True))
+    reasons = {code for text in contacts.values_list("reasons", flat=True) for code in text.split()}
+    assert statuses == {"eligible", "rejected"}
+    assert {"not_out_of_county", "not_digital", "unlicensed_profession", "no_triage", "referral_only"} <= reasons
+    assert contacts.values("home_region").distinct().count() == 21
+    assert set(contacts.values_list("billing_region", flat=True).distinct()) == {"04", "06"}
+    assert {"LK", "PS", "FT", "SJ"} <= set(contacts.values_list("profession", flat=True).distinct())
+    oldest = contacts.order_by("started_at").first().started_at
+    newest = contacts.order_by("-started_at").first().started_at
+    assert (newest - oldest).days >= 170
