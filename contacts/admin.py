@@ -18,7 +18,7 @@ from django.utils.formats import localize
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.business_time import period_bounds, stockholm_today
@@ -318,7 +318,7 @@ class ContactAdmin(ScopedAdmin):
     def criteria_table(self, obj):
         decision = contact_decision(obj)
         if not decision.criteria:
-            return _t("No recommendation version was in force on the contact's date: no criteria were applied.")
+            return gettext("No recommendation version was in force on the contact's date: no criteria were applied.")
         rows = format_html_join(
             "",
             '<tr class="criterion-{}"><td>{}</td><td>{}</td><td>{}</td></tr>',
@@ -326,7 +326,7 @@ class ContactAdmin(ScopedAdmin):
                 (
                     "passed" if result.passed else "failed",
                     Criterion(result.criterion).label if result.criterion in Criterion else result.criterion,
-                    _t("Passed") if result.passed else _t("Failed"),
+                    gettext("Passed") if result.passed else gettext("Failed"),
                     "" if result.passed else REASON_LABELS[Reason(result.reason)],
                 )
                 for result in decision.criteria
@@ -335,11 +335,11 @@ class ContactAdmin(ScopedAdmin):
         return format_html(
             '<table class="contact-criteria"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
             "<tbody>{}</tbody></table><p>{}</p>",
-            _t("Criterion"),
-            _t("Result"),
-            _t("Reason"),
+            gettext("Criterion"),
+            gettext("Result"),
+            gettext("Reason"),
             rows,
-            _t("Recommendation version: %(code)s") % {"code": decision.recommendation},
+            gettext("Recommendation version: %(code)s") % {"code": decision.recommendation},
         )
 
     @admin.display(description=_("history"))
@@ -368,14 +368,14 @@ class ContactAdmin(ScopedAdmin):
             (
                 (label,)
                 for label in (
-                    _t("Event"),
-                    _t("Time"),
-                    _t("Via"),
-                    _t("By"),
-                    _t("Changes"),
-                    _t("Result before"),
-                    _t("Result after"),
-                    _t("Note"),
+                    gettext("Event"),
+                    gettext("Time"),
+                    gettext("Via"),
+                    gettext("By"),
+                    gettext("Changes"),
+                    gettext("Result before"),
+                    gettext("Result after"),
+                    gettext("Note"),
                 )
             ),
         )
@@ -391,7 +391,7 @@ class ContactAdmin(ScopedAdmin):
         changed = contacts_reevaluate(contact_ids=ids, by=request.user, via=Channel.ADMIN)
         self.message_user(
             request,
-            _t("Re-evaluated %(selected)d contact(s); %(changed)d changed.")
+            gettext("Re-evaluated %(selected)d contact(s); %(changed)d changed.")
             % {"selected": len(ids), "changed": changed},
             messages.SUCCESS,
         )
@@ -402,7 +402,7 @@ class ContactAdmin(ScopedAdmin):
         if len(contacts) > MAX_REJECT:
             self.message_user(
                 request,
-                _t("Select at most %(max)d contacts to reject at once.") % {"max": MAX_REJECT},
+                gettext("Select at most %(max)d contacts to reject at once.") % {"max": MAX_REJECT},
                 messages.ERROR,
             )
             return None
@@ -412,7 +412,7 @@ class ContactAdmin(ScopedAdmin):
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": _t("Reject contacts"),
+            "title": gettext("Reject contacts"),
             "opts": self.opts,
             "form": form,
             "contacts": contacts[:MAX_LISTED],
@@ -428,7 +428,7 @@ class ContactAdmin(ScopedAdmin):
             if not can_reject(request.user, contact):
                 self.message_user(
                     request,
-                    _t("%(contact)s: only the billing region's clerks and managers may reject this contact.")
+                    gettext("%(contact)s: only the billing region's clerks and managers may reject this contact.")
                     % {"contact": contact},
                     messages.ERROR,
                 )
@@ -440,7 +440,9 @@ class ContactAdmin(ScopedAdmin):
             else:
                 rejected += 1
         if rejected:
-            self.message_user(request, _t("Rejected %(count)d contact(s).") % {"count": rejected}, messages.SUCCESS)
+            self.message_user(
+                request, gettext("Rejected %(count)d contact(s).") % {"count": rejected}, messages.SUCCESS
+            )
 
     # --- CSV upload --------------------------------------------------------------------------------------
 
@@ -458,7 +460,7 @@ class ContactAdmin(ScopedAdmin):
             parsed = parse_contacts_csv(form.cleaned_data["file"].read())
             file_errors = parsed.errors
             if not file_errors and not parsed.items:
-                file_errors = [_t("The file has a header row but no contacts.")]
+                file_errors = [gettext("The file has a header row but no contacts.")]
             if not file_errors:
                 result = contacts_upsert(items=parsed.items, user=request.user, channel=Channel.CSV, text_booleans=True)
                 report = {
@@ -476,7 +478,7 @@ class ContactAdmin(ScopedAdmin):
                 }
         context = {
             **self.admin_site.each_context(request),
-            "title": _t("Upload contacts (CSV)"),
+            "title": gettext("Upload contacts (CSV)"),
             "opts": self.opts,
             "form": form,
             "file_errors": file_errors,

@@ -20,10 +20,13 @@ po.metadata.update(
 missing = []
 for entry in po:
     if entry.msgid in SV:
-        entry.msgstr = SV[entry.msgid]
+        if entry.msgid_plural:  # a (singular, plural) pair
+            entry.msgstr_plural = dict(enumerate(SV[entry.msgid]))
+        else:
+            entry.msgstr = SV[entry.msgid]
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
-    elif not entry.msgstr or "fuzzy" in entry.flags:
+    elif not (entry.msgstr or any(entry.msgstr_plural.values())) or "fuzzy" in entry.flags:
         missing.append(entry.msgid)
 po.save(str(po_path))
 if missing:

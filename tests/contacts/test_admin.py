@@ -246,7 +246,7 @@ def test_reevaluate_action_reports_how_many_changed(client, clerk04, providers):
     response = client.post(CHANGELIST, {"action": "reevaluate", "_selected_action": [stale.pk, fine.pk]}, follow=True)
 
     assert response.status_code == 200
-    assert messages_of(response) == ["Re-evaluated 2 contact(s); 1 changed."]
+    assert messages_of(response) == ["2 kontakt(er) ombedömda; 1 ändrades."]
     stale.refresh_from_db()
     assert (stale.status, stale.reasons, stale.amount) == ("eligible", "", Decimal("335.00"))
     event = ContactEvent.objects.get(contact=stale, kind="evaluated")
@@ -269,7 +269,7 @@ def test_reject_action_asks_for_a_note_then_rejects(client, clerk04, providers):
     assert without_note.status_code == 200
     assert without_note.context["form"].errors == {"note": ["Fältet är obligatoriskt."]}
     assert status_after_empty_note == "eligible"
-    assert messages_of(done) == ["Rejected 1 contact(s)."]
+    assert messages_of(done) == ["1 kontakt(er) avvisade."]
     contact.refresh_from_db()
     assert (contact.status, contact.reasons, contact.amount) == ("rejected", "rejected_by_clerk", Decimal("0.00"))
     event = ContactEvent.objects.get(contact=contact, kind="rejected")
@@ -295,7 +295,7 @@ def test_reject_action_refuses_the_buyer_region_and_locked_contacts(client, staf
     )
 
     assert messages_of(refused) == [
-        f"{contact}: only the billing region's clerks and managers may reject this contact."
+        f"{contact}: bara den fakturerande regionens handläggare och chefer får avvisa kontakten."
     ]
     assert messages_of(conflict) == [
         f"{locked}: Kontakt {locked.pk} finns på en inskickad eller godkänd faktura och kan inte avvisas."
@@ -362,7 +362,7 @@ def test_a_file_that_is_not_utf8_is_refused_and_nothing_is_stored(client, clerk0
 
     assert response.context["report"] is None
     assert response.context["file_errors"] == [
-        f"The file is not UTF-8 (undecodable byte at position {content.index(b'\xe4')}). Save it as UTF-8 and retry."
+        f"Filen är inte UTF-8 (oläsbar byte på position {content.index(b'\xe4')}). Spara den som UTF-8 och försök igen."
     ]
     assert Contact.objects.count() == 0
 
@@ -375,10 +375,10 @@ def test_a_bad_header_is_refused_and_nothing_is_stored(client, clerk04, provider
     response = upload(client, content)
 
     assert response.context["file_errors"] == [
-        "Unknown columns in the header row: pnr. Allowed: external_id, provider, patient_id, home_region, "
+        "Okända kolumner i rubrikraden: pnr. Tillåtna: external_id, provider, patient_id, home_region, "
         "profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, "
         "listing_unit, care_unit.",
-        "Required columns missing from the header row: patient_id.",
+        "Obligatoriska kolumner saknas i rubrikraden: patient_id.",
     ]
     assert Contact.objects.count() == 0
 
@@ -391,7 +391,7 @@ def test_a_file_over_the_size_limit_is_refused(client, clerk04, providers, monke
     response = upload(client, content)
 
     assert response.context["form"].errors["file"] == [
-        f"The file is {len(content)}\xa0byte; the limit is 100\xa0byte. Split it into smaller files."
+        f"Filen är {len(content)}\xa0byte; gränsen är 100\xa0byte. Dela upp den i mindre filer."
     ]
     assert Contact.objects.count() == 0
 
