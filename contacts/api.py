@@ -1,12 +1,10 @@
 """Contacts API (API.md, Contacts): create, bulk upsert, list, detail, manual rejection."""
 
-import orjson
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError, PermissionDenied
-from rest_framework.parsers import BaseParser
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from config.api.views import ScopedQuerysetMixin
@@ -121,18 +119,6 @@ BulkResultSerializer = inline_serializer(
 )
 
 
-class OrjsonParser(BaseParser):
-    """JSON parsing with orjson (bulk bodies are megabytes)."""
-
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return orjson.loads(stream.read())
-        except orjson.JSONDecodeError as exc:
-            raise ParseError(_("The body is not valid JSON: %(error)s") % {"error": exc}) from None
-
-
 # --- Views -----------------------------------------------------------------------------------------
 
 
@@ -140,7 +126,6 @@ class ContactViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
     queryset = Contact.objects.select_related("provider", "recommendation")
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
-    parser_classes = [OrjsonParser]
     ordering = ("-started_at", "-id")
     scope_filters = {"billing_region": "billing_region", "home_region": "home_region"}
 

@@ -307,4 +307,5 @@ SV = {
     "Line": "Rad",
     "Errors": "Fel",
     "Upload": "Ladda upp",
+    "The body is larger than %(limit)d MB; send at most 10 000 contacts per request.": "Innehållet är större än %(limit)d MB; skicka högst 10 000 kontakter per anrop.",
 }

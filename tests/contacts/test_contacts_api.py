@@ -156,3 +156,36 @@ def test_manual_rejection_by_the_billing_regions_clerk(api_as, system04):
     assert again.status_code == 409
     event = ContactEvent.objects.get(kind="rejected")
     assert event.note == "Dubblett" and event.result_before["status"] == "eligible"
+
+
+def test_a_body_over_the_size_limit_is_a_413_and_stores_nothing(system04, settings):
+    settings.API_MAX_BODY_BYTES = 1024 * 1024
+    items = [contact_item(external_id=f"big-{n}", care_unit="SE2321000016-" + "A" * 18) for n in range(6000)]
+
+    response = system04.post("/api/v1/contacts/bulk/", items, format="json")
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Innehållet är större än 1 MB; skicka högst 10 000 kontakter per anrop."}
+    assert Contact.objects.count() == 0
+
+
+def test_creating_again_a_contact_on_a_submitted_invoice_is_a_409(system04):
+    system04.post("/api/v1/contacts/", contact_item(), format="json")
+    Contact.objects.update(locked=True)
+
+    response = system04.post("/api/v1/contacts/", contact_item(mode="chat"), format="json")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "Kontakten finns på en inskickad eller godkänd faktura och kan inte längre ändras."
+    }
+    assert Contact.objects.get().mode == "video"
+
+
+def test_resending_an_unchanged_contact_answers_200_with_it(system04):
+    first = system04.post("/api/v1/contacts/", contact_item(), format="json")
+    again = system04.post("/api/v1/contacts/", contact_item(), format="json")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert Contact.objects.count() == 1
