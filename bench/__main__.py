@@ -23,7 +23,7 @@ import orjson
 import psycopg
 
 from bench import lists
-from contacts.demo import contact_items
+from contacts.synthetic import contact_items
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable

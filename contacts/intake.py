@@ -231,10 +231,10 @@ def contacts_upsert(*, items: list, user, channel: str, text_booleans: bool = Fa
 
 def _write(valid, *, timeline: Timeline, actor_id, channel):
     now = timezone.now()
-    writer = _PostgresWriter() if connection.vendor == "postgresql" else _OrmWriter()
+    writer = contact_writer()
     existing = _existing_rows([item for _index, item in valid], writer)
     version_ids = dict(RateRecommendation.objects.published().values_list("code", "id"))
-    creates: list[tuple[int, dict, Decision]] = []
+    creates: list[tuple[int, dict]] = []
     updates: list[tuple[int, dict, dict, Decision]] = []
     unchanged = 0
     errors: list[ItemError] = []
@@ -276,7 +276,7 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
         }
         if row is None:
             columns.update(created_at=now, created_via=channel, created_by_id=actor_id)
-            creates.append((index, columns, decision))
+            creates.append((index, columns))
         else:
             columns["id"] = row["id"]
             changes = {
@@ -286,8 +286,8 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
             }
             updates.append((index, columns, {"changes": changes, "before": stored_result(row)}, decision))
 
-    created_ids = writer.insert_contacts([columns for _i, columns, _d in creates])
-    for (index, _columns, _decision), pk in zip(creates, created_ids, strict=True):
+    created_ids = writer.insert_contacts([columns for _i, columns in creates])
+    for (index, _columns), pk in zip(creates, created_ids, strict=True):
         ids[index] = pk
     writer.update_contacts([columns for _i, columns, _c, _d in updates])
     # Creation is recorded on the row itself (created_at/_via/_by); each later change adds an event.
@@ -339,6 +339,11 @@ def _existing_rows(items: list[ContactInput], writer) -> dict[tuple[int, str], d
         for row in found.values():
             row["recommendation_code"] = codes.get(row["recommendation_id"])
     return found
+
+
+def contact_writer():
+    """The bulk writer for the current database: COPY on PostgreSQL, Django's bulk operations elsewhere."""
+    return _PostgresWriter() if connection.vendor == "postgresql" else _OrmWriter()
 
 
 class _OrmWriter:

@@ -2,13 +2,13 @@
 
 import datetime as dt
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput, StateConflict
 from contacts.eligibility import ContactFacts, Decision, evaluate
-from contacts.intake import _OrmWriter, _PostgresWriter, result_of, stored_result
+from contacts.intake import contact_writer, result_of, stored_result
 from contacts.models import Channel, Contact, ContactEvent, EventKind, Status
 from contacts.reasons import Reason, ordered
 from regions.models import RateRecommendation
@@ -137,7 +137,7 @@ def contacts_reevaluate(
     timeline = recommendation_timeline()
     version_ids = dict(RateRecommendation.objects.published().values_list("code", "id"))
     codes = {pk: code for code, pk in version_ids.items()}
-    writer = _PostgresWriter() if connection.vendor == "postgresql" else _OrmWriter()
+    writer = contact_writer()
     changed = 0
     for start in range(0, len(ids), REEVALUATION_CHUNK):
         chunk = ids[start : start + REEVALUATION_CHUNK]
