@@ -45,3 +45,21 @@ def parse_period(period: str) -> tuple[int, int]:
     if not 1 <= month <= 12 or year < 1900:
         raise ValueError(f"period must look like YYYY-MM, got {period!r}")
     return year, month
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (earlier when negative), clamped to the month's last day.
+
+    31 August − 6 months is 28 February (29 in a leap year).
+    """
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    next_month = dt.date(year + (month == 12), month % 12 + 1, 1)
+    last_day = (next_month - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last_day))
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight at the start of a Stockholm calendar day, as an aware datetime."""
+    return dt.datetime(day.year, day.month, day.day, tzinfo=STOCKHOLM)

@@ -21,3 +21,7 @@ class StateConflict(DomainError):
 
 class ImmutableObject(StateConflict):
     """The object is published, approved or otherwise frozen; a correction is a new object."""
+
+
+class NotAllowed(DomainError):
+    """The user may see the object but may not do this to it (API: 403)."""

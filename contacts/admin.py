@@ -326,7 +326,7 @@ class ContactAdmin(ScopedAdmin):
                 (
                     "passed" if result.passed else "failed",
                     Criterion(result.criterion).label if result.criterion in Criterion else result.criterion,
-                    gettext("Passed") if result.passed else gettext("Failed"),
+                    gettext("Met") if result.passed else gettext("Not met"),
                     "" if result.passed else REASON_LABELS[Reason(result.reason)],
                 )
                 for result in decision.criteria

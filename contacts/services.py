@@ -121,7 +121,13 @@ def _result_of_contact(contact: Contact) -> dict:
 
 
 def contacts_reevaluate(
-    *, contact_ids: list[int] | None = None, since: dt.datetime | None = None, by=None, via: str = Channel.SYSTEM
+    *,
+    contact_ids: list[int] | None = None,
+    since: dt.datetime | None = None,
+    by=None,
+    via: str = Channel.SYSTEM,
+    kind: str = EventKind.EVALUATED,
+    note: str = "",
 ) -> int:
     """Re-evaluate unlocked contacts (by id, or all started at or after ``since``); returns how many changed.
 
@@ -164,7 +170,7 @@ def contacts_reevaluate(
                 _apply(contact, decision, version_ids, now)
                 rows.append(contact)
                 events.append(
-                    (contact.pk, now, EventKind.EVALUATED, via, getattr(by, "pk", None), {}, before, after, "")
+                    (contact.pk, now, kind, via, getattr(by, "pk", None), {}, before, after, note)
                 )
             if rows:
                 Contact.objects.bulk_update(

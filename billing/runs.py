@@ -1,0 +1,206 @@
+"""Invoice runs: for a billing region and a period, one draft invoice per buyer region, built set-based.
+
+A run
+1. applies the invoicing deadline: eligible, unlocked contacts of the period older than the deadline at the
+   run date get the reason ``invoicing_deadline_passed`` (with history);
+2. for each buyer region, in its own transaction, replaces the lines of the buyer's draft invoice with one
+   line per eligible contact of the period that is on no invoice yet (INSERT … SELECT), and sets the totals;
+   a draft left without lines is removed unless it has been submitted once;
+3. records its progress after each buyer, so a screen can follow it.
+
+Two runs for one region and period never overlap (a PostgreSQL advisory lock held for the whole run), and
+the partial unique index on invoice lines bills a contact at most once whatever happens.
+"""
+
+import datetime as dt
+import hashlib
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+
+from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, RunStatus
+from config.business_time import add_months, period_bounds, start_of_day, stockholm_today
+from config.money import ZERO
+from contacts.models import Contact, EventKind, Status
+from contacts.reasons import Reason
+from contacts.services import contacts_reevaluate
+
+LINE_COLUMNS = (
+    "invoice_id",
+    "contact_id",
+    "credit",
+    "category",
+    "recommendation_id",
+    "rate",
+    "patient_fee",
+    "fee_deducted",
+    "amount",
+)
+
+
+def _lock_key(seller: str, period: str) -> int:
+    digest = hashlib.blake2b(f"invoice-run:{seller}:{period}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class _RunLock:
+    """A session-level advisory lock on PostgreSQL; SQLite (the embedded default) has one writer anyway."""
+
+    def __init__(self, seller: str, period: str):
+        self.key = _lock_key(seller, period)
+
+    def __enter__(self):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [self.key])
+        return self
+
+    def __exit__(self, *exc):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [self.key])
+        return False
+
+
+def unbilled_contacts(seller: str, period: str):
+    """Eligible contacts billed by ``seller`` in ``period`` that are on no invoice yet."""
+    start, end = period_bounds(period)
+    return Contact.objects.filter(
+        billing_region_id=seller, started_at__gte=start, started_at__lt=end, status=Status.ELIGIBLE, locked=False
+    ).exclude(invoice_lines__credit=False)
+
+
+def deadline_cutoff(run_date: dt.date) -> dt.datetime:
+    """Contacts that started before this moment are past the invoicing deadline on ``run_date``."""
+    return start_of_day(add_months(run_date, -settings.INVOICING_DEADLINE_MONTHS))
+
+
+def invoice_run_execute(*, run: InvoiceRun, run_date: dt.date | None = None) -> InvoiceRun:
+    """Carry out a queued run (called by the Celery task). Idempotent: running it again refreshes the drafts."""
+    run_date = run_date or stockholm_today()
+    InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=timezone.now(), progress=0)
+    seller, period = run.billing_region_id, run.period
+    try:
+        with _RunLock(seller, period):
+            _apply_deadline(seller, period, run_date)
+            _set_progress(run, 5)
+            buyers = sorted(
+                set(unbilled_contacts(seller, period).values_list("home_region_id", flat=True).distinct())
+                | set(_drafts(seller, period).values_list("buyer_id", flat=True))
+            )
+            invoice_ids = []
+            for done, buyer in enumerate(buyers, start=1):
+                invoice_id = _refresh_draft(seller, buyer, period, run)
+                if invoice_id is not None:
+                    invoice_ids.append(invoice_id)
+                _set_progress(run, 5 + (90 * done) // len(buyers))
+            run.invoices.set(invoice_ids)
+    except Exception as exc:
+        # Recorded for the clerk, then raised again so the task is marked failed (and logged) too.
+        InvoiceRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
+        )
+        raise
+    InvoiceRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.SUCCEEDED, progress=100, error="", finished_at=timezone.now()
+    )
+    run.refresh_from_db()
+    return run
+
+
+def _set_progress(run: InvoiceRun, progress: int) -> None:
+    InvoiceRun.objects.filter(pk=run.pk).update(progress=min(progress, 100))
+
+
+def _drafts(seller: str, period: str):
+    return Invoice.objects.filter(seller_id=seller, period=period, kind=InvoiceKind.INVOICE, status=InvoiceStatus.DRAFT)
+
+
+def _apply_deadline(seller: str, period: str, run_date: dt.date) -> int:
+    """Mark the period's unbilled contacts that are past the deadline, with history (set-based)."""
+    late = list(
+        unbilled_contacts(seller, period)
+        .filter(started_at__lt=deadline_cutoff(run_date))
+        .values_list("pk", "manual_reasons")
+    )
+    if not late:
+        return 0
+    with transaction.atomic():
+        # Few distinct values: one UPDATE per distinct set of manual reasons the contacts already have.
+        by_reasons: dict[str, list[int]] = {}
+        for pk, manual in late:
+            by_reasons.setdefault(manual, []).append(pk)
+        for manual, pks in by_reasons.items():
+            Contact.objects.filter(pk__in=pks).update(
+                manual_reasons=" ".join(filter(None, [manual, Reason.INVOICING_DEADLINE_PASSED]))
+            )
+    months = settings.INVOICING_DEADLINE_MONTHS
+    return contacts_reevaluate(
+        contact_ids=[pk for pk, _manual in late],
+        kind=EventKind.DEADLINE,
+        note=f"Invoicing deadline ({months} months) passed on {run_date.isoformat()}",
+    )
+
+
+@transaction.atomic
+def _refresh_draft(seller: str, buyer: str, period: str, run: InvoiceRun) -> int | None:
+    """Rebuild the buyer's draft for the period; returns its id, or None when there is nothing to invoice."""
+    draft = (
+        Invoice.objects.select_for_update()
+        .filter(seller_id=seller, buyer_id=buyer, period=period, kind=InvoiceKind.INVOICE, status=InvoiceStatus.DRAFT)
+        .first()
+    )
+    if draft is not None:
+        InvoiceLine.objects.filter(invoice=draft).delete()
+    candidates = unbilled_contacts(seller, period).filter(home_region_id=buyer)
+    if draft is None:
+        if not candidates.exists():
+            return None
+        draft = Invoice.objects.create(seller_id=seller, buyer_id=buyer, period=period)
+        InvoiceEvent.objects.create(
+            invoice=draft,
+            at=timezone.now(),
+            action="created",
+            to_status=InvoiceStatus.DRAFT,
+            actor=run.started_by,
+            via="run",
+            note=f"Invoice run {run.pk}",
+        )
+    _insert_lines(draft, candidates)
+    totals = draft.lines.aggregate(total=Sum("amount"), count=Count("id"))
+    if not totals["count"] and draft.submitted_at is None:
+        draft.delete()  # never submitted: nothing but its creation to keep
+        return None
+    draft.total = totals["total"] or ZERO
+    draft.contact_count = totals["count"]
+    draft.save(update_fields=["total", "contact_count"])
+    return draft.pk
+
+
+def _insert_lines(invoice: Invoice, contacts) -> None:
+    """One line per contact, priced as evaluated, with one INSERT … SELECT."""
+    # Aliased columns, so the outer SELECT can name them on every database.
+    select = (
+        contacts.order_by()
+        .annotate(
+            l_contact=F("pk"),
+            l_category=F("profession__category"),
+            l_recommendation=F("recommendation_id"),
+            l_rate=F("rate"),
+            l_fee=F("patient_fee"),
+            l_amount=F("amount"),
+        )
+        .values_list("l_contact", "l_category", "l_recommendation", "l_rate", "l_fee", "l_amount")
+    )
+    sql, params = select.query.sql_with_params()
+    line_table = InvoiceLine._meta.db_table
+    # The inner SELECT is the ORM's (the filters above); the outer one only shapes its columns.
+    statement = (
+        f"INSERT INTO {line_table} ({', '.join(LINE_COLUMNS)}) "  # noqa: S608
+        "SELECT %s, q.l_contact, %s, q.l_category, q.l_recommendation, q.l_rate, q.l_fee, q.l_rate - q.l_amount, "
+        f"q.l_amount FROM ({sql}) AS q"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [invoice.pk, False, *params])

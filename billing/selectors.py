@@ -1,0 +1,51 @@
+"""Reads of invoices: totals per rate category, computed from the lines in the database."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+
+from billing.models import Invoice, InvoiceLine
+from config.money import ZERO
+from regions.models import RateCategory
+
+_CATEGORY_ORDER = {category: index for index, category in enumerate(RateCategory.values)}
+
+
+@dataclass(frozen=True)
+class CategoryTotal:
+    category: str
+    count: int
+    rate: Decimal
+    gross: Decimal
+    patient_fees: Decimal
+    net: Decimal
+
+
+def invoice_totals(invoice: Invoice) -> list[CategoryTotal]:
+    """One row per rate category and rate (two rates of a category in one period give two rows).
+
+    ``gross`` = count × rate, ``patient_fees`` = what was deducted, ``net`` = gross − fees = the lines' sum.
+    A credit note's rows are negative.
+    """
+    rows = (
+        InvoiceLine.objects.filter(invoice=invoice)
+        .values("category", "rate")
+        .annotate(count=Count("id"), fees=Sum("fee_deducted"), net=Sum("amount"))
+        .order_by()
+    )
+    totals = []
+    for row in rows:
+        sign = -1 if invoice.kind == "credit_note" else 1
+        gross = sign * row["count"] * row["rate"]
+        totals.append(
+            CategoryTotal(
+                category=row["category"],
+                count=row["count"],
+                rate=row["rate"],
+                gross=gross,
+                patient_fees=row["fees"] or ZERO,
+                net=row["net"] or ZERO,
+            )
+        )
+    return sorted(totals, key=lambda t: (_CATEGORY_ORDER.get(t.category, 99), -t.rate))

@@ -1,0 +1,220 @@
+"""State changes of invoice runs and invoices: start a run, and the invoice workflow with its rules."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import (
+    TRANSITIONS,
+    Invoice,
+    InvoiceEvent,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceRun,
+    InvoiceStatus,
+    NumberSequence,
+    Transition,
+)
+from billing.numbering import invoice_number, specification_id
+from config.business_time import parse_period, stockholm_today
+from config.errors import InvalidInput, NotAllowed, StateConflict
+from config.money import ZERO
+from contacts.models import Contact, Status
+from regions.models import Region
+
+# --- Runs ------------------------------------------------------------------------------------------
+
+
+def invoice_run_start(*, billing_region: str, period: str, by=None, via: str = "api") -> InvoiceRun:
+    """Queue a run for a billing region and period; the Celery task carries it out after commit."""
+    errors = {}
+    try:
+        parse_period(period)
+    except ValueError:
+        errors["period"] = [_("Must look like YYYY-MM.")]
+    if not Region.objects.filter(code=billing_region).exists():
+        errors["billing_region"] = [_("Unknown region %(code)r.") % {"code": billing_region}]
+    if errors:
+        raise InvalidInput(errors)
+    if period > stockholm_today().strftime("%Y-%m"):
+        raise InvalidInput({"period": [_("A period in the future cannot be invoiced.")]})
+    from billing.tasks import invoice_run_task  # the task module imports the run service
+
+    run = InvoiceRun.objects.create(
+        billing_region_id=billing_region,
+        period=period,
+        started_by=by if by is not None and by.is_authenticated else None,
+        started_via=via,
+    )
+    transaction.on_commit(lambda: invoice_run_task.delay(run.pk))
+    return run
+
+
+# --- The invoice workflow ----------------------------------------------------------------------------
+
+
+def _event(invoice: Invoice, *, action: str, before: str, by, via: str, note: str = "") -> None:
+    InvoiceEvent.objects.create(
+        invoice=invoice,
+        at=timezone.now(),
+        action=action,
+        from_status=before,
+        to_status=invoice.status,
+        actor=by if by is not None and by.is_authenticated else None,
+        via=via,
+        note=note,
+    )
+
+
+def _locked_invoice(invoice: Invoice, transition: str) -> Invoice:
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    allowed_from, _to = TRANSITIONS[transition]
+    if invoice.status not in allowed_from:
+        raise StateConflict(
+            _("%(action)s is not possible for invoice %(invoice)s in status %(status)s.")
+            % {
+                "action": Transition(transition).label,
+                "invoice": invoice.pk,
+                "status": invoice.get_status_display().lower(),
+            }
+        )
+    return invoice
+
+
+def _contacts_of(invoice: Invoice):
+    return Contact.objects.filter(invoice_lines__invoice=invoice, invoice_lines__credit=False)
+
+
+@transaction.atomic
+def invoice_submit(*, invoice: Invoice, by, via: str = "api") -> Invoice:
+    """Draft → submitted: its contacts are locked (status ``invoiced``) after checking they still match the lines."""
+    invoice = _locked_invoice(invoice, Transition.SUBMIT)
+    if invoice.kind == InvoiceKind.INVOICE:
+        if not invoice.lines.exists():
+            raise StateConflict(_("Invoice %(invoice)s has no lines to submit.") % {"invoice": invoice.pk})
+        # Lock first (the UPDATE takes the row locks), then verify nothing changed since the run priced them.
+        _contacts_of(invoice).filter(status=Status.ELIGIBLE).update(locked=True, status=Status.INVOICED)
+        stale = invoice.lines.exclude(
+            contact__status=Status.INVOICED, contact__amount=F("amount"), contact__rate=F("rate")
+        ).count()
+        if stale:
+            raise StateConflict(
+                _("%(count)d contacts on invoice %(invoice)s changed since it was built; run invoicing again.")
+                % {"count": stale, "invoice": invoice.pk}
+            )
+    before = invoice.status
+    invoice.status = InvoiceStatus.SUBMITTED
+    invoice.submitted_at = timezone.now()
+    invoice.submitted_by = by
+    invoice.save(update_fields=["status", "submitted_at", "submitted_by"])
+    _event(invoice, action=Transition.SUBMIT, before=before, by=by, via=via)
+    return invoice
+
+
+@transaction.atomic
+def invoice_approve(*, invoice: Invoice, by, via: str = "api") -> Invoice:
+    """Submitted → approved by another manager than the submitter; assigns the gap-free number."""
+    invoice = _locked_invoice(invoice, Transition.APPROVE)
+    if invoice.submitted_by_id is not None and invoice.submitted_by_id == getattr(by, "pk", None):
+        raise NotAllowed(
+            _("You submitted invoice %(invoice)s; another manager must approve it.") % {"invoice": invoice.pk}
+        )
+    seller = Region.objects.get(pk=invoice.seller_id)
+    if not seller.org_number:
+        raise StateConflict(
+            _("%(region)s has no organisation number; add it before approving invoices.") % {"region": seller}
+        )
+    today = stockholm_today()
+    sequence, _created = NumberSequence.objects.get_or_create(seller_id=invoice.seller_id, year=today.year)
+    # The row lock makes concurrent approvals of one seller wait for each other: no number is used twice,
+    # and a rolled-back approval releases its number with the rest of the transaction (no gaps).
+    sequence = NumberSequence.objects.select_for_update().get(pk=sequence.pk)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    before = invoice.status
+    invoice.status = InvoiceStatus.APPROVED
+    invoice.number = invoice_number(invoice.seller_id, today.year, sequence.last_number)
+    invoice.specification_id = specification_id(seller.org_number, invoice.period, sequence.last_number)
+    invoice.issue_date = today
+    invoice.due_date = today + dt.timedelta(days=settings.INVOICE_PAYMENT_TERM_DAYS)
+    invoice.approved_at = timezone.now()
+    invoice.approved_by = by
+    invoice.save(
+        update_fields=["status", "number", "specification_id", "issue_date", "due_date", "approved_at", "approved_by"]
+    )
+    _event(invoice, action=Transition.APPROVE, before=before, by=by, via=via)
+    return invoice
+
+
+@transaction.atomic
+def invoice_return(*, invoice: Invoice, by, note: str, via: str = "api") -> Invoice:
+    """Submitted → draft with a note: its contacts are unlocked (a newer draft of the same parties merges in)."""
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput({"note": [_("A note saying why is required.")]})
+    invoice = _locked_invoice(invoice, Transition.RETURN)
+    _contacts_of(invoice).filter(status=Status.INVOICED).update(locked=False, status=Status.ELIGIBLE)
+    newer = (
+        Invoice.objects.select_for_update()
+        .filter(
+            seller_id=invoice.seller_id,
+            buyer_id=invoice.buyer_id,
+            period=invoice.period,
+            kind=invoice.kind,
+            status=InvoiceStatus.DRAFT,
+        )
+        .exclude(pk=invoice.pk)
+        .first()
+    )
+    if newer is not None:
+        # One draft per parties and period: a run made a draft for later contacts meanwhile; take its lines.
+        InvoiceLine.objects.filter(invoice=newer).update(invoice=invoice)
+        newer.delete()
+    before = invoice.status
+    invoice.status = InvoiceStatus.DRAFT
+    invoice.save(update_fields=["status"])
+    _refresh_totals(invoice)
+    _event(invoice, action=Transition.RETURN, before=before, by=by, via=via, note=note)
+    return invoice
+
+
+@transaction.atomic
+def invoice_mark_sent(*, invoice: Invoice, by, via: str = "api") -> Invoice:
+    invoice = _locked_invoice(invoice, Transition.MARK_SENT)
+    before = invoice.status
+    invoice.status = InvoiceStatus.SENT
+    invoice.sent_at = timezone.now()
+    invoice.save(update_fields=["status", "sent_at"])
+    _event(invoice, action=Transition.MARK_SENT, before=before, by=by, via=via)
+    return invoice
+
+
+@transaction.atomic
+def invoice_mark_paid(*, invoice: Invoice, by, via: str = "api") -> Invoice:
+    invoice = _locked_invoice(invoice, Transition.MARK_PAID)
+    before = invoice.status
+    invoice.status = InvoiceStatus.PAID
+    invoice.paid_at = timezone.now()
+    invoice.save(update_fields=["status", "paid_at"])
+    _event(invoice, action=Transition.MARK_PAID, before=before, by=by, via=via)
+    return invoice
+
+
+def _refresh_totals(invoice: Invoice) -> None:
+    totals = invoice.lines.aggregate(total=Sum("amount"), count=Count("id"))
+    invoice.total = totals["total"] or ZERO
+    invoice.contact_count = totals["count"]
+    invoice.save(update_fields=["total", "contact_count"])
+
+
+TRANSITION_SERVICES = {
+    Transition.SUBMIT: invoice_submit,
+    Transition.APPROVE: invoice_approve,
+    Transition.RETURN: invoice_return,
+    Transition.MARK_SENT: invoice_mark_sent,
+    Transition.MARK_PAID: invoice_mark_paid,
+}

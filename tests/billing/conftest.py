@@ -1,0 +1,56 @@
+import datetime as dt
+
+import pytest
+
+from billing.models import InvoiceRun
+from billing.runs import invoice_run_execute
+from contacts.intake import contacts_upsert
+from regions.models import Role
+from tests.factories import contact_item, personnummer
+
+
+@pytest.fixture
+def staff(make_user):
+    return {
+        "clerk04": make_user(Role.CLERK, "04", username="clerk04"),
+        "manager04": make_user(Role.MANAGER, "04", username="manager04"),
+        "manager04b": make_user(Role.MANAGER, "04", username="manager04b"),
+        "clerk25": make_user(Role.CLERK, "25", username="clerk25"),
+        "clerk06": make_user(Role.CLERK, "06", username="clerk06"),
+    }
+
+
+@pytest.fixture
+def january(staff, providers):
+    """January 2026 billed by Sörmland (04): two rate versions (2019 until the 29th, January 2026 from the 30th)."""
+    hsa = providers["04a"].hsa_id
+
+    def item(external_id, started, **facts):
+        return contact_item(provider=hsa, external_id=external_id, started_at=started, **facts)
+
+    items = [
+        # buyer 25
+        item("lk-29", "2026-01-29T10:00:00+01:00", patient_fee="100.00"),  # 500 − 100 = 400
+        item("lk-30", "2026-01-30T10:00:00+01:00", patient_fee="100.00"),  # 435 − 100 = 335
+        item("ps-30", "2026-01-30T11:00:00+01:00", profession="PS", patient_fee="0.00"),  # 405
+        item("sj-31", "2026-01-31T23:30:00+01:00", profession="SJ", patient_fee="300.00"),  # 235 − 235 = 0
+        item("phone", "2026-01-20T10:00:00+01:00", mode="phone"),  # rejected: not invoiced
+        # buyer 01
+        item(
+            "lk-01",
+            "2026-01-15T10:00:00+01:00",
+            home_region="01",
+            patient_fee="0.00",
+            patient_id=personnummer("19700101", "123"),
+        ),  # 500
+        # next period: 31 January 23:30 UTC is 1 February in Stockholm
+        item("feb", "2026-01-31T23:30:00+00:00"),
+    ]
+    result = contacts_upsert(items=items, user=staff["clerk04"], channel="api")
+    assert result.errors == []
+    return result
+
+
+def run_now(region="04", period="2026-01", run_date=dt.date(2026, 2, 10), by=None):
+    run = InvoiceRun.objects.create(billing_region_id=region, period=period, started_by=by)
+    return invoice_run_execute(run=run, run_date=run_date)
