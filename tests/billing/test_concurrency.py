@@ -1,0 +1,85 @@
+"""Runs and approvals really at the same time, on PostgreSQL: nothing billed twice, no number used twice."""
+
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+
+from billing.models import Invoice, InvoiceLine
+from billing.services import invoice_approve, invoice_submit
+from tests.billing.conftest import run_now
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's row locks")
+
+
+def _at_once(*jobs):
+    """Run the jobs in threads released together; return their results or raise the first error."""
+    barrier = threading.Barrier(len(jobs))
+    results, errors = [None] * len(jobs), []
+
+    def work(index, job):
+        try:
+            barrier.wait()
+            results[index] = job()
+        except Exception as exc:  # handed back to the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(n, job)) for n, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    return results
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_bill_every_contact_exactly_once(january):
+    runs = _at_once(run_now, run_now, run_now)
+
+    assert [run.status for run in runs] == ["succeeded"] * 3
+    lines = list(InvoiceLine.objects.values_list("contact__external_id", flat=True))
+    assert sorted(lines) == ["lk-01", "lk-29", "lk-30", "ps-30", "sj-31"]
+    assert Invoice.objects.count() == 2
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_approvals_take_consecutive_numbers(january, staff):
+    run_now()
+    invoices = list(Invoice.objects.order_by("buyer_id"))
+    for invoice in invoices:
+        invoice_submit(invoice=invoice, by=staff["clerk04"])
+
+    approved = _at_once(
+        lambda: invoice_approve(invoice=invoices[0], by=staff["manager04"]),
+        lambda: invoice_approve(invoice=invoices[1], by=staff["manager04b"]),
+    )
+
+    year = approved[0].issue_date.year
+    assert sorted(invoice.number for invoice in approved) == [f"04-{year}-000001", f"04-{year}-000002"]
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_second_invoice_line_for_a_contact(january):
+    run_now()
+    line = InvoiceLine.objects.first()
+    other = Invoice.objects.exclude(pk=line.invoice_id).first()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InvoiceLine.objects.create(
+            invoice=other,
+            contact=line.contact,
+            category=line.category,
+            recommendation=line.recommendation,
+            rate=line.rate,
+            patient_fee=line.patient_fee,
+            fee_deducted=line.fee_deducted,
+            amount=line.amount,
+        )
+
+    assert InvoiceLine.objects.filter(contact=line.contact).count() == 1
