@@ -148,6 +148,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ContactStatusEnum": "contacts.models.Status",
+        "InvoiceStatusEnum": "billing.models.InvoiceStatus",
+        "RunStatusEnum": "billing.models.RunStatus",
+    },
     # Swagger UI and ReDoc served from the project's own static files: the docs work without internet.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

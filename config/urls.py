@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from billing.api import InvoiceRunViewSet, InvoiceViewSet
 from config.health import health
 from contacts.api import ContactViewSet
 from regions.api import ProfessionViewSet, ProviderViewSet, RecommendationViewSet, RegionViewSet
@@ -15,6 +16,8 @@ router.register("providers", ProviderViewSet, basename="provider")
 router.register("professions", ProfessionViewSet, basename="profession")
 router.register("recommendations", RecommendationViewSet, basename="recommendation")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("invoice-runs", InvoiceRunViewSet, basename="invoice-run")
+router.register("invoices", InvoiceViewSet, basename="invoice")
 
 api_v1 = [
     path("", include(router.urls)),

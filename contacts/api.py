@@ -1,5 +1,6 @@
 """Contacts API (API.md, Contacts): create, bulk upsert, list, detail, manual rejection."""
 
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -123,7 +124,15 @@ BulkResultSerializer = inline_serializer(
 
 
 class ContactViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = Contact.objects.select_related("provider", "recommendation")
+    queryset = Contact.objects.select_related("provider", "recommendation").annotate(
+        # The invoice a contact is billed on (billing builds on contacts, so its model is reached through the
+        # reverse relation rather than imported).
+        invoice_id=Subquery(
+            Contact.invoice_lines.rel.related_model.objects.filter(contact=OuterRef("pk"), credit=False).values(
+                "invoice_id"
+            )[:1]
+        )
+    )
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     ordering = ("-started_at", "-id")

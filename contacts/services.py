@@ -169,9 +169,7 @@ def contacts_reevaluate(
                     continue
                 _apply(contact, decision, version_ids, now)
                 rows.append(contact)
-                events.append(
-                    (contact.pk, now, kind, via, getattr(by, "pk", None), {}, before, after, note)
-                )
+                events.append((contact.pk, now, kind, via, getattr(by, "pk", None), {}, before, after, note))
             if rows:
                 Contact.objects.bulk_update(
                     rows, ["status", "reasons", "recommendation", "rate", "amount", "evaluated_at"], batch_size=1000

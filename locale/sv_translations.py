@@ -380,4 +380,6 @@ SV = {
     "%(count)d contacts on invoice %(invoice)s changed since it was built; run invoicing again.": "%(count)d kontakter på faktura %(invoice)s har ändrats sedan den byggdes; kör faktureringen igen.",
     "You submitted invoice %(invoice)s; another manager must approve it.": "Du skickade in faktura %(invoice)s; en annan chef måste godkänna den.",
     "%(region)s has no organisation number; add it before approving invoices.": "%(region)s saknar organisationsnummer; lägg till det innan fakturor godkänns.",
+    "Only a clerk or manager of the billing region may start its invoice runs.": "Bara handläggare eller chef i den fakturerande regionen får starta dess faktureringskörningar.",
+    "You may not do this to invoice %(invoice)s.": "Du får inte göra detta med faktura %(invoice)s.",
 }

@@ -1,0 +1,208 @@
+"""Invoice runs and invoices API (API.md: Invoice runs, Invoices)."""
+
+import django_filters
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
+from billing.permissions import can_start_run, can_transition
+from billing.selectors import invoice_totals
+from billing.services import TRANSITION_SERVICES, invoice_run_start
+from config.api.views import ScopedQuerysetMixin
+from contacts.identifiers import mask_personal_identity
+from contacts.permissions import sees_full_identity
+
+# --- Runs ------------------------------------------------------------------------------------------
+
+
+class InvoiceRunSerializer(serializers.ModelSerializer):
+    billing_region = serializers.CharField(source="billing_region_id")
+    invoices = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = InvoiceRun
+        fields = [
+            "id",
+            "billing_region",
+            "period",
+            "status",
+            "progress",
+            "invoices",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class InvoiceRunCreateSerializer(serializers.Serializer):
+    billing_region = serializers.CharField(max_length=2, help_text="Län code of the billing (seller) region.")
+    period = serializers.CharField(max_length=7, help_text="YYYY-MM")
+
+
+class InvoiceRunViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = InvoiceRun.objects.prefetch_related("invoices")
+    serializer_class = InvoiceRunSerializer
+    ordering = ("-created_at", "-id")
+
+    @extend_schema(request=InvoiceRunCreateSerializer, responses={202: InvoiceRunSerializer})
+    def create(self, request, *args, **kwargs):
+        payload = InvoiceRunCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        region = payload.validated_data["billing_region"]
+        if not can_start_run(request.user, region):
+            raise PermissionDenied(_("Only a clerk or manager of the billing region may start its invoice runs."))
+        run = invoice_run_start(
+            billing_region=region, period=payload.validated_data["period"], by=request.user, via="api"
+        )
+        run.refresh_from_db()  # with no broker the run has already happened
+        return Response(InvoiceRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+# --- Invoices --------------------------------------------------------------------------------------
+
+
+class CategoryTotalSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    count = serializers.IntegerField()
+    rate = serializers.DecimalField(max_digits=10, decimal_places=2)
+    gross = serializers.DecimalField(max_digits=14, decimal_places=2)
+    patient_fees = serializers.DecimalField(max_digits=14, decimal_places=2)
+    net = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    seller = serializers.CharField(source="seller_id")
+    buyer = serializers.CharField(source="buyer_id")
+    credits = serializers.PrimaryKeyRelatedField(read_only=True)
+    totals = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "seller",
+            "buyer",
+            "period",
+            "status",
+            "issue_date",
+            "due_date",
+            "total",
+            "contact_count",
+            "credits",
+            "credit_reason",
+            "specification_id",
+            "totals",
+        ]
+
+    @extend_schema(responses=CategoryTotalSerializer(many=True))
+    def get_totals(self, obj) -> list[dict]:
+        return CategoryTotalSerializer(invoice_totals(obj), many=True).data
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    contact = serializers.IntegerField(source="contact_id")
+    external_id = serializers.CharField(source="contact.external_id")
+    started_at = serializers.DateTimeField(source="contact.started_at")
+    profession = serializers.CharField(source="contact.profession_id")
+    recommendation = serializers.CharField(source="recommendation.code")
+    patient_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InvoiceLine
+        fields = [
+            "id",
+            "contact",
+            "external_id",
+            "started_at",
+            "profession",
+            "category",
+            "recommendation",
+            "rate",
+            "patient_fee",
+            "fee_deducted",
+            "amount",
+            "patient_id",
+        ]
+
+    def get_patient_id(self, obj) -> str:
+        contact = obj.contact
+        if sees_full_identity(self.context["request"].user, contact):
+            return contact.patient_id
+        return mask_personal_identity(contact.patient_id)
+
+
+class InvoiceFilter(django_filters.FilterSet):
+    seller = django_filters.CharFilter(field_name="seller_id", help_text="Län code.")
+    buyer = django_filters.CharFilter(field_name="buyer_id", help_text="Län code.")
+    period = django_filters.CharFilter(help_text="YYYY-MM")
+    status = django_filters.ChoiceFilter(choices=InvoiceStatus.choices)
+    kind = django_filters.ChoiceFilter(choices=InvoiceKind.choices)
+
+    class Meta:
+        model = Invoice
+        fields = []
+
+
+class ReturnSerializer(serializers.Serializer):
+    note = serializers.CharField(help_text="Why the invoice goes back to draft.")
+
+
+class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Invoices where the caller's region is seller or buyer. The buyer's staff read; the seller's move them."""
+
+    queryset = Invoice.objects.all()
+    serializer_class = InvoiceSerializer
+    filterset_class = InvoiceFilter
+    ordering = ("-id",)
+    scope_filters = {"seller": "seller", "buyer": "buyer"}
+
+    @extend_schema(responses=InvoiceLineSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def lines(self, request, pk=None):
+        invoice = self.get_object()
+        lines = invoice.lines.select_related("contact", "recommendation").order_by("id")
+        self.ordering = ("id",)
+        page = self.paginate_queryset(lines)
+        serializer = InvoiceLineSerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)
+
+    def _transition(self, request, transition: str, **kwargs):
+        invoice = self.get_object()
+        if not can_transition(request.user, invoice, transition):
+            raise PermissionDenied(_("You may not do this to invoice %(invoice)s.") % {"invoice": invoice.pk})
+        invoice = TRANSITION_SERVICES[transition](invoice=invoice, by=request.user, via="api", **kwargs)
+        return Response(InvoiceSerializer(invoice).data)
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._transition(request, Transition.SUBMIT)
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._transition(request, Transition.APPROVE)
+
+    @extend_schema(request=ReturnSerializer, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_to_draft(self, request, pk=None):
+        payload = ReturnSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self._transition(request, Transition.RETURN, note=payload.validated_data["note"])
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"], url_path="mark-sent")
+    def mark_sent(self, request, pk=None):
+        return self._transition(request, Transition.MARK_SENT)
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"], url_path="mark-paid")
+    def mark_paid(self, request, pk=None):
+        return self._transition(request, Transition.MARK_PAID)
