@@ -22,7 +22,8 @@ from urllib.parse import urlparse
 import orjson
 import psycopg
 
-from bench import lists
+from bench import lists, runs
+from config.business_time import add_months, period_bounds
 from contacts.synthetic import contact_items
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,7 +238,25 @@ def bench_lists(database_url: str, total: int, port: int) -> list[tuple[str, flo
     return results
 
 
+def bench_run(database_url: str, total: int) -> dict:
+    env = _env(database_url)
+    last_month = add_months(dt.date.today(), -1)
+    period = f"{last_month:%Y-%m}"
+    start, end = period_bounds(period)
+    # Well inside the period in any time zone: from a day after its start to a day before its end.
+    seconds = int((end - start).total_seconds()) - 2 * 86400
+    fill_seconds = lists.fill(
+        database_url, total, seller="04", end=end - dt.timedelta(days=1), seconds=seconds, prefix="run-"
+    )
+    print(f"  loaded {total:,} contacts of seller 04 in {period} set-based in {fill_seconds:.0f} s", flush=True)
+    hand_seconds, hand_rows = runs.time_hand_written(database_url, "04", period, start, end)
+    result = runs.time_run(env, "04", period)
+    return {**result, "period": period, "hand_seconds": hand_seconds, "hand_rows": hand_rows}
+
+
 def main() -> None:
+    if int(os.environ.get("BENCH_CONTACTS", "160000")) < (SEQUENTIAL_REQUESTS + 2) * BATCH:
+        raise SystemExit(f"BENCH_CONTACTS must be at least {(SEQUENTIAL_REQUESTS + 2) * BATCH}")
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/utomlans_bench")
     total = int(os.environ.get("BENCH_CONTACTS", "160000"))
     port = int(os.environ.get("BENCH_PORT", "8765"))
@@ -250,6 +269,15 @@ def main() -> None:
     print(f"  raw PostgreSQL COPY, same rows    : {figures['copy_rate']:>9,.0f} rows/s  (one stream)")
     print(f"  ratio API (one client) / COPY     : {ratio:>9.0%}  (target >= 25 %)")
     print(f"  idempotent resend (all unchanged) : {figures['resend_rate']:>9,.0f} contacts/s")
+    run_total = int(os.environ.get("BENCH_RUN_CONTACTS", "1000000"))
+    print(f"Invoice run over {run_total:,} contacts (one seller, one period, 20 buyers):", flush=True)
+    run = bench_run(database_url, run_total)
+    print(
+        f"  invoice run ({run['status']}, {run['invoices']} invoices, {run['lines']:,} lines): "
+        f"{run['seconds']:.1f} s  (target <= 60 s)"
+    )
+    print(f"  hand-written INSERT … SELECT of the same {run['hand_rows']:,} lines: {run['hand_seconds']:.1f} s")
+    print(f"  ratio run / INSERT … SELECT: {run['seconds'] / run['hand_seconds']:.1f}x  (target <= 3x)")
     list_total = int(os.environ.get("BENCH_LIST_CONTACTS", "1000000"))
     print(f"List latency with {list_total:,} more contacts in the table (p50 / p95 over HTTP):", flush=True)
     for label, p50, p95, rows in bench_lists(database_url, list_total, port):

@@ -6,6 +6,7 @@ six months, most eligible. Valid identifiers are not needed for reading, so the 
 intake (that path is measured by the intake benchmark).
 """
 
+import datetime as dt
 import http.client
 import http.cookiejar
 import re
@@ -19,6 +20,7 @@ import psycopg
 FILL_SQL = """
 WITH providers AS (
     SELECT array_agg(id ORDER BY id) AS ids, array_agg(region_id ORDER BY id) AS regions FROM regions_provider
+    WHERE %(seller)s::text IS NULL OR region_id = %(seller)s::text
 ), regions AS (
     SELECT array_agg(code ORDER BY code) AS codes FROM regions_region
 ), rows AS (
@@ -32,7 +34,8 @@ WITH providers AS (
            ids[p_index] AS provider_id,
            regions[p_index] AS billing_region_id,
            codes[r_index] AS home_region_id,
-           now() - ((hashint4(n + 13) & 2147483647) %% (182 * 86400)) * interval '1 second' AS started_at,
+           %(end)s::timestamptz - (1 + (hashint4(n + 13) & 2147483647) %% %(seconds)s) * interval '1 second'
+               AS started_at,
            (ARRAY['LK','LK','LK','LK','LK','LK','PS','SJ','FT','HK'])[1 + (hashint4(n + 17) & 2147483647) %% 10]
                AS profession_id,
            (hashint4(n + 19) & 2147483647) %% 100 AS roll
@@ -44,7 +47,7 @@ INSERT INTO contacts_contact (
     billing_region_id, status, reasons, manual_reasons, overridden, recommendation_id, rate, amount,
     created_at, created_via, created_by_id, updated_at, updated_via, updated_by_id, evaluated_at, locked
 )
-SELECT provider_id, 'load-' || n, lpad(((hashint4(n + 23) & 2147483647) %% 1000000000000)::text, 12, '0'),
+SELECT provider_id, %(prefix)s || n, lpad(((hashint4(n + 23) & 2147483647) %% 1000000000000)::text, 12, '0'),
        date '1980-01-01' + (n %% 15000), CASE WHEN n %% 2 = 0 THEN 'F' ELSE 'M' END, home_region_id,
        profession_id, started_at, CASE WHEN roll < 3 THEN 'phone' WHEN roll < 50 THEN 'video' ELSE 'chat' END,
        true, roll <> 3, true, 'assessment', 100.00, '', '', billing_region_id,
@@ -58,10 +61,22 @@ FROM facts
 """
 
 
-def fill(database_url: str, count: int) -> float:
+def fill(
+    database_url: str,
+    count: int,
+    *,
+    seller: str | None = None,
+    end: dt.datetime | None = None,
+    seconds: int = 182 * 86400,
+    prefix: str = "load-",
+) -> float:
+    """Insert ``count`` contacts of ``seller``'s providers (all when None), started within ``seconds`` before
+    ``end``."""
     began = time.perf_counter()
+    end = end or dt.datetime.now(dt.UTC)
+    params = {"count": count, "seller": seller, "end": end, "seconds": seconds, "prefix": prefix}
     with psycopg.connect(database_url) as conn:
-        conn.execute(FILL_SQL, {"count": count})
+        conn.execute(FILL_SQL, params)
         conn.commit()
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE contacts_contact")

@@ -229,12 +229,14 @@ class InvoiceLine(models.Model):
     )
     credit = models.BooleanField(_("credit line"), default=False)
     category = models.CharField(_("rate category"), max_length=20, choices=RateCategory.choices)
+    # As on contacts: published versions cannot be deleted (database trigger), so no per-line key check.
     recommendation = models.ForeignKey(
         RateRecommendation,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("recommendation"),
         db_index=False,
+        db_constraint=False,
     )
     rate = models.DecimalField(_("rate"), max_digits=10, decimal_places=2)
     patient_fee = models.DecimalField(_("patient fee paid"), max_digits=8, decimal_places=2)
@@ -264,7 +266,6 @@ class InvoiceLine(models.Model):
         ]
         indexes = [
             models.Index(fields=["invoice", "category", "rate"], name="line_invoice_category_idx"),
-            models.Index(fields=["contact"], name="line_contact_idx"),
         ]
 
     def __str__(self) -> str:

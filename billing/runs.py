@@ -17,7 +17,7 @@ import hashlib
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, RunStatus
@@ -26,18 +26,6 @@ from config.money import ZERO
 from contacts.models import Contact, EventKind, Status
 from contacts.reasons import Reason
 from contacts.services import contacts_reevaluate
-
-LINE_COLUMNS = (
-    "invoice_id",
-    "contact_id",
-    "credit",
-    "category",
-    "recommendation_id",
-    "rate",
-    "patient_fee",
-    "fee_deducted",
-    "amount",
-)
 
 
 def _lock_key(seller: str, period: str) -> int:
@@ -86,16 +74,9 @@ def invoice_run_execute(*, run: InvoiceRun, run_date: dt.date | None = None) -> 
         with _RunLock(seller, period):
             _apply_deadline(seller, period, run_date)
             _set_progress(run, 5)
-            buyers = sorted(
-                set(unbilled_contacts(seller, period).values_list("home_region_id", flat=True).distinct())
-                | set(_drafts(seller, period).values_list("buyer_id", flat=True))
-            )
-            invoice_ids = []
-            for done, buyer in enumerate(buyers, start=1):
-                invoice_id = _refresh_draft(seller, buyer, period, run)
-                if invoice_id is not None:
-                    invoice_ids.append(invoice_id)
-                _set_progress(run, 5 + (90 * done) // len(buyers))
+            buyers = sorted(set(unbilled_contacts(seller, period).values_list("home_region_id", flat=True).distinct()))
+            _set_progress(run, 15)
+            invoice_ids = _refresh_drafts(seller, period, buyers, run)
             run.invoices.set(invoice_ids)
     except Exception as exc:
         # Recorded for the clerk, then raised again so the task is marked failed (and logged) too.
@@ -145,62 +126,67 @@ def _apply_deadline(seller: str, period: str, run_date: dt.date) -> int:
 
 
 @transaction.atomic
-def _refresh_draft(seller: str, buyer: str, period: str, run: InvoiceRun) -> int | None:
-    """Rebuild the buyer's draft for the period; returns its id, or None when there is nothing to invoice."""
-    draft = (
-        Invoice.objects.select_for_update()
-        .filter(seller_id=seller, buyer_id=buyer, period=period, kind=InvoiceKind.INVOICE, status=InvoiceStatus.DRAFT)
-        .first()
-    )
-    if draft is not None:
-        InvoiceLine.objects.filter(invoice=draft).delete()
-    candidates = unbilled_contacts(seller, period).filter(home_region_id=buyer)
-    if draft is None:
-        if not candidates.exists():
-            return None
-        draft = Invoice.objects.create(seller_id=seller, buyer_id=buyer, period=period)
-        InvoiceEvent.objects.create(
-            invoice=draft,
-            at=timezone.now(),
-            action="created",
-            to_status=InvoiceStatus.DRAFT,
-            actor=run.started_by,
-            via="run",
-            note=f"Invoice run {run.pk}",
-        )
-    _insert_lines(draft, candidates)
-    totals = draft.lines.aggregate(total=Sum("amount"), count=Count("id"))
-    if not totals["count"] and draft.submitted_at is None:
-        draft.delete()  # never submitted: nothing but its creation to keep
-        return None
-    draft.total = totals["total"] or ZERO
-    draft.contact_count = totals["count"]
-    draft.save(update_fields=["total", "contact_count"])
-    return draft.pk
+def _refresh_drafts(seller: str, period: str, buyers: list[str], run: InvoiceRun) -> list[int]:
+    """Rebuild every draft of the seller's period in one transaction: one draft per buyer with unbilled contacts.
+
+    Set-based: the drafts' old lines go in one DELETE, the new ones in one INSERT … SELECT joined to the drafts
+    by buyer, the totals in one UPDATE; drafts left empty are removed unless they were submitted once.
+    """
+    drafts = {invoice.buyer_id: invoice for invoice in _drafts(seller, period).select_for_update()}
+    InvoiceLine.objects.filter(invoice__in=list(drafts.values())).delete()
+    for buyer in buyers:
+        if buyer not in drafts:
+            drafts[buyer] = Invoice.objects.create(seller_id=seller, buyer_id=buyer, period=period)
+            InvoiceEvent.objects.create(
+                invoice=drafts[buyer],
+                at=timezone.now(),
+                action="created",
+                to_status=InvoiceStatus.DRAFT,
+                actor=run.started_by,
+                via="run",
+                note=f"Invoice run {run.pk}",
+            )
+    _insert_lines(seller, period)
+    totals = {
+        row["invoice_id"]: row
+        for row in InvoiceLine.objects.filter(invoice__in=list(drafts.values()))
+        .values("invoice_id")
+        .annotate(total=Sum("amount"), count=Count("id"))
+        .order_by()
+    }
+    kept = []
+    for invoice in drafts.values():
+        row = totals.get(invoice.pk)
+        if row is None and invoice.submitted_at is None:
+            invoice.delete()  # never submitted: nothing but its creation to keep
+            continue
+        invoice.total = row["total"] if row else ZERO
+        invoice.contact_count = row["count"] if row else 0
+        invoice.save(update_fields=["total", "contact_count"])
+        kept.append(invoice.pk)
+    return sorted(kept)
 
 
-def _insert_lines(invoice: Invoice, contacts) -> None:
-    """One line per contact, priced as evaluated, with one INSERT … SELECT."""
-    # Aliased columns, so the outer SELECT can name them on every database.
-    select = (
-        contacts.order_by()
-        .annotate(
-            l_contact=F("pk"),
-            l_category=F("profession__category"),
-            l_recommendation=F("recommendation_id"),
-            l_rate=F("rate"),
-            l_fee=F("patient_fee"),
-            l_amount=F("amount"),
-        )
-        .values_list("l_contact", "l_category", "l_recommendation", "l_rate", "l_fee", "l_amount")
-    )
-    sql, params = select.query.sql_with_params()
-    line_table = InvoiceLine._meta.db_table
-    # The inner SELECT is the ORM's (the filters above); the outer one only shapes its columns.
-    statement = (
-        f"INSERT INTO {line_table} ({', '.join(LINE_COLUMNS)}) "  # noqa: S608
-        "SELECT %s, q.l_contact, %s, q.l_category, q.l_recommendation, q.l_rate, q.l_fee, q.l_rate - q.l_amount, "
-        f"q.l_amount FROM ({sql}) AS q"
-    )
+INSERT_LINES_SQL = """
+INSERT INTO billing_invoiceline (invoice_id, contact_id, credit, category, recommendation_id, rate, patient_fee,
+                                 fee_deducted, amount)
+SELECT i.id, c.id, %(false)s, p.category, c.recommendation_id, c.rate, c.patient_fee, c.rate - c.amount, c.amount
+FROM contacts_contact c
+JOIN regions_profession p ON p.code = c.profession_id
+JOIN billing_invoice i
+  ON i.seller_id = c.billing_region_id AND i.buyer_id = c.home_region_id
+ AND i.period = %(period)s AND i.kind = 'invoice' AND i.status = 'draft'
+WHERE c.billing_region_id = %(seller)s AND c.started_at >= %(start)s AND c.started_at < %(end)s
+  AND c.status = 'eligible' AND c.locked = %(false)s
+  AND NOT EXISTS (SELECT 1 FROM billing_invoiceline l WHERE l.contact_id = c.id AND l.credit = %(false)s)
+"""
+
+
+def _insert_lines(seller: str, period: str) -> int:
+    """One line per unbilled contact (as ``unbilled_contacts`` selects them) on its buyer's draft: one statement."""
+    start, end = (connection.ops.adapt_datetimefield_value(moment) for moment in period_bounds(period))
     with connection.cursor() as cursor:
-        cursor.execute(statement, [invoice.pk, False, *params])
+        cursor.execute(
+            INSERT_LINES_SQL, {"false": False, "period": period, "seller": seller, "start": start, "end": end}
+        )
+        return cursor.rowcount

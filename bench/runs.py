@@ -1,0 +1,69 @@
+"""Invoice run timing: a run over a million eligible contacts of one seller, 20 buyers and one period, beside a
+hand-written INSERT … SELECT that creates the same lines, in the same database."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+RUN_SCRIPT = """
+import json, time, django
+django.setup()
+from billing.models import InvoiceRun
+from billing.runs import invoice_run_execute
+run = InvoiceRun.objects.create(billing_region_id={seller!r}, period={period!r})
+began = time.perf_counter()
+run = invoice_run_execute(run=run)
+elapsed = time.perf_counter() - began
+lines = sum(invoice.contact_count for invoice in run.invoices.all())
+print(json.dumps({{"seconds": elapsed, "status": run.status, "invoices": run.invoices.count(), "lines": lines}}))
+"""
+
+HAND_WRITTEN_INVOICES = """
+INSERT INTO billing_invoice (seller_id, buyer_id, period, kind, status, total, contact_count, created_at, pdf,
+                             specification_pdf)
+SELECT DISTINCT %(seller)s, home_region_id, %(period)s, 'invoice', 'draft', 0, 0, now(), '', ''
+FROM contacts_contact
+WHERE billing_region_id = %(seller)s AND started_at >= %(start)s AND started_at < %(end)s AND status = 'eligible'
+"""
+HAND_WRITTEN_LINES = """
+INSERT INTO billing_invoiceline (invoice_id, contact_id, credit, category, recommendation_id, rate, patient_fee,
+                                 fee_deducted, amount)
+SELECT i.id, c.id, false, p.category, c.recommendation_id, c.rate, c.patient_fee, c.rate - c.amount, c.amount
+FROM contacts_contact c
+JOIN regions_profession p ON p.code = c.profession_id
+JOIN billing_invoice i ON i.seller_id = %(seller)s AND i.buyer_id = c.home_region_id AND i.period = %(period)s
+WHERE c.billing_region_id = %(seller)s AND c.started_at >= %(start)s AND c.started_at < %(end)s
+  AND c.status = 'eligible'
+"""
+
+
+def time_run(env: dict, seller: str, period: str) -> dict:
+    output = subprocess.run(
+        [sys.executable, "-c", RUN_SCRIPT.format(seller=seller, period=period)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def time_hand_written(database_url: str, seller: str, period: str, start, end) -> tuple[float, int]:
+    """The same invoices and lines with two plain statements into the real tables, their foreign keys checked
+    at once (SET CONSTRAINTS ALL IMMEDIATE), then rolled back. Run before the invoice run, on empty tables."""
+    params = {"seller": seller, "period": period, "start": start, "end": end}
+    with psycopg.connect(database_url) as conn:
+        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        began = time.perf_counter()
+        conn.execute(HAND_WRITTEN_INVOICES, params)
+        rows = conn.execute(HAND_WRITTEN_LINES, params).rowcount
+        elapsed = time.perf_counter() - began
+        conn.rollback()
+    return elapsed, rows
