@@ -1,17 +1,21 @@
 """Invoice runs and invoices API (API.md: Invoice runs, Invoices)."""
 
 import django_filters
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from billing.documents import render_invoice_pdf, render_specification_pdf, specification_csv
 from billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
 from billing.permissions import can_start_run, can_transition
 from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_run_start
+from config.api.renderers import PassthroughRenderer
 from config.api.views import ScopedQuerysetMixin
 from contacts.identifiers import mask_personal_identity
 from contacts.permissions import sees_full_identity
@@ -138,6 +142,28 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         return mask_personal_identity(contact.patient_id)
 
 
+def sees_full_identity_on_invoice(user, invoice: Invoice) -> bool:
+    """The parties' clerks, managers and admins see full numbers (contacts.permissions' rule, per invoice)."""
+    return sees_full_identity(user, _InvoiceParties(invoice))
+
+
+class _InvoiceParties:
+    def __init__(self, invoice: Invoice):
+        self.billing_region_id = invoice.seller_id
+        self.home_region_id = invoice.buyer_id
+
+
+def _pdf_response(invoice: Invoice, field: str, render, name: str):
+    if invoice.is_frozen:
+        stored = getattr(invoice, field)
+        if not stored:
+            return JsonResponse({"detail": _("The PDF is being rendered; try again shortly.")}, status=202)
+        return FileResponse(stored.open("rb"), content_type="application/pdf", filename=f"{name}-{invoice.number}.pdf")
+    response = HttpResponse(render(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}-forhandsvisning-{invoice.pk}.pdf"'
+    return response
+
+
 class InvoiceFilter(django_filters.FilterSet):
     seller = django_filters.CharFilter(field_name="seller_id", help_text="Län code.")
     buyer = django_filters.CharFilter(field_name="buyer_id", help_text="Län code.")
@@ -180,6 +206,33 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         invoice = TRANSITION_SERVICES[transition](invoice=invoice, by=request.user, via="api", **kwargs)
         return Response(InvoiceSerializer(invoice).data)
 
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            202: OpenApiResponse(description="Approved; the PDF is still being rendered."),
+        }
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[PassthroughRenderer])
+    def pdf(self, request, pk=None):
+        """The invoice PDF: stored once approved (202 until rendered); a draft or submitted one is a preview."""
+        return _pdf_response(self.get_object(), "pdf", render_invoice_pdf, "faktura")
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            202: OpenApiResponse(description="Approved; the PDF is still being rendered."),
+        }
+    )
+    @action(detail=True, methods=["get"], url_path="specification-pdf", renderer_classes=[PassthroughRenderer])
+    def specification_pdf(self, request, pk=None):
+        """The specification (every line, full identity numbers: invoices are read by the parties' staff)."""
+        return _pdf_response(
+            self.get_object(),
+            "specification_pdf",
+            lambda invoice: render_specification_pdf(invoice, full_identity=True),
+            "fakturaunderlag",
+        )
+
     @extend_schema(request=None, responses=InvoiceSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
@@ -206,3 +259,19 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="mark-paid")
     def mark_paid(self, request, pk=None):
         return self._transition(request, Transition.MARK_PAID)
+
+
+class InvoiceSpecificationCsvView(ScopedQuerysetMixin, generics.GenericAPIView):
+    """``GET /invoices/{id}/specification.csv``: the specification as CSV, one row per line, streamed."""
+
+    queryset = Invoice.objects.all()
+    renderer_classes = [PassthroughRenderer]
+    pagination_class = None
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request, pk=None):
+        invoice = self.get_object()
+        rows = specification_csv(invoice, full_identity=sees_full_identity_on_invoice(request.user, invoice))
+        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="fakturaunderlag-{invoice.number or invoice.pk}.csv"'
+        return response

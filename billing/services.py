@@ -20,6 +20,7 @@ from billing.models import (
     Transition,
 )
 from billing.numbering import invoice_number, specification_id
+from billing.tasks import invoice_run_task, render_documents_task
 from config.business_time import parse_period, stockholm_today
 from config.errors import InvalidInput, NotAllowed, StateConflict
 from config.money import ZERO
@@ -42,8 +43,6 @@ def invoice_run_start(*, billing_region: str, period: str, by=None, via: str = "
         raise InvalidInput(errors)
     if period > stockholm_today().strftime("%Y-%m"):
         raise InvalidInput({"period": [_("A period in the future cannot be invoiced.")]})
-    from billing.tasks import invoice_run_task  # the task module imports the run service
-
     run = InvoiceRun.objects.create(
         billing_region_id=billing_region,
         period=period,
@@ -147,6 +146,8 @@ def invoice_approve(*, invoice: Invoice, by, via: str = "api") -> Invoice:
         update_fields=["status", "number", "specification_id", "issue_date", "due_date", "approved_at", "approved_by"]
     )
     _event(invoice, action=Transition.APPROVE, before=before, by=by, via=via)
+    invoice_id = invoice.pk
+    transaction.on_commit(lambda: render_documents_task.delay(invoice_id))
     return invoice
 
 

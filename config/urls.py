@@ -4,7 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from billing.api import InvoiceRunViewSet, InvoiceViewSet
+from billing.api import InvoiceRunViewSet, InvoiceSpecificationCsvView, InvoiceViewSet
 from config.health import health
 from contacts.api import ContactViewSet
 from regions.api import ProfessionViewSet, ProviderViewSet, RecommendationViewSet, RegionViewSet
@@ -20,6 +20,12 @@ router.register("invoice-runs", InvoiceRunViewSet, basename="invoice-run")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 
 api_v1 = [
+    # API.md names this one without a trailing slash.
+    path(
+        "invoices/<int:pk>/specification.csv",
+        InvoiceSpecificationCsvView.as_view(),
+        name="invoice-specification-csv",
+    ),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),

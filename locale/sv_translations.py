@@ -382,4 +382,7 @@ SV = {
     "%(region)s has no organisation number; add it before approving invoices.": "%(region)s saknar organisationsnummer; lägg till det innan fakturor godkänns.",
     "Only a clerk or manager of the billing region may start its invoice runs.": "Bara handläggare eller chef i den fakturerande regionen får starta dess faktureringskörningar.",
     "You may not do this to invoice %(invoice)s.": "Du får inte göra detta med faktura %(invoice)s.",
+    "The PDF is being rendered; try again shortly.": "PDF:en skapas; försök igen om en stund.",
+    "bankgiro": "bankgiro",
+    "Where buyers pay this region's invoices.": "Dit köpare betalar regionens fakturor.",
 }

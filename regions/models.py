@@ -27,6 +27,9 @@ class Region(models.Model):
         validators=[validate_org_number],
         help_text=_("10 digits; blank until known."),
     )
+    bankgiro = models.CharField(
+        _("bankgiro"), max_length=12, blank=True, help_text=_("Where buyers pay this region's invoices.")
+    )
 
     class Meta:
         ordering = ["code"]

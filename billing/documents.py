@@ -1,0 +1,192 @@
+"""Invoice documents: the invoice PDF (aggregates only, no patient data), the specification (fakturaunderlag)
+as CSV (streamed) and as PDF (rendered in chunks and merged, so memory stays flat).
+
+``render_invoice_pdf`` and ``render_specification_pdf`` are pure renderings of an invoice: the task stores
+their bytes; previews of drafts call them directly.
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+
+import weasyprint
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from pypdf import PdfWriter
+
+from billing.models import Invoice, InvoiceLine
+from billing.selectors import invoice_totals
+from config.money import format_sek
+from contacts.identifiers import mask_personal_identity
+from regions.identifiers import format_org_number
+from regions.models import RateCategory
+
+SPECIFICATION_CHUNK = 1_000  # lines per rendered PDF part
+
+SPECIFICATION_COLUMNS = (
+    "line_id",
+    "contact_id",
+    "external_id",
+    "started_at",
+    "profession",
+    "category",
+    "recommendation",
+    "rate",
+    "patient_fee",
+    "amount",
+    "care_unit",
+    "patient_id",
+    "home_region",
+    "sex",
+)
+
+
+def _parties(invoice: Invoice) -> dict:
+    return {
+        "seller": invoice.seller,
+        "buyer": invoice.buyer,
+        "seller_org_number": format_org_number(invoice.seller.org_number),
+        "buyer_org_number": format_org_number(invoice.buyer.org_number),
+    }
+
+
+def render_invoice_pdf(invoice: Invoice) -> bytes:
+    """The invoice itself: parties, number, dates, totals per category and rate, total to pay. No patient data."""
+    totals = invoice_totals(invoice)
+    rows = [
+        {
+            "category": RateCategory(total.category).label,
+            "count": total.count,
+            "rate": format_sek(total.rate),
+            "gross": format_sek(total.gross),
+            "patient_fees": format_sek(total.patient_fees),
+            "net": format_sek(total.net),
+        }
+        for total in totals
+    ]
+    with translation.override("sv"):
+        html = render_to_string(
+            "billing/invoice.html",
+            {
+                "invoice": invoice,
+                **_parties(invoice),
+                "rows": rows,
+                "total": format_sek(invoice.total),
+                "preview": invoice.number is None,
+                "rendered_at": timezone.localtime(),
+            },
+        )
+    return weasyprint.HTML(string=html).write_pdf()
+
+
+def _specification_rows(invoice: Invoice, *, full_identity: bool) -> Iterator[tuple]:
+    lines = (
+        InvoiceLine.objects.filter(invoice=invoice)
+        .order_by("id")
+        .values_list(
+            "id",
+            "contact_id",
+            "contact__external_id",
+            "contact__started_at",
+            "contact__profession_id",
+            "category",
+            "recommendation__code",
+            "rate",
+            "patient_fee",
+            "amount",
+            "contact__care_unit",
+            "contact__patient_id",
+            "contact__home_region_id",
+            "contact__patient_sex",
+        )
+    )
+    for row in lines.iterator(chunk_size=2_000):
+        (
+            line_id,
+            contact_id,
+            external_id,
+            started_at,
+            profession,
+            category,
+            recommendation,
+            rate,
+            fee,
+            amount,
+            care_unit,
+            patient_id,
+            home_region,
+            sex,
+        ) = row
+        yield (
+            line_id,
+            contact_id,
+            external_id,
+            timezone.localtime(started_at).isoformat(timespec="minutes"),
+            profession,
+            category,
+            recommendation,
+            f"{rate:.2f}",
+            f"{fee:.2f}",
+            f"{amount:.2f}",
+            care_unit,
+            patient_id if full_identity else mask_personal_identity(patient_id),
+            home_region,
+            sex,
+        )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _safe_cell(value) -> str:
+    """CSV formula injection guard: a text cell starting with = + - @ is prefixed with an apostrophe."""
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def specification_csv(invoice: Invoice, *, full_identity: bool) -> Iterator[str]:
+    """The specification as CSV rows, one per line, generated as the database yields them (constant memory)."""
+    writer = csv.writer(_Echo(), delimiter=";")
+    yield "\ufeff" + writer.writerow(SPECIFICATION_COLUMNS)
+    for row in _specification_rows(invoice, full_identity=full_identity):
+        yield writer.writerow([_safe_cell(cell) for cell in row])
+
+
+def render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes:
+    """Every line, rendered ``SPECIFICATION_CHUNK`` lines at a time with a lean table, merged with pypdf."""
+    merged = PdfWriter()
+    chunk: list[tuple] = []
+    part = 0
+
+    def flush():
+        nonlocal part
+        part += 1
+        with translation.override("sv"):
+            html = render_to_string(
+                "billing/specification.html",
+                {"invoice": invoice, **_parties(invoice), "rows": chunk, "part": part, "first": part == 1},
+            )
+        merged.append(io.BytesIO(weasyprint.HTML(string=html).write_pdf()))
+
+    for row in _specification_rows(invoice, full_identity=full_identity):
+        chunk.append(row)
+        if len(chunk) == SPECIFICATION_CHUNK:
+            flush()
+            chunk = []
+    if chunk or part == 0:
+        flush()
+    output = io.BytesIO()
+    merged.write(output)
+    return output.getvalue()

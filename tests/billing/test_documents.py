@@ -1,0 +1,103 @@
+import csv
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from billing.documents import specification_csv
+from billing.models import Invoice
+from billing.services import invoice_approve, invoice_submit
+from regions.models import Role
+from tests.billing.conftest import run_now
+
+pytestmark = pytest.mark.django_db
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.fixture
+def approved(january, staff, django_capture_on_commit_callbacks):
+    run_now()
+    invoice = Invoice.objects.get(buyer_id="25")
+    invoice_submit(invoice=invoice, by=staff["clerk04"])
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = invoice_approve(invoice=invoice, by=staff["manager04"])
+    invoice.refresh_from_db()
+    return invoice
+
+
+def test_the_approved_invoice_pdf_is_rendered_stored_and_served(api_as, approved):
+    response = api_as(Role.MANAGER, "25").get(f"/api/v1/invoices/{approved.pk}/pdf/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = _text(b"".join(response.streaming_content))
+    assert approved.number in text
+    assert "Region Sörmland" in text and "232100-0032" in text
+    assert "Region Norrbotten" in text
+    assert "Att betala (momsfritt) 1\xa0140,00\xa0kr" in text  # the total, written the Swedish way
+    assert "198503122387" not in text and "19850312" not in text  # no patient data on the invoice
+
+
+def test_the_specification_pdf_lists_every_line_with_full_numbers_for_the_parties(api_as, approved):
+    response = api_as(Role.CLERK, "04").get(f"/api/v1/invoices/{approved.pk}/specification-pdf/")
+
+    text = _text(b"".join(response.streaming_content))
+    assert approved.specification_id in text
+    for external_id in ["lk-29", "lk-30", "ps-30", "sj-31"]:
+        assert external_id in text
+    assert "198503122387" in text
+
+
+def test_an_approved_invoice_whose_pdf_is_not_yet_rendered_answers_202(api_as, january, staff):
+    run_now()
+    invoice = Invoice.objects.get(buyer_id="25")
+    invoice_submit(invoice=invoice, by=staff["clerk04"])
+    invoice_approve(invoice=invoice, by=staff["manager04"])  # the render task waits for the commit
+
+    response = api_as(Role.CLERK, "04").get(f"/api/v1/invoices/{invoice.pk}/pdf/")
+
+    assert response.status_code == 202
+    assert response.json() == {"detail": "PDF:en skapas; försök igen om en stund."}
+
+
+def test_a_draft_can_be_previewed(api_as, january):
+    run_now()
+    invoice = Invoice.objects.get(buyer_id="25")
+
+    response = api_as(Role.CLERK, "04").get(f"/api/v1/invoices/{invoice.pk}/pdf/")
+
+    assert response.status_code == 200
+    text = _text(response.content)
+    assert "FÖRHANDSVISNING" in text and "1\xa0140,00\xa0kr" in text
+
+
+def test_the_csv_specification_has_one_row_per_line(api_as, approved):
+    response = api_as(Role.CLERK, "25").get(f"/api/v1/invoices/{approved.pk}/specification.csv")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["line_id", "contact_id", "external_id"]
+    assert [row[2] for row in rows[1:]] == ["lk-29", "lk-30", "ps-30", "sj-31"]
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert (first["rate"], first["patient_fee"], first["amount"], first["recommendation"]) == (
+        "500.00",
+        "100.00",
+        "400.00",
+        "SKL-2019",
+    )
+    assert (first["patient_id"], first["home_region"], first["sex"]) == ("198503122387", "25", "F")
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised(approved):
+    from contacts.models import Contact
+
+    Contact.objects.filter(external_id="lk-29").update(external_id='=HYPERLINK("x")')
+
+    rows = list(csv.reader(io.StringIO("".join(specification_csv(approved, full_identity=False))), delimiter=";"))
+
+    assert rows[1][2] == '\'=HYPERLINK("x")'
+    assert rows[1][11] == "19850312-****"  # masked for a reader who may not see full numbers
