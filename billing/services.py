@@ -21,7 +21,7 @@ from billing.models import (
 )
 from billing.numbering import invoice_number, specification_id
 from billing.tasks import invoice_run_task, render_documents_task
-from config.business_time import parse_period, stockholm_today
+from config.business_time import add_months, parse_period, stockholm_today
 from config.errors import InvalidInput, NotAllowed, StateConflict
 from config.money import ZERO
 from contacts.models import Contact, Status
@@ -51,6 +51,14 @@ def invoice_run_start(*, billing_region: str, period: str, by=None, via: str = "
     )
     transaction.on_commit(lambda: invoice_run_task.delay(run.pk))
     return run
+
+
+@transaction.atomic
+def invoice_runs_start_scheduled(*, today: dt.date | None = None) -> list[int]:
+    """Start last month's run for every region with active providers (the monthly schedule). Returns run ids."""
+    period = f"{add_months(today or stockholm_today(), -1):%Y-%m}"
+    regions = Region.objects.filter(providers__active=True).distinct().order_by("code")
+    return [invoice_run_start(billing_region=region.code, period=period, via="schedule").pk for region in regions]
 
 
 # --- The invoice workflow ----------------------------------------------------------------------------

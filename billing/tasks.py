@@ -37,3 +37,11 @@ def render_documents_task(invoice_id: int) -> str:
         invoice.specification_pdf.save(f"{invoice.number}-underlag.pdf", ContentFile(specification_pdf), save=False)
         invoice.save(update_fields=["pdf", "specification_pdf"])
     return "rendered"
+
+
+@shared_task(name="billing.schedule_monthly_runs")
+def schedule_monthly_runs() -> list[int]:
+    """Celery beat, monthly: start last month's run for every region that has active providers."""
+    from billing.services import invoice_runs_start_scheduled  # services import this module's tasks
+
+    return invoice_runs_start_scheduled()

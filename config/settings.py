@@ -8,6 +8,7 @@ SECRET_KEY, ALLOWED_HOSTS and leaves DEBUG off; a missing production setting sto
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -172,6 +173,17 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The monthly invoice runs (celery beat): by default on the 5th at 02:00, for the month before.
+CELERY_BEAT_SCHEDULE = {
+    "monthly-invoice-runs": {
+        "task": "billing.schedule_monthly_runs",
+        "schedule": crontab(
+            day_of_month=env_str("INVOICE_RUN_DAY_OF_MONTH") or "5",
+            hour=env_str("INVOICE_RUN_HOUR") or "2",
+            minute="0",
+        ),
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -118,3 +118,25 @@ def test_an_empty_draft_disappears_when_its_contacts_are_gone(january, staff):
     run_now()
 
     assert not Invoice.objects.filter(buyer_id="01").exists()
+
+
+def test_the_monthly_schedule_starts_last_months_run_for_every_region_with_providers(
+    january, django_capture_on_commit_callbacks
+):
+    from django.conf import settings
+
+    from billing.models import InvoiceRun
+    from billing.services import invoice_runs_start_scheduled
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        run_ids = invoice_runs_start_scheduled(today=dt.date(2026, 2, 5))
+
+    runs = InvoiceRun.objects.filter(pk__in=run_ids).order_by("billing_region_id")
+    assert [(run.billing_region_id, run.period, run.started_via) for run in runs] == [
+        ("04", "2026-01", "schedule"),
+        ("06", "2026-01", "schedule"),
+    ]
+    assert len(queued) == 2
+    schedule = settings.CELERY_BEAT_SCHEDULE["monthly-invoice-runs"]
+    assert schedule["task"] == "billing.schedule_monthly_runs"
+    assert (schedule["schedule"].day_of_month, schedule["schedule"].hour) == ({5}, {2})
