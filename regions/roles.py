@@ -28,6 +28,12 @@ _REGION_STAFF = [
     "contacts.change_contact",
     "contacts.add_contact",
     "contacts.view_contactevent",
+    # Billing: follow and start runs; read invoices, move them through the workflow (services check who may).
+    "billing.view_invoicerun",
+    "billing.add_invoicerun",
+    "billing.view_invoice",
+    "billing.change_invoice",
+    "billing.view_invoiceevent",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
