@@ -3,15 +3,23 @@
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.urls import reverse
 
+from billing.models import Invoice, InvoiceRun
+from billing.services import invoice_approve, invoice_submit
+from config.business_time import add_months, stockholm_today
 from config.celery import app as celery_app
+from contacts.intake import contacts_upsert
+from regions.models import Role
 from regions.tasks import count_regions
+from tests.factories import contact_item
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,12 +78,22 @@ def worker_queue():
 
 
 @pytest.fixture
-def through_broker():
-    """Tests run tasks eagerly; this one sends them through the broker for real."""
-    previous = celery_app.conf.task_always_eager
+def through_broker(worker_queue):
+    """Tests run tasks eagerly; these send them through the broker for real, to the test worker's queue."""
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
     celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = worker_queue
     yield
-    celery_app.conf.task_always_eager = previous
+    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
+
+
+def _wait_for(condition, seconds: float = 90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.3)
+    return False
 
 
 @pytest.mark.django_db(transaction=True)
@@ -84,3 +102,37 @@ def test_a_worker_process_runs_a_task_through_the_broker(reference, worker_queue
 
     assert result.get(timeout=60) == 21
     assert result.successful()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_started_in_the_admin_completes_on_the_worker_and_the_pdfs_are_rendered_there(
+    client, make_user, providers, through_broker
+):
+    clerk = make_user(Role.CLERK, "04")
+    manager = make_user(Role.MANAGER, "04")
+    last_month = add_months(stockholm_today(), -1)
+    started = f"{last_month:%Y-%m}-02T10:00:00+01:00"
+    contacts_upsert(
+        items=[
+            contact_item(provider=providers["04a"].hsa_id, external_id="w1", started_at=started),
+            contact_item(provider=providers["04a"].hsa_id, external_id="w2", started_at=started, home_region="01"),
+        ],
+        user=clerk,
+        channel="api",
+    )
+    client.force_login(clerk)
+
+    client.post(reverse("admin:billing_invoicerun_add"), {"billing_region": "04", "period": f"{last_month:%Y-%m}"})
+
+    run = InvoiceRun.objects.get()
+    assert _wait_for(lambda: InvoiceRun.objects.get(pk=run.pk).status in ("succeeded", "failed"))
+    run.refresh_from_db()
+    assert (run.status, run.progress, run.invoices.count()) == ("succeeded", 100, 2)
+    invoice = run.invoices.get(buyer_id="25")
+    invoice_submit(invoice=invoice, by=clerk)
+    invoice_approve(invoice=invoice, by=manager)
+    assert _wait_for(lambda: bool(Invoice.objects.get(pk=invoice.pk).specification_pdf))
+    invoice.refresh_from_db()
+    with invoice.pdf.open("rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+    assert Path(invoice.specification_pdf.path).stat().st_size > 1000
