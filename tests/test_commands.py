@@ -54,7 +54,7 @@ def test_demo_contacts_cover_the_last_six_months_regions_professions_and_reasons
     contacts = Contact.objects.all()
     statuses = set(contacts.values_list("status", flat=True))
     reasons = {code for text in contacts.values_list("reasons", flat=True) for code in text.split()}
-    assert statuses == {"eligible", "rejected"}
+    assert statuses == {"eligible", "rejected", "invoiced"}  # one demo invoice is approved
     assert {"not_out_of_county", "not_digital", "unlicensed_profession", "no_triage", "referral_only"} <= reasons
     assert contacts.values("home_region").distinct().count() == 21
     assert set(contacts.values_list("billing_region", flat=True).distinct()) == {"04", "06"}
@@ -62,3 +62,19 @@ def test_demo_contacts_cover_the_last_six_months_regions_professions_and_reasons
     oldest = contacts.order_by("started_at").first().started_at
     newest = contacts.order_by("-started_at").first().started_at
     assert (newest - oldest).days >= 170
+
+
+def test_demo_invoices_are_built_for_last_month_and_one_is_approved(django_capture_on_commit_callbacks):
+    from billing.models import Invoice
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", "--password", "demo-pass-123")
+    invoices_after_first = Invoice.objects.count()
+    call_command("seed_demo", "--password", "demo-pass-123")
+
+    assert set(Invoice.objects.values_list("seller_id", flat=True)) == {"04", "06"}
+    assert Invoice.objects.count() == invoices_after_first
+    approved = Invoice.objects.get(status="approved")
+    assert approved.number.startswith("04-")
+    assert bool(approved.pdf) and bool(approved.specification_pdf)
+    assert Invoice.objects.filter(status="draft").count() == invoices_after_first - 1
