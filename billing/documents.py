@@ -22,6 +22,7 @@ from regions.identifiers import format_org_number
 from regions.models import RateCategory
 
 SPECIFICATION_CHUNK = 1_000  # lines per rendered PDF part
+SPECIFICATION_ROWS_PER_PAGE = 52
 
 SPECIFICATION_COLUMNS = (
     "line_id",
@@ -164,19 +165,64 @@ def specification_csv(invoice: Invoice, *, full_identity: bool) -> Iterator[str]
         yield writer.writerow([_safe_cell(cell) for cell in row])
 
 
+# Fixed-width columns of the PDF specification: (heading, width); text longer than its column is cut with "…".
+PDF_COLUMNS = (
+    ("Rad", 8),
+    ("Kontakt", 9),
+    ("Externt id", 22),
+    ("Tid", 16),
+    ("Yrke", 4),
+    ("Kategori", 14),
+    ("Version", 11),
+    ("Ersättn.", 8),
+    ("Avgift", 8),
+    ("Netto", 8),
+    ("Vårdenhet", 31),
+    ("Personnummer", 13),
+    ("Län", 3),
+    ("Kön", 3),
+)
+_NUMERIC = {0, 1, 7, 8, 9}
+
+
+def _pdf_line(cells) -> str:
+    out = []
+    for index, (cell, (_heading, width)) in enumerate(zip(cells, PDF_COLUMNS, strict=True)):
+        text = str(cell)
+        if index == 3 and len(text) > 16 and text[10] == "T":  # ISO time: date and minutes, local time
+            text = f"{text[:10]} {text[11:16]}"
+        if len(text) > width:
+            text = text[: width - 1] + "…"
+        out.append(text.rjust(width) if index in _NUMERIC else text.ljust(width))
+    return " ".join(out).rstrip()
+
+
+def _pages(lines: list[str], header: str, *, first: bool) -> list[str]:
+    """The lines cut into pages, each under the column headings (the first page leaves room for the title)."""
+    pages, start = [], 0
+    while start < len(lines) or not pages:
+        size = SPECIFICATION_ROWS_PER_PAGE - (6 if first and not pages else 0)
+        pages.append(header + "\n" + "\n".join(lines[start : start + max(1, size)]))
+        start += max(1, size)
+    return pages
+
+
 def render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes:
-    """Every line, rendered ``SPECIFICATION_CHUNK`` lines at a time with a lean table, merged with pypdf."""
+    """Every line in fixed-width columns, ``SPECIFICATION_CHUNK`` lines per rendered part, merged with pypdf."""
     merged = PdfWriter()
     chunk: list[tuple] = []
     part = 0
+    headings = _pdf_line([heading for heading, _width in PDF_COLUMNS])
+    header = f"{headings}\n{'─' * len(headings)}"
 
     def flush():
         nonlocal part
         part += 1
+        pages = _pages([_pdf_line(row) for row in chunk], header, first=part == 1)
         with translation.override("sv"):
             html = render_to_string(
                 "billing/specification.html",
-                {"invoice": invoice, **_parties(invoice), "rows": chunk, "part": part, "first": part == 1},
+                {"invoice": invoice, **_parties(invoice), "pages": pages, "part": part, "first": part == 1},
             )
         merged.append(io.BytesIO(weasyprint.HTML(string=html).write_pdf()))
 
