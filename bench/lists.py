@@ -33,7 +33,7 @@ WITH providers AS (
     SELECT n,
            ids[p_index] AS provider_id,
            regions[p_index] AS billing_region_id,
-           codes[r_index] AS home_region_id,
+           coalesce(%(home)s::text, codes[r_index]) AS home_region_id,
            %(end)s::timestamptz - (1 + (hashint4(n + 13) & 2147483647) %% %(seconds)s) * interval '1 second'
                AS started_at,
            (ARRAY['LK','LK','LK','LK','LK','LK','PS','SJ','FT','HK'])[1 + (hashint4(n + 17) & 2147483647) %% 10]
@@ -69,12 +69,13 @@ def fill(
     end: dt.datetime | None = None,
     seconds: int = 182 * 86400,
     prefix: str = "load-",
+    home: str | None = None,
 ) -> float:
     """Insert ``count`` contacts of ``seller``'s providers (all when None), started within ``seconds`` before
     ``end``."""
     began = time.perf_counter()
     end = end or dt.datetime.now(dt.UTC)
-    params = {"count": count, "seller": seller, "end": end, "seconds": seconds, "prefix": prefix}
+    params = {"count": count, "seller": seller, "end": end, "seconds": seconds, "prefix": prefix, "home": home}
     with psycopg.connect(database_url) as conn:
         conn.execute(FILL_SQL, params)
         conn.commit()

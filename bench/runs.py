@@ -67,3 +67,37 @@ def time_hand_written(database_url: str, seller: str, period: str, start, end) -
         elapsed = time.perf_counter() - began
         conn.rollback()
     return elapsed, rows
+
+
+DOCUMENTS_SCRIPT = """
+import json, resource, time, tracemalloc, django
+django.setup()
+from billing.documents import render_invoice_pdf, render_specification_pdf, specification_csv
+from billing.models import Invoice
+big = Invoice.objects.get(pk={big})
+small = Invoice.objects.get(pk={small})
+began = time.perf_counter(); render_invoice_pdf(big); invoice_pdf = time.perf_counter() - began
+tracemalloc.start()
+began = time.perf_counter(); size = sum(len(row) for row in specification_csv(big, full_identity=True))
+csv_seconds = time.perf_counter() - began
+csv_peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+began = time.perf_counter(); render_specification_pdf(small, full_identity=True); spec_pdf = time.perf_counter() - began
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"invoice_pdf": invoice_pdf, "csv_seconds": csv_seconds, "csv_lines": big.contact_count,
+                   "csv_bytes": size, "csv_peak": csv_peak, "spec_pdf": spec_pdf, "spec_lines": small.contact_count,
+                   "peak_rss_mb": peak / 1024}}))
+"""
+
+
+def time_documents(env: dict, big: int, small: int) -> dict:
+    output = subprocess.run(
+        [sys.executable, "-c", DOCUMENTS_SCRIPT.format(big=big, small=small)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])

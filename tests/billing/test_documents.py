@@ -90,6 +90,7 @@ def test_the_csv_specification_has_one_row_per_line(api_as, approved):
         "SKL-2019",
     )
     assert (first["patient_id"], first["home_region"], first["sex"]) == ("198503122387", "25", "F")
+    assert first["started_at"] == "2026-01-29T10:00+01:00"  # Stockholm time with its offset
 
 
 def test_csv_cells_that_look_like_formulas_are_neutralised(approved):
