@@ -90,6 +90,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 FROZEN_STATUSES = frozenset({InvoiceStatus.APPROVED, InvoiceStatus.SENT, InvoiceStatus.PAID})
 # Contacts on these invoices are locked (API.md: "a submitted or approved invoice").
 LOCKING_STATUSES = frozenset({InvoiceStatus.SUBMITTED, *FROZEN_STATUSES})
+# What may still change once an invoice is approved: its later steps and its rendered documents.
+FROZEN_MUTABLE_FIELDS = frozenset({"status", "sent_at", "paid_at", "pdf", "specification_pdf"})
 
 
 class CreditReason(models.IntegerChoices):
@@ -193,9 +195,16 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number or f"{self.get_kind_display()} {self.seller_id}→{self.buyer_id} {self.period} (#{self.pk})"
 
-    @property
-    def is_frozen(self) -> bool:
-        return self.status in FROZEN_STATUSES
+    def save(self, *args, **kwargs):
+        # An invariant guard, not business logic: an approved invoice's content never changes, by any path.
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            fields = kwargs.get("update_fields")
+            if stored in FROZEN_STATUSES and (fields is None or not FROZEN_MUTABLE_FIELDS.issuperset(fields)):
+                raise ImmutableObject(
+                    _("Invoice %(invoice)s is approved and cannot be changed; issue a credit note.") % {"invoice": self}
+                )
+        super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         # Only a draft that was never submitted may disappear (an empty one, after a run); the rest is record.
@@ -203,6 +212,10 @@ class Invoice(models.Model):
         if stored and (stored[0] != InvoiceStatus.DRAFT or stored[1] is not None):
             raise ImmutableObject(_("Invoice %(invoice)s cannot be deleted.") % {"invoice": self})
         return super().delete(*args, **kwargs)
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status in FROZEN_STATUSES
 
 
 class InvoiceLineQuerySet(models.QuerySet):

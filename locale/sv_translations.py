@@ -413,4 +413,5 @@ SV = {
     "%(action)s: this cannot be undone. Continue?": "%(action)s: detta kan inte ångras. Fortsätta?",
     "Why?": "Varför?",
     "Start the run": "Starta körningen",
+    "Invoice %(invoice)s is approved and cannot be changed; issue a credit note.": "Faktura %(invoice)s är godkänd och kan inte ändras; utfärda en kreditfaktura.",
 }

@@ -173,3 +173,16 @@ def test_mark_sent_and_paid_record_who_and_when(draft, staff):
         ("mark_sent", "approved", "sent"),
         ("mark_paid", "sent", "paid"),
     ]
+
+
+def test_an_approved_invoices_content_cannot_be_saved_by_any_path(draft, staff):
+    approved = _to_status(draft, "approved", staff)
+
+    approved.total = Decimal("1.00")
+    with pytest.raises(ImmutableObject, match="är godkänd och kan inte ändras"):
+        approved.save()
+    with pytest.raises(ImmutableObject):
+        approved.save(update_fields=["total"])
+
+    approved.refresh_from_db()
+    assert approved.total == Decimal("1140.00")
