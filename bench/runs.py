@@ -43,16 +43,16 @@ WHERE c.billing_region_id = %(seller)s AND c.started_at >= %(start)s AND c.start
 """
 
 
-def time_run(env: dict, seller: str, period: str) -> dict:
+def _django_script(env: dict, script: str) -> dict:
+    """Run a script in a fresh Django process against the bench database; it prints one JSON line last."""
     output = subprocess.run(
-        [sys.executable, "-c", RUN_SCRIPT.format(seller=seller, period=period)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def time_run(env: dict, seller: str, period: str) -> dict:
+    return _django_script(env, RUN_SCRIPT.format(seller=seller, period=period))
 
 
 def time_hand_written(database_url: str, seller: str, period: str, start, end) -> tuple[float, int]:
@@ -92,12 +92,4 @@ print(json.dumps({{"invoice_pdf": invoice_pdf, "csv_seconds": csv_seconds, "csv_
 
 
 def time_documents(env: dict, big: int, small: int) -> dict:
-    output = subprocess.run(
-        [sys.executable, "-c", DOCUMENTS_SCRIPT.format(big=big, small=small)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return _django_script(env, DOCUMENTS_SCRIPT.format(big=big, small=small))
