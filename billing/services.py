@@ -154,6 +154,10 @@ def invoice_approve(*, invoice: Invoice, by, via: str = "api") -> Invoice:
         update_fields=["status", "number", "specification_id", "issue_date", "due_date", "approved_at", "approved_by"]
     )
     _event(invoice, action=Transition.APPROVE, before=before, by=by, via=via)
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        Contact.objects.filter(invoice_lines__invoice=invoice, invoice_lines__credit=True).update(
+            status=Status.CREDITED
+        )
     invoice_id = invoice.pk
     transaction.on_commit(lambda: render_documents_task.delay(invoice_id))
     return invoice

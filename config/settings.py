@@ -214,3 +214,10 @@ if not DEBUG:
 INVOICING_DEADLINE_MONTHS = env_int("INVOICING_DEADLINE_MONTHS", 6)
 OBJECTION_PERIOD_MONTHS = env_int("OBJECTION_PERIOD_MONTHS", 3)
 INVOICE_PAYMENT_TERM_DAYS = env_int("INVOICE_PAYMENT_TERM_DAYS", 30)
+
+# Disputes: the other party answers within this many days; evidence files are limited in size and type.
+DISPUTE_RESPONSE_DAYS = env_int("DISPUTE_RESPONSE_DAYS", 30)
+DISPUTE_ATTACHMENT_MAX_BYTES = env_int("DISPUTE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+DISPUTE_ATTACHMENT_TYPES = env_list(
+    "DISPUTE_ATTACHMENT_TYPES", default=["application/pdf", "image/png", "image/jpeg", "text/plain"]
+)

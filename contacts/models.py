@@ -252,3 +252,30 @@ class ContactEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableObject(_("Contact history is append-only."))
+
+
+# Dispute cases live in their own module of this app; imported here so Django registers their models.
+from contacts.disputes.models import (  # noqa: E402
+    Dispute,
+    DisputeAttachment,
+    DisputeComment,
+    DisputeEvent,
+    DisputeKind,
+    DisputeStatus,
+)
+
+__all__ = [
+    "Channel",
+    "Contact",
+    "ContactEvent",
+    "Content",
+    "Dispute",
+    "DisputeAttachment",
+    "DisputeComment",
+    "DisputeEvent",
+    "DisputeKind",
+    "DisputeStatus",
+    "EventKind",
+    "Mode",
+    "Status",
+]

@@ -20,3 +20,38 @@ def can_reject(user, contact) -> bool:
     if scope.national:
         return True
     return scope.role in (Role.CLERK, Role.MANAGER) and scope.region_code == contact.billing_region_id
+
+
+def _is_region_staff_of(user, region_code: str) -> bool:
+    scope = scope_of(user)
+    return scope.role in (Role.CLERK, Role.MANAGER) and scope.region_code == region_code
+
+
+def can_open_rejection_dispute(user, contact) -> bool:
+    """The contact's provider system, or the billing region's clerks and managers, contest a rejection."""
+    scope = scope_of(user)
+    if scope.is_provider:
+        return scope.provider_id == contact.provider_id
+    return _is_region_staff_of(user, contact.billing_region_id)
+
+
+def can_open_objection(user, contact) -> bool:
+    """The buyer (home) region's clerks and managers object to a contact on an approved invoice."""
+    return _is_region_staff_of(user, contact.home_region_id)
+
+
+def is_dispute_party(user, dispute) -> bool:
+    """Who takes part in a case's thread: the seller's staff always; the provider (rejections) or the buyer's
+    staff (objections)."""
+    contact = dispute.contact
+    if _is_region_staff_of(user, contact.billing_region_id):
+        return True
+    if dispute.kind == "rejection":
+        scope = scope_of(user)
+        return scope.is_provider and scope.provider_id == contact.provider_id
+    return _is_region_staff_of(user, contact.home_region_id)
+
+
+def can_resolve_dispute(user, dispute) -> bool:
+    """The billing region decides: its clerks and managers."""
+    return _is_region_staff_of(user, dispute.contact.billing_region_id)

@@ -1,0 +1,231 @@
+"""State changes of dispute cases: open, comment, assign, resolve (an override or a credit note draft)."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import FROZEN_STATUSES, CreditReason, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from config.business_time import add_months, stockholm_today
+from config.errors import InvalidInput, NotAllowed, StateConflict
+from config.money import ZERO
+from contacts.disputes.models import (
+    Dispute,
+    DisputeAttachment,
+    DisputeComment,
+    DisputeEvent,
+    DisputeKind,
+    DisputeStatus,
+)
+from contacts.models import Channel, Contact, ContactEvent, EventKind, Status
+from contacts.permissions import (
+    can_open_objection,
+    can_open_rejection_dispute,
+    can_resolve_dispute,
+    is_dispute_party,
+)
+from contacts.services import contacts_reevaluate
+
+
+def _event(dispute: Dispute, *, action: str, by, via: str, note: str = "") -> None:
+    DisputeEvent.objects.create(dispute=dispute, at=timezone.now(), action=action, actor=by, via=via, note=note)
+
+
+def _live_line(contact: Contact) -> InvoiceLine | None:
+    return (
+        InvoiceLine.objects.select_related("invoice")
+        .filter(contact=contact, credit=False, invoice__status__in=FROZEN_STATUSES)
+        .first()
+    )
+
+
+def objection_deadline(invoice: Invoice) -> dt.date:
+    """The last day the buyer may object: the invoice date plus the objection period."""
+    return add_months(invoice.issue_date, settings.OBJECTION_PERIOD_MONTHS)
+
+
+@transaction.atomic
+def dispute_open(*, contact: Contact, by, reason: str, via: str = Channel.API) -> Dispute:
+    """Open a case: an objection if the contact is on an approved invoice, else a contested rejection."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput({"reason": [_("A reason is required.")]})
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    line = _live_line(contact)
+    if line is not None:
+        kind = DisputeKind.OBJECTION
+        if not can_open_objection(by, contact):
+            raise NotAllowed(_("Only the buyer region's clerks and managers may object to an invoiced contact."))
+        last_day = objection_deadline(line.invoice)
+        if stockholm_today() > last_day:
+            raise StateConflict(
+                _("The objection period for invoice %(number)s ended on %(date)s.")
+                % {"number": line.invoice.number, "date": last_day.isoformat()}
+            )
+    elif contact.status == Status.REJECTED:
+        kind = DisputeKind.REJECTION
+        if not can_open_rejection_dispute(by, contact):
+            raise NotAllowed(_("Only the contact's provider or the billing region may contest its rejection."))
+    else:
+        raise StateConflict(
+            _("Only a rejected contact, or one on an approved invoice, can be disputed (contact %(id)s is %(status)s).")
+            % {"id": contact.pk, "status": contact.get_status_display().lower()}
+        )
+    if Dispute.objects.filter(contact=contact, status=DisputeStatus.OPEN).exists():
+        raise StateConflict(_("Contact %(id)s already has an open dispute.") % {"id": contact.pk})
+    try:
+        with transaction.atomic():
+            dispute = Dispute.objects.create(
+                contact=contact,
+                kind=kind,
+                reason=reason,
+                invoice_line=line,
+                opened_by=by,
+                opened_at=timezone.now(),
+                deadline=stockholm_today() + dt.timedelta(days=settings.DISPUTE_RESPONSE_DAYS),
+            )
+    except IntegrityError:  # a concurrent request opened one first
+        raise StateConflict(_("Contact %(id)s already has an open dispute.") % {"id": contact.pk}) from None
+    _event(dispute, action="opened", by=by, via=via, note=reason)
+    return dispute
+
+
+def _check_attachment(upload) -> None:
+    if upload.size > settings.DISPUTE_ATTACHMENT_MAX_BYTES:
+        raise InvalidInput(
+            {
+                "attachments": [
+                    _("%(name)s is %(size)d MB; attachments may be at most %(limit)d MB.")
+                    % {
+                        "name": upload.name,
+                        "size": -(-upload.size // (1024 * 1024)),
+                        "limit": settings.DISPUTE_ATTACHMENT_MAX_BYTES // (1024 * 1024),
+                    }
+                ]
+            }
+        )
+    if upload.content_type not in settings.DISPUTE_ATTACHMENT_TYPES:
+        raise InvalidInput(
+            {
+                "attachments": [
+                    _("%(name)s is of type %(type)s; allowed are PDF, PNG, JPEG and plain text.")
+                    % {"name": upload.name, "type": upload.content_type}
+                ]
+            }
+        )
+
+
+@transaction.atomic
+def dispute_comment(*, dispute: Dispute, by, text: str, attachments=(), via: str = Channel.API) -> DisputeComment:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput({"text": [_("A comment needs text.")]})
+    if not is_dispute_party(by, dispute):
+        raise NotAllowed(_("Only the parties of a case may comment on it."))
+    for upload in attachments:
+        _check_attachment(upload)
+    comment = DisputeComment.objects.create(dispute=dispute, author=by, at=timezone.now(), text=text)
+    for upload in attachments:
+        DisputeAttachment.objects.create(
+            comment=comment, file=upload, name=upload.name[:200], size=upload.size, content_type=upload.content_type
+        )
+    _event(dispute, action="commented", by=by, via=via)
+    return comment
+
+
+@transaction.atomic
+def dispute_assign(*, dispute: Dispute, assignee, by, via: str = Channel.API) -> Dispute:
+    dispute = Dispute.objects.select_for_update().select_related("contact").get(pk=dispute.pk)
+    if not can_resolve_dispute(by, dispute) or not can_resolve_dispute(assignee, dispute):
+        raise NotAllowed(_("Cases are assigned within the billing region's staff."))
+    dispute.assignee = assignee
+    dispute.save(update_fields=["assignee"])
+    _event(dispute, action="assigned", by=by, via=via, note=assignee.get_username())
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve(
+    *, dispute: Dispute, by, outcome: str, note: str, credit_reason: int | None = None, via: str = Channel.API
+) -> Dispute:
+    """Accept or dismiss a case. Accepting a rejection overrides it; accepting an objection credits the line."""
+    dispute = Dispute.objects.select_for_update().select_related("contact").get(pk=dispute.pk)
+    if not can_resolve_dispute(by, dispute):
+        raise NotAllowed(_("Only the billing region's clerks and managers decide disputes."))
+    if dispute.status != DisputeStatus.OPEN:
+        raise StateConflict(_("Dispute %(id)s is already decided.") % {"id": dispute.pk})
+    note = (note or "").strip()
+    errors = {}
+    if outcome not in (DisputeStatus.ACCEPTED, DisputeStatus.DISMISSED):
+        errors["outcome"] = [_("Must be accepted or dismissed.")]
+    if not note:
+        errors["note"] = [_("A note saying why is required.")]
+    if dispute.kind == DisputeKind.OBJECTION and outcome == DisputeStatus.ACCEPTED:
+        if credit_reason not in CreditReason.values:
+            errors["credit_reason"] = [_("An accepted objection needs a credit reason from 1 to 9.")]
+    elif credit_reason is not None:
+        errors["credit_reason"] = [_("Only an accepted objection has a credit reason.")]
+    if errors:
+        raise InvalidInput(errors)
+    if outcome == DisputeStatus.ACCEPTED:
+        if dispute.kind == DisputeKind.REJECTION:
+            _override(dispute.contact, by=by, note=note, via=via)
+        else:
+            dispute.credit_note = _credit(dispute.invoice_line, reason=credit_reason)
+            dispute.credit_reason = credit_reason
+    dispute.status = outcome
+    dispute.decided_by = by
+    dispute.decided_at = timezone.now()
+    dispute.decision_note = note
+    dispute.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "credit_note", "credit_reason"])
+    _event(dispute, action=outcome, by=by, via=via, note=note)
+    return dispute
+
+
+def _override(contact: Contact, *, by, note: str, via: str) -> None:
+    """The accepted dispute makes the contact billable: recorded on the contact and in its history."""
+    Contact.objects.filter(pk=contact.pk).update(overridden=True)
+    changed = contacts_reevaluate(contact_ids=[contact.pk], by=by, via=via, kind=EventKind.OVERRIDDEN, note=note)
+    if not changed:
+        ContactEvent.objects.create(
+            contact=contact, at=timezone.now(), kind=EventKind.OVERRIDDEN, via=via, actor=by, note=note
+        )
+
+
+def _credit(line: InvoiceLine, *, reason: int) -> Invoice:
+    """Add a negative line for the contact to the draft credit note of the invoice (one per invoice and reason)."""
+    original = line.invoice
+    credit_note = (
+        Invoice.objects.select_for_update()
+        .filter(kind=InvoiceKind.CREDIT_NOTE, credits=original, credit_reason=reason, status=InvoiceStatus.DRAFT)
+        .first()
+    )
+    if credit_note is None:
+        credit_note = Invoice.objects.create(
+            seller_id=original.seller_id,
+            buyer_id=original.buyer_id,
+            period=original.period,
+            kind=InvoiceKind.CREDIT_NOTE,
+            credits=original,
+            credit_reason=reason,
+        )
+    if not credit_note.lines.filter(contact_id=line.contact_id).exists():
+        InvoiceLine.objects.create(
+            invoice=credit_note,
+            contact_id=line.contact_id,
+            credit=True,
+            category=line.category,
+            recommendation_id=line.recommendation_id,
+            rate=line.rate,
+            patient_fee=line.patient_fee,
+            fee_deducted=-line.fee_deducted,
+            amount=-line.amount,
+        )
+    totals = credit_note.lines.aggregate(total=Sum("amount"), count=Count("id"))
+    credit_note.total = totals["total"] or ZERO
+    credit_note.contact_count = totals["count"]
+    credit_note.save(update_fields=["total", "contact_count"])
+    return credit_note
