@@ -183,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
             minute="0",
         ),
     },
+    "daily-dispute-deadlines": {
+        "task": "contacts.dispute_deadline_digest",
+        "schedule": crontab(hour=env_str("DISPUTE_DIGEST_HOUR") or "7", minute="0"),
+    },
 }
 
 LOGGING = {
@@ -214,6 +218,24 @@ if not DEBUG:
 INVOICING_DEADLINE_MONTHS = env_int("INVOICING_DEADLINE_MONTHS", 6)
 OBJECTION_PERIOD_MONTHS = env_int("OBJECTION_PERIOD_MONTHS", 3)
 INVOICE_PAYMENT_TERM_DAYS = env_int("INVOICE_PAYMENT_TERM_DAYS", 30)
+
+# E-mail (Django 6.1 mailers): the console by default; production sets EMAIL_BACKEND to SMTP and EMAIL_HOST etc.
+_MAIL_BACKEND = env_str("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
+MAILERS = {
+    "default": {
+        "BACKEND": _MAIL_BACKEND,
+        "OPTIONS": {
+            "host": env_str("EMAIL_HOST") or "localhost",
+            "port": env_int("EMAIL_PORT", 25),
+            "username": env_str("EMAIL_HOST_USER") or "",
+            "password": env_str("EMAIL_HOST_PASSWORD") or "",
+            "use_tls": env_bool("EMAIL_USE_TLS", False),
+        }
+        if _MAIL_BACKEND.endswith("smtp.EmailBackend")
+        else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "utomlans@localhost"
 
 # Disputes: the other party answers within this many days; evidence files are limited in size and type.
 DISPUTE_RESPONSE_DAYS = env_int("DISPUTE_RESPONSE_DAYS", 30)

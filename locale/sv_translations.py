@@ -458,4 +458,12 @@ SV = {
     "Must be accepted or dismissed.": "Ska vara accepted eller dismissed.",
     "An accepted objection needs a credit reason from 1 to 9.": "En godkänd invändning behöver en krediteringsorsak från 1 till 9.",
     "Only an accepted objection has a credit reason.": "Bara en godkänd invändning har en krediteringsorsak.",
+    "New dispute %(id)s about contact %(contact)s": "Ny tvist %(id)s om kontakt %(contact)s",
+    "New comment on dispute %(id)s": "Ny kommentar i tvist %(id)s",
+    "Dispute %(id)s accepted": "Tvist %(id)s godtagen",
+    "Dispute %(id)s dismissed": "Tvist %(id)s avslagen",
+    "%(kind)s %(id)s, contact %(contact)s (%(period)s). Respond by %(deadline)s.": "%(kind)s %(id)s, kontakt %(contact)s (%(period)s). Svara senast %(deadline)s.",
+    "%(count)d disputes due (%(overdue)d overdue)": "%(count)d tvister att hantera (%(overdue)d försenade)",
+    "%(id)s: %(kind)s, contact %(contact)s, deadline %(deadline)s%(late)s": "%(id)s: %(kind)s, kontakt %(contact)s, sista dag %(deadline)s%(late)s",
+    " (overdue)": " (försenad)",
 }

@@ -20,6 +20,7 @@ from contacts.disputes.models import (
     DisputeKind,
     DisputeStatus,
 )
+from contacts.disputes.notifications import notify
 from contacts.models import Channel, Contact, ContactEvent, EventKind, Status
 from contacts.permissions import (
     can_open_objection,
@@ -90,6 +91,7 @@ def dispute_open(*, contact: Contact, by, reason: str, via: str = Channel.API) -
     except IntegrityError:  # a concurrent request opened one first
         raise StateConflict(_("Contact %(id)s already has an open dispute.") % {"id": contact.pk}) from None
     _event(dispute, action="opened", by=by, via=via, note=reason)
+    notify(dispute, event="opened", actor=by)
     return dispute
 
 
@@ -133,6 +135,7 @@ def dispute_comment(*, dispute: Dispute, by, text: str, attachments=(), via: str
             comment=comment, file=upload, name=upload.name[:200], size=upload.size, content_type=upload.content_type
         )
     _event(dispute, action="commented", by=by, via=via)
+    notify(dispute, event="commented", actor=by)
     return comment
 
 
@@ -182,6 +185,7 @@ def dispute_resolve(
     dispute.decision_note = note
     dispute.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "credit_note", "credit_reason"])
     _event(dispute, action=outcome, by=by, via=via, note=note)
+    notify(dispute, event=outcome, actor=by)
     return dispute
 
 

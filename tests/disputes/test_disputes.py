@@ -209,3 +209,47 @@ def test_comments_by_parties_with_attachments_within_the_limits(january, staff, 
     assert big.value.errors == {"attachments": ["stor.pdf är 2 MB; bilagor får vara högst 1 MB."]}
     assert kind.value.errors["attachments"][0].startswith("makro.docm har typen")
     assert dispute.comments.count() == 1
+
+
+def _with_email(user, address):
+    user.email = address
+    user.save(update_fields=["email"])
+    return user
+
+
+def test_the_other_party_is_mailed_when_a_case_is_opened_commented_and_decided(
+    january, staff, system04, mailoutbox, django_capture_on_commit_callbacks
+):
+    _with_email(system04, "journal@vardgivare.example")
+    _with_email(staff["clerk04"], "clerk04@region04.example")
+    _with_email(staff["clerk25"], "clerk25@region25.example")  # not a party to a rejection dispute
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute = dispute_open(contact=Contact.objects.get(external_id="phone"), by=system04, reason="x")
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute_comment(dispute=dispute, by=staff["clerk04"], text="Vi tittar på det")
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute_resolve(dispute=dispute, by=staff["clerk04"], outcome="dismissed", note="Nej")
+
+    assert [(mail.to, mail.subject) for mail in mailoutbox] == [
+        (["clerk04@region04.example"], f"Ny tvist {dispute.pk} om kontakt phone"),
+        (["journal@vardgivare.example"], f"Ny kommentar i tvist {dispute.pk}"),
+        (["journal@vardgivare.example"], f"Tvist {dispute.pk} avslagen"),
+    ]
+
+
+def test_the_daily_digest_lists_cases_near_or_past_their_deadline(january, staff, system04, mailoutbox):
+    from contacts.disputes.notifications import deadline_digest
+
+    _with_email(staff["clerk04"], "clerk04@region04.example")
+    dispute = dispute_open(contact=Contact.objects.get(external_id="phone"), by=system04, reason="x")
+
+    quiet = deadline_digest(today=dispute.deadline - dt.timedelta(days=10))
+    sent = deadline_digest(today=dispute.deadline + dt.timedelta(days=1))
+
+    assert (quiet, sent) == (0, 1)
+    assert mailoutbox[0].to == ["clerk04@region04.example"]
+    assert mailoutbox[0].subject == "1 tvister att hantera (1 försenade)"
+    assert f"{dispute.pk}: Bestriden avvisning, kontakt phone, sista dag {dispute.deadline.isoformat()} (försenad)" in (
+        mailoutbox[0].body
+    )

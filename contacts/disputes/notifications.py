@@ -1,0 +1,108 @@
+"""E-mail about disputes: the other party hears of a new case, a comment and a decision; the deciding region
+gets a daily list of cases near or past their deadline. Sent after commit through Django's mail framework."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from config.business_time import stockholm_today
+from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
+from regions.models import Role
+
+NEAR_DEADLINE_DAYS = 5
+
+
+def _region_staff(region_code: str):
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, membership__region_id=region_code, groups__name__in=[Role.CLERK, Role.MANAGER])
+        .exclude(email="")
+    )
+
+
+def _provider_users(provider_id: int):
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, membership__provider_id=provider_id, groups__name=Role.PROVIDER)
+        .exclude(email="")
+    )
+
+
+def parties(dispute: Dispute) -> dict[str, list]:
+    """The two sides of a case: the billing region's staff, and the provider (rejection) or the buyer (objection)."""
+    contact = dispute.contact
+    seller = list(_region_staff(contact.billing_region_id).distinct())
+    if dispute.kind == DisputeKind.REJECTION:
+        other = list(_provider_users(contact.provider_id).distinct())
+    else:
+        other = list(_region_staff(contact.home_region_id).distinct())
+    return {"seller": seller, "other": other}
+
+
+def _other_side(dispute: Dispute, actor) -> list[str]:
+    sides = parties(dispute)
+    side = sides["other"] if actor in sides["seller"] else sides["seller"]
+    return sorted({user.email for user in side if user.pk != actor.pk})
+
+
+def notify(dispute: Dispute, *, event: str, actor) -> None:
+    """Queue the e-mail to the other party of ``event`` (opened, commented, accepted, dismissed) after commit."""
+    recipients = _other_side(dispute, actor)
+    if not recipients:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        subjects = {
+            "opened": _("New dispute %(id)s about contact %(contact)s"),
+            "commented": _("New comment on dispute %(id)s"),
+            "accepted": _("Dispute %(id)s accepted"),
+            "dismissed": _("Dispute %(id)s dismissed"),
+        }
+        subject = subjects[event] % {"id": dispute.pk, "contact": dispute.contact.external_id}
+        body = _("%(kind)s %(id)s, contact %(contact)s (%(period)s). Respond by %(deadline)s.") % {
+            "kind": dispute.get_kind_display(),
+            "id": dispute.pk,
+            "contact": dispute.contact.external_id,
+            "period": f"{dispute.contact.started_at:%Y-%m}",
+            "deadline": dispute.deadline.isoformat(),
+        }
+    message = (subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    transaction.on_commit(lambda: send_mass_mail([message], fail_silently=False))
+
+
+def deadline_digest(*, today: dt.date | None = None) -> int:
+    """Mail each billing region's staff the open cases due within a few days or overdue; returns mails sent."""
+    today = today or stockholm_today()
+    due = (
+        Dispute.objects.filter(status=DisputeStatus.OPEN, deadline__lte=today + dt.timedelta(days=NEAR_DEADLINE_DAYS))
+        .select_related("contact")
+        .order_by("deadline", "pk")
+    )
+    by_region: dict[str, list[Dispute]] = {}
+    for dispute in due:
+        by_region.setdefault(dispute.contact.billing_region_id, []).append(dispute)
+    messages = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for region, cases in sorted(by_region.items()):
+            recipients = sorted({user.email for user in _region_staff(region)})
+            if not recipients:
+                continue
+            overdue = sum(1 for case in cases if case.deadline < today)
+            subject = _("%(count)d disputes due (%(overdue)d overdue)") % {"count": len(cases), "overdue": overdue}
+            lines = [
+                _("%(id)s: %(kind)s, contact %(contact)s, deadline %(deadline)s%(late)s")
+                % {
+                    "id": case.pk,
+                    "kind": case.get_kind_display(),
+                    "contact": case.contact.external_id,
+                    "deadline": case.deadline.isoformat(),
+                    "late": _(" (overdue)") if case.deadline < today else "",
+                }
+                for case in cases
+            ]
+            messages.append((subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, recipients))
+    return send_mass_mail(messages, fail_silently=False) if messages else 0
