@@ -153,6 +153,9 @@ SPECTACULAR_SETTINGS = {
         "ContactStatusEnum": "contacts.models.Status",
         "InvoiceStatusEnum": "billing.models.InvoiceStatus",
         "RunStatusEnum": "billing.models.RunStatus",
+        "DisputeStatusEnum": "contacts.disputes.models.DisputeStatus",
+        "DisputeKindEnum": "contacts.disputes.models.DisputeKind",
+        "InvoiceKindEnum": "billing.models.InvoiceKind",
     },
     # Swagger UI and ReDoc served from the project's own static files: the docs work without internet.
     "SWAGGER_UI_DIST": "SIDECAR",

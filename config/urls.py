@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from billing.api import InvoiceRunViewSet, InvoiceSpecificationCsvView, InvoiceViewSet
 from config.health import health
 from contacts.api import ContactViewSet
+from contacts.disputes.api import DisputeViewSet
 from regions.api import ProfessionViewSet, ProviderViewSet, RecommendationViewSet, RegionViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -18,6 +19,7 @@ router.register("recommendations", RecommendationViewSet, basename="recommendati
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("invoice-runs", InvoiceRunViewSet, basename="invoice-run")
 router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("disputes", DisputeViewSet, basename="dispute")
 
 api_v1 = [
     # API.md names this one without a trailing slash.

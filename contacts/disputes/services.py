@@ -5,6 +5,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -100,11 +101,11 @@ def _check_attachment(upload) -> None:
         raise InvalidInput(
             {
                 "attachments": [
-                    _("%(name)s is %(size)d MB; attachments may be at most %(limit)d MB.")
+                    _("%(name)s is %(size)s; attachments may be at most %(limit)s.")
                     % {
                         "name": upload.name,
-                        "size": -(-upload.size // (1024 * 1024)),
-                        "limit": settings.DISPUTE_ATTACHMENT_MAX_BYTES // (1024 * 1024),
+                        "size": filesizeformat(upload.size),
+                        "limit": filesizeformat(settings.DISPUTE_ATTACHMENT_MAX_BYTES),
                     }
                 ]
             }

@@ -194,7 +194,7 @@ def test_comments_by_parties_with_attachments_within_the_limits(january, staff, 
     settings.DISPUTE_ATTACHMENT_MAX_BYTES = 1024 * 1024
     dispute = dispute_open(contact=Contact.objects.get(external_id="phone"), by=system04, reason="x")
     evidence = SimpleUploadedFile("journal.pdf", b"%PDF-1.4 test", content_type="application/pdf")
-    too_big = SimpleUploadedFile("stor.pdf", b"x" * (1024 * 1024 + 1), content_type="application/pdf")
+    too_big = SimpleUploadedFile("stor.pdf", b"x" * (1536 * 1024), content_type="application/pdf")
     wrong = SimpleUploadedFile("makro.docm", b"x", content_type="application/vnd.ms-word.document.macroEnabled.12")
 
     comment = dispute_comment(dispute=dispute, by=staff["clerk04"], text="Se journalen", attachments=[evidence])
@@ -206,7 +206,7 @@ def test_comments_by_parties_with_attachments_within_the_limits(january, staff, 
         dispute_comment(dispute=dispute, by=staff["clerk25"], text="Vi är inte part")
 
     assert comment.attachments.get().name == "journal.pdf"
-    assert big.value.errors == {"attachments": ["stor.pdf är 2 MB; bilagor får vara högst 1 MB."]}
+    assert big.value.errors == {"attachments": ["stor.pdf är 1,5\xa0MB; bilagor får vara högst 1,0\xa0MB."]}
     assert kind.value.errors["attachments"][0].startswith("makro.docm har typen")
     assert dispute.comments.count() == 1
 
