@@ -377,9 +377,22 @@ class InvoiceAdmin(ScopedAdmin):
                 }
                 for transition in self.allowed_transitions(request, invoice)
             ]
+        # The buyer's staff open objections from the lines of an approved invoice.
+        objectable = []
+        if invoice is not None and invoice.is_frozen and scope_of(request.user).region_code == invoice.buyer_id:
+            lines = invoice.lines.filter(credit=False).select_related("contact").order_by("id")[: self.LINES_SHOWN]
+            objectable = [
+                (
+                    line.contact.external_id,
+                    format_sek(line.amount),
+                    reverse("admin:contacts_dispute_open", args=[line.contact_id]),
+                )
+                for line in lines
+            ]
         # Every field is read-only: the page offers the workflow buttons instead of "Save".
         context = {
             **(extra_context or {}),
+            "objectable": objectable,
             "transitions": buttons,
             "show_save": False,
             "show_save_and_continue": False,

@@ -486,3 +486,10 @@ class ContactAdmin(ScopedAdmin):
             "changelist_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"),
         }
         return TemplateResponse(request, "admin/contacts/contact/upload_csv.html", context)
+
+
+# The dispute queue lives with the disputes; registered here, with the rest of the contacts admin.
+from contacts.disputes.admin import DisputeAdmin  # noqa: E402
+from contacts.disputes.models import Dispute  # noqa: E402
+
+admin.site.register(Dispute, DisputeAdmin)

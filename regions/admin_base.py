@@ -19,6 +19,8 @@ class ScopedAdmin(admin.ModelAdmin):
         rules = getattr(self.model, "Scoping", None)
         pinned = {}
         for name in getattr(rules, "region_fields", ()):
+            if "__" in name:  # a region reached through a relation has no list filter of its own here
+                continue
             target = self.model._meta.get_field(name).target_field.name
             value = request.GET.get(f"{name}__{target}__exact")
             if value:

@@ -28,6 +28,8 @@ _REGION_STAFF = [
     "contacts.change_contact",
     "contacts.add_contact",
     "contacts.view_contactevent",
+    "contacts.view_dispute",
+    "contacts.change_dispute",
     # Billing: follow and start runs; read invoices, move them through the workflow (services check who may).
     "billing.view_invoicerun",
     "billing.add_invoicerun",

@@ -1,0 +1,289 @@
+"""The dispute queue for clerks: filters, counts, the case page with the evidence, and its actions."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import CreditReason
+from config.business_time import stockholm_today
+from config.errors import DomainError
+from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
+from contacts.disputes.services import dispute_assign, dispute_comment, dispute_open, dispute_resolve
+from contacts.models import Contact
+from contacts.permissions import can_resolve_dispute, is_dispute_party
+from contacts.reasons import REASON_LABELS
+from contacts.services import contact_decision
+from regions.admin_base import ScopedAdmin
+from regions.models import Criterion, Region, Role
+from regions.selectors import scope_of, visible_to
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("deadline")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(status=DisputeStatus.OPEN, deadline__lt=stockholm_today())
+        return queryset
+
+
+class AssignedToMeFilter(admin.SimpleListFilter):
+    title = _("assigned")
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("To me"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(assignee=request.user) if self.value() == "yes" else queryset
+
+
+class RegionFilter(admin.SimpleListFilter):
+    title = _("region")
+    parameter_name = "region"
+
+    def lookups(self, request, model_admin):
+        return [(region.code, str(region)) for region in Region.objects.all()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(Q(contact__billing_region_id=self.value()) | Q(contact__home_region_id=self.value()))
+        return queryset
+
+
+class OpenDisputeForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label=_("comment"), widget=forms.Textarea(attrs={"rows": 3}))
+    attachment = forms.FileField(label=_("attachment"), required=False)
+
+
+class DecideForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("decision"), choices=[(DisputeStatus.ACCEPTED, _("Accept")), (DisputeStatus.DISMISSED, _("Dismiss"))]
+    )
+    note = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 3}))
+    credit_reason = forms.TypedChoiceField(
+        label=_("credit reason"),
+        choices=[("", "–"), *CreditReason.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+
+
+class DisputeAdmin(ScopedAdmin):
+    list_display = [
+        "id",
+        "kind",
+        "status",
+        "contact_link",
+        "billing_region",
+        "home_region",
+        "deadline",
+        "is_overdue",
+        "assignee",
+        "opened_at",
+    ]
+    list_filter = ["status", "kind", RegionFilter, OverdueFilter, AssignedToMeFilter]
+    list_select_related = ["contact", "assignee"]
+    search_fields = ["=contact__external_id"]
+    change_form_template = "admin/contacts/dispute/change_form.html"
+    change_list_template = "admin/contacts/dispute/change_list.html"
+    readonly_fields = [
+        "kind",
+        "status",
+        "contact",
+        "reason",
+        "invoice_line",
+        "opened_by",
+        "opened_at",
+        "deadline",
+        "assignee",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "credit_reason",
+        "credit_note",
+    ]
+
+    @admin.display(description=_("contact"))
+    def contact_link(self, obj):
+        return obj.contact.external_id
+
+    @admin.display(description=_("billing region"))
+    def billing_region(self, obj):
+        return obj.contact.billing_region_id
+
+    @admin.display(description=_("home region"))
+    def home_region(self, obj):
+        return obj.contact.home_region_id
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def is_overdue(self, obj):
+        return obj.status == DisputeStatus.OPEN and obj.deadline < stockholm_today()
+
+    def has_add_permission(self, request):
+        return False  # cases are opened from a contact or an invoice line (the "open" view below)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        visible = self.get_queryset(request).filter(status=DisputeStatus.OPEN)
+        counts = {"open": visible.count(), "overdue": visible.filter(deadline__lt=stockholm_today()).count()}
+        return super().changelist_view(request, {**(extra_context or {}), "counts": counts})
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("open/<int:contact_id>/", view(self.open_view), name="contacts_dispute_open"),
+            path("<int:pk>/comment/", view(self.comment_view), name="contacts_dispute_comment"),
+            path("<int:pk>/assign/", view(self.assign_view), name="contacts_dispute_assign"),
+            path("<int:pk>/decide/", view(self.decide_view), name="contacts_dispute_decide"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        dispute = self.get_object(request, object_id)
+        context = {
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        if dispute is not None:
+            decision = contact_decision(dispute.contact)
+            staff = (
+                get_user_model()
+                .objects.filter(
+                    membership__region_id=dispute.contact.billing_region_id,
+                    groups__name__in=[Role.CLERK, Role.MANAGER],
+                    is_active=True,
+                )
+                .distinct()
+            )
+            context.update(
+                dispute=dispute,
+                criteria=[
+                    {"label": Criterion(r.criterion).label, "passed": r.passed, "reason": REASON_LABELS.get(r.reason)}
+                    for r in decision.criteria
+                ],
+                reasons=[REASON_LABELS[r] for r in dispute.contact.reason_list if r in REASON_LABELS],
+                comments=dispute.comments.select_related("author").prefetch_related("attachments"),
+                events=dispute.events.select_related("actor"),
+                comment_form=CommentForm() if is_dispute_party(request.user, dispute) else None,
+                can_decide=dispute.status == DisputeStatus.OPEN and can_resolve_dispute(request.user, dispute),
+                decide_form=DecideForm(),
+                assignable=staff,
+                is_objection=dispute.kind == DisputeKind.OBJECTION,
+            )
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **context})
+
+    def _dispute(self, request, pk) -> Dispute:
+        if request.method != "POST":
+            raise PermissionDenied
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
+    def _back(self, pk):
+        return HttpResponseRedirect(reverse("admin:contacts_dispute_change", args=[pk]))
+
+    def _run(self, request, action, success: str):
+        try:
+            action()
+        except DomainError as exc:
+            errors = getattr(exc, "errors", None)
+            self.message_user(
+                request, " ".join(m for ms in errors.values() for m in ms) if errors else str(exc), messages.ERROR
+            )
+            return False
+        self.message_user(request, success, messages.SUCCESS)
+        return True
+
+    def comment_view(self, request, pk):
+        dispute = self._dispute(request, pk)
+        form = CommentForm(request.POST, request.FILES)
+        if form.is_valid():
+            files = [form.cleaned_data["attachment"]] if form.cleaned_data.get("attachment") else []
+            self._run(
+                request,
+                lambda: dispute_comment(
+                    dispute=dispute, by=request.user, text=form.cleaned_data["text"], attachments=files, via="admin"
+                ),
+                gettext("Comment added."),
+            )
+        else:
+            self.message_user(request, gettext("A comment needs text."), messages.ERROR)
+        return self._back(pk)
+
+    def assign_view(self, request, pk):
+        dispute = self._dispute(request, pk)
+        assignee = get_user_model().objects.filter(pk=request.POST.get("assignee") or 0).first()
+        if assignee is None:
+            self.message_user(request, gettext("Unknown user."), messages.ERROR)
+        else:
+            self._run(
+                request,
+                lambda: dispute_assign(dispute=dispute, assignee=assignee, by=request.user, via="admin"),
+                gettext("Assigned."),
+            )
+        return self._back(pk)
+
+    def decide_view(self, request, pk):
+        dispute = self._dispute(request, pk)
+        form = DecideForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, gettext("A note saying why is required."), messages.ERROR)
+            return self._back(pk)
+        self._run(
+            request,
+            lambda: dispute_resolve(
+                dispute=dispute,
+                by=request.user,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+                credit_reason=form.cleaned_data["credit_reason"],
+                via="admin",
+            ),
+            gettext("Decision recorded."),
+        )
+        return self._back(pk)
+
+    def open_view(self, request, contact_id):
+        """Open a case on a contact: a buyer's objection from an invoice line, or a contested rejection."""
+        contact = get_object_or_404(visible_to(request.user, Contact.objects.all()), pk=contact_id)
+        if scope_of(request.user).role is None:
+            raise PermissionDenied
+        form = OpenDisputeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            result = {}
+
+            def open_case():
+                result["dispute"] = dispute_open(
+                    contact=contact, by=request.user, reason=form.cleaned_data["reason"], via="admin"
+                )
+
+            if self._run(request, open_case, gettext("Dispute opened.")):
+                return self._back(result["dispute"].pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "contact": contact,
+            "title": gettext("Open a dispute"),
+        }
+        return TemplateResponse(request, "admin/contacts/dispute/open.html", context)
