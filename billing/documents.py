@@ -40,6 +40,7 @@ SPECIFICATION_COLUMNS = (
     "patient_id",
     "home_region",
     "sex",
+    "rejection_overridden",
 )
 
 
@@ -100,25 +101,12 @@ def _specification_rows(invoice: Invoice, *, full_identity: bool) -> Iterator[tu
             "contact__patient_id",
             "contact__home_region_id",
             "contact__patient_sex",
+            "contact__overridden",
         )
     )
     for row in lines.iterator(chunk_size=2_000):
-        (
-            line_id,
-            contact_id,
-            external_id,
-            started_at,
-            profession,
-            category,
-            recommendation,
-            rate,
-            fee,
-            amount,
-            care_unit,
-            patient_id,
-            home_region,
-            sex,
-        ) = row
+        (line_id, contact_id, external_id, started_at, profession, category, recommendation, rate, fee, amount,
+         care_unit, patient_id, home_region, sex, overridden) = row  # fmt: skip
         yield (
             line_id,
             contact_id,
@@ -134,6 +122,7 @@ def _specification_rows(invoice: Invoice, *, full_identity: bool) -> Iterator[tu
             patient_id if full_identity else mask_personal_identity(patient_id),
             home_region,
             sex,
+            "yes" if overridden else "",
         )
 
 
@@ -188,7 +177,7 @@ COPY (
            c.profession_id,
            l.category, r.code, l.rate, l.patient_fee, l.amount, {_guarded("c.care_unit")},
            CASE WHEN %(full)s THEN c.patient_id ELSE left(c.patient_id, 8) || '-****' END,
-           c.home_region_id, c.patient_sex
+           c.home_region_id, c.patient_sex, CASE WHEN c.overridden THEN 'yes' ELSE '' END
     FROM billing_invoiceline l
     JOIN contacts_contact c ON c.id = l.contact_id
     JOIN regions_raterecommendation r ON r.id = l.recommendation_id
@@ -221,6 +210,7 @@ PDF_COLUMNS = (
     ("Personnummer", 13),
     ("Län", 3),
     ("Kön", 3),
+    ("Hävd", 4),  # an accepted dispute overrode the contact's rejection
 )
 _NUMERIC = {0, 1, 7, 8, 9}
 
@@ -228,7 +218,7 @@ _NUMERIC = {0, 1, 7, 8, 9}
 def _pdf_line(cells) -> str:
     out = []
     for index, (cell, (_heading, width)) in enumerate(zip(cells, PDF_COLUMNS, strict=True)):
-        text = str(cell)
+        text = "ja" if index == 14 and cell == "yes" else str(cell)
         if index == 3 and len(text) > 16 and text[10] == "T":  # ISO time: date and minutes, local time
             text = f"{text[:10]} {text[11:16]}"
         if len(text) > width:

@@ -62,6 +62,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "rate",
             "amount",
             "invoice",
+            "overridden",
         ]
 
     def get_patient_id(self, obj) -> str:

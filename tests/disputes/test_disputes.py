@@ -253,3 +253,32 @@ def test_the_daily_digest_lists_cases_near_or_past_their_deadline(january, staff
     assert f"{dispute.pk}: Bestriden avvisning, kontakt phone, sista dag {dispute.deadline.isoformat()} (försenad)" in (
         mailoutbox[0].body
     )
+
+
+def test_the_override_shows_on_the_contact_and_on_the_specification_line(january, staff, system04, api_as):
+    import csv
+    import io
+
+    from billing.documents import specification_csv
+
+    phone = Contact.objects.get(external_id="phone")
+    dispute = dispute_open(contact=phone, by=system04, reason="x")
+    dispute_resolve(dispute=dispute, by=staff["clerk04"], outcome="accepted", note="ok")
+    run_now()
+    invoice = Invoice.objects.get(buyer_id="25", status="draft")
+
+    contact = api_as(Role.CLERK, "04").get(f"/api/v1/contacts/{phone.pk}/").json()
+    rows = list(
+        csv.DictReader(
+            io.StringIO("".join(specification_csv(invoice, full_identity=True)).lstrip("\ufeff")), delimiter=";"
+        )
+    )
+
+    assert (contact["overridden"], contact["status"]) == (True, "eligible")
+    assert {row["external_id"]: row["rejection_overridden"] for row in rows} == {
+        "lk-29": "",
+        "lk-30": "",
+        "ps-30": "",
+        "sj-31": "",
+        "phone": "yes",
+    }
