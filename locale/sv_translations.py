@@ -489,4 +489,5 @@ SV = {
     "A decision cannot be undone. Continue?": "Ett beslut kan inte ångras. Fortsätta?",
     "Decide": "Besluta",
     "Open cases": "Öppna ärenden",
+    "Contact %(id)s cannot be billed even with the dispute accepted: %(reasons)s.": "Kontakt %(id)s kan inte faktureras även om tvisten godtas: %(reasons)s.",
 }

@@ -198,6 +198,14 @@ def _override(contact: Contact, *, by, note: str, via: str) -> None:
         ContactEvent.objects.create(
             contact=contact, at=timezone.now(), kind=EventKind.OVERRIDDEN, via=via, actor=by, note=note
         )
+    contact.refresh_from_db(fields=["status", "reasons"])
+    if contact.status != Status.ELIGIBLE:
+        # Some rejections no dispute can lift: care in the patient's own region, a lapsed invoicing deadline,
+        # no rate in force. Refused, and the transaction leaves the contact as it was.
+        raise StateConflict(
+            _("Contact %(id)s cannot be billed even with the dispute accepted: %(reasons)s.")
+            % {"id": contact.pk, "reasons": ", ".join(contact.reason_list)}
+        )
 
 
 def _credit(line: InvoiceLine, *, reason: int) -> Invoice:

@@ -282,3 +282,18 @@ def test_the_override_shows_on_the_contact_and_on_the_specification_line(january
         "sj-31": "",
         "phone": "yes",
     }
+
+
+def test_a_rejection_no_dispute_can_lift_is_refused_and_nothing_changes(january, staff, system04):
+    # Contacts of January are past the invoicing deadline in August.
+    run_now(run_date=dt.date(2026, 8, 1))
+    late = Contact.objects.get(external_id="lk-30")
+    assert late.reasons == "invoicing_deadline_passed"
+    dispute = dispute_open(contact=late, by=system04, reason="Fakturan skickades för sent av misstag")
+
+    with pytest.raises(StateConflict, match="kan inte faktureras även om tvisten godtas: invoicing_deadline_passed"):
+        dispute_resolve(dispute=dispute, by=staff["clerk04"], outcome="accepted", note="ok")
+
+    late.refresh_from_db()
+    dispute.refresh_from_db()
+    assert (late.status, late.overridden, dispute.status) == ("rejected", False, "open")
