@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ImmutableObject
+from config.history import AppendOnlyModel
 from contacts.models import Contact
 from regions.models import RateCategory, RateRecommendation, Region
 
@@ -285,15 +286,7 @@ class InvoiceLine(models.Model):
         return f"{self.invoice_id}: {self.contact_id} {self.amount}"
 
 
-class InvoiceEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ImmutableObject(_("Invoice history is append-only."))
-
-    def delete(self):
-        raise ImmutableObject(_("Invoice history is append-only."))
-
-
-class InvoiceEvent(models.Model):
+class InvoiceEvent(AppendOnlyModel):
     """Who did what to an invoice, when, from which status to which, and why."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events", verbose_name=_("invoice"))
@@ -312,8 +305,6 @@ class InvoiceEvent(models.Model):
     via = models.CharField(_("via"), max_length=10, default="api")
     note = models.TextField(_("note"), blank=True)
 
-    objects = InvoiceEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["invoice", "at", "id"]
         verbose_name = _("invoice event")
@@ -321,11 +312,6 @@ class InvoiceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ImmutableObject(_("Invoice history is append-only."))
-        super().save(*args, **kwargs)
 
 
 class NumberSequence(models.Model):

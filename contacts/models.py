@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import ImmutableObject
+from config.history import AppendOnlyModel
 from contacts.identifiers import mask_personal_identity
 from contacts.reasons import REASON_LABELS, Reason
 from regions.models import Profession, Provider, RateRecommendation, Region
@@ -196,15 +196,7 @@ class EventKind(models.TextChoices):
     DEADLINE = "deadline", _("Invoicing deadline passed")
 
 
-class ContactEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ImmutableObject(_("Contact history is append-only."))
-
-    def delete(self):
-        raise ImmutableObject(_("Contact history is append-only."))
-
-
-class ContactEvent(models.Model):
+class ContactEvent(AppendOnlyModel):
     """One entry of a contact's history: what changed, the result before and after, who, when and how.
 
     A contact's creation is recorded on the contact itself (``created_at``, ``created_via``, ``created_by``);
@@ -234,8 +226,6 @@ class ContactEvent(models.Model):
     result_after = models.JSONField(_("result after"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
 
-    objects = ContactEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["contact", "at", "id"]
         verbose_name = _("contact event")
@@ -244,14 +234,6 @@ class ContactEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ImmutableObject(_("Contact history is append-only."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableObject(_("Contact history is append-only."))
 
 
 # Dispute cases live in their own module of this app; imported here so Django registers their models.

@@ -490,4 +490,5 @@ SV = {
     "Decide": "Besluta",
     "Open cases": "Öppna ärenden",
     "Contact %(id)s cannot be billed even with the dispute accepted: %(reasons)s.": "Kontakt %(id)s kan inte faktureras även om tvisten godtas: %(reasons)s.",
+    "History is append-only: an entry is never changed or removed.": "Historiken kan bara utökas: en post ändras eller tas aldrig bort.",
 }

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import ImmutableObject
+from config.history import AppendOnlyModel
 
 
 class DisputeKind(models.TextChoices):
@@ -130,15 +130,7 @@ class DisputeAttachment(models.Model):
         return self.name
 
 
-class DisputeEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ImmutableObject(_("Dispute history is append-only."))
-
-    def delete(self):
-        raise ImmutableObject(_("Dispute history is append-only."))
-
-
-class DisputeEvent(models.Model):
+class DisputeEvent(AppendOnlyModel):
     dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="events", verbose_name=_("dispute"))
     at = models.DateTimeField(_("time"))
     action = models.CharField(_("action"), max_length=20)
@@ -153,8 +145,6 @@ class DisputeEvent(models.Model):
     via = models.CharField(_("via"), max_length=10, default="api")
     note = models.TextField(_("note"), blank=True)
 
-    objects = DisputeEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["dispute", "at", "id"]
         verbose_name = _("dispute event")
@@ -162,8 +152,3 @@ class DisputeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dispute_id} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ImmutableObject(_("Dispute history is append-only."))
-        super().save(*args, **kwargs)
