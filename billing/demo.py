@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 
 from billing.models import Invoice, InvoiceRun
+from billing.reports.refresh import summaries_refresh
 from billing.runs import invoice_run_execute
 from billing.services import invoice_approve, invoice_submit
 from config.business_time import add_months, stockholm_today
@@ -39,6 +40,8 @@ def demo_load(*, password: str) -> DemoReport:
         approved = invoice_approve(invoice=first, by=users.get(username="manager04"), via="demo")
         report.created.append(f"invoice {approved.number} approved")
         report.created.extend(_demo_disputes(approved))
+    refreshed = summaries_refresh()
+    report.created.append(f"report figures ({refreshed.summary_rows} rollup rows)")
     return report
 
 

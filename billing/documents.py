@@ -131,7 +131,7 @@ class _Echo:
         return value
 
 
-def _safe_cell(value) -> str:
+def safe_cell(value) -> str:
     """CSV formula injection guard: a text cell starting with = + - @ is prefixed with an apostrophe."""
     text = str(value)
     if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
@@ -159,11 +159,11 @@ def specification_csv(invoice: Invoice, *, full_identity: bool) -> Iterator[str]
         yield from _specification_csv_copy(invoice, full_identity=full_identity)
         return
     for row in _specification_rows(invoice, full_identity=full_identity):
-        yield writer.writerow([_safe_cell(cell) for cell in row])
+        yield writer.writerow([safe_cell(cell) for cell in row])
 
 
 def _guarded(column: str) -> str:
-    """SQL for a text column with formula-looking values prefixed by an apostrophe (as ``_safe_cell``)."""
+    """SQL for a text column with formula-looking values prefixed by an apostrophe (as ``safe_cell``)."""
     return f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@') THEN chr(39) || {column} ELSE {column} END"
 
 

@@ -326,3 +326,7 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seller_id}-{self.year}: {self.last_number}"
+
+
+# The reports' rollups live in their own module of this app; imported here so Django registers them.
+from billing.reports.models import ContactSummary, ListingUnitSummary, SummaryRefresh  # noqa: E402, F401

@@ -45,3 +45,7 @@ def schedule_monthly_runs() -> list[int]:
     from billing.services import invoice_runs_start_scheduled  # services import this module's tasks
 
     return invoice_runs_start_scheduled()
+
+
+# Registered with Celery from here (autodiscovery reads each app's ``tasks`` module).
+from billing.reports.tasks import refresh_reports  # noqa: E402, F401

@@ -177,6 +177,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The monthly invoice runs (celery beat): by default on the 5th at 02:00, for the month before.
+# Reports read rollups of the contacts: how often the recent months are rebuilt (minutes, a divisor of 60)
+# and how many months back counts as recent (contacts older than that change only by a rare late credit,
+# which the nightly full rebuild picks up).
+REPORTS_REFRESH_MINUTES = env_int("REPORTS_REFRESH_MINUTES", 15)
+REPORTS_RECENT_MONTHS = env_int("REPORTS_RECENT_MONTHS", 13)
+
 CELERY_BEAT_SCHEDULE = {
     "monthly-invoice-runs": {
         "task": "billing.schedule_monthly_runs",
@@ -202,6 +208,17 @@ LOGGING = {
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+    },
+    # The report rollups: the recent months every few minutes, all months once a night.
+    "report-figures-recent": {
+        "task": "billing.refresh_reports",
+        "schedule": crontab(minute=f"*/{REPORTS_REFRESH_MINUTES}"),
+        "kwargs": {"full": False},
+    },
+    "report-figures-all": {
+        "task": "billing.refresh_reports",
+        "schedule": crontab(hour=env_str("REPORTS_FULL_REFRESH_HOUR") or "3", minute="30"),
+        "kwargs": {"full": True},
     },
 }
 

@@ -28,6 +28,7 @@ api_v1 = [
         InvoiceSpecificationCsvView.as_view(),
         name="invoice-specification-csv",
     ),
+    path("reports/", include("billing.reports.api")),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
@@ -36,6 +37,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/reports/", include("billing.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api-v1"))),
     path("healthz", health, name="health"),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from config.business_time import STOCKHOLM, stockholm_today
 from contacts.intake import contacts_upsert
 from contacts.models import Channel, Contact
 from contacts.synthetic import contact_items
@@ -20,6 +21,8 @@ DEMO_PROFESSIONS = {
     "SE5565678041-NS01": ["SJ"] * 8 + ["DT", "US"],
 }
 DEMO_CONTACTS_PER_PROVIDER = 800
+# Last calendar year too, fewer, so the reports have a year to compare with.
+DEMO_LAST_YEAR_CONTACTS_PER_PROVIDER = 500
 DEMO_PREFIX = "demo"
 
 
@@ -29,10 +32,13 @@ class DemoReport:
 
 
 def demo_load(*, password: str) -> DemoReport:
-    """A few thousand contacts over the last six months for each demo provider that has none yet."""
+    """A few thousand contacts over the last six months and last calendar year for each demo provider that
+    has none yet."""
     report = DemoReport()
     loader = get_user_model().objects.get(username="admin")
     start = timezone.now() - dt.timedelta(days=183)
+    last_year = stockholm_today().year - 1
+    last_year_start = dt.datetime(last_year, 1, 1, 8, tzinfo=STOCKHOLM)
     for seed, (hsa_id, professions) in enumerate(DEMO_PROFESSIONS.items(), start=1):
         provider = Provider.objects.filter(hsa_id=hsa_id).first()
         if provider is None or Contact.objects.filter(provider=provider, external_id__startswith=DEMO_PREFIX).exists():
@@ -43,6 +49,15 @@ def demo_load(*, password: str) -> DemoReport:
             start=start,
             days=182,
             prefix=f"{DEMO_PREFIX}-{hsa_id[-4:]}",
+            provider=hsa_id,
+            professions=professions,
+        )
+        items += contact_items(
+            DEMO_LAST_YEAR_CONTACTS_PER_PROVIDER,
+            seed=100 + seed,
+            start=last_year_start,
+            days=364,
+            prefix=f"{DEMO_PREFIX}-{last_year}-{hsa_id[-4:]}",
             provider=hsa_id,
             professions=professions,
         )

@@ -91,21 +91,28 @@ def _rules_of(criteria: tuple[str, ...]) -> tuple[tuple[Reason, Callable[[Contac
 
 
 def price(facts: ContactFacts, version: VersionFacts) -> tuple[Decimal | None, Decimal, Decimal]:
-    """(rate, fee deducted, amount) if the contact were eligible; rate None when no rate applies.
-
-    Rates and fees are already whole öre (validated input, stored versions), so differences are too.
-    """
+    """(rate, fee deducted, amount) if the contact were eligible; rate None when no rate applies."""
     rate = version.rates.get(facts.profession_category) if facts.profession_category is not None else None
     if rate is None:
         return None, ZERO, ZERO
-    if not version.includes_patient_fee:
-        return rate, ZERO, to_money(rate)
-    fee = to_money(facts.patient_fee)
+    deducted, amount = net_of_fee(rate, facts.patient_fee, includes_patient_fee=version.includes_patient_fee)
+    return rate, deducted, amount
+
+
+def net_of_fee(rate: Decimal, fee: Decimal, *, includes_patient_fee: bool) -> tuple[Decimal, Decimal]:
+    """(fee deducted, amount) of a contact at ``rate``: a version whose rates include the patient fee has
+    the fee deducted, at most down to zero.
+
+    Rates and fees are already whole öre (validated input, stored versions), so differences are too.
+    """
+    if not includes_patient_fee:
+        return ZERO, to_money(rate)
+    fee = to_money(fee)
     if fee < 0:
         raise ValueError("a patient fee cannot be negative")
     # Both are whole öre, so the difference is too: no further rounding.
     deducted = fee if fee < rate else rate
-    return rate, deducted, rate - deducted
+    return deducted, rate - deducted
 
 
 def evaluate(

@@ -54,6 +54,12 @@ def personnummer(rng: random.Random) -> str:
     return f"{born:%Y%m%d}-{serial}{luhn.calc_check_digit(digits)}"
 
 
+def listing_unit(region: str, number: int) -> str:
+    """A fictional health centre's HSA-id in ``region`` (a valid form: SE + organisation number + suffix)."""
+    base = f"2321000{region}"
+    return f"SE{base}{luhn.calc_check_digit(base)}-VC{number:02d}"
+
+
 def contact_items(
     count: int,
     *,
@@ -81,6 +87,9 @@ def contact_items(
             "content": rng.choice(CONTENTS),
             "patient_fee": rng.choice(FEES),
         }
+        if n % 5 < 3:
+            # Three in five name the patient's listing unit: one of eight fictional health centres per region.
+            item["listing_unit"] = listing_unit(item["home_region"], n % 8 + 1)
         if provider:
             item["provider"] = provider
         items.append(item)

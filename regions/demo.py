@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from regions.models import Provider, Role
+from config.business_time import stockholm_today
+from regions.models import Provider, RegionPopulation, Role
 from regions.seeding import reference_data_load
 from regions.services import provider_create, user_create
 
@@ -28,6 +29,17 @@ DEMO_USERS = [
     ("manager25", Role.MANAGER, "25", "Erik", "Lundberg"),
     ("admin", Role.ADMIN, None, "Eva", "Sjöberg"),
 ]
+
+
+# Approximate populations for the demo's dashboards only: NOT Statistics Sweden's figures. A real installation
+# loads SCB's table with `manage.py load_population`, which replaces these (same region and year).
+DEMO_POPULATIONS = {
+    "01": 2_473_000, "03": 408_000, "04": 301_000, "05": 471_000, "06": 370_000, "07": 203_000,
+    "08": 246_000, "09": 61_000, "10": 156_000, "12": 1_420_000, "13": 343_000, "14": 1_750_000,
+    "17": 283_000, "18": 307_000, "19": 280_000, "20": 287_000, "21": 287_000, "22": 243_000,
+    "23": 132_000, "24": 275_000, "25": 249_000,
+}  # fmt: skip
+DEMO_POPULATION_SOURCE = "Demo: ungefärliga värden, inte SCB:s"
 
 
 @dataclass
@@ -58,4 +70,20 @@ def demo_load(*, password: str) -> DemoReport:
             email=f"{username}@example.se",
         )
         report.created.append(f"user {username}")
+    report.created.extend(_demo_populations())
     return report
+
+
+def _demo_populations() -> list[str]:
+    """Demo populations for last year and this year where none is entered (SCB figures are never replaced)."""
+    this_year = stockholm_today().year
+    created = 0
+    for year in (this_year - 1, this_year):
+        for code, population in DEMO_POPULATIONS.items():
+            # A little growth each year, so the years differ as they do in reality.
+            grown = population + population * (year - 2024) // 200
+            _row, new = RegionPopulation.objects.get_or_create(
+                region_id=code, year=year, defaults={"population": grown, "source": DEMO_POPULATION_SOURCE}
+            )
+            created += new
+    return [f"{created} demo populations"] if created else []

@@ -1,0 +1,313 @@
+"""The report pages in the admin: the region dashboard, the what-if and the national view, each table
+with its chart and a CSV export of exactly what it shows."""
+
+import csv
+from decimal import Decimal
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from billing.documents import safe_cell
+from billing.reports import charts, figures
+from billing.reports.forms import ReportFilterForm, WhatIfForm
+from billing.reports.refresh import last_refresh
+from billing.reports.tasks import refresh_reports
+from config.money import format_sek
+from regions.selectors import Scope, scope_of
+
+
+def report_scope(user) -> Scope:
+    """Region staff (their region) and national admins read reports; providers and others do not."""
+    scope = scope_of(user)
+    if not (scope.national or scope.is_region_staff):
+        raise PermissionDenied(_("Reports are for region staff."))
+    return scope
+
+
+def display(value, kind: str) -> str:
+    """A cell as a Swedish reader expects it: ``1 234``, ``1 234,50 kr``, ``12,5 %``; ``–`` for none."""
+    if value is None:
+        return "–"
+    if kind == "money":
+        return format_sek(value)
+    if kind == "int":
+        return number_format(value, force_grouping=True)
+    if kind == "percent":
+        return f"{number_format(value, decimal_pos=1, force_grouping=True)}\u00a0%"
+    if kind == "decimal":
+        return number_format(value, decimal_pos=2, force_grouping=True)
+    return str(value)
+
+
+def _rendered(table: figures.Table, charts=(), limit: int = 200) -> dict:
+    """The table with its cells formatted for the page, its charts, and at most ``limit`` rows shown."""
+
+    def cells(row):
+        return [
+            {"text": display(row.get(c.key), c.kind), "numeric": c.kind != "text", "key": c.key} for c in table.columns
+        ]
+
+    rows = [cells(row) for row in table.rows]
+    return {
+        "key": table.key,
+        "title": table.title,
+        "charts": list(charts),
+        "columns": [{"label": c.label, "numeric": c.kind != "text"} for c in table.columns],
+        "rows": rows,
+        "shown_rows": rows[:limit],
+        "total": cells(table.total) if table.total else None,
+        "notes": table.notes,
+    }
+
+
+def table_csv(table: figures.Table, filename: str) -> HttpResponse:
+    """The table as CSV (UTF-8 with BOM, semicolons, plain numbers with a decimal point, as the invoice
+    specification), text cells guarded against spreadsheet formulas."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow([str(c.label) for c in table.columns])
+    for row in [*table.rows, *([table.total] if table.total else [])]:
+        writer.writerow([_csv_value(row.get(c.key), c.kind) for c in table.columns])
+    return response
+
+
+def _csv_value(value, kind: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (int, Decimal)) and kind != "text":
+        return str(value)
+    return safe_cell(str(value))
+
+
+def _filename(key: str, filters: figures.ReportFilters) -> str:
+    region = filters.region or "SE"
+    side = f"-{filters.perspective}" if filters.region else ""
+    return f"utomlans-{key}-{region}{side}-{filters.first_month:%Y-%m}-{filters.last_month:%Y-%m}.csv"
+
+
+def _context(request, form, title: str, **extra) -> dict:
+    return {
+        **admin.site.each_context(request),
+        "title": title,
+        "form": form,
+        "refreshed": last_refresh(),
+        "query": request.GET.urlencode(),
+        "export_query": _without(request.GET, "export"),
+        "is_national": scope_of(request.user).national,
+        **extra,
+    }
+
+
+def _without(query, name: str) -> str:
+    copy = query.copy()
+    copy.pop(name, None)
+    return copy.urlencode()
+
+
+def _money_chart_value(value) -> str:
+    return format_sek(Decimal(value))
+
+
+def _count_value(value) -> str:
+    return display(value, "int")
+
+
+def _percent_value(value) -> str:
+    return display(value, "percent")
+
+
+def _dashboard_charts(tables: dict[str, figures.Table]) -> dict[str, list]:
+    """The charts of each dashboard table, by table key."""
+    monthly = tables["monthly"].rows
+    months = [row["month"] for row in monthly]
+    ages = tables["age-groups"].rows
+    return {
+        "monthly": [
+            charts.bar_chart(
+                "monthly-contacts",
+                months,
+                [charts.Series(_("Contacts"), [r["contacts"] for r in monthly])],
+                title=_("Contacts per month"),
+                formatter=_count_value,
+            ),
+            charts.bar_chart(
+                "monthly-cost",
+                months,
+                [charts.Series(_("Cost"), [r["cost"] for r in monthly])],
+                title=_("Cost per month"),
+                formatter=_money_chart_value,
+            ),
+        ],
+        "categories": [
+            charts.hbar_chart(
+                "categories",
+                [(str(r["category"]), r["share"]) for r in tables["categories"].rows],
+                title=_("Share of contacts by profession category"),
+                formatter=_percent_value,
+            )
+        ],
+        "professions": [
+            charts.hbar_chart(
+                "professions",
+                [(f"{r['profession']} {r['name']}", r["share"]) for r in tables["professions"].rows],
+                title=_("Share of contacts by profession"),
+                formatter=_percent_value,
+            )
+        ],
+        "age-groups": [
+            charts.bar_chart(
+                "age-groups",
+                [str(r["age_group"]) for r in ages],
+                [
+                    charts.Series(_("Women"), [r["women"] for r in ages]),
+                    charts.Series(_("Men"), [r["men"] for r in ages]),
+                ],
+                title=_("Contacts by age group and sex"),
+                formatter=_count_value,
+            )
+        ],
+        "per-inhabitant": [
+            charts.hbar_chart(
+                "per-inhabitant",
+                [
+                    (f"{r['year']} {r['region']} {r['region_name']}", r["per_1000"])
+                    for r in tables["per-inhabitant"].rows
+                ],
+                title=_("Contacts per 1 000 inhabitants"),
+                formatter=lambda v: display(v, "decimal"),
+            )
+        ],
+        "providers": [
+            charts.hbar_chart(
+                "providers",
+                [(r["name"], r["cost"]) for r in tables["providers"].rows[:15]],
+                title=_("Cost by care provider"),
+                formatter=_money_chart_value,
+            )
+        ],
+        "rejections": [
+            charts.hbar_chart(
+                "rejections",
+                [(str(r["label"]), r["rate"]) for r in tables["rejections"].rows],
+                title=_("Rejection rate by reason"),
+                formatter=_percent_value,
+            )
+        ],
+    }
+
+
+def dashboard(request):
+    scope = report_scope(request.user)
+    form = ReportFilterForm(request.GET, user=request.user, scope=scope)
+    if not form.is_valid():
+        return render(request, "reports/dashboard.html", _context(request, form, _("Reports")), status=400)
+    filters = form.filters()
+    export = request.GET.get("export")
+    if export:
+        if export not in figures.DASHBOARD:
+            raise Http404(_("No such table."))
+        return table_csv(figures.DASHBOARD[export](request.user, filters), _filename(export, filters))
+    tables = {key: report(request.user, filters) for key, report in figures.DASHBOARD.items()}
+    total = tables["monthly"].total
+    chart_map = _dashboard_charts(tables)
+    return render(
+        request,
+        "reports/dashboard.html",
+        _context(
+            request,
+            form,
+            _("Reports"),
+            filters=filters,
+            key_figures=[
+                (_("Contacts"), display(total["contacts"], "int")),
+                (_("Cost"), display(total["cost"], "money")),
+                (_("Rejected contacts"), display(total["rejected"], "int")),
+                (_("Rejection rate"), display(total["rejection_rate"], "percent")),
+            ],
+            tables=[
+                _rendered(table, chart_map.get(key, ()), limit=50 if key == "listing-units" else 200)
+                for key, table in tables.items()
+            ],
+        ),
+    )
+
+
+def what_if(request):
+    scope = report_scope(request.user)
+    form = ReportFilterForm(request.GET, user=request.user, scope=scope)
+    version_form = WhatIfForm(request.GET)
+    if not (form.is_valid() and version_form.is_valid()) or version_form.cleaned_data["recommendation"] is None:
+        context = _context(request, form, _("What if"), version_form=version_form)
+        return render(request, "reports/what_if.html", context, status=400)
+    filters = form.filters()
+    recommendation = version_form.cleaned_data["recommendation"]
+    table = figures.what_if(request.user, filters, recommendation)
+    if request.GET.get("export") == table.key:
+        return table_csv(table, _filename(f"what-if-{recommendation.code}", filters))
+    chart = charts.bar_chart(
+        "what-if",
+        [str(r["category"]) for r in table.rows],
+        [
+            charts.Series(_("Actual cost"), [r["cost"] for r in table.rows]),
+            charts.Series(_("Cost under %(code)s") % {"code": recommendation.code}, [r["what_if"] for r in table.rows]),
+        ],
+        title=table.title,
+        formatter=_money_chart_value,
+    )
+    context = _context(
+        request, form, _("What if"), version_form=version_form, tables=[_rendered(table, [chart])], filters=filters
+    )
+    return render(request, "reports/what_if.html", context)
+
+
+def national(request):
+    scope = scope_of(request.user)
+    if not scope.national:
+        raise PermissionDenied(_("The national view is for national administrators."))
+    form = ReportFilterForm(request.GET, user=request.user, scope=scope)
+    if not form.is_valid():
+        return render(request, "reports/national.html", _context(request, form, _("National view")), status=400)
+    filters = form.filters()
+    tables = {key: report(request.user, filters) for key, report in figures.NATIONAL.items()}
+    export = request.GET.get("export")
+    if export:
+        if export not in tables:
+            raise Http404(_("No such table."))
+        return table_csv(tables[export], _filename(export, filters))
+    regions = tables["national-regions"].rows
+    chart = charts.hbar_chart(
+        "national-net",
+        [(f"{r['region']} {r['name']}", r["net"]) for r in regions],
+        title=_("Net per region (receipts less payments)"),
+        formatter=_money_chart_value,
+    )
+    context = _context(
+        request,
+        form,
+        _("National view"),
+        tables=[_rendered(tables["national-regions"], [chart]), _rendered(tables["national-pairs"])],
+        filters=filters,
+    )
+    return render(request, "reports/national.html", context)
+
+
+@require_POST
+def refresh(request):
+    report_scope(request.user)
+    refresh_reports.delay(full=False)
+    messages.success(request, _("The figures are being updated; reload the page in a moment."))
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("reports:dashboard")
+    return redirect(target)
