@@ -275,6 +275,62 @@ def bench_documents(database_url: str) -> dict:
     return runs.time_documents(env, ids["25"], ids["24"])
 
 
+def bench_reports(database_url: str, port: int) -> dict:
+    """Rebuild the report rollups over everything loaded so far, then time the report pages over HTTP."""
+    env = _env(database_url)
+    refresh_output = _manage(env, "refresh_reports").strip().splitlines()[-1]
+    recent_output = _manage(env, "refresh_reports", "--since", f"{add_months(dt.date.today(), -13):%Y-%m}")
+    with psycopg.connect(database_url) as conn:
+        contacts = conn.execute("SELECT count(*) FROM contacts_contact").fetchone()[0]
+        seller04 = conn.execute(
+            "SELECT count(*) FROM contacts_contact WHERE billing_region_id = '04' AND home_region_id <> '04'"
+        ).fetchone()[0]
+    this_month = dt.date.today().replace(day=1)
+    months = f"period_from={add_months(this_month, -11):%Y-%m}&period_to={this_month:%Y-%m}"
+    server = subprocess.Popen(
+        [
+            str(Path(PY).parent / "gunicorn"),
+            "config.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    pages = [
+        ("dashboard, clerk 04 as seller", "clerk04", f"/admin/reports/?{months}&perspective=seller"),
+        ("dashboard, clerk 25 as buyer", "clerk25", f"/admin/reports/?{months}&perspective=buyer"),
+        ("dashboard, admin, whole country", "admin", f"/admin/reports/?{months}"),
+        (
+            "what-if, clerk 04 as seller, SKL-2019",
+            "clerk04",
+            f"/admin/reports/what-if/?{months}&perspective=seller&recommendation=SKL-2019",
+        ),
+        ("national view, admin", "admin", f"/admin/reports/national/?{months}"),
+        ("CSV export, clerk 04, per month", "clerk04", f"/admin/reports/?{months}&perspective=seller&export=monthly"),
+    ]
+    results = []
+    try:
+        _wait_for(port)
+        for label, user, path in pages:
+            p50, p95, _rows = lists.time_admin(port, user, "bench-password-1", path, repeats=20)
+            results.append((label, p50, p95))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "contacts": contacts,
+        "seller04": seller04,
+        "refresh": refresh_output,
+        "recent": recent_output.strip().splitlines()[-1],
+        "pages": results,
+    }
+
+
 def main() -> None:
     if int(os.environ.get("BENCH_CONTACTS", "160000")) < (SEQUENTIAL_REQUESTS + 2) * BATCH:
         raise SystemExit(f"BENCH_CONTACTS must be at least {(SEQUENTIAL_REQUESTS + 2) * BATCH}")
@@ -314,6 +370,14 @@ def main() -> None:
     print(f"List latency with {list_total:,} more contacts in the table (p50 / p95 over HTTP):", flush=True)
     for label, p50, p95, rows in bench_lists(database_url, list_total, port):
         print(f"  {label:<48}: {p50:>6.0f} / {p95:>4.0f} ms  ({rows} rows)")
+    print("Reports over every contact loaded above:", flush=True)
+    reports = bench_reports(database_url, port)
+    print(
+        f"  {reports['contacts']:,} contacts, {reports['seller04']:,} out-of-county contacts sold by 04; "
+        f"rollups rebuilt: all months {reports['refresh']}, last 13 months {reports['recent']}"
+    )
+    for label, p50, p95 in reports["pages"]:
+        print(f"  {label:<48}: {p50:>6.0f} / {p95:>4.0f} ms  (p50 / p95, target < 1 000 ms)")
 
 
 if __name__ == "__main__":

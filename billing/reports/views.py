@@ -19,7 +19,7 @@ from billing.reports import charts, figures
 from billing.reports.forms import ReportFilterForm, WhatIfForm
 from billing.reports.refresh import last_refresh
 from billing.reports.tasks import refresh_reports
-from config.money import format_sek
+from config.money import format_sek, to_money
 from regions.selectors import Scope, scope_of
 
 
@@ -83,6 +83,8 @@ def table_csv(table: figures.Table, filename: str) -> HttpResponse:
 def _csv_value(value, kind: str) -> str:
     if value is None:
         return ""
+    if kind in ("money", "decimal"):
+        return str(to_money(value))
     if isinstance(value, (int, Decimal)) and kind != "text":
         return str(value)
     return safe_cell(str(value))
@@ -275,7 +277,8 @@ def national(request):
         raise PermissionDenied(_("The national view is for national administrators."))
     form = ReportFilterForm(request.GET, user=request.user, scope=scope)
     if not form.is_valid():
-        return render(request, "reports/national.html", _context(request, form, _("National view")), status=400)
+        context = _context(request, form, _("National view"), period_only=True)
+        return render(request, "reports/national.html", context, status=400)
     filters = form.filters()
     tables = {key: report(request.user, filters) for key, report in figures.NATIONAL.items()}
     export = request.GET.get("export")
@@ -294,6 +297,7 @@ def national(request):
         request,
         form,
         _("National view"),
+        period_only=True,
         tables=[_rendered(tables["national-regions"], [chart]), _rendered(tables["national-pairs"])],
         filters=filters,
     )
