@@ -3,7 +3,15 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from contacts.models import Contact
-from regions.models import Membership, Profession, Provider, RateRecommendation, RecommendationRate, Region
+from regions.models import (
+    Membership,
+    Profession,
+    Provider,
+    RateRecommendation,
+    RecommendationRate,
+    Region,
+    RegionPopulation,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +26,7 @@ def _counts():
         get_user_model().objects.count(),
         Membership.objects.count(),
         Contact.objects.count(),
+        RegionPopulation.objects.count(),
     )
 
 
@@ -26,7 +35,7 @@ def test_seed_reference_data_twice_duplicates_nothing(capsys):
     first = _counts()
     call_command("seed_reference_data")
 
-    assert first == (21, 27, 3, 9, 0, 0, 0, 0)
+    assert first == (21, 27, 3, 9, 0, 0, 0, 0, 0)
     assert _counts() == first
     assert "Reference data loaded (0 new rows)." in capsys.readouterr().out
 
@@ -36,7 +45,9 @@ def test_seed_demo_twice_duplicates_nothing_and_users_can_log_in(client):
     first = _counts()
     call_command("seed_demo", "--password", "demo-pass-123")
 
-    assert first == (21, 27, 3, 9, 5, 7, 7, 4000)
+    # 800 contacts in the last six months and 500 in last calendar year per demo provider; demo populations
+    # for last year and this year.
+    assert first == (21, 27, 3, 9, 5, 7, 7, 6500, 42)
     assert _counts() == first
     for username in ["clerk04", "manager04", "clerk25", "manager25", "admin"]:
         assert client.login(username=username, password="demo-pass-123"), username
