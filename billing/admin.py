@@ -19,6 +19,8 @@ from billing.services import TRANSITION_SERVICES, invoice_run_start
 from config.business_time import add_months, stockholm_today
 from config.errors import DomainError
 from config.money import format_sek
+from contacts.audit.models import ReadVia
+from contacts.audit.services import specification_shown
 from regions.admin_base import ScopedAdmin
 from regions.models import RateCategory, Region
 from regions.selectors import scope_of
@@ -350,6 +352,7 @@ class InvoiceAdmin(ScopedAdmin):
             raise PermissionDenied
         response = HttpResponse(invoice.specification_pdf.open("rb").read(), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="fakturaunderlag-{invoice.number}.pdf"'
+        specification_shown(request, invoice=invoice, via=ReadVia.PDF_SPECIFICATION)
         return response
 
     def allowed_transitions(self, request, invoice: Invoice) -> list[str]:

@@ -17,6 +17,8 @@ from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_run_start
 from config.api.renderers import PassthroughRenderer
 from config.api.views import ScopedQuerysetMixin
+from contacts.audit.models import ReadVia
+from contacts.audit.services import identity_shown, specification_shown
 from contacts.identifiers import mask_personal_identity
 from contacts.permissions import sees_full_identity
 
@@ -137,7 +139,9 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
     def get_patient_id(self, obj) -> str:
         contact = obj.contact
-        if sees_full_identity(self.context["request"].user, contact):
+        request = self.context["request"]
+        if sees_full_identity(request.user, contact):
+            identity_shown(request, contact_id=contact.pk, via=ReadVia.API_INVOICE_LINES)
             return contact.patient_id
         return mask_personal_identity(contact.patient_id)
 
@@ -226,12 +230,16 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], url_path="specification-pdf", renderer_classes=[PassthroughRenderer])
     def specification_pdf(self, request, pk=None):
         """The specification (every line, full identity numbers: invoices are read by the parties' staff)."""
-        return _pdf_response(
-            self.get_object(),
+        invoice = self.get_object()
+        response = _pdf_response(
+            invoice,
             "specification_pdf",
             lambda invoice: render_specification_pdf(invoice, full_identity=True),
             "fakturaunderlag",
         )
+        if response.status_code == 200:
+            specification_shown(request, invoice=invoice, via=ReadVia.PDF_SPECIFICATION)
+        return response
 
     @extend_schema(request=None, responses=InvoiceSerializer)
     @action(detail=True, methods=["post"])
@@ -271,7 +279,10 @@ class InvoiceSpecificationCsvView(ScopedQuerysetMixin, generics.GenericAPIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request, pk=None):
         invoice = self.get_object()
-        rows = specification_csv(invoice, full_identity=sees_full_identity_on_invoice(request.user, invoice))
+        full_identity = sees_full_identity_on_invoice(request.user, invoice)
+        if full_identity:
+            specification_shown(request, invoice=invoice, via=ReadVia.CSV_SPECIFICATION)
+        rows = specification_csv(invoice, full_identity=full_identity)
         response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="fakturaunderlag-{invoice.number or invoice.pk}.csv"'
         return response

@@ -40,3 +40,29 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+RATE_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
+                "d": 86400, "day": 86400}  # fmt: skip
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """A request rate "N/period" (period s, min, h or day) as (requests, seconds); ValueError if malformed."""
+    count, _slash, period = rate.strip().partition("/")
+    if not count.strip().isdecimal() or period.strip().lower() not in RATE_PERIODS or int(count) < 1:
+        raise ValueError(f"not a rate like 1200/min: {rate!r}")
+    return int(count), RATE_PERIODS[period.strip().lower()]
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate "N/period" (see ``parse_rate``); empty means no limit."""
+    value = os.environ.get(name)
+    if value is None:
+        value = default
+    if value.strip() == "":
+        return ""
+    try:
+        parse_rate(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a rate like 1200/min (or empty for none), got {value!r}") from None
+    return value.strip()

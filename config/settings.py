@@ -5,14 +5,16 @@ Celery jobs executed in-process. Production sets DATABASE_URL (PostgreSQL), CELE
 SECRET_KEY, ALLOWED_HOSTS and leaves DEBUG off; a missing production setting stops start-up.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,6 +44,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "regions",
     "contacts",
     "billing",
@@ -49,14 +52,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records the unmasked personal identity numbers a response showed (one INSERT per request).
+    "contacts.audit.middleware.IdentityReadMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -72,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -104,6 +113,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -116,6 +126,27 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 
 LOGIN_URL = "admin:login"
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Cache (API throttle counters): Redis in production, shared by every gunicorn process and machine
+# (CACHE_URL=redis://host:6379/1); unset, a per-process memory cache, enough for one process.
+_CACHE_URL = env_str("CACHE_URL")
+if _CACHE_URL and not _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// or rediss:// URL, got {_CACHE_URL!r}")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+    if _CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "utomlans"}
+}
+CACHES["default"]["KEY_PREFIX"] = "utomlans"
+
+# The number of reverse proxies in front of the app that append the client's address to X-Forwarded-For
+# (0: the client connects directly and REMOTE_ADDR is its address). Login lockouts key on this address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # REST API
 REST_FRAMEWORK = {
@@ -130,12 +161,19 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JsonParser"],
     "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
+    # One request budget per API client (its user), counted in the cache; see API_THROTTLE_RATE.
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.ClientRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
     "PAGE_SIZE": 100,
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+
+# Requests per API client (token or web user) and period: "N/s", "N/min", "N/h" or "N/day"; empty: no limit.
+# The default is about 70 times what `make bench` sends at its busiest (16 bulk requests of 10 000 contacts).
+API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "1200/min")
 
 # The largest JSON body the API reads (a 10 000-contact bulk request is about 6 MB); larger is a 413.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 32 * 1024 * 1024)
@@ -222,15 +260,60 @@ LOGGING = {
     },
 }
 
-# Production hardening, active whenever DEBUG is off.
+# Security headers on every response, in development too (so a page that breaks them breaks early).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content Security Policy: scripts and styles only from our own static files, or inline with the response's
+# nonce (the admin's templates carry it; ours do too, see templates/). No 'unsafe-inline', no 'unsafe-eval'.
+# ReDoc builds its search index in a worker loaded from a blob: URL; images may be data: URLs (icons).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "worker-src": [CSP.SELF, "blob:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+if env_str("CSP_REPORT_URI"):
+    SECURE_CSP["report-uri"] = env_str("CSP_REPORT_URI")
+# Signed-in sessions last a working day (seconds), not Django's two weeks.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+
+# Production hardening, active whenever DEBUG is off. The bench (and a loopback test without TLS) turns the
+# TLS-only parts off with SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0.
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    # TLS ends at the reverse proxy, which sets X-Forwarded-Proto (and must overwrite one a client sends).
+    if env_bool("SECURE_PROXY_SSL_HEADER", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one user name from one address,
+# that pair is refused for LOGIN_COOLOFF_MINUTES. Keyed on the pair, not on the address alone: a whole office
+# behind one NAT address is never locked out by one person's (or one intruder's) guessing, and not on the user
+# name alone: nobody elsewhere can lock a clerk out by guessing at the clerk's name. An admin unlocks earlier
+# by deleting the attempt in the admin (Axes: access attempts) or with `manage.py axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out are refused without being counted: the lock ends LOGIN_COOLOFF_MINUTES after the
+# last counted failure, as the lockout page says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "regions.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "regions.lockout.client_ip"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # shared by every process; visible in the admin
 
 # Invoicing rules (Riksavtalet för utomlänsvård), kept as settings: the right to payment lapses when no
 # invoice is sent within this many months of the contact; the buyer may object within this many months of
@@ -239,8 +322,10 @@ INVOICING_DEADLINE_MONTHS = env_int("INVOICING_DEADLINE_MONTHS", 6)
 OBJECTION_PERIOD_MONTHS = env_int("OBJECTION_PERIOD_MONTHS", 3)
 INVOICE_PAYMENT_TERM_DAYS = env_int("INVOICE_PAYMENT_TERM_DAYS", 30)
 
-# E-mail (Django 6.1 mailers): the console by default; production sets EMAIL_BACKEND to SMTP and EMAIL_HOST etc.
-_MAIL_BACKEND = env_str("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
+# E-mail (Django 6.1 mailers): the console in development; SMTP (EMAIL_HOST, default localhost:25) otherwise.
+_MAIL_BACKEND = env_str("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
+)
 MAILERS = {
     "default": {
         "BACKEND": _MAIL_BACKEND,

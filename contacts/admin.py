@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config.business_time import period_bounds, stockholm_today
 from config.errors import DomainError
+from contacts.audit.models import ReadVia
+from contacts.audit.services import identity_shown
 from contacts.csv_upload import parse_contacts_csv
 from contacts.filters import reason_condition
 from contacts.forms import CsvUploadForm, RejectForm
@@ -241,6 +243,7 @@ class ContactAdmin(ScopedAdmin):
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:
             obj._sees_full_identity = sees_full_identity(request.user, obj)
+            obj._request = request
         return obj
 
     def get_queryset(self, request):
@@ -249,11 +252,12 @@ class ContactAdmin(ScopedAdmin):
     # --- changelist --------------------------------------------------------------------------------------
 
     def get_list_display(self, request):
-        user = request.user
-
         @admin.display(description=_("personal identity number"))
         def patient(obj):
-            return obj.patient_id if sees_full_identity(user, obj) else mask_personal_identity(obj.patient_id)
+            if not sees_full_identity(request.user, obj):
+                return mask_personal_identity(obj.patient_id)
+            identity_shown(request, contact_id=obj.pk, via=ReadVia.ADMIN_LIST)
+            return obj.patient_id
 
         return [
             "started_at",
@@ -298,6 +302,7 @@ class ContactAdmin(ScopedAdmin):
     @admin.display(description=_("personal identity number"))
     def patient_identity(self, obj):
         if getattr(obj, "_sees_full_identity", False):
+            identity_shown(obj._request, contact_id=obj.pk, via=ReadVia.ADMIN_DETAIL)
             return obj.patient_id
         return mask_personal_identity(obj.patient_id)
 
@@ -493,3 +498,9 @@ from contacts.disputes.admin import DisputeAdmin  # noqa: E402
 from contacts.disputes.models import Dispute  # noqa: E402
 
 admin.site.register(Dispute, DisputeAdmin)
+
+# The log of reads of full identity numbers (national admins only).
+from contacts.audit.admin import IdentityReadAdmin  # noqa: E402
+from contacts.audit.models import IdentityRead  # noqa: E402
+
+admin.site.register(IdentityRead, IdentityReadAdmin)

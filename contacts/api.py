@@ -10,6 +10,8 @@ from rest_framework.response import Response
 
 from config.api.views import ScopedQuerysetMixin
 from config.errors import StateConflict
+from contacts.audit.models import ReadVia
+from contacts.audit.services import identity_shown
 from contacts.filters import ContactFilter
 from contacts.identifiers import mask_personal_identity
 from contacts.intake import MAX_BULK_ITEMS, contacts_upsert
@@ -66,8 +68,13 @@ class ContactSerializer(serializers.ModelSerializer):
         ]
 
     def get_patient_id(self, obj) -> str:
-        user = self.context["request"].user
-        return obj.patient_id if sees_full_identity(user, obj) else mask_personal_identity(obj.patient_id)
+        request = self.context["request"]
+        if not sees_full_identity(request.user, obj):
+            return mask_personal_identity(obj.patient_id)
+        view = self.context.get("view")
+        via = ReadVia.API_LIST if getattr(view, "action", None) == "list" else ReadVia.API_DETAIL
+        identity_shown(request, contact_id=obj.pk, via=via)
+        return obj.patient_id
 
     def get_reasons(self, obj) -> list[str]:
         return obj.reason_list

@@ -261,3 +261,8 @@ __all__ = [
     "Mode",
     "Status",
 ]
+
+# The log of reads of full identity numbers lives in its own module of this app, registered here likewise.
+from contacts.audit.models import IdentityRead, ReadVia  # noqa: E402
+
+__all__ += ["IdentityRead", "ReadVia"]

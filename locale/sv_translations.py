@@ -631,4 +631,23 @@ SV = {
     "Open cases": "Öppna ärenden",
     "Contact %(id)s cannot be billed even with the dispute accepted: %(reasons)s.": "Kontakt %(id)s kan inte faktureras även om tvisten godtas: %(reasons)s.",
     "History is append-only: an entry is never changed or removed.": "Historiken kan bara utökas: en post ändras eller tas aldrig bort.",
+    # --- security and reliability (issue 7): login lockout, API throttling, identity-read log ---
+    "Too many failed logins with this user name from your address. Logging in is blocked for %(minutes)d minutes; try again later, or ask an administrator to unlock the account.": "För många misslyckade inloggningar med det här användarnamnet från din adress. Inloggningen är spärrad i %(minutes)d minuter; försök igen senare eller be en administratör att låsa upp kontot.",
+    "Log in": "Logga in",
+    "Back to the login page": "Tillbaka till inloggningen",
+    "Too many requests from this API client. Try again in %(wait)d second.": (
+        "För många anrop från den här API-klienten. Försök igen om %(wait)d sekund.",
+        "För många anrop från den här API-klienten. Försök igen om %(wait)d sekunder.",
+    ),
+    "Admin: contact list": "Admin: kontaktlistan",
+    "Admin: contact page": "Admin: kontaktsidan",
+    "API: contact list": "API: kontaktlistan",
+    "API: one contact": "API: en kontakt",
+    "API: invoice lines": "API: fakturarader",
+    "interface": "gränssnitt",
+    "identities shown": "visade personnummer",
+    "address": "adress",
+    "identity read": "läsning av personnummer",
+    "identity reads": "läsningar av personnummer",
+    "A contact id or a full personal identity number: every read of that contact, its specifications included.": "Ett kontakt-id eller ett fullständigt personnummer: varje läsning av den kontakten, fakturaunderlagen medräknade.",
 }

@@ -43,7 +43,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: _REGION_STAFF,
     Role.MANAGER: _REGION_STAFF,
     # Admins maintain reference data and clients; "*" means every permission of these apps.
-    Role.ADMIN: ["regions.*", "contacts.*", "billing.*", "auth.view_user", "auth.change_user", "auth.add_user"],
+    # They also see failed logins and unlock a locked-out user (django-axes: deleting the access attempt).
+    Role.ADMIN: [
+        "regions.*",
+        "contacts.*",
+        "billing.*",
+        "auth.view_user",
+        "auth.change_user",
+        "auth.add_user",
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
+    ],
 }
 
 STAFF_ROLES = {Role.CLERK, Role.MANAGER, Role.ADMIN}

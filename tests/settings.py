@@ -16,3 +16,12 @@ MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 # Tasks queued by services run in-process in tests, so their effects can be asserted; the worker test
 # (tests/test_celery_worker.py) switches this off to go through the real broker.
 CELERY_TASK_ALWAYS_EAGER = True
+
+# Security settings that would get in the way of unrelated tests; tests/test_login_throttling.py and
+# tests/test_api_throttling.py switch them on.
+# Test clients log in with client.login(), which passes no request, as django-axes needs to count failures.
+AXES_ENABLED = False
+# No request budget: suites that fire many requests as one client (the API fuzzing) are not about throttling.
+API_THROTTLE_RATE = ""
+# Mail as before production defaulted to SMTP (a Celery worker process started by a test sends through this).
+MAILERS["default"] = {"BACKEND": "django.core.mail.backends.console.EmailBackend", "OPTIONS": {}}  # noqa: F405

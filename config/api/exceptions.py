@@ -1,7 +1,9 @@
 """One exception handler: domain errors become the documented 400 / 409 shapes, never a 500."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import ngettext
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -19,4 +21,14 @@ def exception_handler(exc, context):
         if hasattr(exc, "error_dict"):
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response({"non_field_errors": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Throttled):
+        # DRF's own message is half translated; the wait is also in the Retry-After header (seconds).
+        wait = int(exc.wait or 1)
+        detail = ngettext(
+            "Too many requests from this API client. Try again in %(wait)d second.",
+            "Too many requests from this API client. Try again in %(wait)d seconds.",
+            wait,
+        ) % {"wait": wait}
+        headers = {"Retry-After": str(wait)}
+        return Response({"detail": detail}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers)
     return drf_exception_handler(exc, context)

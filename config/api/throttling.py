@@ -1,0 +1,48 @@
+"""Per-client request budgets for the API, counted in Django's cache so that every process shares them.
+
+Each API client (the user behind a token, or a signed-in web user) may make ``API_THROTTLE_RATE`` requests per
+period ("1200/min"). The count is a fixed window: one cache key per user and period, created with ``add`` and
+counted with ``incr``, both atomic in Redis, so two gunicorn processes (or machines) never lose a request between
+them, at two cache round trips per request. A fixed window lets a client send up to twice the rate across a
+window boundary; that bound is accepted for its simplicity and exactness under concurrency (DRF's own
+``SimpleRateThrottle`` keeps a list per client that concurrent processes overwrite, and rewrites it on every
+request).
+
+Anonymous requests are not counted here: the API answers them 401 before throttling, and the schema and docs,
+the only public pages, are static.
+"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+from config.env import parse_rate
+
+
+class ClientRateThrottle(BaseThrottle):
+    key_prefix = "throttle:client"
+
+    def allow_request(self, request, view) -> bool:
+        user = getattr(request, "user", None)
+        rate = settings.API_THROTTLE_RATE
+        if not rate or user is None or not user.is_authenticated:
+            return True
+        limit, period = parse_rate(rate)
+        now = time.time()
+        window = int(now // period)
+        key = f"{self.key_prefix}:{user.pk}:{period}:{window}"
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the key expired (or was evicted) between add and incr
+            cache.add(key, 1, timeout=period + 1)
+            count = 1
+        if count <= limit:
+            return True
+        self._wait = max(1.0, (window + 1) * period - now)
+        return False
+
+    def wait(self) -> float | None:
+        return getattr(self, "_wait", None)

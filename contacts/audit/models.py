@@ -1,0 +1,78 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from config.history import AppendOnlyModel
+
+
+class ReadVia(models.TextChoices):
+    ADMIN_LIST = "admin_list", _("Admin: contact list")
+    ADMIN_DETAIL = "admin_detail", _("Admin: contact page")
+    API_LIST = "api_list", _("API: contact list")
+    API_DETAIL = "api_detail", _("API: one contact")
+    API_INVOICE_LINES = "api_lines", _("API: invoice lines")
+    CSV_SPECIFICATION = "csv_spec", _("Specification (CSV)")
+    PDF_SPECIFICATION = "pdf_spec", _("Specification (PDF)")
+
+
+class IdentityRead(AppendOnlyModel):
+    """One contact's full identity number shown to a user, or a whole specification (``invoice``, with the number
+    of lines) shown at once: a document of 10 000 lines is one row, a page of 100 contacts is 100 rows.
+
+    The references are kept without database constraints: the log outlives a draft invoice that a later run
+    replaces, and a user who is removed.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the (user, at) index
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    at = models.DateTimeField(_("time"))
+    via = models.CharField(_("interface"), max_length=12, choices=ReadVia.choices)
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the (contact, at) index
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contact"),
+    )
+    invoice = models.ForeignKey(
+        "billing.Invoice",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invoice"),
+    )
+    contact_count = models.PositiveIntegerField(_("identities shown"), default=1)
+    path = models.CharField(_("address"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("identity read")
+        verbose_name_plural = _("identity reads")
+        indexes = [
+            models.Index(fields=["contact", "at"], name="identity_read_contact_idx"),
+            models.Index(fields=["user", "at"], name="identity_read_user_idx"),
+            models.Index(fields=["at"], name="identity_read_at_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contact__isnull=False, invoice__isnull=True)
+                | Q(contact__isnull=True, invoice__isnull=False),
+                name="identity_read_contact_or_invoice",
+            )
+        ]
+
+    def __str__(self) -> str:
+        target = f"contact {self.contact_id}" if self.contact_id else f"invoice {self.invoice_id}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.via} {target}"
