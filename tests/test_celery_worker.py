@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from celery.result import allow_join_result
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
@@ -83,7 +84,11 @@ def through_broker(worker_queue):
     previous = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = worker_queue
-    yield
+    # Celery's "a task must not wait for a result" flag is one process-wide global that every eager task sets
+    # and resets; eager tasks run at once in threads (tests/billing/test_concurrency.py) can leave it set.
+    # This test process is not a task: waiting for the worker's results is what it is here to do.
+    with allow_join_result():
+        yield
     celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
 
 
