@@ -234,6 +234,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contacts.dispute_deadline_digest",
         "schedule": crontab(hour=env_str("DISPUTE_DIGEST_HOUR") or "7", minute="0"),
     },
+    # The report rollups: the recent months every few minutes, all months once a night.
+    "report-figures-recent": {
+        "task": "billing.refresh_reports",
+        "schedule": crontab(minute=f"*/{REPORTS_REFRESH_MINUTES}"),
+        "kwargs": {"full": False},
+    },
+    "report-figures-all": {
+        "task": "billing.refresh_reports",
+        "schedule": crontab(hour=env_str("REPORTS_FULL_REFRESH_HOUR") or "3", minute="30"),
+        "kwargs": {"full": True},
+    },
 }
 
 LOGGING = {
@@ -246,17 +257,6 @@ LOGGING = {
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
-    },
-    # The report rollups: the recent months every few minutes, all months once a night.
-    "report-figures-recent": {
-        "task": "billing.refresh_reports",
-        "schedule": crontab(minute=f"*/{REPORTS_REFRESH_MINUTES}"),
-        "kwargs": {"full": False},
-    },
-    "report-figures-all": {
-        "task": "billing.refresh_reports",
-        "schedule": crontab(hour=env_str("REPORTS_FULL_REFRESH_HOUR") or "3", minute="30"),
-        "kwargs": {"full": True},
     },
 }
 

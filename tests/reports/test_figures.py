@@ -320,3 +320,16 @@ def test_national_view_of_receipts_payments_and_pairs(invoices, people):
         ("04", "25", D("900.00"), D("300.00"), D("600.00")),
         ("04", "06", D("500.00"), D("0.00"), D("500.00")),
     ]
+
+
+def test_beat_rebuilds_the_recent_months_often_and_everything_nightly(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert (schedule["report-figures-recent"]["task"], schedule["report-figures-recent"]["kwargs"]) == (
+        "billing.refresh_reports",
+        {"full": False},
+    )
+    assert (schedule["report-figures-all"]["task"], schedule["report-figures-all"]["kwargs"]) == (
+        "billing.refresh_reports",
+        {"full": True},
+    )
+    assert "report-figures-recent" not in settings.LOGGING
