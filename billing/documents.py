@@ -131,20 +131,19 @@ class _Echo:
         return value
 
 
+# CSV injection (OWASP): a cell starting with one of these is read as a formula by spreadsheet programs. Such a
+# cell is prefixed with an apostrophe, which they show as text. Both ways of writing the specification below
+# apply it to the same columns: those whose text comes from outside (a provider's external id and care unit, the
+# version code an admin chose); the others are numbers, dates and codes the system writes.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+GUARDED_COLUMNS = ("external_id", "recommendation", "care_unit")
+_GUARDED_INDEXES = frozenset(SPECIFICATION_COLUMNS.index(column) for column in GUARDED_COLUMNS)
+
+
 def safe_cell(value) -> str:
-    """CSV formula injection guard: a text cell starting with = + - @ is prefixed with an apostrophe."""
+    """A text cell for a CSV export, guarded against formula injection (for text only: "-1" becomes "'-1")."""
     text = str(value)
-    if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def specification_csv(invoice: Invoice, *, full_identity: bool) -> Iterator[str]:
@@ -153,18 +152,26 @@ def specification_csv(invoice: Invoice, *, full_identity: bool) -> Iterator[str]
     On PostgreSQL the database writes the CSV itself (COPY ... TO STDOUT) and the rows stream through in
     blocks; elsewhere Python writes them. Both guard text cells against formula injection and mask as asked.
     """
+    postgresql = connection.vendor == "postgresql"
+    # The header ends as the rows do: "\n" from COPY, "\r\n" from Python's csv module (which quotes a cell
+    # holding a carriage return only when "\r" is part of its line ending).
+    yield "\ufeff" + ";".join(SPECIFICATION_COLUMNS) + ("\n" if postgresql else "\r\n")
+    rows = _specification_csv_copy if postgresql else _specification_csv_python
+    yield from rows(invoice, full_identity=full_identity)
+
+
+def _specification_csv_python(invoice: Invoice, *, full_identity: bool) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=";")
-    yield "\ufeff" + writer.writerow(SPECIFICATION_COLUMNS)
-    if connection.vendor == "postgresql":
-        yield from _specification_csv_copy(invoice, full_identity=full_identity)
-        return
     for row in _specification_rows(invoice, full_identity=full_identity):
-        yield writer.writerow([safe_cell(cell) for cell in row])
+        yield writer.writerow(
+            [safe_cell(cell) if index in _GUARDED_INDEXES else cell for index, cell in enumerate(row)]
+        )
 
 
 def _guarded(column: str) -> str:
     """SQL for a text column with formula-looking values prefixed by an apostrophe (as ``safe_cell``)."""
-    return f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@') THEN chr(39) || {column} ELSE {column} END"
+    triggers = ", ".join(f"chr({ord(char)})" for char in FORMULA_TRIGGERS)
+    return f"CASE WHEN left({column}, 1) IN ({triggers}) THEN chr(39) || {column} ELSE {column} END"
 
 
 # Built from constants only; the invoice and the masking choice are query parameters.
@@ -175,7 +182,7 @@ COPY (
                || to_char((c.started_at AT TIME ZONE 'Europe/Stockholm') - (c.started_at AT TIME ZONE 'UTC'),
                           'HH24:MI'),
            c.profession_id,
-           l.category, r.code, l.rate, l.patient_fee, l.amount, {_guarded("c.care_unit")},
+           l.category, {_guarded("r.code")}, l.rate, l.patient_fee, l.amount, {_guarded("c.care_unit")},
            CASE WHEN %(full)s THEN c.patient_id ELSE left(c.patient_id, 8) || '-****' END,
            c.home_region_id, c.patient_sex, CASE WHEN c.overridden THEN 'yes' ELSE '' END
     FROM billing_invoiceline l

@@ -1,12 +1,14 @@
 """Parsing of the admin's CSV upload into intake items. Pure: bytes in, items and header errors out.
 
-The file has a header row with the API's input field names (``contacts.validation.INPUT_FIELDS``), a ``;`` or
-``,`` delimiter (sniffed from the header), and is UTF-8 with or without a byte-order mark. Empty optional cells
+The file has a header row with the API's input field names (``contacts.validation.INPUT_FIELDS``), a ``;``,
+``,`` or tab delimiter (sniffed from the header), and is UTF-8 with or without a byte-order mark, or UTF-16 with
+one (Excel's "Unicode text"). Anything else is refused as a whole with a message saying why. Empty optional cells
 are omitted so the item looks like what an API client sends; empty required cells are left in and reported by
 validation. Blank lines are skipped; ``ParsedCsv.lines`` gives the file line of each item (the header is line
 1, so without blank lines or quoted line breaks item ``i`` is line ``i + 2``).
 """
 
+import codecs
 import csv
 from dataclasses import dataclass, field
 
@@ -16,7 +18,7 @@ from contacts.validation import INPUT_FIELDS, REQUIRED_FIELDS
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 OPTIONAL_FIELDS = frozenset(f for f in INPUT_FIELDS if f not in REQUIRED_FIELDS)
-DELIMITERS = ";,"
+DELIMITERS = ";,\t"
 # The key under which cells beyond the header's columns are passed on (validation: "Unknown field.").
 EXTRA_CELLS = "cells_without_column"
 
@@ -36,11 +38,9 @@ class ParsedCsv:
 
 def parse_contacts_csv(data: bytes) -> ParsedCsv:
     """Items (dicts of the API's input fields) from a CSV file's bytes, or errors about the file itself."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        message = _("The file is not UTF-8 (undecodable byte at position %(position)d). Save it as UTF-8 and retry.")
-        return ParsedCsv(errors=[message % {"position": exc.start}])
+    text, error = _decode(data)
+    if error:
+        return ParsedCsv(errors=[error])
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         return ParsedCsv(errors=[_("The file is empty: it needs a header row with the field names.")])
@@ -71,11 +71,30 @@ def parse_contacts_csv(data: bytes) -> ParsedCsv:
     return parsed
 
 
+def _decode(data: bytes) -> tuple[str, str | None]:
+    """The file's text, or an error saying why it cannot be read."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError as exc:
+            message = _("The file is damaged UTF-16 (undecodable bytes at position %(position)d). Save it as UTF-8.")
+            return "", message % {"position": exc.start}
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        message = _("The file is not UTF-8 (undecodable byte at position %(position)d). Save it as UTF-8 and retry.")
+        return "", message % {"position": exc.start}
+    if "\x00" in text:
+        # Valid UTF-8, but no text file has NUL characters: a binary file, or UTF-16 without a byte-order mark.
+        return "", _("The file contains NUL characters: it is not a CSV text file. Save it as UTF-8 and retry.")
+    return text, None
+
+
 def _sniff_delimiter(header_line: str) -> str:
     try:
         return csv.Sniffer().sniff(header_line, delimiters=DELIMITERS).delimiter
     except csv.Error:
-        return ";" if header_line.count(";") > header_line.count(",") else ","
+        return max(DELIMITERS, key=header_line.count)
 
 
 def _header_errors(header: list[str]) -> list[str]:

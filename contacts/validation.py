@@ -6,6 +6,7 @@ personal identity number.
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -45,6 +46,7 @@ MAX_FEE = Decimal("99999.99")
 CLOCK_SKEW = dt.timedelta(minutes=5)
 _TRUE_TEXT = frozenset({"true", "1", "ja", "yes", "sant"})
 _FALSE_TEXT = frozenset({"false", "0", "nej", "no", "falskt"})
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,12 @@ class ContactInput:
     care_unit: str
 
 
+def _has_control_characters(text: str) -> bool:
+    """Control characters (C0, DEL, C1) are never part of an identifier: PostgreSQL refuses NUL in text, and a
+    line break would forge lines in the fixed-width PDF specification."""
+    return _CONTROL_CHARACTERS.search(text) is not None
+
+
 def _text(value, field: str, errors: dict, *, max_length: int, required: bool = True) -> str:
     if value is None or value == "":
         if required:
@@ -103,6 +111,9 @@ def _text(value, field: str, errors: dict, *, max_length: int, required: bool = 
         errors[field] = [_("This field is required.")]
     elif len(text) > max_length:
         errors[field] = [_("At most %(max)d characters.") % {"max": max_length}]
+    elif _has_control_characters(text):
+        errors[field] = [_("May not contain control characters (such as NUL, tab or line breaks).")]
+        return ""
     return text
 
 
@@ -137,6 +148,12 @@ def _datetime(value, field: str, errors: dict, *, now: dt.datetime) -> dt.dateti
     if moment.tzinfo is None or moment.utcoffset() is None:
         errors[field] = [_("The time needs an offset (e.g. +02:00 or Z).")]
         return None
+    try:
+        # An offset that takes the time past year 1 or 9999 in UTC cannot be stored or compared.
+        moment.astimezone(dt.UTC)
+    except OverflowError:
+        errors[field] = [_("The date is out of range.")]
+        return None
     if moment > now + CLOCK_SKEW:
         errors[field] = [_("The contact cannot start in the future.")]
         return None
@@ -155,14 +172,15 @@ def _money(value, field: str, errors: dict) -> Decimal:
     if not amount.is_finite():
         errors[field] = [_('Must be an amount, e.g. "100.00".')]
         return Decimal(0)
-    if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
-        errors[field] = [_("At most two decimals (öre).")]
-        return Decimal(0)
+    # The range first: rounding a number with more digits than decimal's precision raises.
     if amount < 0:
         errors[field] = [_("May not be negative.")]
         return Decimal(0)
     if amount > MAX_FEE:
         errors[field] = [_("At most %(max)s.") % {"max": MAX_FEE}]
+        return Decimal(0)
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
+        errors[field] = [_("At most two decimals (öre).")]
         return Decimal(0)
     return to_money(amount)
 
@@ -230,11 +248,12 @@ def validate_contact(raw, refs: References, *, text_booleans: bool = False) -> C
 
     started_at = _datetime(raw.get("started_at"), "started_at", errors, now=refs.now)
 
+    # Checked as strings first: a list or an object is not hashable, so cannot be looked up in a set.
     mode = raw.get("mode")
-    if mode not in MODES:
+    if not isinstance(mode, str) or mode not in MODES:
         errors["mode"] = [_("Must be one of: %(values)s.") % {"values": ", ".join(Mode.values)}]
     content = raw.get("content")
-    if content not in CONTENTS:
+    if not isinstance(content, str) or content not in CONTENTS:
         errors["content"] = [_("Must be one of: %(values)s.") % {"values": ", ".join(Content.values)}]
 
     strong_authentication = _boolean(

@@ -650,4 +650,10 @@ SV = {
     "identity read": "läsning av personnummer",
     "identity reads": "läsningar av personnummer",
     "A contact id or a full personal identity number: every read of that contact, its specifications included.": "Ett kontakt-id eller ett fullständigt personnummer: varje läsning av den kontakten, fakturaunderlagen medräknade.",
+    # --- Hostile input (issue 7): intake, CSV upload, addresses with NUL ---
+    "May not contain control characters (such as NUL, tab or line breaks).": "Får inte innehålla styrtecken (som NUL, tabb eller radbrytning).",
+    "The date is out of range.": "Datumet ligger utanför det tillåtna intervallet.",
+    "The file is damaged UTF-16 (undecodable bytes at position %(position)d). Save it as UTF-8.": "Filen är skadad UTF-16 (oläsbara byte på position %(position)d). Spara den som UTF-8.",
+    "The file contains NUL characters: it is not a CSV text file. Save it as UTF-8 and retry.": "Filen innehåller NUL-tecken: den är inte en CSV-textfil. Spara den som UTF-8 och försök igen.",
+    "The address contains a NUL character.": "Adressen innehåller ett NUL-tecken.",
 }

@@ -8,8 +8,8 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.se import orgnr
 
 HSA_ID_MAX_LENGTH = 31
-_HSA_ID = re.compile(r"^SE(?P<orgnr>\d{10})-[A-Za-z0-9]+$")
-_LAN_CODE = re.compile(r"^\d{2}$")
+_HSA_ID = re.compile(r"^SE(?P<orgnr>\d{10})-[A-Za-z0-9]+\Z", re.ASCII)
+_LAN_CODE = re.compile(r"^\d{2}\Z", re.ASCII)
 
 
 class IdentifierError(ValueError):
