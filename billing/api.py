@@ -16,6 +16,7 @@ from billing.permissions import can_start_run, can_transition
 from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_run_start
 from config.api.renderers import PassthroughRenderer
+from config.api.schema import CONFLICT, DetailSerializer
 from config.api.views import ScopedQuerysetMixin
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown, specification_shown
@@ -84,7 +85,7 @@ class CategoryTotalSerializer(serializers.Serializer):
 class InvoiceSerializer(serializers.ModelSerializer):
     seller = serializers.CharField(source="seller_id")
     buyer = serializers.CharField(source="buyer_id")
-    credits = serializers.PrimaryKeyRelatedField(read_only=True)
+    credits = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     totals = serializers.SerializerMethodField()
 
     class Meta:
@@ -213,7 +214,7 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         responses={
             (200, "application/pdf"): OpenApiTypes.BINARY,
-            202: OpenApiResponse(description="Approved; the PDF is still being rendered."),
+            202: OpenApiResponse(DetailSerializer, description="Approved; the PDF is still being rendered."),
         }
     )
     @action(detail=True, methods=["get"], renderer_classes=[PassthroughRenderer])
@@ -224,7 +225,7 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         responses={
             (200, "application/pdf"): OpenApiTypes.BINARY,
-            202: OpenApiResponse(description="Approved; the PDF is still being rendered."),
+            202: OpenApiResponse(DetailSerializer, description="Approved; the PDF is still being rendered."),
         }
     )
     @action(detail=True, methods=["get"], url_path="specification-pdf", renderer_classes=[PassthroughRenderer])
@@ -241,29 +242,29 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
             specification_shown(request, invoice=invoice, via=ReadVia.PDF_SPECIFICATION)
         return response
 
-    @extend_schema(request=None, responses=InvoiceSerializer)
+    @extend_schema(request=None, responses={200: InvoiceSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         return self._transition(request, Transition.SUBMIT)
 
-    @extend_schema(request=None, responses=InvoiceSerializer)
+    @extend_schema(request=None, responses={200: InvoiceSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._transition(request, Transition.APPROVE)
 
-    @extend_schema(request=ReturnSerializer, responses=InvoiceSerializer)
+    @extend_schema(request=ReturnSerializer, responses={200: InvoiceSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="return")
     def return_to_draft(self, request, pk=None):
         payload = ReturnSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         return self._transition(request, Transition.RETURN, note=payload.validated_data["note"])
 
-    @extend_schema(request=None, responses=InvoiceSerializer)
+    @extend_schema(request=None, responses={200: InvoiceSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="mark-sent")
     def mark_sent(self, request, pk=None):
         return self._transition(request, Transition.MARK_SENT)
 
-    @extend_schema(request=None, responses=InvoiceSerializer)
+    @extend_schema(request=None, responses={200: InvoiceSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="mark-paid")
     def mark_paid(self, request, pk=None):
         return self._transition(request, Transition.MARK_PAID)

@@ -43,3 +43,6 @@ urlpatterns = [
     path("healthz", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# A path under /api/ that matches no route answers JSON, like every other API error.
+handler404 = "config.api.exceptions.not_found"

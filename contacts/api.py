@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from config.api.schema import CONFLICT
 from config.api.views import ScopedQuerysetMixin
 from config.errors import StateConflict
 from contacts.audit.models import ReadVia
@@ -26,7 +27,9 @@ from contacts.validation import INPUT_FIELDS
 class ContactInputSerializer(serializers.Serializer):
     """The input fields (documentation only: items are validated by the intake path)."""
 
-    external_id = serializers.CharField(max_length=64)
+    external_id = serializers.CharField(
+        max_length=64, help_text="Unique per provider; the idempotency key. No control characters (NUL, tab, ...)."
+    )
     provider = serializers.CharField(required=False, help_text="HSA-id; a provider system may omit it (its own).")
     patient_id = serializers.CharField(help_text="Personnummer or samordningsnummer, 10 or 12 digits, -/+ allowed.")
     home_region = serializers.CharField(max_length=2, help_text="Län code.")
@@ -149,7 +152,9 @@ class ContactViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
     def get_serializer_class(self):
         return ContactDetailSerializer if self.action == "retrieve" else ContactSerializer
 
-    @extend_schema(request=ContactInputSerializer, responses={201: ContactSerializer, 200: ContactSerializer})
+    @extend_schema(
+        request=ContactInputSerializer, responses={201: ContactSerializer, 200: ContactSerializer, 409: CONFLICT}
+    )
     def create(self, request, *args, **kwargs):
         result = contacts_upsert(items=[request.data], user=request.user, channel=Channel.API)
         if result.errors:
@@ -186,7 +191,7 @@ class ContactViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
         result = contacts_upsert(items=items, user=request.user, channel=Channel.BULK)
         return Response(result.summary())
 
-    @extend_schema(request=RejectSerializer, responses={200: ContactSerializer})
+    @extend_schema(request=RejectSerializer, responses={200: ContactSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         contact = self.get_object()

@@ -124,7 +124,7 @@ class RatesSerializer(serializers.Serializer):
 class RecommendationSerializer(serializers.ModelSerializer):
     rates = serializers.SerializerMethodField()
     criteria = serializers.SerializerMethodField()
-    supersedes = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    supersedes = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = RateRecommendation

@@ -1,9 +1,15 @@
-"""One exception handler: domain errors become the documented 400 / 409 shapes, never a 500."""
+"""One exception handler: domain errors become the documented 400 / 409 shapes, never a 500.
+
+``not_found`` is the project's 404 view: under the API, a path that matches no route (e.g. ``/contacts/1.5/``)
+answers the API's JSON shape rather than the HTML page meant for the admin.
+"""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
 from django.utils.translation import ngettext
+from django.views import defaults
 from rest_framework import status
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -32,3 +38,9 @@ def exception_handler(exc, context):
         headers = {"Retry-After": str(wait)}
         return Response({"detail": detail}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers)
     return drf_exception_handler(exc, context)
+
+
+def not_found(request, exception):
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)

@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from config.api.parsers import JsonParser
+from config.api.schema import CONFLICT
 from config.api.views import ScopedQuerysetMixin
 from config.business_time import stockholm_today
 from config.errors import InvalidInput
@@ -40,7 +41,7 @@ class DisputeSerializer(serializers.ModelSerializer):
     opened_by = serializers.CharField(source="opened_by.get_username")
     assignee = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
-    credit_note = serializers.PrimaryKeyRelatedField(read_only=True)
+    credit_note = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Dispute
@@ -128,7 +129,7 @@ class DisputeViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
             queryset = queryset.prefetch_related("comments__author", "comments__attachments")
         return queryset
 
-    @extend_schema(request=DisputeCreateSerializer, responses={201: DisputeSerializer})
+    @extend_schema(request=DisputeCreateSerializer, responses={201: DisputeSerializer, 409: CONFLICT})
     def create(self, request, *args, **kwargs):
         payload = DisputeCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -150,7 +151,7 @@ class DisputeViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ResolveSerializer, responses=DisputeSerializer)
+    @extend_schema(request=ResolveSerializer, responses={200: DisputeSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         dispute = self.get_object()

@@ -1,0 +1,80 @@
+"""OpenAPI generation: drf-spectacular's AutoSchema, plus the error answers every operation can give.
+
+drf-spectacular documents only the success codes a view declares. Clients (and the API fuzz test) need the
+error answers as well, in the shapes ``config.api.exceptions`` produces (API.md, General: Errors):
+
+- 400 ``{"field": ["message", ...]}`` for input that breaks a rule; ``{"detail": "..."}`` for a body that is not
+  JSON or an address with a NUL character (``config.middleware``), so any operation can answer 400;
+- 401 without valid credentials, 403 when the caller's role may not do this, 404 for a path naming something
+  outside the caller's scope (or a list's invalid cursor), 413 for a body over ``API_MAX_BODY_BYTES``,
+  415 for a body of a media type the operation does not read, 429 when the caller is throttled;
+  each ``{"detail": "..."}``.
+
+409 (a conflict with the object's state) is declared by the views where it can happen, with ``CONFLICT``.
+"""
+
+from drf_spectacular import openapi
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in the language of the request (Accept-Language).")
+
+
+CONFLICT = OpenApiResponse(DetailSerializer, description="The request conflicts with the object's current state.")
+
+VALIDATION_ERROR = {
+    "type": "object",
+    "description": (
+        'Messages by input field, e.g. {"patient_fee": ["May not be negative."]}; "non_field_errors" for the '
+        'request as a whole; {"detail": "..."} when the body cannot be read at all.'
+    ),
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "string"},
+            {"type": "object", "description": "Messages of nested items, by position or name."},
+        ]
+    },
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        responses = operation["responses"]
+        for code, description, schema in self._error_responses(operation):
+            response = responses.setdefault(code, {"description": description})
+            # A view may declare an error code with its own description only; the body is the common shape.
+            response.setdefault("content", {"application/json": {"schema": schema}})
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+    def _error_responses(self, operation: dict):
+        parameters = operation.get("parameters", [])
+        has_body = "requestBody" in operation
+        error = self.resolve_serializer(DetailSerializer, "response").ref
+        invalid = "Invalid input: messages by field (or a body or an address that cannot be read)."
+        yield "400", invalid, self._validation_ref()
+        security = operation.get("security", [])
+        if security and {} not in security:
+            yield "401", "No valid credentials (Authorization: Token <key>, or a session).", error
+            yield "403", "The caller's role may not do this.", error
+        if any(p["in"] == "path" for p in parameters) or any(p["name"] == "cursor" for p in parameters):
+            yield "404", "Not found, or outside the caller's scope (or an invalid cursor).", error
+        if has_body:
+            yield "413", "The body is larger than the API accepts.", error
+            yield "415", "The body's media type is not one this operation reads.", error
+        if self.view.get_throttles():
+            yield "429", "Too many requests; retry after the time in the Retry-After header.", error
+
+    def _validation_ref(self) -> dict:
+        component = ResolvedComponent(
+            name="ValidationError", type=ResolvedComponent.SCHEMA, object="ValidationError", schema=VALIDATION_ERROR
+        )
+        self.registry.register_on_missing(component)
+        return component.ref

@@ -1,0 +1,243 @@
+"""API fuzzing: every operation of the generated OpenAPI schema, called with a valid token of each role.
+
+Schemathesis reads the schema the app serves at ``/api/v1/schema/`` and generates requests from it: the
+schema's examples, boundary and type-violating values (coverage phase) and random ones (fuzzing phase). Each is
+sent in-process to the WSGI app, on the pytest-django test database, once with the token of each role: a
+provider's system, a clerk and a manager of Sörmland (04), and an admin (the coverage phase's values with the
+narrowest and the widest of them, see ``_roles_for``). Every response must
+
+- not be a 5xx;
+- have a status code the schema documents for the operation;
+- have the documented media type and a body that matches the schema for that code.
+
+Random values rarely name an existing object or make a valid contact, so half of the path parameters name
+objects of the test data and half of the bodies of the creating operations are valid ones with generated
+text, dates and amounts (the rest stay as generated). A failure is fixed in the app (document the code, fix
+the bug), never by loosening the checks.
+
+Bounded and reproducible: a fixed seed, derandomized Hypothesis, ``MAX_EXAMPLES`` per operation, no deadline
+(a PDF preview takes a while). About 6 000 requests in a minute and a half to two minutes on a two-core
+machine, most of it spent in Django answering them.
+"""
+
+import datetime as dt
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation.meta import TestPhase
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from billing.models import Invoice, InvoiceRun
+from billing.services import invoice_submit
+from contacts.disputes.models import Dispute
+from contacts.disputes.services import dispute_comment, dispute_open
+from contacts.models import Contact, Content, Mode
+from regions.models import Profession, Provider, RateRecommendation, Role
+from regions.services import api_client_create
+from tests.billing.conftest import january, run_now, staff  # noqa: F401 (shared fixtures)
+from tests.factories import contact_item, personnummer, valid_org_number
+
+SEED = 20261005
+# Examples per operation in the fuzzing phase (the examples and coverage phases add a few of their own);
+# each is sent once per role.
+MAX_EXAMPLES = 15
+ROLES = (Role.PROVIDER, Role.CLERK, Role.MANAGER, Role.ADMIN)
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+# Identifiers of the test data by the first segment of an operation's path, filled by ``world``.
+KNOWN: dict[str, list] = {}
+
+
+@pytest.fixture
+def world(db, providers, staff, january):  # noqa: F811
+    """Contacts (eligible and rejected), a draft and a submitted invoice, their run, an open dispute with a
+    comment, and a token per role. Returns the tokens by role."""
+    run_now(by=staff["clerk04"])
+    invoice_submit(invoice=Invoice.objects.get(seller_id="04", buyer_id="01"), by=staff["clerk04"])
+    dispute = dispute_open(
+        contact=Contact.objects.get(external_id="phone"), by=staff["clerk04"], reason="Videosamtal, se journalen."
+    )
+    dispute_comment(dispute=dispute, by=staff["clerk04"], text="Journalutdrag bifogas.", attachments=[])
+    tokens = {}
+    for role, scope in (
+        (Role.PROVIDER, {"provider_hsa_id": providers["04a"].hsa_id}),
+        (Role.CLERK, {"region_code": "04"}),
+        (Role.MANAGER, {"region_code": "04"}),
+        (Role.ADMIN, {}),
+    ):
+        _client, tokens[role] = api_client_create(name=f"fuzz-{role}", role=role, **scope)
+    KNOWN.clear()
+    KNOWN.update(
+        {
+            "contacts": list(Contact.objects.values_list("pk", flat=True)),
+            "disputes": list(Dispute.objects.values_list("pk", flat=True)),
+            "invoices": list(Invoice.objects.values_list("pk", flat=True)),
+            "invoice-runs": list(InvoiceRun.objects.values_list("pk", flat=True)),
+            "regions": ["01", "04", "06", "25"],
+            "providers": list(Provider.objects.values_list("hsa_id", flat=True)),
+            "professions": list(Profession.objects.order_by("code").values_list("code", flat=True)[:5]),
+            "recommendations": list(RateRecommendation.objects.values_list("code", flat=True)),
+            "provider-hsa-id": [providers["04a"].hsa_id],
+        }
+    )
+    yield tokens
+    KNOWN.clear()
+
+
+@pytest.fixture(autouse=True)
+def _requests_keep_the_test_connection():
+    """As in Django's test client: a request does not close the database connection, which holds the test's
+    transaction."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+# The schema exactly as clients get it, fetched in-process when the module is collected (generating it reads
+# no data). The hooks below run during the test, when ``world`` has filled ``KNOWN``.
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", WSGIHandler())
+schema.config.seed = SEED
+
+
+@schema.hook
+def flatmap_path_parameters(context, path_parameters):
+    """Half the time the path names an existing object (one of the test data); otherwise it is generated."""
+    values = KNOWN.get(_resource(context.operation))
+    if not path_parameters or not values:
+        return st.just(path_parameters)
+    (name,) = path_parameters
+    return st.one_of(st.just(path_parameters), st.sampled_from(values).map(lambda value: {name: value}))
+
+
+@schema.hook
+def flatmap_body(context, body):
+    """Half the time a creating operation gets a valid body with generated text, times and amounts."""
+    valid = _valid_bodies(context.operation)
+    return st.just(body) if valid is None else st.one_of(st.just(body), valid)
+
+
+def _resource(operation) -> str:
+    return operation.path.removeprefix("/api/v1/").split("/")[0]
+
+
+# Any text but control characters (refused in identifiers) and lone surrogates (not encodable).
+_TEXT = st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=64).filter(str.strip)
+
+
+def _valid_contacts():
+    return st.builds(
+        lambda external_id, started, fee, mode, content, profession, home_region: contact_item(
+            external_id=external_id,
+            provider=KNOWN["provider-hsa-id"][0],
+            patient_id=personnummer("19850312", "238"),
+            started_at=started.isoformat(),
+            patient_fee=f"{fee:.2f}",
+            mode=mode,
+            content=content,
+            profession=profession,
+            home_region=home_region,
+        ),
+        external_id=_TEXT,
+        started=st.datetimes(
+            min_value=dt.datetime(2018, 1, 1),
+            max_value=dt.datetime(2026, 1, 31),
+            timezones=st.sampled_from(
+                [dt.UTC, dt.timezone(dt.timedelta(hours=2)), dt.timezone(dt.timedelta(hours=-14))]
+            ),
+        ),
+        fee=st.decimals(min_value=0, max_value=1000, places=2),
+        mode=st.sampled_from(Mode.values),
+        content=st.sampled_from(Content.values),
+        profession=st.sampled_from(["LK", "PS", "SJ", "XX"]),
+        home_region=st.sampled_from(["01", "04", "25"]),
+    )
+
+
+def _valid_bodies(operation):
+    label = f"{operation.method.upper()} {operation.path}"
+    if label == "POST /api/v1/contacts/":
+        return _valid_contacts()
+    if label == "POST /api/v1/contacts/bulk/":
+        return st.lists(_valid_contacts(), min_size=1, max_size=3)
+    if label == "POST /api/v1/invoice-runs/":
+        return st.fixed_dictionaries(
+            {"billing_region": st.sampled_from(["04", "06"]), "period": st.sampled_from(["2025-12", "2026-01"])}
+        )
+    if label == "POST /api/v1/disputes/":
+        return st.fixed_dictionaries({"contact": st.sampled_from(KNOWN["contacts"]), "reason": _TEXT})
+    if label == "POST /api/v1/providers/":
+        return st.builds(
+            lambda serial, name, region: {
+                "hsa_id": f"SE{valid_org_number(serial)}-F{serial}",
+                "name": name,
+                "org_number": valid_org_number(serial),
+                "region": region,
+            },
+            serial=st.integers(min_value=900_000, max_value=999_999),
+            name=st.text(min_size=1, max_size=200).filter(str.strip),
+            region=st.sampled_from(["04", "25"]),
+        )
+    return None
+
+
+def _roles_for(case) -> tuple[Role, ...]:
+    """Every role for the schema's examples and the fuzzing phase. The coverage phase's boundary and invalid
+    values meet the same validation whoever sends them: there the narrowest and the widest scope suffice, and a
+    method the operation does not have (which it also tries) is refused alike for everyone."""
+    if case.method.upper() != case.operation.method.upper():
+        return (Role.PROVIDER,)
+    if case.meta is not None and case.meta.phase.name == TestPhase.COVERAGE:
+        return (Role.PROVIDER, Role.ADMIN)
+    return ROLES
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_request_breaks_the_api_or_its_contract(case, world):
+    for role in _roles_for(case):
+        try:
+            case.call_and_validate(headers={"Authorization": f"Token {world[role]}"}, checks=CHECKS)
+        except Exception as failure:
+            failure.add_note(f"Sent with the token of a {role} client.")
+            raise
+
+
+def test_every_operation_documents_the_errors_a_client_can_meet():
+    operations = {f"{r.ok().method.upper()} {r.ok().path}": r.ok().definition.raw for r in schema.get_all_operations()}
+
+    assert {
+        "POST /api/v1/contacts/",
+        "POST /api/v1/contacts/bulk/",
+        "GET /api/v1/invoices/{id}/specification.csv",
+        "POST /api/v1/invoices/{id}/approve/",
+        "POST /api/v1/disputes/{id}/resolve/",
+    } <= set(operations)
+    for label, operation in operations.items():
+        codes = set(operation["responses"])
+        assert {"400", "401", "403"} <= codes, label
+        if "{" in label:
+            assert "404" in codes, label
+        if "requestBody" in operation:
+            assert {"413", "415"} <= codes, label
+    for label in ("POST /api/v1/contacts/", "POST /api/v1/invoices/{id}/approve/", "POST /api/v1/disputes/"):
+        assert "409" in operations[label]["responses"], label
