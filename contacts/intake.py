@@ -397,8 +397,13 @@ class _PostgresWriter:
             ids = self._next_ids(cursor, table, len(rows))
             columns = ("id", *CONTACT_COLUMNS)
             types = self._column_types(cursor, table, columns)
-            # Binary COPY: no text formatting of dates, times and amounts on either side.
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+            # Binary COPY: no text formatting of dates, times and amounts on either side. Django does not
+            # translate errors raised by psycopg's copy(); wrapped, a duplicate key from a concurrent request
+            # is Django's IntegrityError, which contacts_upsert retries.
+            with (
+                connection.wrap_database_errors,
+                cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy,
+            ):
                 copy.set_types(types)
                 values_of = itemgetter(*CONTACT_COLUMNS)
                 for pk, row in zip(ids, rows, strict=True):
@@ -426,7 +431,10 @@ class _PostgresWriter:
                 f"CREATE TEMPORARY TABLE contact_update ON COMMIT DROP AS "  # noqa: S608
                 f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
             )
-            with cursor.copy(f"COPY contact_update ({', '.join(columns)}) FROM STDIN") as copy:
+            with (
+                connection.wrap_database_errors,
+                cursor.copy(f"COPY contact_update ({', '.join(columns)}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(tuple(row[c] for c in columns))
             assignments = ", ".join(f"{c} = u.{c}" for c in UPDATED_COLUMNS)
@@ -438,6 +446,7 @@ class _PostgresWriter:
             return
         table = ContactEvent._meta.db_table
         with (
+            connection.wrap_database_errors,
             connection.cursor() as cursor,
             cursor.copy(f"COPY {table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy,
         ):
