@@ -303,6 +303,9 @@ class InvoiceEvent(AppendOnlyModel):
         verbose_name=_("by"),
     )
     via = models.CharField(_("via"), max_length=10, default="api")
+    # What else the step changed, {"field": [before, after]}: the number and dates an approval assigns, the
+    # total and count a run's refresh or a return changes.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
 
     class Meta:

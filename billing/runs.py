@@ -21,7 +21,9 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, RunStatus
+from billing.selectors import invoice_totals_snapshot
 from config.business_time import add_months, period_bounds, start_of_day, stockholm_today
+from config.history import changes_between
 from config.money import ZERO
 from contacts.models import Contact, EventKind, Status
 from contacts.reasons import Reason
@@ -133,19 +135,11 @@ def _refresh_drafts(seller: str, period: str, buyers: list[str], run: InvoiceRun
     by buyer, the totals in one UPDATE; drafts left empty are removed unless they were submitted once.
     """
     drafts = {invoice.buyer_id: invoice for invoice in _drafts(seller, period).select_for_update()}
+    before = {invoice.pk: invoice_totals_snapshot(invoice) for invoice in drafts.values()}
     InvoiceLine.objects.filter(invoice__in=list(drafts.values())).delete()
     for buyer in buyers:
         if buyer not in drafts:
             drafts[buyer] = Invoice.objects.create(seller_id=seller, buyer_id=buyer, period=period)
-            InvoiceEvent.objects.create(
-                invoice=drafts[buyer],
-                at=timezone.now(),
-                action="created",
-                to_status=InvoiceStatus.DRAFT,
-                actor=run.started_by,
-                via="run",
-                note=f"Invoice run {run.pk}",
-            )
     _insert_lines(seller, period)
     totals = {
         row["invoice_id"]: row
@@ -154,7 +148,7 @@ def _refresh_drafts(seller: str, period: str, buyers: list[str], run: InvoiceRun
         .annotate(total=Sum("amount"), count=Count("id"))
         .order_by()
     }
-    kept = []
+    kept, events = [], []
     for invoice in drafts.values():
         row = totals.get(invoice.pk)
         if row is None and invoice.submitted_at is None:
@@ -164,6 +158,22 @@ def _refresh_drafts(seller: str, period: str, buyers: list[str], run: InvoiceRun
         invoice.contact_count = row["count"] if row else 0
         invoice.save(update_fields=["total", "contact_count"])
         kept.append(invoice.pk)
+        changes = changes_between(before.get(invoice.pk), invoice_totals_snapshot(invoice))
+        if invoice.pk not in before or changes:
+            events.append(
+                InvoiceEvent(
+                    invoice=invoice,
+                    at=timezone.now(),
+                    action="created" if invoice.pk not in before else "refreshed",
+                    from_status="" if invoice.pk not in before else InvoiceStatus.DRAFT,
+                    to_status=InvoiceStatus.DRAFT,
+                    actor=run.started_by,
+                    via="run",
+                    changes=changes,
+                    note=f"Invoice run {run.pk}",
+                )
+            )
+    InvoiceEvent.objects.bulk_create(events)
     return sorted(kept)
 
 

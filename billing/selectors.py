@@ -49,3 +49,8 @@ def invoice_totals(invoice: Invoice) -> list[CategoryTotal]:
             )
         )
     return sorted(totals, key=lambda t: (_CATEGORY_ORDER.get(t.category, 99), -t.rate))
+
+
+def invoice_totals_snapshot(invoice: Invoice) -> dict:
+    """An invoice's total and number of contacts as JSON values, for its history."""
+    return {"total": f"{invoice.total:.2f}", "contact_count": invoice.contact_count}

@@ -20,9 +20,11 @@ from billing.models import (
     Transition,
 )
 from billing.numbering import invoice_number, specification_id
+from billing.selectors import invoice_totals_snapshot
 from billing.tasks import invoice_run_task, render_documents_task
 from config.business_time import add_months, parse_period, stockholm_today
 from config.errors import InvalidInput, NotAllowed, StateConflict
+from config.history import actor_or_none, changes_between
 from config.money import ZERO
 from contacts.models import Contact, Status
 from regions.models import Region
@@ -64,16 +66,19 @@ def invoice_runs_start_scheduled(*, today: dt.date | None = None) -> list[int]:
 # --- The invoice workflow ----------------------------------------------------------------------------
 
 
-def _event(invoice: Invoice, *, action: str, before: str, by, via: str, note: str = "") -> None:
+def _event(
+    invoice: Invoice, *, action: str, before: str, by, via: str, note: str = "", changes: dict | None = None
+) -> None:
     InvoiceEvent.objects.create(
         invoice=invoice,
         at=timezone.now(),
         action=action,
         from_status=before,
         to_status=invoice.status,
-        actor=by if by is not None and by.is_authenticated else None,
+        actor=actor_or_none(by),
         via=via,
         note=note,
+        changes=changes or {},
     )
 
 
@@ -153,7 +158,13 @@ def invoice_approve(*, invoice: Invoice, by, via: str = "api") -> Invoice:
     invoice.save(
         update_fields=["status", "number", "specification_id", "issue_date", "due_date", "approved_at", "approved_by"]
     )
-    _event(invoice, action=Transition.APPROVE, before=before, by=by, via=via)
+    assigned = {
+        "number": [None, invoice.number],
+        "specification_id": [None, invoice.specification_id],
+        "issue_date": [None, invoice.issue_date.isoformat()],
+        "due_date": [None, invoice.due_date.isoformat()],
+    }
+    _event(invoice, action=Transition.APPROVE, before=before, by=by, via=via, changes=assigned)
     if invoice.kind == InvoiceKind.CREDIT_NOTE:
         Contact.objects.filter(invoice_lines__invoice=invoice, invoice_lines__credit=True).update(
             status=Status.CREDITED
@@ -187,11 +198,12 @@ def invoice_return(*, invoice: Invoice, by, note: str, via: str = "api") -> Invo
         # One draft per parties and period: a run made a draft for later contacts meanwhile; take its lines.
         InvoiceLine.objects.filter(invoice=newer).update(invoice=invoice)
         newer.delete()
-    before = invoice.status
+    before, totals_before = invoice.status, invoice_totals_snapshot(invoice)
     invoice.status = InvoiceStatus.DRAFT
     invoice.save(update_fields=["status"])
     _refresh_totals(invoice)
-    _event(invoice, action=Transition.RETURN, before=before, by=by, via=via, note=note)
+    changes = changes_between(totals_before, invoice_totals_snapshot(invoice))
+    _event(invoice, action=Transition.RETURN, before=before, by=by, via=via, note=note, changes=changes)
     return invoice
 
 

@@ -1,5 +1,9 @@
-"""Append-only history rows (contact, invoice and dispute events): written once by services, never changed."""
+"""Append-only history rows (contact, invoice, dispute, provider and recommendation events): written once by
+services, never changed; and the one way a change's before and after are written down."""
 
+from collections.abc import Mapping
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -31,3 +35,48 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableObject(APPEND_ONLY)
+
+
+class Via(models.TextChoices):
+    """Through which interface a change to reference data was made."""
+
+    API = "api", _("API")
+    ADMIN = "admin", _("Admin")
+    SYSTEM = "system", _("System (command or scheduled job)")
+
+
+class ChangeEvent(AppendOnlyModel):
+    """One change to an aggregate: what was done, when, by whom, through which interface, and each changed
+    field's value before and after (``{"field": [before, after]}``, JSON values)."""
+
+    at = models.DateTimeField(_("time"))
+    action = models.CharField(_("action"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def changes_between(before: Mapping[str, object] | None, after: Mapping[str, object] | None) -> dict[str, list]:
+    """``{"field": [before, after]}`` for every field whose value differs (a missing side counts as None)."""
+    before, after = before or {}, after or {}
+    return {
+        name: [before.get(name), after.get(name)]
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
+
+
+def actor_or_none(user):
+    """The user to record as actor: None for a system change or an anonymous request."""
+    return user if user is not None and getattr(user, "is_authenticated", False) else None

@@ -656,4 +656,18 @@ SV = {
     "The file is damaged UTF-16 (undecodable bytes at position %(position)d). Save it as UTF-8.": "Filen är skadad UTF-16 (oläsbara byte på position %(position)d). Spara den som UTF-8.",
     "The file contains NUL characters: it is not a CSV text file. Save it as UTF-8 and retry.": "Filen innehåller NUL-tecken: den är inte en CSV-textfil. Spara den som UTF-8 och försök igen.",
     "The address contains a NUL character.": "Adressen innehåller ett NUL-tecken.",
+    # Audit trail of reference data
+    "System (command or scheduled job)": "Systemet (kommando eller schemalagt jobb)",
+    "provider event": "händelse för vårdgivare",
+    "provider history": "vårdgivarhistorik",
+    "recommendation event": "händelse för rekommendation",
+    "recommendation history": "rekommendationshistorik",
+    "Deleted": "Borttagen",
+    "yes": "ja",
+    "no": "nej",
+    "No changes recorded.": "Inga ändringar registrerade.",
+    "rate: %(category)s": "arvode: %(category)s",
+    "Opened": "Öppnad",
+    "Commented": "Kommenterad",
+    "Assigned": "Tilldelad",
 }

@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
-from regions.admin_base import ScopedAdmin
+from config.history import Via
+from regions.admin_base import ScopedAdmin, change_history_table, field_labels
 from regions.forms import ProviderForm
 from regions.identifiers import format_org_number
 from regions.models import (
@@ -12,6 +14,7 @@ from regions.models import (
     Membership,
     Profession,
     Provider,
+    RateCategory,
     RateRecommendation,
     RecommendationCriterion,
     RecommendationRate,
@@ -19,7 +22,15 @@ from regions.models import (
     RegionPopulation,
 )
 from regions.selectors import scope_of
-from regions.services import api_client_revoke, recommendation_publish
+from regions.services import (
+    api_client_revoke,
+    provider_create,
+    provider_update,
+    recommendation_changed,
+    recommendation_delete,
+    recommendation_publish,
+    recommendation_snapshot,
+)
 
 admin.site.site_header = _("Utomläns – billing of digital out-of-county care")
 admin.site.site_title = "Utomläns"
@@ -69,9 +80,34 @@ class ProviderAdmin(ScopedAdmin):
     def org_number_display(self, obj):
         return format_org_number(obj.org_number)
 
+    def get_fields(self, request, obj=None):
+        fields = ["hsa_id", "name", "org_number", "region", "active"]
+        return [*fields, "history"] if obj is not None else fields
+
     def get_readonly_fields(self, request, obj=None):
         # The HSA-id is the provider's identity in every integration: fixed once created.
-        return ["hsa_id"] if obj is not None else []
+        return ["hsa_id", "history"] if obj is not None else []
+
+    @admin.display(description=_("history"))
+    def history(self, obj):
+        return change_history_table(obj.events.select_related("actor").order_by("at", "id"), field_labels(Provider))
+
+    def has_delete_permission(self, request, obj=None):
+        # Contacts, invoices and history refer to providers: one that stops is made inactive instead.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        """Through the services, which record who changed what (before and after) and through the admin."""
+        values = {
+            "name": obj.name,
+            "org_number": obj.org_number,
+            "region_code": obj.region_id,
+            "active": obj.active,
+            "by": request.user,
+            "via": Via.ADMIN,
+        }
+        saved = provider_update(provider=obj, **values) if change else provider_create(hsa_id=obj.hsa_id, **values)
+        obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scope = scope_of(request.user)
@@ -112,7 +148,7 @@ class RateRecommendationAdmin(ScopedAdmin):
     search_fields = ["code", "title"]
     ordering = ["-effective_from"]
     inlines = [RecommendationRateInline, RecommendationCriterionInline]
-    readonly_fields = ["status", "published_at", "published_by"]
+    readonly_fields = ["status", "published_at", "published_by", "history"]
     fields = [
         "code",
         "title",
@@ -124,8 +160,45 @@ class RateRecommendationAdmin(ScopedAdmin):
         "status",
         "published_at",
         "published_by",
+        "history",
     ]
     actions = ["publish"]
+
+    @admin.display(description=_("history"))
+    def history(self, obj):
+        if obj.pk is None:
+            return "–"
+        labels = {
+            **field_labels(RateRecommendation),
+            "criteria": gettext("criteria"),
+            **{
+                f"rates.{category}": gettext("rate: %(category)s") % {"category": label}
+                for category, label in RateCategory.choices
+            },
+        }
+        return change_history_table(obj.events.select_related("actor").order_by("at", "id"), labels)
+
+    # A draft is edited with the form and the inline rates and criteria, all saved by Django in one transaction;
+    # the snapshot before and the one after give the history entry of the whole edit.
+    _BEFORE = "_recommendation_before"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            setattr(request, self._BEFORE, recommendation_snapshot(obj))
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        recommendation_changed(
+            recommendation=form.instance, before=getattr(request, self._BEFORE, None), by=request.user, via=Via.ADMIN
+        )
+
+    def delete_model(self, request, obj):
+        recommendation_delete(recommendation=obj, by=request.user, via=Via.ADMIN)
+
+    def delete_queryset(self, request, queryset):
+        for recommendation in queryset:
+            recommendation_delete(recommendation=recommendation, by=request.user, via=Via.ADMIN)
 
     def has_change_permission(self, request, obj=None):
         # Published versions are shown, never edited: a correction is a new version.
@@ -142,7 +215,7 @@ class RateRecommendationAdmin(ScopedAdmin):
     def publish(self, request, queryset):
         for recommendation in queryset:
             try:
-                recommendation_publish(recommendation=recommendation, by=request.user)
+                recommendation_publish(recommendation=recommendation, by=request.user, via=Via.ADMIN)
             except DomainError as exc:
                 self.message_user(request, f"{recommendation.code}: {exc}", messages.ERROR)
             else:

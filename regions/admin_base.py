@@ -1,7 +1,15 @@
 """What every ModelAdmin of the product shares: the one scoping rule, applied in ``get_queryset``."""
 
-from django.contrib import admin
+from collections.abc import Mapping
 
+from django.contrib import admin
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from config.history import Via
 from regions.selectors import visible_to
 
 
@@ -26,3 +34,84 @@ class ScopedAdmin(admin.ModelAdmin):
             if value:
                 pinned[name] = value
         return pinned
+
+
+def change_history_table(
+    events,
+    labels: Mapping[str, str] | None = None,
+    actions: Mapping[str, str] | None = None,
+    vias: Mapping[str, str] | None = None,
+) -> str:
+    """An aggregate's history as a read-only table: when, what, who, through which interface, and each changed field
+    before and after. ``events`` have ``at``, ``action``, ``actor``, ``via``, ``changes`` and ``note`` (the change
+    events of reference data, invoices and disputes); ``labels``, ``actions`` and ``vias`` name fields, actions and
+    interfaces for the reader (reference data's own by default)."""
+    labels = labels or {}
+    actions = {**ACTIONS, **(actions or {})}
+    vias = {**dict(Via.choices), **(vias or {})}
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                localize(localtime(event.at)),
+                actions.get(event.action, event.action),
+                event.actor.get_username() if event.actor else gettext("System"),
+                vias.get(event.via, event.via),
+                format_html_join(
+                    "",
+                    "<div>{}: {} → {}</div>",
+                    (
+                        (labels.get(name, name), _value(before), _value(after))
+                        for name, (before, after) in event.changes.items()
+                    ),
+                )
+                or "–",
+                event.note or "–",
+            )
+            for event in events
+        ),
+    )
+    if not rows:
+        return gettext("No changes recorded.")
+    headers = format_html_join(
+        "",
+        "<th>{}</th>",
+        (
+            (label,)
+            for label in (
+                gettext("Time"),
+                gettext("Event"),
+                gettext("By"),
+                gettext("Via"),
+                gettext("Changes"),
+                gettext("Note"),
+            )
+        ),
+    )
+    return format_html(
+        '<table class="change-history"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', headers, rows
+    )
+
+
+ACTIONS = {
+    "created": _("Created"),
+    "changed": _("Changed"),
+    "published": _("Published"),
+    "deleted": _("Deleted"),
+}
+
+
+def _value(value) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "–"
+    return str(value)
+
+
+def field_labels(model) -> dict[str, str]:
+    """The model's field names and their labels, for naming the fields of a change."""
+    return {field.name: str(field.verbose_name) for field in model._meta.fields}

@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from config.api.views import ScopedQuerysetMixin
+from config.history import Via
 from regions.identifiers import format_org_number
 from regions.models import Profession, Provider, RateCategory, RateRecommendation, Region
 from regions.permissions import ReadOnlyOrAdmin
@@ -83,6 +84,8 @@ class ProviderViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Rea
             org_number=payload.validated_data["org_number"],
             region_code=payload.validated_data["region"],
             active=payload.validated_data["active"],
+            by=request.user,
+            via=Via.API,
         )
         return Response(ProviderSerializer(provider).data, status=status.HTTP_201_CREATED)
 

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ImmutableObject
+from config.history import ChangeEvent
 from regions.validators import validate_hsa_id, validate_lan_code, validate_org_number
 
 
@@ -93,6 +94,27 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.hsa_id})"
+
+
+class ProviderEvent(ChangeEvent):
+    """A provider's history: its creation and every later change (providers are deactivated, never deleted)."""
+
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="events", verbose_name=_("care provider")
+    )
+
+    class Meta:
+        ordering = ["provider", "at", "id"]
+        verbose_name = _("provider event")
+        verbose_name_plural = _("provider history")
+        indexes = [models.Index(fields=["provider", "at"], name="provider_event_provider_idx")]
+
+    class Scoping:
+        region_fields = ("provider__region",)
+        provider_field = "provider"
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
 
 
 class RateCategory(models.TextChoices):
@@ -343,6 +365,33 @@ class RecommendationCriterion(RecommendationPart):
 
     def __str__(self) -> str:
         return self.criterion
+
+
+class RecommendationEvent(ChangeEvent):
+    """A recommendation version's history: creation, changes while a draft (fields, rates, criteria), publication,
+    and the removal of a draft. ``code`` keeps the version's code, so the history of a removed draft stays readable;
+    the reference therefore has no database constraint."""
+
+    recommendation = models.ForeignKey(
+        RateRecommendation,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="events",
+        verbose_name=_("recommendation"),
+    )
+    code = models.CharField(_("code"), max_length=32)
+
+    class Meta:
+        ordering = ["recommendation", "at", "id"]
+        verbose_name = _("recommendation event")
+        verbose_name_plural = _("recommendation history")
+        indexes = [models.Index(fields=["recommendation", "at"], name="recommendation_event_idx")]
+
+    class Scoping:
+        public = True
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.action} {self.at:%Y-%m-%d %H:%M}"
 
 
 class Role(models.TextChoices):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import ImmutableObject, InvalidInput, StateConflict
+from config.history import Via, actor_or_none, changes_between
 from config.money import to_money
 from regions import identifiers
 from regions.authentication import hash_key, new_key
@@ -19,9 +20,11 @@ from regions.models import (
     Criterion,
     Membership,
     Provider,
+    ProviderEvent,
     RateCategory,
     RateRecommendation,
     RecommendationCriterion,
+    RecommendationEvent,
     RecommendationRate,
     RecommendationStatus,
     Region,
@@ -61,25 +64,77 @@ def _clean_provider_fields(*, hsa_id: str, name: str, org_number: str, region_co
     return cleaned
 
 
-def provider_create(*, hsa_id: str, name: str, org_number: str, region_code: str, active: bool = True) -> Provider:
+_PROVIDER_FIELDS = ("hsa_id", "name", "org_number", "region", "active")
+
+
+def provider_snapshot(provider: Provider) -> dict:
+    """The audited fields of a provider as JSON values (the region as its län code)."""
+    return {
+        "hsa_id": provider.hsa_id,
+        "name": provider.name,
+        "org_number": provider.org_number,
+        "region": provider.region_id,
+        "active": provider.active,
+    }
+
+
+def _provider_event(provider: Provider, *, action: str, changes: dict, by, via: str) -> ProviderEvent:
+    return ProviderEvent.objects.create(
+        provider=provider, at=timezone.now(), action=action, actor=actor_or_none(by), via=via, changes=changes
+    )
+
+
+def provider_create(
+    *,
+    hsa_id: str,
+    name: str,
+    org_number: str,
+    region_code: str,
+    active: bool = True,
+    by=None,
+    via: str = Via.SYSTEM,
+) -> Provider:
     cleaned = _clean_provider_fields(hsa_id=hsa_id, name=name, org_number=org_number, region_code=region_code)
     try:
         with transaction.atomic():
-            return Provider.objects.create(**cleaned, active=active)
+            provider = Provider.objects.create(**cleaned, active=active)
+            _provider_event(
+                provider, action="created", changes=changes_between(None, provider_snapshot(provider)), by=by, via=via
+            )
+            return provider
     except IntegrityError:
         raise InvalidInput(
             {"hsa_id": [_("A provider with HSA-id %(hsa_id)s already exists.") % {"hsa_id": cleaned["hsa_id"]}]}
         ) from None
 
 
-def provider_update(*, provider: Provider, name: str, org_number: str, region_code: str, active: bool) -> Provider:
+@transaction.atomic
+def provider_update(
+    *,
+    provider: Provider,
+    name: str,
+    org_number: str,
+    region_code: str,
+    active: bool,
+    by=None,
+    via: str = Via.SYSTEM,
+) -> Provider:
+    """Change a provider's name, organisation number, contracting region or active flag (the HSA-id is fixed).
+
+    Records the fields that changed, before and after; a save that changes nothing records nothing.
+    """
     cleaned = _clean_provider_fields(hsa_id=provider.hsa_id, name=name, org_number=org_number, region_code=region_code)
-    provider.name = cleaned["name"]
-    provider.org_number = cleaned["org_number"]
-    provider.region = cleaned["region"]
-    provider.active = active
-    provider.save(update_fields=["name", "org_number", "region", "active", "updated_at"])
-    return provider
+    stored = Provider.objects.select_for_update().get(pk=provider.pk)
+    before = provider_snapshot(stored)
+    stored.name = cleaned["name"]
+    stored.org_number = cleaned["org_number"]
+    stored.region = cleaned["region"]
+    stored.active = active
+    changes = changes_between(before, provider_snapshot(stored))
+    if changes:
+        stored.save(update_fields=["name", "org_number", "region", "active", "updated_at"])
+        _provider_event(stored, action="changed", changes=changes, by=by, via=via)
+    return stored
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -116,6 +171,59 @@ def _clean_criteria(criteria: list[str]) -> list[str]:
     return list(criteria)
 
 
+def recommendation_snapshot(recommendation: RateRecommendation) -> dict:
+    """A version's audited content as JSON values: its fields, one entry per rate, and its criteria in order."""
+    stored = (
+        RateRecommendation.objects.select_related("supersedes")
+        .prefetch_related("rates", "criteria")
+        .get(pk=recommendation.pk)
+    )
+    snapshot = {
+        "code": stored.code,
+        "title": stored.title,
+        "decided_on": stored.decided_on.isoformat(),
+        "effective_from": stored.effective_from.isoformat(),
+        "includes_patient_fee": stored.includes_patient_fee,
+        "source_reference": stored.source_reference,
+        "supersedes": stored.supersedes.code if stored.supersedes else None,
+        "status": stored.status,
+        "criteria": [c.criterion for c in sorted(stored.criteria.all(), key=lambda c: (c.position, c.pk))],
+    }
+    snapshot.update({f"rates.{rate.category}": f"{rate.amount:.2f}" for rate in stored.rates.all()})
+    return snapshot
+
+
+def _recommendation_event(
+    recommendation: RateRecommendation, *, action: str, changes: dict, by, via: str, note: str = ""
+) -> RecommendationEvent:
+    return RecommendationEvent.objects.create(
+        recommendation_id=recommendation.pk,
+        code=recommendation.code,
+        at=timezone.now(),
+        action=action,
+        actor=actor_or_none(by),
+        via=via,
+        changes=changes,
+        note=note,
+    )
+
+
+def recommendation_changed(
+    *, recommendation: RateRecommendation, before: dict | None, by=None, via: str = Via.ADMIN
+) -> RecommendationEvent | None:
+    """Record what an edit of a draft changed (fields, rates and criteria at once), given its snapshot from before
+    (None: the draft was just created).
+
+    The admin edits a draft with a form and inline rates and criteria; it takes the snapshot before saving and
+    calls this after, in the same transaction. Nothing changed: nothing recorded.
+    """
+    changes = changes_between(before, recommendation_snapshot(recommendation))
+    if not changes:
+        return None
+    action = "created" if before is None else "changed"
+    return _recommendation_event(recommendation, action=action, changes=changes, by=by, via=via)
+
+
 @transaction.atomic
 def recommendation_create(
     *,
@@ -128,6 +236,8 @@ def recommendation_create(
     rates: dict[str, Decimal | str],
     criteria: list[str],
     supersedes: RateRecommendation | None = None,
+    by=None,
+    via: str = Via.SYSTEM,
 ) -> RateRecommendation:
     """Create a draft version with its rates and criteria. Publish it with ``recommendation_publish``."""
     if RateRecommendation.objects.filter(code=code).exists():
@@ -156,12 +266,14 @@ def recommendation_create(
         RecommendationCriterion(recommendation=recommendation, criterion=criterion, position=position)
         for position, criterion in enumerate(cleaned_criteria)
     )
+    changes = changes_between(None, recommendation_snapshot(recommendation))
+    _recommendation_event(recommendation, action="created", changes=changes, by=by, via=via)
     return recommendation
 
 
 @transaction.atomic
 def recommendation_set_rates(
-    *, recommendation: RateRecommendation, rates: dict[str, Decimal | str]
+    *, recommendation: RateRecommendation, rates: dict[str, Decimal | str], by=None, via: str = Via.SYSTEM
 ) -> RateRecommendation:
     """Replace a draft's rates. Refused for a published version (the model refuses too)."""
     recommendation = RateRecommendation.objects.select_for_update().get(pk=recommendation.pk)
@@ -171,16 +283,31 @@ def recommendation_set_rates(
             % {"code": recommendation.code}
         )
     cleaned = _clean_rates(rates)
+    before = recommendation_snapshot(recommendation)
     recommendation.rates.all().delete()
     RecommendationRate.objects.bulk_create(
         RecommendationRate(recommendation=recommendation, category=category, amount=amount)
         for category, amount in cleaned.items()
     )
+    recommendation_changed(recommendation=recommendation, before=before, by=by, via=via)
     return recommendation
 
 
 @transaction.atomic
-def recommendation_publish(*, recommendation: RateRecommendation, by=None) -> RateRecommendation:
+def recommendation_delete(*, recommendation: RateRecommendation, by=None, via: str = Via.SYSTEM) -> None:
+    """Remove a draft version (a published one never goes). Its history stays, with what it contained."""
+    recommendation = RateRecommendation.objects.select_for_update().get(pk=recommendation.pk)
+    if recommendation.is_published:
+        raise ImmutableObject(
+            _("Recommendation %(code)s is published and cannot be deleted.") % {"code": recommendation.code}
+        )
+    changes = changes_between(recommendation_snapshot(recommendation), None)
+    _recommendation_event(recommendation, action="deleted", changes=changes, by=by, via=via)
+    recommendation.delete()
+
+
+@transaction.atomic
+def recommendation_publish(*, recommendation: RateRecommendation, by=None, via: str = Via.SYSTEM) -> RateRecommendation:
     """Publish a draft: from now on it prices contacts dated on or after its effective date, and never changes."""
     recommendation = RateRecommendation.objects.select_for_update().get(pk=recommendation.pk)
     if recommendation.is_published:
@@ -192,8 +319,10 @@ def recommendation_publish(*, recommendation: RateRecommendation, by=None) -> Ra
         raise InvalidInput({"criteria": [_("A recommendation must apply at least one criterion.")]})
     recommendation.status = RecommendationStatus.PUBLISHED
     recommendation.published_at = timezone.now()
-    recommendation.published_by = by if by is not None and by.is_authenticated else None
+    recommendation.published_by = actor_or_none(by)
     recommendation.save(update_fields=["status", "published_at", "published_by"])
+    changes = {"status": [RecommendationStatus.DRAFT.value, RecommendationStatus.PUBLISHED.value]}
+    _recommendation_event(recommendation, action="published", changes=changes, by=by, via=via)
     # Contacts dated from its effective day on, not yet on a submitted or approved invoice, are priced anew.
     from contacts.tasks import reevaluate_since  # contacts builds on regions; imported here to avoid a cycle
 

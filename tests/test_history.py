@@ -6,6 +6,8 @@ from contacts.disputes.models import DisputeEvent
 from contacts.disputes.services import dispute_open
 from contacts.models import Contact, ContactEvent
 from contacts.services import contact_reject
+from regions.models import ProviderEvent, RecommendationEvent
+from regions.services import provider_update
 from tests.billing.conftest import january, run_now, staff  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
@@ -16,14 +18,18 @@ def histories(january, staff):  # noqa: F811
     run_now()
     contact = contact_reject(contact=Contact.objects.get(external_id="lk-29"), by=staff["clerk04"], note="Dubblett")
     dispute_open(contact=contact, by=staff["clerk04"], reason="Ändå korrekt")
+    provider = contact.provider
+    provider_update(provider=provider, name="Omdöpt AB", org_number=provider.org_number, region_code="04", active=True)
     return {
         "contact": ContactEvent.objects.get(contact=contact),
         "invoice": InvoiceEvent.objects.filter(invoice__in=Invoice.objects.all()).first(),
         "dispute": DisputeEvent.objects.get(),
+        "provider": ProviderEvent.objects.get(provider=provider),
+        "recommendation": RecommendationEvent.objects.filter(code="SKR-2026-04").first(),
     }
 
 
-@pytest.mark.parametrize("kind", ["contact", "invoice", "dispute"])
+@pytest.mark.parametrize("kind", ["contact", "invoice", "dispute", "provider", "recommendation"])
 def test_history_entries_are_never_changed_or_removed(histories, kind):
     event = histories[kind]
     model = type(event)

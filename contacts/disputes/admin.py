@@ -21,9 +21,23 @@ from contacts.models import Contact
 from contacts.permissions import can_resolve_dispute, is_dispute_party
 from contacts.reasons import REASON_LABELS
 from contacts.services import contact_decision
-from regions.admin_base import ScopedAdmin
+from regions.admin_base import ScopedAdmin, change_history_table
 from regions.models import Criterion, Region, Role
 from regions.selectors import scope_of, visible_to
+
+DISPUTE_ACTIONS = {
+    "opened": _("Opened"),
+    "commented": _("Commented"),
+    "assigned": _("Assigned"),
+    DisputeStatus.ACCEPTED: DisputeStatus.ACCEPTED.label,
+    DisputeStatus.DISMISSED: DisputeStatus.DISMISSED.label,
+}
+DISPUTE_FIELD_LABELS = {
+    "status": _("status"),
+    "assignee": _("assigned to"),
+    "credit_note": _("credit note"),
+    "credit_reason": _("credit reason"),
+}
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -185,7 +199,11 @@ class DisputeAdmin(ScopedAdmin):
                 ],
                 reasons=[REASON_LABELS[r] for r in dispute.contact.reason_list if r in REASON_LABELS],
                 comments=dispute.comments.select_related("author").prefetch_related("attachments"),
-                events=dispute.events.select_related("actor"),
+                history=change_history_table(
+                    dispute.events.select_related("actor").order_by("at", "id"),
+                    labels=DISPUTE_FIELD_LABELS,
+                    actions=DISPUTE_ACTIONS,
+                ),
                 comment_form=CommentForm() if is_dispute_party(request.user, dispute) else None,
                 can_decide=dispute.status == DisputeStatus.OPEN and can_resolve_dispute(request.user, dispute),
                 decide_form=DecideForm(),

@@ -143,6 +143,8 @@ class DisputeEvent(AppendOnlyModel):
         verbose_name=_("by"),
     )
     via = models.CharField(_("via"), max_length=10, default="api")
+    # What the step changed, {"field": [before, after]}: the status, the assignee, the credit note.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
 
     class Meta:

@@ -32,8 +32,10 @@ from contacts.permissions import (
 from contacts.services import contacts_reevaluate
 
 
-def _event(dispute: Dispute, *, action: str, by, via: str, note: str = "") -> None:
-    DisputeEvent.objects.create(dispute=dispute, at=timezone.now(), action=action, actor=by, via=via, note=note)
+def _event(dispute: Dispute, *, action: str, by, via: str, note: str = "", changes: dict | None = None) -> None:
+    DisputeEvent.objects.create(
+        dispute=dispute, at=timezone.now(), action=action, actor=by, via=via, note=note, changes=changes or {}
+    )
 
 
 def _live_line(contact: Contact) -> InvoiceLine | None:
@@ -91,7 +93,7 @@ def dispute_open(*, contact: Contact, by, reason: str, via: str = Channel.API) -
             )
     except IntegrityError:  # a concurrent request opened one first
         raise StateConflict(_("Contact %(id)s already has an open dispute.") % {"id": contact.pk}) from None
-    _event(dispute, action="opened", by=by, via=via, note=reason)
+    _event(dispute, action="opened", by=by, via=via, note=reason, changes={"status": [None, dispute.status]})
     notify(dispute, event="opened", actor=by)
     return dispute
 
@@ -145,9 +147,11 @@ def dispute_assign(*, dispute: Dispute, assignee, by, via: str = Channel.API) ->
     dispute = Dispute.objects.select_for_update().select_related("contact").get(pk=dispute.pk)
     if not can_resolve_dispute(by, dispute) or not can_resolve_dispute(assignee, dispute):
         raise NotAllowed(_("Cases are assigned within the billing region's staff."))
+    before = dispute.assignee.get_username() if dispute.assignee_id else None
     dispute.assignee = assignee
     dispute.save(update_fields=["assignee"])
-    _event(dispute, action="assigned", by=by, via=via, note=assignee.get_username())
+    changes = {"assignee": [before, assignee.get_username()]}
+    _event(dispute, action="assigned", by=by, via=via, note=assignee.get_username(), changes=changes)
     return dispute
 
 
@@ -180,12 +184,16 @@ def dispute_resolve(
         else:
             dispute.credit_note = _credit(dispute.invoice_line, reason=credit_reason)
             dispute.credit_reason = credit_reason
+    changes = {"status": [dispute.status, outcome]}
+    if dispute.credit_note_id:
+        changes["credit_note"] = [None, dispute.credit_note_id]
+        changes["credit_reason"] = [None, dispute.credit_reason]
     dispute.status = outcome
     dispute.decided_by = by
     dispute.decided_at = timezone.now()
     dispute.decision_note = note
     dispute.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "credit_note", "credit_reason"])
-    _event(dispute, action=outcome, by=by, via=via, note=note)
+    _event(dispute, action=outcome, by=by, via=via, note=note, changes=changes)
     notify(dispute, event=outcome, actor=by)
     return dispute
 

@@ -21,7 +21,14 @@ def tables_containing(text: str) -> list[str]:
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             name = connection.ops.quote_name(table)
-            cursor.execute(f"SELECT count(*) FROM {name} AS r WHERE r::text LIKE %s", [f"%{text}%"])
+            if connection.vendor == "postgresql":
+                row_text = "r::text"
+            else:  # SQLite: every column as text, joined
+                columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
+                row_text = " || '|' || ".join(
+                    f"COALESCE(CAST({connection.ops.quote_name(c)} AS TEXT), '')" for c in columns
+                )
+            cursor.execute(f"SELECT count(*) FROM {name} AS r WHERE {row_text} LIKE %s", [f"%{text}%"])
             if cursor.fetchone()[0]:
                 found.append(table)
     return found
