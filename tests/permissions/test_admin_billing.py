@@ -1,0 +1,262 @@
+"""The matrix over the billing admin: invoice runs (list, page, start), invoices (list and filters, page,
+history, documents) and the workflow buttons (each a POST to the invoice's transition view)."""
+
+import pytest
+from django.urls import reverse
+
+from billing.models import InvoiceEvent, InvoiceRun
+from tests.permissions.conftest import GONE, LOGIN, OPEN_PERIOD, STORED_PDF, admin_answer, matrix, snapshot
+from tests.permissions.test_api_billing import INVOICES_SEEN, RUNS_SEEN
+
+INVOICES = reverse("admin:billing_invoice_changelist")
+RUNS = reverse("admin:billing_invoicerun_changelist")
+START_RUN = reverse("admin:billing_invoicerun_add")
+STAFF_PAGE = matrix(
+    anonymous=LOGIN,
+    provider=LOGIN,
+    clerk_seller=200,
+    manager_seller=200,
+    clerk_buyer=200,
+    manager_buyer=200,
+    clerk_third=200,
+    manager_third=200,
+    admin=200,
+)
+
+
+def _names(objects, shown) -> list[str]:
+    by_id = {obj.pk: name for name, obj in objects.items()}
+    return sorted(by_id[obj.pk] for obj in shown)
+
+
+# --- Invoices ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("actor", "expected"), STAFF_PAGE)
+def test_invoice_changelist(world, actor, expected):
+    response = world.web(actor).get(INVOICES)
+
+    assert admin_answer(response) == expected
+    if expected == 200:
+        assert _names(world.invoices, response.context["cl"].result_list) == INVOICES_SEEN[actor]
+
+
+@pytest.mark.parametrize(
+    ("actor", "query", "expected"),
+    [
+        pytest.param("clerk-third", "seller__code__exact=04", [], id="clerk-third-seller=04"),
+        pytest.param("manager-third", "buyer__code__exact=25", [], id="manager-third-buyer=25"),
+        pytest.param("clerk-third", "q={number}", [], id="clerk-third-search-number"),
+        pytest.param("clerk-third", "status__exact=approved", [], id="clerk-third-status=approved"),
+        pytest.param("clerk-buyer", "seller__code__exact=06", [], id="clerk-buyer-seller=06"),
+        pytest.param("clerk-buyer", "awaiting=my-approval", [], id="clerk-buyer-awaiting-my-approval"),
+        pytest.param("manager-seller", "awaiting=my-approval", ["submitted"], id="manager-seller-awaiting"),
+        pytest.param("clerk-buyer", "q={number}", ["approved"], id="clerk-buyer-search-number"),
+    ],
+)
+def test_invoice_changelist_filters_never_reach_outside_the_scope(world, actor, query, expected):
+    query = query.format(number=world.invoices["approved"].number)
+
+    response = world.web(actor).get(f"{INVOICES}?{query}")
+
+    assert response.status_code == 200
+    assert _names(world.invoices, response.context["cl"].result_list) == expected
+
+
+PARTIES_PAGE = matrix(
+    anonymous=LOGIN,
+    provider=LOGIN,
+    clerk_seller=200,
+    manager_seller=200,
+    clerk_buyer=200,
+    manager_buyer=200,
+    clerk_third=GONE,
+    manager_third=GONE,
+    admin=200,
+)
+
+
+@pytest.mark.parametrize(("actor", "expected"), PARTIES_PAGE)
+@pytest.mark.parametrize("page", ["change", "history"])
+def test_invoice_page(world, actor, expected, page):
+    invoice = world.invoices["approved"]
+
+    response = world.web(actor).get(reverse(f"admin:billing_invoice_{page}", args=[invoice.pk]))
+
+    assert admin_answer(response) == expected
+    if expected == 200:
+        assert response.context["original" if page == "change" else "object"] == invoice
+
+
+# The buttons each actor is offered on the submitted invoice (the four-eyes rule hides nothing here: the
+# invoice was submitted by another clerk).
+BUTTONS = {
+    "clerk-seller": [],
+    "manager-seller": ["approve", "return"],
+    "clerk-buyer": [],
+    "manager-buyer": [],
+    "admin": [],
+}
+
+
+@pytest.mark.parametrize("actor", list(BUTTONS))
+def test_invoice_page_offers_only_the_transitions_the_actor_may_take(world, actor):
+    response = world.web(actor).get(reverse("admin:billing_invoice_change", args=[world.invoices["submitted"].pk]))
+
+    assert [button["transition"] for button in response.context["transitions"]] == BUTTONS[actor]
+
+
+DOCUMENT = matrix(
+    anonymous=LOGIN,
+    provider=LOGIN,
+    clerk_seller=200,
+    manager_seller=200,
+    clerk_buyer=200,
+    manager_buyer=200,
+    clerk_third=404,
+    manager_third=404,
+    admin=200,
+)
+
+
+@pytest.mark.parametrize(("actor", "expected"), DOCUMENT)
+@pytest.mark.parametrize("view", ["pdf", "specification"])
+def test_invoice_documents(world, actor, expected, view):
+    response = world.web(actor).get(reverse(f"admin:billing_invoice_{view}", args=[world.invoices["sent"].pk]))
+
+    assert admin_answer(response) == expected
+    if expected == 200:
+        assert (response["Content-Type"], response.content) == ("application/pdf", STORED_PDF)
+
+
+NOT_SELLER = {
+    "anonymous": LOGIN,
+    "provider": LOGIN,
+    "clerk_buyer": 403,
+    "manager_buyer": 403,
+    "clerk_third": 404,
+    "manager_third": 404,
+    "admin": 403,
+}
+# transition → (invoice it applies to, form fields, status after, expected per actor)
+TRANSITIONS = {
+    "submit": ("draft", {}, "submitted", matrix(clerk_seller=302, manager_seller=302, **NOT_SELLER)),
+    "approve": ("submitted", {}, "approved", matrix(clerk_seller=403, manager_seller=302, **NOT_SELLER)),
+    "return": (
+        "submitted",
+        {"note": "Fel period"},
+        "draft",
+        matrix(clerk_seller=403, manager_seller=302, **NOT_SELLER),
+    ),
+    "mark_sent": ("approved", {}, "sent", matrix(clerk_seller=302, manager_seller=302, **NOT_SELLER)),
+    "mark_paid": ("sent", {}, "paid", matrix(clerk_seller=302, manager_seller=302, **NOT_SELLER)),
+}
+
+
+@pytest.mark.parametrize(
+    ("transition", "actor", "expected"),
+    [
+        pytest.param(name, *case.values, id=f"{name}-{case.values[0]}")
+        for name, (_source, _fields, _target, cases) in TRANSITIONS.items()
+        for case in cases
+    ],
+)
+def test_invoice_workflow_button(world, transition, actor, expected):
+    source, fields, target, _cases = TRANSITIONS[transition]
+    invoice = world.invoices[source]
+    before = snapshot()
+
+    response = world.web(actor).post(reverse("admin:billing_invoice_transition", args=[invoice.pk, transition]), fields)
+
+    assert admin_answer(response) == expected
+    if expected == 302:
+        assert response["Location"] == reverse("admin:billing_invoice_change", args=[invoice.pk])
+        invoice.refresh_from_db()
+        event = InvoiceEvent.objects.filter(invoice=invoice).latest("id")
+        assert (invoice.status, event.actor, event.via) == (target, world.users[actor], "admin")
+    else:
+        assert snapshot() == before
+
+
+@pytest.mark.parametrize("actor", ["clerk-seller", "clerk-buyer", "clerk-third", "admin"])
+def test_a_workflow_button_fetched_with_get_changes_nothing(world, actor):
+    invoice = world.invoices["draft"]
+    before = snapshot()
+
+    response = world.web(actor).get(reverse("admin:billing_invoice_transition", args=[invoice.pk, "submit"]))
+
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+# --- Runs -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("actor", "expected"), STAFF_PAGE)
+def test_invoice_run_changelist(world, actor, expected):
+    response = world.web(actor).get(RUNS)
+
+    assert admin_answer(response) == expected
+    if expected == 200:
+        assert _names(world.runs, response.context["cl"].result_list) == RUNS_SEEN[actor]
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    matrix(
+        anonymous=LOGIN,
+        provider=LOGIN,
+        clerk_seller=200,
+        manager_seller=200,
+        clerk_buyer=GONE,
+        manager_buyer=GONE,
+        clerk_third=GONE,
+        manager_third=GONE,
+        admin=200,
+    ),
+)
+def test_invoice_run_page(world, actor, expected):
+    run = world.runs["draft"]
+
+    response = world.web(actor).get(reverse("admin:billing_invoicerun_change", args=[run.pk]))
+
+    assert admin_answer(response) == expected
+    if expected == 200:
+        assert response.context["original"] == run
+
+
+@pytest.mark.parametrize(("actor", "expected"), STAFF_PAGE)
+def test_start_run_form(world, actor, expected):
+    response = world.web(actor).get(START_RUN)
+
+    assert admin_answer(response) == expected
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    matrix(
+        anonymous=LOGIN,
+        provider=LOGIN,
+        clerk_seller=302,
+        manager_seller=302,
+        clerk_buyer=200,
+        manager_buyer=200,
+        clerk_third=200,
+        manager_third=200,
+        admin=302,
+    ),
+)
+def test_start_run_for_the_seller(world, actor, expected):
+    before = snapshot()
+
+    response = world.web(actor).post(START_RUN, {"billing_region": "04", "period": OPEN_PERIOD})
+
+    assert admin_answer(response) == expected
+    if expected == 302:
+        assert response["Location"] == RUNS
+        run = InvoiceRun.objects.latest("id")
+        assert (run.billing_region_id, run.period, run.started_by) == ("04", OPEN_PERIOD, world.users[actor])
+    else:
+        assert snapshot() == before
+    if expected == 200:  # the form offers only the user's own region
+        assert list(response.context["form"].errors) == ["billing_region"]

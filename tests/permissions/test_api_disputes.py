@@ -1,0 +1,293 @@
+"""The matrix over the disputes API: opening a case of each kind, the queue, the case with its thread, comments,
+assignment and the decision.
+
+A rejection is contested by the contact's provider or the billing region; the buyer objects to an invoiced
+contact; the billing region decides. The parties of a case's thread are the seller's staff and the provider
+(rejection) or the buyer's staff (objection).
+"""
+
+import pytest
+
+from billing.models import Invoice
+from contacts.disputes.models import Dispute, DisputeComment
+from tests.permissions.conftest import matrix, snapshot
+
+UNKNOWN_CONTACT = {"contact": ["Okänd kontakt."]}
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    matrix(
+        anonymous=401,
+        provider=201,
+        clerk_seller=201,
+        manager_seller=201,
+        clerk_buyer=403,
+        manager_buyer=403,
+        clerk_third=400,
+        manager_third=400,
+        admin=403,
+    ),
+)
+def test_open_a_rejection_dispute(world, actor, expected):
+    contact = world.contacts["phone-2"]
+    before = snapshot()
+
+    response = world.api(actor).post("/api/v1/disputes/", {"contact": contact.pk, "reason": "Video"}, format="json")
+
+    assert response.status_code == expected
+    if expected == 201:
+        dispute = Dispute.objects.get(pk=response.json()["id"])
+        assert (dispute.contact_id, dispute.kind, dispute.status) == (contact.pk, "rejection", "open")
+    else:
+        assert snapshot() == before
+    if expected == 400:  # out of scope: the same answer as for a contact that does not exist
+        assert response.json() == UNKNOWN_CONTACT
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    matrix(
+        anonymous=401,
+        provider=403,
+        clerk_seller=403,
+        manager_seller=403,
+        clerk_buyer=201,
+        manager_buyer=201,
+        clerk_third=400,
+        manager_third=400,
+        admin=403,
+    ),
+)
+def test_open_an_objection(world, actor, expected):
+    contact = world.contacts["approved-2"]
+    before = snapshot()
+
+    response = world.api(actor).post("/api/v1/disputes/", {"contact": contact.pk, "reason": "Listad"}, format="json")
+
+    assert response.status_code == expected
+    if expected == 201:
+        dispute = Dispute.objects.get(pk=response.json()["id"])
+        assert (dispute.kind, dispute.invoice_line.invoice_id) == ("objection", world.invoices["approved"].pk)
+    else:
+        assert snapshot() == before
+    if expected == 400:
+        assert response.json() == UNKNOWN_CONTACT
+
+
+def test_a_second_open_dispute_on_a_contact_is_409_and_changes_nothing(world):
+    before = snapshot()
+
+    response = world.api("clerk-buyer").post(
+        "/api/v1/disputes/", {"contact": world.contacts["approved-1"].pk, "reason": "Igen"}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert snapshot() == before
+
+
+def test_a_missing_contact_answers_as_one_out_of_scope(world):
+    response = world.api("clerk-seller").post("/api/v1/disputes/", {"contact": 999999, "reason": "x"}, format="json")
+
+    assert (response.status_code, response.json()) == (400, UNKNOWN_CONTACT)
+
+
+DISPUTES_SEEN = {
+    "provider": ["objection", "rejection"],
+    "clerk-seller": ["objection", "rejection"],
+    "manager-seller": ["objection", "rejection"],
+    "clerk-buyer": ["objection", "rejection"],
+    "manager-buyer": ["objection", "rejection"],
+    "clerk-third": [],
+    "manager-third": [],
+    "admin": ["objection", "rejection"],
+}
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    matrix(
+        anonymous=401,
+        provider=200,
+        clerk_seller=200,
+        manager_seller=200,
+        clerk_buyer=200,
+        manager_buyer=200,
+        clerk_third=200,
+        manager_third=200,
+        admin=200,
+    ),
+)
+def test_disputes_list_and_region_filter(world, actor, expected):
+    api = world.api(actor)
+
+    everything = api.get("/api/v1/disputes/")
+    seller = api.get("/api/v1/disputes/?region=04")
+    buyer = api.get("/api/v1/disputes/?region=25")
+
+    assert (everything.status_code, seller.status_code, buyer.status_code) == (expected, expected, expected)
+    if expected == 200:
+        for response in (everything, seller, buyer):
+            assert sorted(row["kind"] for row in response.json()["results"]) == DISPUTES_SEEN[actor]
+
+
+PARTIES_READ = matrix(
+    anonymous=401,
+    provider=200,
+    clerk_seller=200,
+    manager_seller=200,
+    clerk_buyer=200,
+    manager_buyer=200,
+    clerk_third=404,
+    manager_third=404,
+    admin=200,
+)
+
+
+@pytest.mark.parametrize(("actor", "expected"), PARTIES_READ)
+@pytest.mark.parametrize("kind", ["rejection", "objection"])
+def test_dispute_detail(world, actor, expected, kind):
+    dispute = world.disputes[kind]
+
+    response = world.api(actor).get(f"/api/v1/disputes/{dispute.pk}/")
+
+    assert response.status_code == expected
+    if expected == 200:
+        assert (response.json()["kind"], response.json()["status"], response.json()["comments"]) == (kind, "open", [])
+
+
+COMMENT = {
+    "rejection": matrix(
+        anonymous=401,
+        provider=201,
+        clerk_seller=201,
+        manager_seller=201,
+        clerk_buyer=403,
+        manager_buyer=403,
+        clerk_third=404,
+        manager_third=404,
+        admin=403,
+    ),
+    "objection": matrix(
+        anonymous=401,
+        provider=403,
+        clerk_seller=201,
+        manager_seller=201,
+        clerk_buyer=201,
+        manager_buyer=201,
+        clerk_third=404,
+        manager_third=404,
+        admin=403,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "actor", "expected"),
+    [
+        pytest.param(kind, *case.values, id=f"{kind}-{case.values[0]}")
+        for kind, cases in COMMENT.items()
+        for case in cases
+    ],
+)
+def test_dispute_comment(world, kind, actor, expected):
+    dispute = world.disputes[kind]
+    before = snapshot()
+
+    response = world.api(actor).post(
+        f"/api/v1/disputes/{dispute.pk}/comments/", {"text": "Se journalen"}, format="json"
+    )
+
+    assert response.status_code == expected
+    if expected == 201:
+        assert DisputeComment.objects.get(dispute=dispute).author.username == f"api:api-{actor}"
+    else:
+        assert snapshot() == before
+
+
+SELLER_DECIDES = matrix(
+    anonymous=401,
+    provider=403,
+    clerk_seller=200,
+    manager_seller=200,
+    clerk_buyer=403,
+    manager_buyer=403,
+    clerk_third=404,
+    manager_third=404,
+    admin=403,
+)
+
+
+@pytest.mark.parametrize(("actor", "expected"), SELLER_DECIDES)
+def test_dispute_assign(world, actor, expected):
+    dispute = world.disputes["rejection"]
+    before = snapshot()
+
+    response = world.api(actor).post(
+        f"/api/v1/disputes/{dispute.pk}/assign/", {"assignee": "web-clerk-seller"}, format="json"
+    )
+
+    assert response.status_code == expected
+    if expected == 200:
+        dispute.refresh_from_db()
+        assert dispute.assignee == world.users["clerk-seller"]
+    else:
+        assert snapshot() == before
+
+
+@pytest.mark.parametrize(("actor", "expected"), SELLER_DECIDES)
+def test_dispute_resolve_a_rejection(world, actor, expected):
+    dispute = world.disputes["rejection"]
+    before = snapshot()
+
+    response = world.api(actor).post(
+        f"/api/v1/disputes/{dispute.pk}/resolve/", {"outcome": "accepted", "note": "Video avsedd"}, format="json"
+    )
+
+    assert response.status_code == expected
+    if expected == 200:
+        contact = world.contacts["phone"]
+        contact.refresh_from_db()
+        assert (response.json()["status"], contact.status, contact.overridden) == ("accepted", "eligible", True)
+    else:
+        assert snapshot() == before
+
+
+@pytest.mark.parametrize(("actor", "expected"), SELLER_DECIDES)
+def test_dispute_resolve_an_objection(world, actor, expected):
+    dispute = world.disputes["objection"]
+    before = snapshot()
+
+    response = world.api(actor).post(
+        f"/api/v1/disputes/{dispute.pk}/resolve/",
+        {"outcome": "accepted", "note": "Korrekt", "credit_reason": 7},
+        format="json",
+    )
+
+    assert response.status_code == expected
+    if expected == 200:
+        credit_note = Invoice.objects.get(pk=response.json()["credit_note"])
+        assert (credit_note.kind, credit_note.credits_id, credit_note.status) == (
+            "credit_note",
+            world.invoices["approved"].pk,
+            "draft",
+        )
+    else:
+        assert snapshot() == before
+
+
+def test_resolving_a_decided_dispute_is_409_and_changes_nothing(world):
+    api = world.api("clerk-seller")
+    dispute = world.disputes["rejection"]
+    assert (
+        api.post(
+            f"/api/v1/disputes/{dispute.pk}/resolve/", {"outcome": "dismissed", "note": "Nej"}, format="json"
+        ).status_code
+        == 200
+    )
+    before = snapshot()
+
+    response = api.post(f"/api/v1/disputes/{dispute.pk}/resolve/", {"outcome": "accepted", "note": "Ja"}, format="json")
+
+    assert response.status_code == 409
+    assert snapshot() == before
