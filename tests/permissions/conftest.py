@@ -78,6 +78,7 @@ def started(period: str, day: int = 5, hour: int = 10) -> str:
 @dataclass
 class World:
     provider: Provider  # P, contracted by the seller
+    other_provider: Provider  # P2, also contracted by the seller
     foreign_provider: Provider  # Q, contracted by the third region
     users: dict[str, object]  # web users by actor (no anonymous), and a few named helpers
     keys: dict[str, str]  # API keys by actor (no anonymous)
@@ -146,7 +147,9 @@ def build_world() -> World:
     # The seller's second clerk submits the invoices, so either seller actor may approve or return them.
     users["submitter"] = user_create(username="web-submitter", role=Role.CLERK, region_code=SELLER)
     users["approver"] = user_create(username="web-approver", role=Role.MANAGER, region_code=SELLER)
-    world = World(provider=provider, foreign_provider=foreign_provider, users=users, keys=keys)
+    world = World(
+        provider=provider, other_provider=other_provider, foreign_provider=foreign_provider, users=users, keys=keys
+    )
 
     def item(external_id, period, day=5, **facts):
         return contact_item(

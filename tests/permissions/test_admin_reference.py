@@ -118,20 +118,20 @@ def test_publish_action_is_national(world, actor, expected):
 
 # --- Providers --------------------------------------------------------------------------------------------
 
-PROVIDERS_SEEN = {  # P is contracted by the seller, Q by the third region
-    "clerk-seller": ["P"],
-    "manager-seller": ["P"],
+PROVIDERS_SEEN = {  # P and P2 are contracted by the seller, Q by the third region
+    "clerk-seller": ["P", "P2"],
+    "manager-seller": ["P", "P2"],
     "clerk-buyer": [],
     "manager-buyer": [],
     "clerk-third": ["Q"],
     "manager-third": ["Q"],
-    "admin": ["P", "Q"],
+    "admin": ["P", "P2", "Q"],
 }
 
 
 @pytest.mark.parametrize(("actor", "expected"), STAFF_PAGE)
 def test_provider_changelist(world, actor, expected):
-    names = {world.provider.pk: "P", world.foreign_provider.pk: "Q"}
+    names = {world.provider.pk: "P", world.other_provider.pk: "P2", world.foreign_provider.pk: "Q"}
 
     response = world.web(actor).get(reverse("admin:regions_provider_changelist"))
 

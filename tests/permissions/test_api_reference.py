@@ -59,16 +59,16 @@ def test_recommendations_list_and_detail(world, actor, expected):
         assert detail.json()["rates"] == {"physician": "435.00", "psychologist": "405.00", "other_licensed": "235.00"}
 
 
-# Which providers each actor sees: P is contracted by the seller (04), Q by the third region (06).
+# Which providers each actor sees: P and P2 are contracted by the seller (04), Q by the third region (06).
 PROVIDERS_SEEN = {
     "provider": ["P"],
-    "clerk-seller": ["P"],
-    "manager-seller": ["P"],
+    "clerk-seller": ["P", "P2"],
+    "manager-seller": ["P", "P2"],
     "clerk-buyer": [],
     "manager-buyer": [],
     "clerk-third": ["Q"],
     "manager-third": ["Q"],
-    "admin": ["P", "Q"],
+    "admin": ["P", "P2", "Q"],
 }
 
 
@@ -87,7 +87,7 @@ PROVIDERS_SEEN = {
     ),
 )
 def test_providers_list_shows_only_the_providers_in_scope(world, actor, expected):
-    names = {world.provider.hsa_id: "P", world.foreign_provider.hsa_id: "Q"}
+    names = {world.provider.hsa_id: "P", world.other_provider.hsa_id: "P2", world.foreign_provider.hsa_id: "Q"}
 
     response = world.api(actor).get("/api/v1/providers/")
 
