@@ -13,16 +13,17 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.documents import render_invoice_pdf
 from billing.models import TRANSITIONS, Invoice, InvoiceEvent, InvoiceRun, InvoiceStatus, RunStatus, Transition
-from billing.permissions import can_start_run, can_transition
+from billing.permissions import can_render_documents, can_start_run, can_transition
+from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
-from billing.services import TRANSITION_SERVICES, invoice_run_start
+from billing.services import TRANSITION_SERVICES, invoice_documents_render, invoice_run_start
 from config.business_time import add_months, stockholm_today
 from config.errors import DomainError
 from config.money import format_sek
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
 from regions.admin_base import ScopedAdmin
-from regions.models import RateCategory, Region
+from regions.models import RateCategory, Region, Role
 from regions.selectors import scope_of
 
 # --- Runs ------------------------------------------------------------------------------------------
@@ -126,8 +127,14 @@ class InvoiceRunAdmin(ScopedAdmin):
         return TemplateResponse(request, "admin/billing/invoicerun/start.html", context)
 
     def changelist_view(self, request, extra_context=None):
+        # A run whose worker died is shown failed, with why, instead of "running" (and refreshing) forever.
+        invoice_runs_fail_abandoned(runs=self.get_queryset(request))
         active = self.get_queryset(request).filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists()
         return super().changelist_view(request, {**(extra_context or {}), "refresh": active})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        invoice_runs_fail_abandoned(runs=self.get_queryset(request))
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 # --- Invoices --------------------------------------------------------------------------------------
@@ -236,7 +243,37 @@ class InvoiceAdmin(ScopedAdmin):
         ),
     ]
     change_form_template = "admin/billing/invoice/change_form.html"
+    actions = ["render_documents_again"]
     LINES_SHOWN = 100
+
+    @admin.action(description=_("Render the PDFs again"), permissions=["render_documents"])
+    def render_documents_again(self, request, queryset):
+        """For approved invoices whose PDFs are missing (rendering failed for good) or need rendering anew."""
+        queued, refused = [], []
+        for invoice in queryset.order_by("pk"):
+            if not can_render_documents(request.user, invoice):
+                refused.append(
+                    gettext("%(invoice)s: only the seller's clerks and managers may render its PDFs again.")
+                    % {"invoice": invoice}
+                )
+                continue
+            try:
+                invoice_documents_render(invoice=invoice, by=request.user, via="admin")
+            except DomainError as exc:
+                refused.append(str(exc))
+            else:
+                queued.append(str(invoice))
+        if queued:
+            self.message_user(
+                request,
+                gettext("The PDFs of %(invoices)s are being rendered again.") % {"invoices": ", ".join(queued)},
+                messages.SUCCESS,
+            )
+        for text in refused:
+            self.message_user(request, text, messages.ERROR)
+
+    def has_render_documents_permission(self, request):
+        return scope_of(request.user).role in (Role.CLERK, Role.MANAGER)
 
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, obj):

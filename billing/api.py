@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from billing.documents import render_invoice_pdf, render_specification_pdf, specification_csv
 from billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
 from billing.permissions import can_start_run, can_transition
+from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_run_start
 from config.api.renderers import PassthroughRenderer
@@ -68,6 +69,15 @@ class InvoiceRunViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.R
         )
         run.refresh_from_db()  # with no broker the run has already happened
         return Response(InvoiceRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    # A run whose worker died answers "failed" with why, instead of "running" forever.
+    def list(self, request, *args, **kwargs):
+        invoice_runs_fail_abandoned(runs=self.get_queryset())
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        invoice_runs_fail_abandoned(runs=self.get_queryset())
+        return super().retrieve(request, *args, **kwargs)
 
 
 # --- Invoices --------------------------------------------------------------------------------------

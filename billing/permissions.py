@@ -28,3 +28,9 @@ def can_transition(user, invoice: Invoice, transition: str) -> bool:
     """
     scope = scope_of(user)
     return scope.role is not None and scope.region_code == invoice.seller_id and scope.role in _SELLER_STAFF[transition]
+
+
+def can_render_documents(user, invoice: Invoice) -> bool:
+    """The seller's clerks and managers have an approved invoice's PDFs rendered again (they issue them)."""
+    scope = scope_of(user)
+    return scope.role in (Role.CLERK, Role.MANAGER) and scope.region_code == invoice.seller_id

@@ -10,6 +10,13 @@ A run
 
 Two runs for one region and period never overlap (a PostgreSQL advisory lock held for the whole run), and
 the partial unique index on invoice lines bills a contact at most once whatever happens.
+
+A worker can die in the middle of a run (killed, its machine lost). The drafts are rebuilt in one transaction,
+which PostgreSQL rolls back when the worker's connection ends, so nothing half-built is ever seen; the task is
+acknowledged late, so it is handed out again and completes. Meanwhile the run row says ``running``, and a run
+is only ever ``running`` while its worker's session holds the lock: a ``running`` run whose lock is free has lost
+its worker. ``invoice_runs_fail_abandoned`` (when a screen or the API shows runs) and the next run for the same
+region and period mark such runs failed, with a message saying so.
 """
 
 import datetime as dt
@@ -18,7 +25,8 @@ import hashlib
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, RunStatus
 from billing.selectors import invoice_totals_snapshot
@@ -36,19 +44,29 @@ def _lock_key(seller: str, period: str) -> int:
 
 
 class _RunLock:
-    """A session-level advisory lock on PostgreSQL; SQLite (the embedded default) has one writer anyway."""
+    """A session-level advisory lock on PostgreSQL; SQLite (the embedded default) has one writer anyway.
 
-    def __init__(self, seller: str, period: str):
+    With ``wait=False`` it is only taken if free (``acquired`` says whether it was).
+    """
+
+    def __init__(self, seller: str, period: str, *, wait: bool = True):
         self.key = _lock_key(seller, period)
+        self.wait = wait
+        self.acquired = False
 
     def __enter__(self):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_lock(%s)", [self.key])
+                if self.wait:
+                    cursor.execute("SELECT pg_advisory_lock(%s)", [self.key])
+                    self.acquired = True
+                else:
+                    cursor.execute("SELECT pg_try_advisory_lock(%s)", [self.key])
+                    self.acquired = cursor.fetchone()[0]
         return self
 
     def __exit__(self, *exc):
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and self.acquired:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [self.key])
         return False
@@ -68,29 +86,73 @@ def deadline_cutoff(run_date: dt.date) -> dt.datetime:
 
 
 def invoice_run_execute(*, run: InvoiceRun, run_date: dt.date | None = None) -> InvoiceRun:
-    """Carry out a queued run (called by the Celery task). Idempotent: running it again refreshes the drafts."""
+    """Carry out a queued run (called by the Celery task). Idempotent: a run handed out again after its worker was
+    lost completes (the lost attempt left nothing behind); one that has finished meanwhile is left as it is."""
     run_date = run_date or stockholm_today()
-    InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=timezone.now(), progress=0)
     seller, period = run.billing_region_id, run.period
-    try:
-        with _RunLock(seller, period):
+    with _RunLock(seller, period):
+        # Decided under the lock, so a run is ``running`` exactly while a live session holds the lock.
+        run.refresh_from_db()
+        if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+            return run
+        _fail_abandoned(seller, period, exclude=run.pk)
+        InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=timezone.now(), progress=0)
+        try:
             _apply_deadline(seller, period, run_date)
             _set_progress(run, 5)
             buyers = sorted(set(unbilled_contacts(seller, period).values_list("home_region_id", flat=True).distinct()))
             _set_progress(run, 15)
             invoice_ids = _refresh_drafts(seller, period, buyers, run)
             run.invoices.set(invoice_ids)
-    except Exception as exc:
-        # Recorded for the clerk, then raised again so the task is marked failed (and logged) too.
+        except Exception as exc:
+            # Recorded for the clerk, then raised again so the task is marked failed (and logged) too.
+            InvoiceRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
+            )
+            raise
         InvoiceRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
+            status=RunStatus.SUCCEEDED, progress=100, error="", finished_at=timezone.now()
         )
-        raise
-    InvoiceRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.SUCCEEDED, progress=100, error="", finished_at=timezone.now()
-    )
     run.refresh_from_db()
     return run
+
+
+def invoice_runs_fail_abandoned(*, runs=None) -> int:
+    """Mark failed the ``running`` runs (of ``runs``, a queryset, or all) whose worker is gone; returns how many.
+
+    A run is ``running`` only while its worker's database session holds the run lock (``invoice_run_execute``
+    sets the status under it), so a ``running`` run whose lock can be taken has lost its worker: killed, or its
+    machine gone, in which case PostgreSQL ends the session and rolls its work back. Only runs a worker marked
+    (they carry ``started_at``) are judged. PostgreSQL only: the embedded setup runs jobs inside the request.
+    """
+    if connection.vendor != "postgresql":
+        return 0
+    running = (runs if runs is not None else InvoiceRun.objects.all()).filter(
+        status=RunStatus.RUNNING, started_at__isnull=False
+    )
+    pairs = sorted(set(running.values_list("billing_region_id", "period").distinct().order_by()))
+    failed = 0
+    for seller, period in pairs:
+        with _RunLock(seller, period, wait=False) as lock:
+            if lock.acquired:
+                failed += _fail_abandoned(seller, period)
+    return failed
+
+
+def _fail_abandoned(seller: str, period: str, *, exclude: int | None = None) -> int:
+    """With the run lock held: any other ``running`` run of the region and period has lost its worker."""
+    if connection.vendor != "postgresql":
+        return 0  # no lock to tell a live run from a lost one
+    with translation.override(settings.LANGUAGE_CODE):
+        message = gettext(
+            "The run was interrupted: the process carrying it out stopped before it finished (restarted or "
+            "killed). None of its changes to invoices were kept; start the run again."
+        )
+    return (
+        InvoiceRun.objects.filter(billing_region_id=seller, period=period, status=RunStatus.RUNNING)
+        .exclude(pk=exclude)
+        .update(status=RunStatus.FAILED, error=message, finished_at=timezone.now())
+    )
 
 
 def _set_progress(run: InvoiceRun, progress: int) -> None:

@@ -17,6 +17,7 @@ from billing.models import (
     InvoiceRun,
     InvoiceStatus,
     NumberSequence,
+    RunStatus,
     Transition,
 )
 from billing.numbering import invoice_number, specification_id
@@ -57,9 +58,16 @@ def invoice_run_start(*, billing_region: str, period: str, by=None, via: str = "
 
 @transaction.atomic
 def invoice_runs_start_scheduled(*, today: dt.date | None = None) -> list[int]:
-    """Start last month's run for every region with active providers (the monthly schedule). Returns run ids."""
+    """Start last month's run for every region with active providers (the monthly schedule). Returns the ids of the
+    runs it started. Idempotent (its task may be handed out again after a lost worker): a region whose scheduled run
+    for the month is queued, running or succeeded gets no second one; one whose scheduled run failed gets a new one."""
     period = f"{add_months(today or stockholm_today(), -1):%Y-%m}"
-    regions = Region.objects.filter(providers__active=True).distinct().order_by("code")
+    scheduled = (
+        InvoiceRun.objects.filter(period=period, started_via="schedule")
+        .exclude(status=RunStatus.FAILED)
+        .values("billing_region_id")
+    )
+    regions = Region.objects.filter(providers__active=True).exclude(code__in=scheduled).distinct().order_by("code")
     return [invoice_run_start(billing_region=region.code, period=period, via="schedule").pk for region in regions]
 
 
@@ -169,8 +177,32 @@ def invoice_approve(*, invoice: Invoice, by, via: str = "api") -> Invoice:
         Contact.objects.filter(invoice_lines__invoice=invoice, invoice_lines__credit=True).update(
             status=Status.CREDITED
         )
+    _documents_render_on_commit(invoice)
+    return invoice
+
+
+def _documents_render_on_commit(invoice: Invoice) -> None:
+    # Robust: the approval stands whatever happens to its documents (a broker not reachable, in the embedded setup a
+    # rendering that failed for good). The failure is logged; "Render the PDFs again" in the admin retries.
     invoice_id = invoice.pk
-    transaction.on_commit(lambda: render_documents_task.delay(invoice_id))
+    transaction.on_commit(lambda: render_documents_task.delay(invoice_id), robust=True)
+
+
+@transaction.atomic
+def invoice_documents_render(*, invoice: Invoice, by, via: str = "admin") -> Invoice:
+    """Render an approved invoice's PDFs again, e.g. after rendering failed for good; queued after commit.
+
+    Changes nothing of the invoice but its stored documents (which are replaced). A draft or submitted invoice has
+    no stored documents: its PDF is a preview rendered when asked for, so this refuses it.
+    """
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if not invoice.is_frozen:
+        raise StateConflict(
+            _("Invoice %(invoice)s is not approved: its PDF is a preview, rendered when it is opened.")
+            % {"invoice": invoice.pk}
+        )
+    _event(invoice, action="render_documents", before=invoice.status, by=by, via=via, note="PDFs rendered again")
+    _documents_render_on_commit(invoice)
     return invoice
 
 

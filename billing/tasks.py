@@ -1,30 +1,62 @@
-from celery import shared_task
+"""Celery tasks of billing. Each takes ids, calls one function, is idempotent and is acknowledged late: a task whose
+worker dies before it finishes is handed out again (``CELERY_BROKER_TRANSPORT_OPTIONS``) and must do no harm."""
+
+import logging
+
+from celery import Task, shared_task
 from django.core.files.base import ContentFile
 from django.db import transaction
 
 from billing.documents import render_invoice_pdf, render_specification_pdf
-from billing.models import FROZEN_STATUSES, Invoice, InvoiceRun, RunStatus
+from billing.models import FROZEN_STATUSES, Invoice, InvoiceRun
 from billing.runs import invoice_run_execute
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="billing.invoice_run", acks_late=True)
 def invoice_run_task(run_id: int) -> str:
-    """Carry out an invoice run. Safe to run again (after a lost worker): a run refreshes the drafts."""
+    """Carry out an invoice run. Safe to run again: a run handed out again after its worker was lost completes
+    (its drafts are rebuilt in one transaction, so nothing of the lost attempt remains); a finished one is left."""
     run = InvoiceRun.objects.get(pk=run_id)
-    if run.status == RunStatus.SUCCEEDED:
-        return run.status
     return invoice_run_execute(run=run).status
 
 
+class RenderDocumentsTask(Task):
+    """Logs each failed attempt of a rendering, and clearly when it has given up."""
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo):
+        logger.warning(
+            "Rendering the documents of invoice %s failed (%s: %s); attempt %d of %d follows.",
+            args[0] if args else kwargs.get("invoice_id"),
+            type(exc).__name__,
+            exc,
+            self.request.retries + 2,
+            self.max_retries + 1,
+        )
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        logger.error(
+            "Rendering the documents of invoice %s failed for good (%s: %s). The invoice stays approved and "
+            "unchanged without its PDFs; render them again with the admin action 'Render the PDFs again'.",
+            args[0] if args else kwargs.get("invoice_id"),
+            type(exc).__name__,
+            exc,
+        )
+
+
 @shared_task(
+    base=RenderDocumentsTask,
     name="billing.render_documents",
     acks_late=True,
+    # Transient: a full disk, a file share or a font not reachable for a moment. Waits of up to 1, 2, 4, 8, 16 s.
     autoretry_for=(OSError,),
     retry_backoff=True,
     max_retries=5,
 )
 def render_documents_task(invoice_id: int) -> str:
-    """Render and store an approved invoice's PDF and specification PDF. Idempotent: re-rendering replaces them."""
+    """Render and store an approved invoice's PDF and specification PDF. Idempotent: re-rendering replaces them,
+    and nothing but the two document fields is ever written (an approved invoice refuses any other change)."""
     invoice = Invoice.objects.select_related("seller", "buyer", "credits").get(pk=invoice_id)
     if invoice.status not in FROZEN_STATUSES:
         return "not approved"
@@ -39,9 +71,10 @@ def render_documents_task(invoice_id: int) -> str:
     return "rendered"
 
 
-@shared_task(name="billing.schedule_monthly_runs")
+@shared_task(name="billing.schedule_monthly_runs", acks_late=True)
 def schedule_monthly_runs() -> list[int]:
-    """Celery beat, monthly: start last month's run for every region that has active providers."""
+    """Celery beat, monthly: start last month's run for every region that has active providers. Idempotent: a
+    region whose scheduled run for the month is already queued, running or done gets no second one."""
     from billing.services import invoice_runs_start_scheduled  # services import this module's tasks
 
     return invoice_runs_start_scheduled()

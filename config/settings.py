@@ -211,6 +211,11 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis has no acknowledgements of its own: a task taken by a worker that dies before acknowledging it (acks late)
+# is handed out again once it has been out this long (seconds). Long enough that no task still running, or held for
+# a retry countdown, is handed out twice (the longest, an invoice run of a million contacts, takes about 30 s; a PDF
+# retry waits at most 16 s); short enough that a run whose worker was killed completes within half an hour.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 1800)}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE

@@ -14,7 +14,8 @@ def reevaluate_since(day: str) -> int:
     return contacts_reevaluate(since=since)
 
 
-@shared_task(name="contacts.dispute_deadline_digest")
-def dispute_deadline_digest() -> int:
-    """Daily (celery beat): each billing region hears of its open disputes near or past their deadline."""
-    return deadline_digest()
+@shared_task(bind=True, name="contacts.dispute_deadline_digest", acks_late=True)
+def dispute_deadline_digest(self) -> int:
+    """Daily (celery beat): each billing region hears of its open disputes near or past their deadline. Handed out
+    again (after a lost worker), it mails no region twice: the task's id is the digest's idempotency key."""
+    return deadline_digest(once=self.request.id)

@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import translation
@@ -15,6 +16,9 @@ from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
 from regions.models import Role
 
 NEAR_DEADLINE_DAYS = 5
+# How long a sent digest is remembered (Django's cache: shared by every worker when CACHE_URL is set). A task whose
+# worker was lost is handed out again within CELERY_VISIBILITY_TIMEOUT (default 30 minutes).
+DIGEST_CLAIM_SECONDS = 24 * 3600
 
 
 def _region_staff(region_code: str):
@@ -74,8 +78,12 @@ def notify(dispute: Dispute, *, event: str, actor) -> None:
     transaction.on_commit(lambda: send_mass_mail([message], fail_silently=False))
 
 
-def deadline_digest(*, today: dt.date | None = None) -> int:
-    """Mail each billing region's staff the open cases due within a few days or overdue; returns mails sent."""
+def deadline_digest(*, today: dt.date | None = None, once: str | None = None) -> int:
+    """Mail each billing region's staff the open cases due within a few days or overdue; returns mails sent.
+
+    ``once`` is an idempotency key (the task's id, the same when a lost worker's task is handed out again): a
+    region's digest is sent at most once per key.
+    """
     today = today or stockholm_today()
     due = (
         Dispute.objects.filter(status=DisputeStatus.OPEN, deadline__lte=today + dt.timedelta(days=NEAR_DEADLINE_DAYS))
@@ -85,12 +93,18 @@ def deadline_digest(*, today: dt.date | None = None) -> int:
     by_region: dict[str, list[Dispute]] = {}
     for dispute in due:
         by_region.setdefault(dispute.contact.billing_region_id, []).append(dispute)
-    messages = []
+    messages, claimed = [], []
     with translation.override(settings.LANGUAGE_CODE):
         for region, cases in sorted(by_region.items()):
             recipients = sorted({user.email for user in _region_staff(region)})
             if not recipients:
                 continue
+            if once is not None:
+                # Claimed before sending: a worker killed in between loses that digest rather than repeat it.
+                key = f"dispute-digest:{once}:{region}"
+                if not cache.add(key, True, timeout=DIGEST_CLAIM_SECONDS):
+                    continue
+                claimed.append(key)
             overdue = sum(1 for case in cases if case.deadline < today)
             subject = _("%(count)d disputes due (%(overdue)d overdue)") % {"count": len(cases), "overdue": overdue}
             lines = [
@@ -105,4 +119,10 @@ def deadline_digest(*, today: dt.date | None = None) -> int:
                 for case in cases
             ]
             messages.append((subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, recipients))
-    return send_mass_mail(messages, fail_silently=False) if messages else 0
+    if not messages:
+        return 0
+    try:
+        return send_mass_mail(messages, fail_silently=False)
+    except Exception:
+        cache.delete_many(claimed)  # nothing went out: a retry sends the digests
+        raise
