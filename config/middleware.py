@@ -1,10 +1,18 @@
-"""Requests refused before any view runs."""
+"""Requests refused before any view runs, and requests the database cannot serve right now."""
 
+import logging
+import sys
 from urllib.parse import unquote
 
-from django.http import JsonResponse
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import defaults
+
+logger = logging.getLogger(__name__)
 
 
 class RejectNulCharactersMiddleware:
@@ -26,3 +34,66 @@ class RejectNulCharactersMiddleware:
                 return JsonResponse({"detail": message}, status=400)
             return defaults.bad_request(request, exception=None)
         return self.get_response(request)
+
+
+# A database that cannot be reached (refused, dropped, restarting) or a transient conflict it reports the same
+# way (psycopg's OperationalError covers a lost connection as well as a deadlock or a statement timeout): in every
+# case the request may succeed if tried again, so the answer is 503 with Retry-After, never a 500.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
+class DatabaseUnavailableMiddleware:
+    """A request that fails because the database is unavailable answers 503 with a clear message, not a 500.
+
+    Under ``/api/`` the answer is JSON ``{"detail": "..."}``, elsewhere the page ``templates/503.html``, which
+    needs nothing from the database; both carry ``Retry-After``. The error is logged with the request's method
+    and path only (no query string, no body, no user: nothing personal).
+
+    It sits outside the session and authentication middleware, and catches the failure wherever it happens:
+    - in a view: ``process_exception`` (DRF's exception handler leaves database errors alone and re-raises them,
+      so an API view's failure arrives here too);
+    - in an inner middleware (a session saved, the identity-read log written): Django turns such an exception
+      into a 500 response at that middleware's boundary, so it never reaches this ``__call__`` as an exception;
+      the ``got_request_exception`` signal, sent while the exception is being handled, marks the request, and
+      the 500 is replaced here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        error = getattr(request, "_database_unavailable", None)
+        if error is not None and response.status_code == 500:
+            return database_unavailable_response(request, error)
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            return database_unavailable_response(request, exception)
+        return None
+
+
+@receiver(got_request_exception, dispatch_uid="config.middleware.database_unavailable")
+def _note_database_unavailable(sender, request=None, **kwargs):
+    exception = sys.exception()
+    if request is not None and isinstance(exception, DATABASE_UNAVAILABLE):
+        request._database_unavailable = exception
+
+
+def database_unavailable_response(request, exception: BaseException):
+    first_line = (str(exception).strip().splitlines() or [""])[0][:200]
+    logger.error(
+        "Database unavailable: %s %s answered 503 (%s: %s)",
+        request.method,
+        request.path,
+        type(exception).__name__,
+        first_line,
+    )
+    message = _("The database is not available right now. Please try again in a moment.")
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=503, headers=headers)
+    html = render_to_string("503.html", {"message": message, "retry_after": RETRY_AFTER_SECONDS})
+    return HttpResponse(html, status=503, headers=headers)

@@ -7,8 +7,8 @@ error answers as well, in the shapes ``config.api.exceptions`` produces (API.md,
   JSON or an address with a NUL character (``config.middleware``), so any operation can answer 400;
 - 401 without valid credentials, 403 when the caller's role may not do this, 404 for a path naming something
   outside the caller's scope (or a list's invalid cursor), 413 for a body over ``API_MAX_BODY_BYTES``,
-  415 for a body of a media type the operation does not read, 429 when the caller is throttled;
-  each ``{"detail": "..."}``.
+  415 for a body of a media type the operation does not read, 429 when the caller is throttled, 503 when the
+  database is unavailable for a moment (``config.middleware``); each ``{"detail": "..."}``.
 
 409 (a conflict with the object's state) is declared by the views where it can happen, with ``CONFLICT``.
 """
@@ -71,6 +71,7 @@ class AutoSchema(openapi.AutoSchema):
             yield "415", "The body's media type is not one this operation reads.", error
         if self.view.get_throttles():
             yield "429", "Too many requests; retry after the time in the Retry-After header.", error
+        yield "503", "The database is not available right now; retry after the time in the Retry-After header.", error
 
     def _validation_ref(self) -> dict:
         component = ResolvedComponent(
