@@ -670,4 +670,13 @@ SV = {
     "Opened": "Öppnad",
     "Commented": "Kommenterad",
     "Assigned": "Tilldelad",
+    # --- Faults (issue 7): a lost worker, a PDF that fails, the database gone for a moment ---
+    "The database is not available right now. Please try again in a moment.": "Databasen är inte tillgänglig just nu. Försök igen om en stund.",
+    "Temporarily unavailable": "Tillfälligt otillgänglig",
+    "Reload the page in %(seconds)s seconds to try again.": "Ladda om sidan om %(seconds)s sekunder för att försöka igen.",
+    "The run was interrupted: the process carrying it out stopped before it finished (restarted or killed). None of its changes to invoices were kept; start the run again.": "Körningen avbröts: processen som utförde den stoppades innan den var klar (omstartad eller avbruten). Inga av dess ändringar av fakturor sparades; starta körningen igen.",
+    "Render the PDFs again": "Rendera PDF igen",
+    "%(invoice)s: only the seller's clerks and managers may render its PDFs again.": "%(invoice)s: bara säljarens handläggare och chefer får rendera dess PDF igen.",
+    "The PDFs of %(invoices)s are being rendered again.": "PDF:erna för %(invoices)s renderas igen.",
+    "Invoice %(invoice)s is not approved: its PDF is a preview, rendered when it is opened.": "Faktura %(invoice)s är inte godkänd: dess PDF är en förhandsvisning som skapas när den öppnas.",
 }

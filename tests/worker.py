@@ -45,12 +45,15 @@ class Worker:
     def __init__(self, process: subprocess.Popen, log_path: Path):
         self.process = process
         self.log_path = log_path
+        self.final_log: str | None = None  # kept once the worker has stopped and its directory is gone
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
     def log(self) -> str:
+        if self.final_log is not None:
+            return self.final_log
         return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:
@@ -111,6 +114,7 @@ def celery_worker(
             yield worker
         finally:
             worker.stop()
+            worker.final_log = worker.log()
 
 
 @contextlib.contextmanager
