@@ -1,12 +1,14 @@
 """State changes of invoice runs and invoices: start a run, and the invoice workflow with its rules."""
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from billing.models import (
     TRANSITIONS,
@@ -30,6 +32,8 @@ from config.money import ZERO
 from contacts.models import Contact, Status
 from regions.models import Region
 
+logger = logging.getLogger(__name__)
+
 # --- Runs ------------------------------------------------------------------------------------------
 
 
@@ -52,8 +56,24 @@ def invoice_run_start(*, billing_region: str, period: str, by=None, via: str = "
         started_by=by if by is not None and by.is_authenticated else None,
         started_via=via,
     )
-    transaction.on_commit(lambda: invoice_run_task.delay(run.pk))
+    run_id = run.pk
+    transaction.on_commit(lambda: _run_queue(run_id))
     return run
+
+
+def _run_queue(run_id: int) -> None:
+    """Hand a committed run to the workers. If the broker cannot be reached the run is marked failed with a
+    message saying so (the clerk starts it again), rather than answering the request with an error or leaving a
+    run queued that no worker will ever take."""
+    try:
+        invoice_run_task.delay(run_id)
+    except KombuOperationalError as exc:
+        logger.error("Invoice run %s not queued: the broker is unreachable (%s)", run_id, exc)
+        with translation.override(settings.LANGUAGE_CODE):  # stored for every reader: in the product's language
+            error = _("The job queue could not be reached, so the run was not started. Start it again in a moment.")
+        InvoiceRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.FAILED, error=error, finished_at=timezone.now()
+        )
 
 
 @transaction.atomic

@@ -27,7 +27,8 @@ class CsvUploadForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "UTF-8, separated by ; or , with a header row of the API's field names: "
+            "UTF-8 (or UTF-16 with a byte-order mark, as Excel saves Unicode text), separated by ; , or tab, "
+            "with a header row of the API's field names: "
             "external_id, provider, patient_id, home_region, profession, started_at, mode, "
             "strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit."
         ),

@@ -288,7 +288,7 @@ SV = {
     "Required columns missing from the header row: %(names)s.": "Obligatoriska kolumner saknas i rubrikraden: %(names)s.",
     "Why the contacts are rejected. Saved in each contact's history.": "Varför kontakterna avvisas. Sparas i varje kontakts historik.",
     "CSV file": "CSV-fil",
-    "UTF-8, separated by ; or , with a header row of the API's field names: external_id, provider, patient_id, home_region, profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit.": "UTF-8, avgränsad med ; eller , och med en rubrikrad med API:ets fältnamn: external_id, provider, patient_id, home_region, profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit.",
+    "UTF-8 (or UTF-16 with a byte-order mark, as Excel saves Unicode text), separated by ; , or tab, with a header row of the API's field names: external_id, provider, patient_id, home_region, profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit.": "UTF-8 (eller UTF-16 med byte-ordningsmärke, som Excel sparar Unicode-text), avgränsad med ; , eller tabb, och med en rubrikrad med API:ets fältnamn: external_id, provider, patient_id, home_region, profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit.",
     "The file is %(size)s; the limit is %(limit)s. Split it into smaller files.": "Filen är %(size)s; gränsen är %(limit)s. Dela upp den i mindre filer.",
     "More than %(cap)s contacts match: only the first %(cap)s are listed. Narrow the list with the filters, the dates or a search.": "Fler än %(cap)s kontakter matchar: bara de första %(cap)s visas. Begränsa listan med filtren, perioden eller en sökning.",
     "Home": "Hem",
@@ -679,4 +679,5 @@ SV = {
     "%(invoice)s: only the seller's clerks and managers may render its PDFs again.": "%(invoice)s: bara säljarens handläggare och chefer får rendera dess PDF igen.",
     "The PDFs of %(invoices)s are being rendered again.": "PDF:erna för %(invoices)s renderas igen.",
     "Invoice %(invoice)s is not approved: its PDF is a preview, rendered when it is opened.": "Faktura %(invoice)s är inte godkänd: dess PDF är en förhandsvisning som skapas när den öppnas.",
+    "The job queue could not be reached, so the run was not started. Start it again in a moment.": "Jobbkön kunde inte nås, så körningen startades inte. Starta den igen om en stund.",
 }

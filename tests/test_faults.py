@@ -282,6 +282,25 @@ def test_the_next_run_for_the_region_and_period_marks_a_lost_run_failed(month):
     _assert_billed_exactly_once(month["period"])
 
 
+@pytest.mark.django_db(transaction=True)  # as in production: the run is committed, then handed to the broker
+def test_a_run_started_while_the_broker_is_unreachable_answers_and_shows_failed_with_why(month, api_as, caplog):
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+
+    refused = BrokerUnreachable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    with mock.patch("billing.services.invoice_run_task.delay", side_effect=refused):
+        response = api_as(Role.CLERK, "04").post(
+            "/api/v1/invoice-runs/", {"billing_region": "04", "period": month["period"]}, format="json"
+        )
+
+    assert response.status_code == 202
+    assert (response.json()["status"], response.json()["error"]) == (
+        "failed",
+        "Jobbkön kunde inte nås, så körningen startades inte. Starta den igen om en stund.",
+    )
+    assert Invoice.objects.count() == 0
+    assert "not queued: the broker is unreachable" in caplog.text
+
+
 # --- 2. A PDF rendering that fails -----------------------------------------------------------------------------
 
 
