@@ -1,5 +1,7 @@
 """Admin for clerks and managers: invoice runs with live progress, invoices with their workflow buttons."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -12,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from billing.documents import render_invoice_pdf
-from billing.models import TRANSITIONS, Invoice, InvoiceEvent, InvoiceRun, InvoiceStatus, RunStatus, Transition
+from billing.models import TRANSITIONS, Invoice, InvoiceRun, InvoiceStatus, RunStatus, Transition
 from billing.permissions import can_render_documents, can_start_run, can_transition
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
@@ -22,7 +24,7 @@ from config.errors import DomainError
 from config.money import format_sek
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
-from regions.admin_base import ScopedAdmin
+from regions.admin_base import ScopedAdmin, change_history_table
 from regions.models import RateCategory, Region, Role
 from regions.selectors import scope_of
 
@@ -158,19 +160,28 @@ class AwaitingMyApprovalFilter(admin.SimpleListFilter):
         return queryset
 
 
-class InvoiceEventInline(admin.TabularInline):
-    model = InvoiceEvent
-    fields = ["at", "action", "from_status", "to_status", "actor", "via", "note"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ["at", "id"]
+INVOICE_ACTIONS = {
+    **dict(Transition.choices),
+    "created": _("Created by an invoice run"),
+    "refreshed": _("Refreshed by an invoice run"),
+    "render_documents": _("PDFs rendered again"),
+}
+INVOICE_VIAS = {"run": _("Invoice run"), "schedule": _("Schedule")}
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+def _status_label(status: str) -> str | None:
+    return str(InvoiceStatus(status).label) if status in InvoiceStatus.values else (status or None)
+
+
+INVOICE_FIELD_LABELS = {
+    "total": _("total"),
+    "contact_count": _("contacts"),
+    "number": _("number"),
+    "specification_id": _("specification id"),
+    "issue_date": _("issue date"),
+    "due_date": _("due date"),
+    "status": _("status"),
+}
 
 
 @admin.register(Invoice)
@@ -190,7 +201,6 @@ class InvoiceAdmin(ScopedAdmin):
     list_filter = [AwaitingMyApprovalFilter, "status", "kind", "period", "seller", "buyer"]
     list_select_related = ["seller", "buyer"]
     search_fields = ["=number", "=specification_id"]
-    inlines = [InvoiceEventInline]
     readonly_fields = [
         "number",
         "kind",
@@ -214,6 +224,7 @@ class InvoiceAdmin(ScopedAdmin):
         "totals_table",
         "documents",
         "lines_preview",
+        "history",
     ]
     fieldsets = [
         (
@@ -241,7 +252,21 @@ class InvoiceAdmin(ScopedAdmin):
             _("Workflow"),
             {"fields": ["submitted_by", "submitted_at", "approved_by", "approved_at", "sent_at", "paid_at"]},
         ),
+        (_("History"), {"fields": ["history"]}),
     ]
+
+    @admin.display(description=_("history"))
+    def history(self, obj):
+        events = list(obj.events.select_related("actor").order_by("at", "id"))
+        for event in events:  # as read: the status step is part of what changed, amounts in kronor
+            changes = dict(event.changes)
+            if event.from_status != event.to_status:
+                changes = {"status": [_status_label(event.from_status), _status_label(event.to_status)], **changes}
+            if "total" in changes:
+                changes["total"] = [format_sek(Decimal(v)) if v is not None else None for v in changes["total"]]
+            event.changes = changes
+        return change_history_table(events, labels=INVOICE_FIELD_LABELS, actions=INVOICE_ACTIONS, vias=INVOICE_VIAS)
+
     change_form_template = "admin/billing/invoice/change_form.html"
     actions = ["render_documents_again"]
     LINES_SHOWN = 100

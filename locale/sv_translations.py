@@ -680,4 +680,10 @@ SV = {
     "The PDFs of %(invoices)s are being rendered again.": "PDF:erna för %(invoices)s renderas igen.",
     "Invoice %(invoice)s is not approved: its PDF is a preview, rendered when it is opened.": "Faktura %(invoice)s är inte godkänd: dess PDF är en förhandsvisning som skapas när den öppnas.",
     "The job queue could not be reached, so the run was not started. Start it again in a moment.": "Jobbkön kunde inte nås, så körningen startades inte. Starta den igen om en stund.",
+    "Created by an invoice run": "Skapad av en faktureringskörning",
+    "Refreshed by an invoice run": "Uppdaterad av en faktureringskörning",
+    "PDFs rendered again": "PDF:er skapade på nytt",
+    "Invoice run": "Faktureringskörning",
+    "Schedule": "Schemaläggning",
+    "Invoice run %(id)s": "Faktureringskörning %(id)s",
 }

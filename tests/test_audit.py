@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import Invoice, InvoiceEvent
+from billing.models import Invoice, InvoiceEvent, InvoiceRun
 from billing.services import invoice_approve, invoice_return, invoice_submit
 from config.history import Via
 from contacts.disputes.models import DisputeEvent
@@ -328,3 +328,22 @@ def test_a_dispute_records_opening_assignment_and_decision_with_before_and_after
         ("assigned", "api", "manager04", {"assignee": ["manager04", "clerk04"]}),
         ("dismissed", "api", "clerk04", {"status": ["open", "dismissed"]}),
     ]
+
+
+def test_the_invoice_page_shows_its_history_as_read_in_swedish(client, january, staff):  # noqa: F811
+    run_now(by=staff["clerk04"])
+    invoice = Invoice.objects.get(seller="04", buyer="25", period="2026-01")
+    invoice_submit(invoice=invoice, by=staff["clerk04"], via="admin")
+    client.force_login(staff["manager04"])
+
+    page = client.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
+
+    history = page[page.index('<table class="change-history">') :]
+    history = history[: history.index("</table>")]
+    assert "Skapad av en faktureringskörning" in history
+    assert "Faktureringskörning" in history
+    assert "summa: – → 1\xa0140,00\xa0kr" in history
+    assert f"Faktureringskörning {InvoiceRun.objects.get().pk}" in history
+    assert "Inskickning" in history
+    assert "status: Utkast → Inskickad" in history
+    assert history.count("clerk04") == 2
