@@ -7,7 +7,9 @@ from django.db import IntegrityError, connection, connections, transaction
 
 from billing.models import Invoice, InvoiceLine
 from billing.services import invoice_approve, invoice_submit
+from contacts.intake import contacts_upsert
 from tests.billing.conftest import run_now
+from tests.factories import contact_item
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's row locks")
 
@@ -83,3 +85,37 @@ def test_the_database_refuses_a_second_invoice_line_for_a_contact(january):
         )
 
     assert InvoiceLine.objects.filter(contact=line.contact).count() == 1
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_contact_stored_while_a_run_refreshes_the_drafts_does_not_wait_for_the_run(january, staff, providers):
+    """The run locks its draft invoices, not the regions they refer to (found by the load test, bench/load.py)."""
+    run_now()  # drafts for buyers 25 and 01
+    in_run, release = threading.Event(), threading.Event()
+
+    def run_held_open():
+        try:
+            with transaction.atomic():  # the run's locks stay held until released
+                run_now()
+                in_run.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run_held_open)
+    thread.start()
+    try:
+        assert in_run.wait(timeout=30)
+        late = contact_item(
+            provider=providers["04a"].hsa_id, external_id="late", started_at="2026-01-20T10:00:00+01:00"
+        )
+        with transaction.atomic():  # committed here: the references to regions 04 and 25 are checked now
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            result = contacts_upsert(items=[late], user=staff["clerk04"], channel="api")
+    finally:
+        release.set()
+        thread.join(timeout=60)
+
+    assert (result.created, result.errors) == (1, [])
