@@ -351,7 +351,7 @@ class _OrmWriter:
 
     def locked_rows(self, provider_id: int, external_ids: list[str]):
         return (
-            Contact.objects.select_for_update()
+            Contact.objects.select_for_update(no_key=True)
             .filter(provider_id=provider_id, external_id__in=external_ids)
             .values(*EXISTING_FIELDS)
         )
@@ -376,11 +376,13 @@ class _PostgresWriter:
     """COPY for speed: ids come from the sequence up front, so rows and their events go in with COPY."""
 
     def locked_rows(self, provider_id: int, external_ids: list[str]):
-        # One array parameter instead of 10 000 placeholders.
+        # One array parameter instead of 10 000 placeholders. FOR NO KEY UPDATE: the UPDATE that follows never
+        # changes a key, so rows that merely reference the contact (an invoice line a concurrent run inserts, a
+        # logged read) need not wait for this request, nor this request for the run's whole transaction.
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(EXISTING_FIELDS)} FROM {Contact._meta.db_table} "  # noqa: S608
-                "WHERE provider_id = %s AND external_id = ANY(%s) FOR UPDATE",
+                "WHERE provider_id = %s AND external_id = ANY(%s) FOR NO KEY UPDATE",
                 [provider_id, external_ids],
             )
             return [dict(zip(EXISTING_FIELDS, row, strict=True)) for row in cursor.fetchall()]

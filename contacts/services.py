@@ -63,7 +63,11 @@ def contact_reject(*, contact: Contact, by, note: str, via: str = Channel.API) -
     note = (note or "").strip()
     if not note:
         raise InvalidInput({"note": [_("A note saying why is required.")]})
-    contact = Contact.objects.select_for_update().select_related("profession").get(pk=contact.pk)
+    # The contact's row only (not its profession's, which every new contact refers to), and not against rows that
+    # merely refer to it (its history, an invoice line): the key never changes.
+    contact = (
+        Contact.objects.select_for_update(no_key=True, of=("self",)).select_related("profession").get(pk=contact.pk)
+    )
     if contact.locked:
         raise StateConflict(
             _("Contact %(id)s is on a submitted or approved invoice and cannot be rejected.") % {"id": contact.pk}
@@ -148,8 +152,12 @@ def contacts_reevaluate(
     for start in range(0, len(ids), REEVALUATION_CHUNK):
         chunk = ids[start : start + REEVALUATION_CHUNK]
         with transaction.atomic():
+            # The contacts' rows only, as contact_reject locks them: a publication re-evaluating many contacts must
+            # not hold up new contacts of the same professions, nor an invoice run referring to these contacts.
             contacts = list(
-                Contact.objects.select_for_update().select_related("profession").filter(pk__in=chunk, locked=False)
+                Contact.objects.select_for_update(no_key=True, of=("self",))
+                .select_related("profession")
+                .filter(pk__in=chunk, locked=False)
             )
             now = timezone.now()
             rows, events = [], []

@@ -10,12 +10,31 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
+from billing.models import Invoice, InvoiceLine
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
+from contacts.services import contacts_reevaluate
 from regions.models import Role
 from tests.factories import contact_item
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's COPY and row locks")
+
+
+def _bill(contact: Contact) -> None:
+    """What an invoice run does for a contact: a line on a draft invoice of its parties (a reference to it)."""
+    invoice = Invoice.objects.create(
+        seller_id=contact.billing_region_id, buyer_id=contact.home_region_id, period="2026-10"
+    )
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        contact=contact,
+        category="physician",
+        recommendation_id=contact.recommendation_id,
+        rate=contact.rate,
+        patient_fee=contact.patient_fee,
+        fee_deducted=contact.rate - contact.amount,
+        amount=contact.amount,
+    )
 
 
 def _waiting_backends() -> int:
@@ -67,3 +86,75 @@ def test_a_request_that_collides_with_a_concurrent_insert_retries_and_finds_the_
     assert (results["first"].created, second_result.created, second_result.unchanged) == (3, 0, 3)
     assert second_result.errors == []
     assert Contact.objects.count() == 3
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_re_evaluation_holds_up_neither_new_contacts_of_the_same_profession_nor_a_run_billing_its_contacts(
+    make_user, providers
+):
+    clerk = make_user(Role.CLERK, "04")
+    hsa = providers["04a"].hsa_id
+    contacts_upsert(items=[contact_item(provider=hsa, external_id="old")], user=clerk, channel="bulk")
+    old = Contact.objects.get()
+    in_reevaluation, release = threading.Event(), threading.Event()
+
+    def reevaluation_held_open():
+        try:
+            with transaction.atomic():  # the chunk's row locks stay held until released
+                contacts_reevaluate(since=old.started_at)
+                in_reevaluation.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=reevaluation_held_open)
+    thread.start()
+    try:
+        assert in_reevaluation.wait(timeout=30)
+        with transaction.atomic():  # committed here: the references to the profession and the contact are checked
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            result = contacts_upsert(items=[contact_item(provider=hsa, external_id="new")], user=clerk, channel="bulk")
+            _bill(old)
+    finally:
+        release.set()
+        thread.join(timeout=60)
+
+    assert (result.created, result.errors) == (1, [])
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_request_sending_a_contact_again_does_not_hold_up_rows_that_refer_to_it(make_user, providers):
+    """The request locks the stored rows it reads against other requests, but an invoice run inserting the
+    contact's line need not wait for it to commit (a resend updates no row: only the lock it took is in the way)."""
+    clerk = make_user(Role.CLERK, "04")
+    item = contact_item(provider=providers["04a"].hsa_id)
+    contacts_upsert(items=[item], user=clerk, channel="bulk")
+    contact = Contact.objects.get()
+    in_request, release = threading.Event(), threading.Event()
+    results = {}
+
+    def resend_held_open():
+        try:
+            with transaction.atomic():
+                results["resend"] = contacts_upsert(items=[item], user=clerk, channel="bulk")
+                in_request.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=resend_held_open)
+    thread.start()
+    try:
+        assert in_request.wait(timeout=30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            _bill(contact)
+    finally:
+        release.set()
+        thread.join(timeout=60)
+
+    assert results["resend"].unchanged == 1
