@@ -21,6 +21,7 @@ from regions.models import (
     Region,
     RegionPopulation,
 )
+from regions.permissions import can_manage_users
 from regions.selectors import scope_of
 from regions.services import (
     api_client_revoke,
@@ -268,6 +269,23 @@ class UtomlansUserAdmin(UserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "first_name", "last_name", "organisation", "is_staff", "is_active"]
     list_select_related = ["membership__region", "membership__provider"]
+
+    # Only national admins manage users (regions.permissions.can_manage_users); a region's admin has the same
+    # model permissions through its role group.
+    def has_module_permission(self, request):
+        return can_manage_users(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return can_manage_users(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return can_manage_users(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return can_manage_users(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_manage_users(request.user) and super().has_delete_permission(request, obj)
 
     @admin.display(description=_("organisation"))
     def organisation(self, obj):

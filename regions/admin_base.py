@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.history import Via
+from regions.permissions import can_change_reference_data
 from regions.selectors import visible_to
 
 
@@ -22,6 +23,21 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return visible_to(request.user, super().get_queryset(request), pinned=self._pinned_regions(request))
+
+    # What every region shares (``Scoping.public``: regions, populations, professions, recommendation versions)
+    # is changed by national admins only; a region's admin, with the same model permissions, reads it.
+    def _may_change_shared_data(self, request) -> bool:
+        shared = getattr(getattr(self.model, "Scoping", None), "public", False)
+        return not shared or can_change_reference_data(request.user)
+
+    def has_add_permission(self, request):
+        return self._may_change_shared_data(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_change_shared_data(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_change_shared_data(request) and super().has_delete_permission(request, obj)
 
     def _pinned_regions(self, request) -> dict[str, str]:
         rules = getattr(self.model, "Scoping", None)

@@ -3,13 +3,14 @@
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from config.api.views import ScopedQuerysetMixin
 from config.history import Via
 from regions.identifiers import format_org_number
 from regions.models import Profession, Provider, RateCategory, RateRecommendation, Region
-from regions.permissions import ReadOnlyOrAdmin
+from regions.permissions import ReadOnlyOrAdmin, can_create_provider
 from regions.services import provider_create
 
 # --- Regions ---------------------------------------------------------------------------------------
@@ -78,6 +79,8 @@ class ProviderViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Rea
     def create(self, request, *args, **kwargs):
         payload = ProviderCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        if not can_create_provider(request.user, payload.validated_data["region"]):
+            raise PermissionDenied
         provider = provider_create(
             hsa_id=payload.validated_data["hsa_id"],
             name=payload.validated_data["name"],

@@ -10,9 +10,23 @@ def is_admin(user) -> bool:
     return scope_of(user).role == Role.ADMIN
 
 
-def can_create_provider(user) -> bool:
-    """Providers are created through the API by admins (region staff add their own in the admin)."""
-    return is_admin(user)
+def can_create_provider(user, region_code: str) -> bool:
+    """Providers are created through the API by admins: national ones for any region, a region's admin for its own
+    region (region staff add their own in the admin)."""
+    scope = scope_of(user)
+    return scope.national or (scope.role == Role.ADMIN and scope.region_code == region_code)
+
+
+def can_manage_users(user) -> bool:
+    """Users, their roles and organisations are national: a region's admin who could edit them could make itself
+    national, or a superuser."""
+    return bool(getattr(user, "is_superuser", False)) or scope_of(user).national
+
+
+def can_change_reference_data(user) -> bool:
+    """What every region shares (regions and their populations, professions, recommendation versions) is read by
+    everyone in scope and changed by national admins only; a region's admin would otherwise act for all regions."""
+    return scope_of(user).national
 
 
 class ReadOnlyOrAdmin(BasePermission):

@@ -11,7 +11,8 @@ Actors (the ids of every parametrised case):
 ``anonymous``; ``provider`` (the system of the provider whose contacts these are, contracted by 04);
 ``clerk-seller``/``manager-seller`` (04); ``clerk-buyer``/``manager-buyer`` (25); ``clerk-third``/
 ``manager-third`` (06); ``admin`` (a national administrator, where it adds information). Outside the matrix,
-``provider-other`` is the API key of another provider system contracted by the seller.
+``provider-other`` is the API key of another provider system contracted by the seller, and ``admin-third`` an
+administrator of the third region (a web user and an API key).
 """
 
 import datetime as dt
@@ -98,15 +99,17 @@ class World:
     sessions: dict[str, str] = field(default_factory=dict)  # a signed-in session key by actor
 
     def web(self, actor: str) -> Client:
-        """A browser signed in as the actor (the world signed each in once: a login per request is slow)."""
+        """A browser signed in as the actor (the world signed everyone in once: a login per request is slow)."""
         client = Client()
         if actor != "anonymous":
-            if actor not in self.sessions:
-                signed_in = Client()
-                signed_in.force_login(self.users[actor])
-                self.sessions[actor] = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
             client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[actor]
         return client
+
+    def sign_in_everyone(self) -> None:
+        for name, user in self.users.items():
+            browser = Client()
+            browser.force_login(user)
+            self.sessions[name] = browser.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 # Periods and what their invoice (04 → 25) has been through.
@@ -147,6 +150,11 @@ def build_world() -> World:
         _client, keys[actor] = api_client_create(
             name=f"api-{actor}", role=role, region_code=region, provider_hsa_id=of_provider
         )
+    # A region's admin (of the third region), outside the matrix: an admin, but only of its region.
+    users["admin-third"] = user_create(
+        username="web-admin-third", role=Role.ADMIN, password="pw-for-tests-1", region_code=THIRD
+    )
+    _client, keys["admin-third"] = api_client_create(name="api-admin-third", role=Role.ADMIN, region_code=THIRD)
     # Another provider system of the seller region: it shares the region, never the provider's contacts.
     other_provider = ProviderFactory(region_id=SELLER)
     _client, keys["provider-other"] = api_client_create(
@@ -236,8 +244,7 @@ def build_world() -> World:
     summaries_refresh()
     for contact in world.contacts.values():
         contact.refresh_from_db()
-    for actor in users.keys() & ACTORS.keys():
-        world.web(actor)  # signs each actor in once, for the whole package
+    world.sign_in_everyone()
     return world
 
 
