@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -264,14 +266,10 @@ User = get_user_model()
 admin.site.unregister(User)
 
 
-@admin.register(User)
-class UtomlansUserAdmin(UserAdmin):
-    inlines = [MembershipInline]
-    list_display = ["username", "first_name", "last_name", "organisation", "is_staff", "is_active"]
-    list_select_related = ["membership__region", "membership__provider"]
+class ManagedNationally:
+    """Users and logins span every region: only national admins see and manage them
+    (``regions.permissions.can_manage_users``); a region's admin has the same model permissions through its role."""
 
-    # Only national admins manage users (regions.permissions.can_manage_users); a region's admin has the same
-    # model permissions through its role group.
     def has_module_permission(self, request):
         return can_manage_users(request.user) and super().has_module_permission(request)
 
@@ -287,7 +285,25 @@ class UtomlansUserAdmin(UserAdmin):
     def has_delete_permission(self, request, obj=None):
         return can_manage_users(request.user) and super().has_delete_permission(request, obj)
 
+
+@admin.register(User)
+class UtomlansUserAdmin(ManagedNationally, UserAdmin):
+    inlines = [MembershipInline]
+    list_display = ["username", "first_name", "last_name", "organisation", "is_staff", "is_active"]
+    list_select_related = ["membership__region", "membership__provider"]
+
     @admin.display(description=_("organisation"))
     def organisation(self, obj):
         membership = getattr(obj, "membership", None)
         return str(membership) if membership else "-"
+
+
+# Failed logins and lockouts (django-axes): national admins read them and unlock (README, Login throttling).
+for _model, _model_admin in [
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+]:
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+        admin.site.register(_model, type(_model_admin.__name__, (ManagedNationally, _model_admin), {}))

@@ -250,8 +250,9 @@ def test_provider_add_for_the_seller(world, actor, expected):
         reverse("admin:regions_apiclient_changelist"),
         reverse("admin:auth_user_changelist"),
         reverse("admin:contacts_identityread_changelist"),
+        reverse("admin:axes_accessattempt_changelist"),
     ],
-    ids=["api-clients", "users", "identity-reads"],
+    ids=["api-clients", "users", "identity-reads", "login-attempts"],
 )
 def test_administration_pages(world, actor, expected, url):
     assert admin_answer(world.web(actor).get(url)) == expected

@@ -22,11 +22,8 @@ ACTOR = "admin-third"
     ],
 )
 def test_a_region_admin_lists_only_its_regions_objects(world, path, expected):
-    names = {
-        **{c.pk: name for name, c in world.contacts.items()},
-    }
-    if "invoices" in path:
-        names = {i.pk: name for name, i in world.invoices.items()}
+    objects = world.invoices if "invoices" in path else world.contacts
+    names = {obj.pk: name for name, obj in objects.items()}
 
     response = world.api(ACTOR).get(path)
 
@@ -84,10 +81,12 @@ def test_a_region_admin_creates_providers_for_its_own_region_only(world, region,
         reverse("admin:auth_user_changelist"),
         reverse("admin:auth_user_add"),
         reverse("admin:contacts_identityread_changelist"),
+        reverse("admin:axes_accessattempt_changelist"),
+        reverse("admin:axes_accesslog_changelist"),
     ],
-    ids=["users", "user-add", "identity-reads"],
+    ids=["users", "user-add", "identity-reads", "login-attempts", "login-log"],
 )
-def test_a_region_admin_does_not_manage_users(world, url):
+def test_a_region_admin_does_not_manage_users_or_logins(world, url):
     assert admin_answer(world.web(ACTOR).get(url)) == 403
 
 
