@@ -7,6 +7,10 @@ the contacts table, measured in the same run.
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/utomlans_bench; the database
 is dropped and created), BENCH_CONTACTS (default 160 000), BENCH_LIST_CONTACTS (default 1 000 000),
 BENCH_PORT (default 8765). BENCH_ONLY=reports loads the contacts set-based and measures only the reports.
+
+Load (last): concurrent bulk uploads and lists while invoice runs execute on a real Celery worker, in a
+database of its own, with checks for errors, lost or doubled contacts and contacts billed twice (bench/load.py,
+its environment variables there). BENCH_ONLY=load runs only this section.
 """
 
 import datetime as dt
@@ -17,12 +21,15 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlparse
 
 import orjson
 import psycopg
 
-from bench import lists, runs
+from bench import lists, load, runs
+from bench.common import bench_env as _env
+from bench.common import manage as _manage
+from bench.common import recreate_database as _recreate_database
+from bench.common import wait_for as _wait_for
 from config.business_time import add_months, period_bounds
 from contacts.synthetic import contact_items
 
@@ -30,48 +37,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BATCH = 10_000
 SEQUENTIAL_REQUESTS = 4
-
-
-def _env(database_url: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "DEBUG"}}
-    env.update(
-        DATABASE_URL=database_url,
-        SECRET_KEY="bench-only-secret-key-not-for-production-0123456789",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        DEBUG="0",
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-def _manage(env: dict, *args: str) -> str:
-    result = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    return result.stdout
-
-
-def _recreate_database(url: str) -> None:
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin_url = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _wait_for(port: int, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server on port {port} did not come up")
 
 
 def _post(conn: http.client.HTTPConnection, key: str, body: bytes) -> dict:
@@ -337,6 +302,9 @@ def main() -> None:
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/utomlans_bench")
     total = int(os.environ.get("BENCH_CONTACTS", "160000"))
     port = int(os.environ.get("BENCH_PORT", "8765"))
+    if os.environ.get("BENCH_ONLY") == "load":
+        _load_section(port)
+        return
     _recreate_database(database_url)
     if os.environ.get("BENCH_ONLY") == "reports":
         # Only the report figures: the same contacts the full run leaves behind, loaded set-based.
@@ -391,6 +359,21 @@ def main() -> None:
         print(f"  {label:<48}: {p50:>6.0f} / {p95:>4.0f} ms  ({rows} rows)")
     print("Reports over every contact loaded above:", flush=True)
     _print_reports(bench_reports(database_url, port))
+    _load_section(port)
+
+
+def _load_section(port: int) -> None:
+    """Concurrent bulk uploads and lists while invoice runs execute on a Celery worker (bench/load.py), in a
+    scratch database of its own; exits non-zero when a check fails."""
+    print("Load: bulk uploads and lists from concurrent clients while invoice runs execute:", flush=True)
+    result = load.bench_load(port)
+    load.print_report(result)
+    if result["failures"]:
+        print(f"LOAD CHECKS FAILED ({len(result['failures'])}):", file=sys.stderr)
+        for failure in result["failures"][:50]:
+            print(f"  {failure}", file=sys.stderr)
+        raise SystemExit(1)
+    print("  checks passed: no errors, every contact stored once, none billed twice, totals equal their lines")
 
 
 def _print_reports(reports: dict) -> None:
