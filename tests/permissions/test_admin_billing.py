@@ -5,7 +5,17 @@ import pytest
 from django.urls import reverse
 
 from billing.models import InvoiceEvent, InvoiceRun
-from tests.permissions.conftest import GONE, LOGIN, OPEN_PERIOD, STORED_PDF, admin_answer, matrix, snapshot
+from tests.permissions.conftest import (
+    GONE,
+    LOGIN,
+    OPEN_PERIOD,
+    STORED_PDF,
+    admin_action,
+    admin_answer,
+    matrix,
+    messages_of,
+    snapshot,
+)
 from tests.permissions.test_api_billing import INVOICES_SEEN, RUNS_SEEN
 
 INVOICES = reverse("admin:billing_invoice_changelist")
@@ -187,6 +197,40 @@ def test_a_workflow_button_fetched_with_get_changes_nothing(world, actor):
 
     assert response.status_code == 403
     assert snapshot() == before
+
+
+# Rendering an approved invoice's PDFs again is the seller's (its clerks and managers issue them). The buyer's staff
+# are told no per invoice; national admins are offered no action, so their POST is a plain view of the list.
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    matrix(
+        anonymous=LOGIN,
+        provider=LOGIN,
+        clerk_seller=302,
+        manager_seller=302,
+        clerk_buyer=302,
+        manager_buyer=302,
+        clerk_third=302,
+        manager_third=302,
+        admin=200,
+    ),
+)
+def test_render_documents_again_action(world, actor, expected):
+    invoice = world.invoices["approved"]
+    before = snapshot()
+
+    response = world.web(actor).post(INVOICES, admin_action("render_documents_again", invoice))
+
+    assert admin_answer(response) == expected
+    if actor in ("clerk-seller", "manager-seller"):
+        event = InvoiceEvent.objects.filter(invoice=invoice).latest("id")
+        assert (event.action, event.actor) == ("render_documents", world.users[actor])
+    else:
+        assert snapshot() == before
+    if actor in ("clerk-buyer", "manager-buyer"):
+        assert messages_of(response) == [f"{invoice}: bara säljarens handläggare och chefer får rendera dess PDF igen."]
+    if expected == 200:
+        assert response.context["action_form"] is None
 
 
 # --- Runs -------------------------------------------------------------------------------------------------
