@@ -348,6 +348,14 @@ def _seconds(run: dict) -> float:
     return delta.total_seconds()
 
 
+def _waited(second: dict, first: dict) -> float:
+    """How long the second run waited for the first's lock: from its start to the first's end."""
+    if not second.get("started_at") or not first.get("finished_at"):
+        return math.nan
+    delta = dt.datetime.fromisoformat(first["finished_at"]) - dt.datetime.fromisoformat(second["started_at"])
+    return max(0.0, delta.total_seconds())
+
+
 # --- Set-up --------------------------------------------------------------------------------------------------
 
 SETUP_SCRIPT = """
@@ -405,7 +413,12 @@ def bench_load(port: int) -> dict:
     began = time.perf_counter()
     recreate_database(cfg.database_url)
     for url in (cfg.redis_url, cfg.cache_url):
-        redis.Redis.from_url(url).flushdb()  # this bench's own databases only
+        try:
+            redis.Redis.from_url(url).flushdb()  # this bench's own databases only
+        except redis.RedisError as exc:
+            raise SystemExit(
+                f"The load section needs Redis at {url} (BENCH_LOAD_REDIS_URL, BENCH_LOAD_CACHE_URL): {exc}"
+            ) from None
     # The set-up runs its tasks in-process (no broker): publishing the reference rate versions queues
     # re-evaluations, which would otherwise reach the worker after the preload and keep it busy for minutes.
     setup_env = bench_env(cfg.database_url)
@@ -484,16 +497,21 @@ def _phases(cfg: Config, port: int, keys: dict, period: str, window: Window, rec
         one.phase = "load"
     stop = threading.Event()
     sent = defaultdict(int)
-    list_made = defaultdict(int)
 
     def bulk_loop(index: int) -> None:
-        while not stop.is_set():
-            sent[index] += bulk_round(bulkers[index], index, rounds[index], cfg, window, recorder)
-            rounds[index] += 1
+        try:
+            while not stop.is_set():
+                sent[index] += bulk_round(bulkers[index], index, rounds[index], cfg, window, recorder)
+                rounds[index] += 1
+        except Exception as exc:  # reported as a failure; the other clients go on
+            recorder.fail(f"bulk client {index} stopped: {type(exc).__name__}: {exc}")
 
     def list_loop(index: int) -> None:
-        while not stop.is_set():
-            list_made[index] += list_round(listers[index], period, recorder)
+        try:
+            while not stop.is_set():
+                list_round(listers[index], period, recorder)
+        except Exception as exc:  # reported as a failure; the other clients go on
+            recorder.fail(f"list client {index} stopped: {type(exc).__name__}: {exc}")
 
     threads = [threading.Thread(target=bulk_loop, args=(i,)) for i in range(cfg.bulk_clients)]
     threads += [threading.Thread(target=list_loop, args=(i,)) for i in range(1, 1 + cfg.list_clients)]
@@ -510,7 +528,10 @@ def _phases(cfg: Config, port: int, keys: dict, period: str, window: Window, rec
         polled = poll_runs(runs04, ids, deadline)
         runs["load"] = polled.get(ids[0], {}) if ids else {}
         runs["second"] = polled.get(ids[1], {}) if len(ids) > 1 else {}
-        while min(rounds.values()) < 1 + cfg.min_rounds and time.monotonic() < deadline:
+        # Every bulk client does its rounds (a round is never cut short, so its bodies can be checked).
+        while time.monotonic() < deadline and any(
+            rounds[i] < 1 + cfg.min_rounds and threads[i].is_alive() for i in range(cfg.bulk_clients)
+        ):
             time.sleep(0.1)
         if time.monotonic() >= deadline:
             recorder.fail(f"the load did not end within BENCH_LOAD_MAX_SECONDS ({cfg.max_seconds:.0f} s)")
@@ -665,15 +686,15 @@ def print_report(result: dict) -> None:
     bulk_times = recorder.times(phase="load", kind="bulk")
     print(f"  {'bulk upserts alone (one round of every client)':<56}: {alone_rate:>9,.0f} contacts/s")
     print(
-        f"  {'bulk upserts under load':<56}: {load_rate:>9,.0f} contacts/s  ({len(bulk_times)} requests of "
-        f"{cfg.batch:,}, p95 {percentile(bulk_times, 95):,.0f} ms)"
+        f"  {'bulk upserts under load (all clients)':<56}: {load_rate:>9,.0f} contacts/s  "
+        f"({len(bulk_times)} requests of {cfg.batch:,}, p95 {percentile(bulk_times, 95):,.0f} ms)"
     )
     print(f"  {'invoice run, 06, alone':<56}: {_seconds(runs['alone']):>9.1f} s  ({runs['alone'].get('status')})")
     print(f"  {'invoice run, 04, under load':<56}: {_seconds(runs['load']):>9.1f} s  ({runs['load'].get('status')})")
     if cfg.second_run:
         print(
             f"  {'second run, 04, started with it (waits for its lock)':<56}: {_seconds(runs['second']):>9.1f} s  "
-            f"({runs['second'].get('status')})"
+            f"({runs['second'].get('status')}, {_waited(runs['second'], runs['load']):.1f} s of it waiting)"
         )
     print(
         f"  {'invoice run, 04, again with nothing else running':<56}: {_seconds(runs['quiet']):>9.1f} s  "
