@@ -235,7 +235,7 @@ def invoice_return(*, invoice: Invoice, by, note: str, via: str = "api") -> Invo
     invoice = _locked_invoice(invoice, Transition.RETURN)
     _contacts_of(invoice).filter(status=Status.INVOICED).update(locked=False, status=Status.ELIGIBLE)
     newer = (
-        Invoice.objects.select_for_update()
+        Invoice.objects.select_for_update(of=("self",))  # the invoice row only (not the regions its ordering joins)
         .filter(
             seller_id=invoice.seller_id,
             buyer_id=invoice.buyer_id,
@@ -244,6 +244,7 @@ def invoice_return(*, invoice: Invoice, by, note: str, via: str = "api") -> Invo
             status=InvoiceStatus.DRAFT,
         )
         .exclude(pk=invoice.pk)
+        .order_by("pk")
         .first()
     )
     if newer is not None:

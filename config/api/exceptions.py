@@ -5,7 +5,7 @@ answers the API's JSON shape rather than the HTML page meant for the admin.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.translation import ngettext
 from django.views import defaults
 from rest_framework import status
@@ -37,6 +37,10 @@ def exception_handler(exc, context):
         ) % {"wait": wait}
         headers = {"Retry-After": str(wait)}
         return Response({"detail": detail}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+    if isinstance(exc, Http404):
+        # get_object_or_404's "No Contact matches the given query." is English and names the model: the answer is
+        # the same translated "not found" for a missing object and for one outside the caller's scope.
+        exc = NotFound()
     return drf_exception_handler(exc, context)
 
 

@@ -219,9 +219,12 @@ def _override(contact: Contact, *, by, note: str, via: str) -> None:
 def _credit(line: InvoiceLine, *, reason: int) -> Invoice:
     """Add a negative line for the contact to the draft credit note of the invoice (one per invoice and reason)."""
     original = line.invoice
+    # Only the invoice row: the default ordering (seller, buyer) would join the regions and lock them as well,
+    # holding up every transaction that stores a row referring to a region until this one commits.
     credit_note = (
-        Invoice.objects.select_for_update()
+        Invoice.objects.select_for_update(of=("self",))
         .filter(kind=InvoiceKind.CREDIT_NOTE, credits=original, credit_reason=reason, status=InvoiceStatus.DRAFT)
+        .order_by("pk")
         .first()
     )
     if credit_note is None:

@@ -113,7 +113,7 @@ def test_a_guessed_id_of_another_regions_contact_is_404_like_one_that_does_not_e
 
     assert guessed.status_code == expected
     if expected == 404:
-        not_found = {"detail": "No Contact matches the given query."}
+        not_found = {"detail": "Hittades inte."}
         assert (guessed.json(), missing.json()) == (not_found, not_found)
 
 
