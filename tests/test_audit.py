@@ -250,7 +250,7 @@ def test_reference_data_loaded_by_the_command_is_recorded_as_the_system(db):
 # --- Contacts, invoices, disputes --------------------------------------------------------------------
 
 
-def test_a_contact_change_records_fields_and_result_before_and_after_with_the_interface(reference, staff, providers):
+def test_a_contact_change_records_fields_and_result_before_and_after_with_the_interface(reference, staff, providers):  # noqa: F811
     hsa = providers["04a"].hsa_id
     contacts_upsert(items=[contact_item(provider=hsa)], user=staff["clerk04"], channel="api")
 
