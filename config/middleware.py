@@ -1,14 +1,18 @@
-"""Requests refused before any view runs, and requests the database cannot serve right now."""
+"""Requests refused before any view runs, requests the database cannot serve right now, and the language of
+each request."""
 
 import logging
 import sys
 from urllib.parse import unquote
 
+from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -97,3 +101,51 @@ def database_unavailable_response(request, exception: BaseException):
         return JsonResponse({"detail": message}, status=503, headers=headers)
     html = render_to_string("503.html", {"message": message, "retry_after": RETRY_AFTER_SECONDS})
     return HttpResponse(html, status=503, headers=headers)
+
+
+class UserLanguageMiddleware:
+    """The language of a request: Swedish for everyone, English by the user's own choice.
+
+    Replaces Django's ``LocaleMiddleware``, which takes the browser's ``Accept-Language`` and so showed English
+    to a Swedish clerk whose browser happens to be set up in English. The rule:
+
+    - **The web UI** (admin, reports, login and lockout pages): the language cookie (``LANGUAGE_COOKIE_NAME``,
+      set by Django's ``set_language`` view, which the selector in the admin header posts to) when it names a
+      language of ``LANGUAGES``; otherwise ``LANGUAGE_CODE`` (Swedish). ``Accept-Language`` is ignored.
+    - **The API** (``/api/``): the same cookie (a signed-in web user reading the API docs), then
+      ``Accept-Language`` when it names a language of ``LANGUAGES``, then ``LANGUAGE_CODE``. Machine clients
+      have no cookie and no selector; the header is how an integrator asks for English error messages, as the
+      OpenAPI schema documents. A client that sends no header (or one naming only other languages) gets
+      Swedish. API responses therefore vary by ``Accept-Language``; the data itself (codes, ``"435.00"``, ISO
+      dates) is the same in both languages.
+
+    Every response says its language (``Content-Language``) and varies by ``Cookie``. It reads no database
+    (only a cookie and a header), so it sits outside ``DatabaseUnavailableMiddleware`` and the 503 page is in
+    the user's language too. As with ``LocaleMiddleware``, the language stays active after the response is
+    returned, so a streamed response is rendered in it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        api = request.path_info.startswith("/api/")
+        language = self.language_for(request, api=api)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie", "Accept-Language") if api else ("Cookie",))
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
+
+    @staticmethod
+    def language_for(request, *, api: bool) -> str:
+        if api:
+            return translation.get_language_from_request(request)
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen:
+            try:
+                return translation.get_supported_language_variant(chosen)
+            except LookupError:
+                pass  # a cookie naming a language we do not offer: the default
+        return settings.LANGUAGE_CODE

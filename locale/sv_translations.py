@@ -686,4 +686,7 @@ SV = {
     "Invoice run": "Faktureringskörning",
     "Schedule": "Schemaläggning",
     "Invoice run %(id)s": "Faktureringskörning %(id)s",
+    # --- Issue 8: Swedish UI (language selector, ISO dates, amounts in kronor, PDFs, e-mails) ---
+    "Language": "Språk",
+    "Change language": "Byt språk",
 }
