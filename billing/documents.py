@@ -2,17 +2,24 @@
 as CSV (streamed) and as PDF (rendered in chunks and merged, so memory stays flat).
 
 ``render_invoice_pdf`` and ``render_specification_pdf`` are pure renderings of an invoice: the task stores
-their bytes; previews of drafts call them directly.
+their bytes; previews of drafts call them directly. Both are documents between Swedish regions, so they are
+written in the product's language (``LANGUAGE_CODE``, Swedish) whoever renders them: every text is marked for
+translation, amounts are ``1 234,50 kr`` (``format_sek``) and dates ISO. The CSV specification is a machine
+format: plain numbers with a decimal point and ISO times, as before.
 """
 
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import asdict
+from decimal import Decimal
 
 import weasyprint
+from django.conf import settings
 from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from pypdf import PdfWriter
 
 from billing.models import Invoice, InvoiceLine
@@ -55,28 +62,19 @@ def _parties(invoice: Invoice) -> dict:
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
     """The invoice itself: parties, number, dates, totals per category and rate, total to pay. No patient data."""
-    totals = invoice_totals(invoice)
-    rows = [
-        {
-            "category": RateCategory(total.category).label,
-            "count": total.count,
-            "rate": format_sek(total.rate),
-            "gross": format_sek(total.gross),
-            "patient_fees": format_sek(total.patient_fees),
-            "net": format_sek(total.net),
-        }
-        for total in totals
-    ]
-    with translation.override("sv"):
+    with translation.override(settings.LANGUAGE_CODE):
         html = render_to_string(
             "billing/invoice.html",
             {
                 "invoice": invoice,
                 **_parties(invoice),
-                "rows": rows,
-                "total": format_sek(invoice.total),
+                "rows": [
+                    {**asdict(total), "category": RateCategory(total.category).label}
+                    for total in invoice_totals(invoice)
+                ],
                 "preview": invoice.number is None,
                 "rendered_at": timezone.localtime(),
+                "objection_months": settings.OBJECTION_PERIOD_MONTHS,
             },
         )
     return weasyprint.HTML(string=html).write_pdf()
@@ -203,31 +201,48 @@ def _specification_csv_copy(invoice: Invoice, *, full_identity: bool) -> Iterato
 
 # Fixed-width columns of the PDF specification: (heading, width); text longer than its column is cut with "…".
 PDF_COLUMNS = (
-    ("Rad", 8),
-    ("Kontakt", 9),
-    ("Externt id", 22),
-    ("Tid", 16),
-    ("Yrke", 4),
-    ("Kategori", 14),
-    ("Version", 11),
-    ("Ersättn.", 8),
-    ("Avgift", 8),
-    ("Netto", 8),
-    ("Vårdenhet", 31),
-    ("Personnummer", 13),
-    ("Län", 3),
-    ("Kön", 3),
-    ("Hävd", 4),  # an accepted dispute overrode the contact's rejection
+    (gettext_lazy("Line"), 8),
+    (gettext_lazy("Contact"), 9),
+    (gettext_lazy("External id"), 22),
+    (gettext_lazy("Time"), 16),
+    (gettext_lazy("Prof."), 4),
+    (gettext_lazy("Category"), 14),
+    (gettext_lazy("Version"), 11),
+    (pgettext_lazy("specification column, 8 characters", "Rate"), 8),
+    (gettext_lazy("Fee"), 8),
+    (gettext_lazy("Net"), 8),
+    (gettext_lazy("Care unit"), 31),
+    (gettext_lazy("Personal id"), 13),
+    (gettext_lazy("Län"), 3),
+    (gettext_lazy("Sex"), 3),
+    (gettext_lazy("Overr."), 4),  # an accepted dispute overrode the contact's rejection
 )
 _NUMERIC = {0, 1, 7, 8, 9}
+_MONEY = {7, 8, 9}
+# Codes the CSV keeps as they are, written for a reader in the PDF (short enough for their columns).
+_PDF_CATEGORIES = {
+    RateCategory.PHYSICIAN: pgettext_lazy("rate category, at most 14 characters", "Physician"),
+    RateCategory.PSYCHOLOGIST: pgettext_lazy("rate category, at most 14 characters", "Psychol. etc."),
+    RateCategory.OTHER_LICENSED: pgettext_lazy("rate category, at most 14 characters", "Other licensed"),
+}
+_PDF_SEXES = {
+    "F": pgettext_lazy("sex, one letter", "F"),
+    "M": pgettext_lazy("sex, one letter", "M"),
+}
 
 
-def _pdf_line(cells) -> str:
+def _pdf_line(cells, *, heading: bool = False) -> str:
     out = []
     for index, (cell, (_heading, width)) in enumerate(zip(cells, PDF_COLUMNS, strict=True)):
-        text = "ja" if index == 14 and cell == "yes" else str(cell)
+        text = gettext("yes") if index == 14 and cell == "yes" else str(cell)
         if index == 3 and len(text) > 16 and text[10] == "T":  # ISO time: date and minutes, local time
             text = f"{text[:10]} {text[11:16]}"
+        elif index == 5 and not heading:
+            text = str(_PDF_CATEGORIES.get(cell, cell))
+        elif index == 13 and not heading:
+            text = str(_PDF_SEXES.get(cell, cell))
+        elif index in _MONEY and not heading:  # "435.00" from the rows the CSV shares, read as 435,00 (kronor)
+            text = format_sek(Decimal(text), unit=False)
         if len(text) > width:
             text = text[: width - 1] + "…"
         out.append(text.rjust(width) if index in _NUMERIC else text.ljust(width))
@@ -246,21 +261,25 @@ def _pages(lines: list[str], header: str, *, first: bool) -> list[str]:
 
 def render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes:
     """Every line in fixed-width columns, ``SPECIFICATION_CHUNK`` lines per rendered part, merged with pypdf."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _render_specification_pdf(invoice, full_identity=full_identity)
+
+
+def _render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes:
     merged = PdfWriter()
     chunk: list[tuple] = []
     part = 0
-    headings = _pdf_line([heading for heading, _width in PDF_COLUMNS])
+    headings = _pdf_line([str(heading) for heading, _width in PDF_COLUMNS], heading=True)
     header = f"{headings}\n{'─' * len(headings)}"
 
     def flush():
         nonlocal part
         part += 1
         pages = _pages([_pdf_line(row) for row in chunk], header, first=part == 1)
-        with translation.override("sv"):
-            html = render_to_string(
-                "billing/specification.html",
-                {"invoice": invoice, **_parties(invoice), "pages": pages, "part": part, "first": part == 1},
-            )
+        html = render_to_string(
+            "billing/specification.html",
+            {"invoice": invoice, **_parties(invoice), "pages": pages, "part": part, "first": part == 1},
+        )
         merged.append(io.BytesIO(weasyprint.HTML(string=html).write_pdf()))
 
     for row in _specification_rows(invoice, full_identity=full_identity):

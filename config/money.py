@@ -13,8 +13,9 @@ def to_money(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(ORE, rounding=ROUND_HALF_UP)
 
 
-def format_sek(value: Decimal) -> str:
-    """Swedish display: ``1 234,50 kr`` (non-breaking space as thousands separator)."""
+def format_sek(value: Decimal, *, unit: bool = True) -> str:
+    """Swedish display: ``1 234,50 kr`` (non-breaking space as thousands separator); ``1 234,50`` without the
+    unit, for columns whose heading says the amounts are in kronor."""
     amount = to_money(value)
     sign = "-" if amount < 0 else ""
     whole, _, ore = f"{abs(amount):.2f}".partition(".")
@@ -22,4 +23,5 @@ def format_sek(value: Decimal) -> str:
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
-    return f"{sign}{'\u00a0'.join(groups)},{ore}\u00a0kr"
+    number = f"{sign}{'\u00a0'.join(groups)},{ore}"
+    return f"{number}\u00a0kr" if unit else number

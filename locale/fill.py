@@ -19,11 +19,17 @@ po.metadata.update(
 )
 missing = []
 for entry in po:
-    if entry.msgid in SV:
+    # A message with a context (pgettext) may have its own entry, keyed "context\x04msgid" as in a compiled catalogue.
+    key = (
+        f"{entry.msgctxt}\x04{entry.msgid}"
+        if entry.msgctxt and f"{entry.msgctxt}\x04{entry.msgid}" in SV
+        else entry.msgid
+    )
+    if key in SV:
         if entry.msgid_plural:  # a (singular, plural) pair
-            entry.msgstr_plural = dict(enumerate(SV[entry.msgid]))
+            entry.msgstr_plural = dict(enumerate(SV[key]))
         else:
-            entry.msgstr = SV[entry.msgid]
+            entry.msgstr = SV[key]
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
     elif not (entry.msgstr or any(entry.msgstr_plural.values())) or "fuzzy" in entry.flags:

@@ -8,10 +8,12 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.mail import send_mass_mail
 from django.db import transaction
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from config.business_time import stockholm_today
+from config.money import format_sek
 from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
 from regions.models import Role
 
@@ -55,27 +57,55 @@ def _other_side(dispute: Dispute, actor) -> list[str]:
 
 
 def notify(dispute: Dispute, *, event: str, actor) -> None:
-    """Queue the e-mail to the other party of ``event`` (opened, commented, accepted, dismissed) after commit."""
+    """Queue the e-mail to the other party of ``event`` (opened, commented, accepted, dismissed) after commit.
+
+    Written in the product's language (``LANGUAGE_CODE``): the recipients' language choice is a browser cookie,
+    unknown to a mail sent from a worker. Dates are ISO (the contact's time in Europe/Stockholm), amounts
+    ``1 234,50 kr``. No personal identity number: the contact is named by the provider's id for it."""
     recipients = _other_side(dispute, actor)
     if not recipients:
         return
     with translation.override(settings.LANGUAGE_CODE):
-        subjects = {
-            "opened": _("New dispute %(id)s about contact %(contact)s"),
-            "commented": _("New comment on dispute %(id)s"),
-            "accepted": _("Dispute %(id)s accepted"),
-            "dismissed": _("Dispute %(id)s dismissed"),
-        }
-        subject = subjects[event] % {"id": dispute.pk, "contact": dispute.contact.external_id}
-        body = _("%(kind)s %(id)s, contact %(contact)s (%(period)s). Respond by %(deadline)s.") % {
-            "kind": dispute.get_kind_display(),
-            "id": dispute.pk,
-            "contact": dispute.contact.external_id,
-            "period": f"{dispute.contact.started_at:%Y-%m}",
-            "deadline": dispute.deadline.isoformat(),
-        }
+        subject, body = dispute_message(dispute, event=event)
     message = (subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
     transaction.on_commit(lambda: send_mass_mail([message], fail_silently=False))
+
+
+def dispute_message(dispute: Dispute, *, event: str) -> tuple[str, str]:
+    """The subject and body of the e-mail about ``event``, in the active language."""
+    contact = dispute.contact
+    subjects = {
+        "opened": _("New dispute %(id)s about contact %(contact)s"),
+        "commented": _("New comment on dispute %(id)s"),
+        "accepted": _("Dispute %(id)s accepted"),
+        "dismissed": _("Dispute %(id)s dismissed"),
+    }
+    subject = subjects[event] % {"id": dispute.pk, "contact": contact.external_id}
+    lines = [
+        _("%(kind)s %(id)s: %(status)s.")
+        % {"kind": dispute.get_kind_display(), "id": dispute.pk, "status": dispute.get_status_display()},
+        _("Contact %(contact)s at %(provider)s, %(started_at)s (period %(period)s).")
+        % {
+            "contact": contact.external_id,
+            "provider": contact.provider.name,
+            "started_at": formats.localize(timezone.localtime(contact.started_at)),
+            "period": f"{timezone.localtime(contact.started_at):%Y-%m}",
+        },
+    ]
+    if dispute.invoice_line_id:
+        line = dispute.invoice_line
+        lines.append(
+            _("Invoiced amount: %(amount)s (invoice %(invoice)s).")
+            % {"amount": format_sek(line.amount), "invoice": line.invoice.number or line.invoice_id}
+        )
+    elif contact.rate is not None:
+        lines.append(
+            _("Rate %(rate)s, patient fee %(fee)s.")
+            % {"rate": format_sek(contact.rate), "fee": format_sek(contact.patient_fee)}
+        )
+    if dispute.status == DisputeStatus.OPEN:
+        lines.append(_("Respond by %(deadline)s.") % {"deadline": formats.localize(dispute.deadline)})
+    return subject, "\n".join(lines)
 
 
 def deadline_digest(*, today: dt.date | None = None, once: str | None = None) -> int:
@@ -106,14 +136,19 @@ def deadline_digest(*, today: dt.date | None = None, once: str | None = None) ->
                     continue
                 claimed.append(key)
             overdue = sum(1 for case in cases if case.deadline < today)
-            subject = _("%(count)d disputes due (%(overdue)d overdue)") % {"count": len(cases), "overdue": overdue}
+            subject = ngettext(
+                "%(count)d dispute due (%(overdue)s)", "%(count)d disputes due (%(overdue)s)", len(cases)
+            ) % {
+                "count": len(cases),
+                "overdue": ngettext("%(count)d overdue", "%(count)d overdue", overdue) % {"count": overdue},
+            }
             lines = [
                 _("%(id)s: %(kind)s, contact %(contact)s, deadline %(deadline)s%(late)s")
                 % {
                     "id": case.pk,
                     "kind": case.get_kind_display(),
                     "contact": case.contact.external_id,
-                    "deadline": case.deadline.isoformat(),
+                    "deadline": formats.localize(case.deadline),
                     "late": _(" (overdue)") if case.deadline < today else "",
                 }
                 for case in cases

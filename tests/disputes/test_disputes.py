@@ -249,7 +249,7 @@ def test_the_daily_digest_lists_cases_near_or_past_their_deadline(january, staff
 
     assert (quiet, sent) == (0, 1)
     assert mailoutbox[0].to == ["clerk04@region04.example"]
-    assert mailoutbox[0].subject == "1 tvister att hantera (1 försenade)"
+    assert mailoutbox[0].subject == "1 tvist att hantera (1 försenad)"
     assert f"{dispute.pk}: Bestriden avvisning, kontakt phone, sista dag {dispute.deadline.isoformat()} (försenad)" in (
         mailoutbox[0].body
     )

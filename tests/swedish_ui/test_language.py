@@ -1,13 +1,11 @@
-"""Swedish UI (issue 8): Swedish for everyone whatever the browser says, English by the user's choice; the API's
-language rule; ISO dates and amounts in kronor (``1 234,50 kr``) wherever a person reads them."""
+"""Swedish UI (issue 8): Swedish for everyone whatever the browser says, English by the user's own choice (the
+selector in the admin header), and the API's rule (the client's Accept-Language, Swedish by default)."""
 
 import pytest
 
 from regions.models import Role
 
 pytestmark = pytest.mark.django_db
-
-NBSP = "\xa0"
 
 
 def _login_page(client, **headers):
