@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import ImmutableObject
 from config.history import AppendOnlyModel
+from config.money import format_sek
 from contacts.models import Contact
 from regions.models import RateCategory, RateRecommendation, Region
 
@@ -55,7 +56,7 @@ class InvoiceRun(models.Model):
         region_fields = ("billing_region",)
 
     def __str__(self) -> str:
-        return f"{self.billing_region_id} {self.period} ({self.status})"
+        return f"{self.billing_region_id} {self.period} ({self.get_status_display()})"
 
 
 class InvoiceKind(models.TextChoices):
@@ -283,7 +284,7 @@ class InvoiceLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.invoice_id}: {self.contact_id} {self.amount}"
+        return f"{self.invoice_id}: {self.contact_id} {format_sek(self.amount)}"
 
 
 class InvoiceEvent(AppendOnlyModel):

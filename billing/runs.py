@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, RunStatus
 from billing.selectors import invoice_totals_snapshot
@@ -182,11 +182,13 @@ def _apply_deadline(seller: str, period: str, run_date: dt.date) -> int:
                 manual_reasons=" ".join(filter(None, [manual, Reason.INVOICING_DEADLINE_PASSED]))
             )
     months = settings.INVOICING_DEADLINE_MONTHS
-    return contacts_reevaluate(
-        contact_ids=[pk for pk, _manual in late],
-        kind=EventKind.DEADLINE,
-        note=f"Invoicing deadline ({months} months) passed on {run_date.isoformat()}",
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # a note kept for every reader: in the product's language
+        note = ngettext(
+            "Invoicing deadline (%(months)d month) passed on %(date)s",
+            "Invoicing deadline (%(months)d months) passed on %(date)s",
+            months,
+        ) % {"months": months, "date": run_date.isoformat()}
+    return contacts_reevaluate(contact_ids=[pk for pk, _manual in late], kind=EventKind.DEADLINE, note=note)
 
 
 @transaction.atomic

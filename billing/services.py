@@ -221,7 +221,9 @@ def invoice_documents_render(*, invoice: Invoice, by, via: str = "admin") -> Inv
             _("Invoice %(invoice)s is not approved: its PDF is a preview, rendered when it is opened.")
             % {"invoice": invoice.pk}
         )
-    _event(invoice, action="render_documents", before=invoice.status, by=by, via=via, note="PDFs rendered again")
+    with translation.override(settings.LANGUAGE_CODE):  # stored for every reader: in the product's language
+        note = _("PDFs rendered again")
+    _event(invoice, action="render_documents", before=invoice.status, by=by, via=via, note=note)
     _documents_render_on_commit(invoice)
     return invoice
 

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.formats import get_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import pgettext
 
 # Colours with enough contrast on white, told apart also in grey scale (dark, middle, light).
 SERIES_COLOURS = ("#1f4e79", "#c0504d", "#7f9f3f", "#8064a2", "#4bacc6", "#f79646")
@@ -41,12 +43,16 @@ def _nice_max(value: float, ticks: int = 4) -> float:
 
 
 def _short(value: float) -> str:
-    """Axis tick text: 1 200 000 → ``1,2 M``, 45 000 → ``45 k`` (Swedish decimal comma)."""
-    for limit, suffix in ((1e9, " mdr"), (1e6, " M"), (1e3, " k")):
+    """Axis tick text: 1 200 000 → ``1,2 M``, 45 000 → ``45 k``, 3 000 000 000 → ``3 mdr``, in the active
+    language's decimal separator and abbreviations (English: ``1.2 M``, ``3 bn``)."""
+    for limit, suffix in ((1e9, pgettext("axis tick, 10^9", "bn")), (1e6, "M"), (1e3, "k")):
         if abs(value) >= limit:
-            text = f"{value / limit:.1f}".rstrip("0").rstrip(".")
-            return text.replace(".", ",") + suffix
-    return f"{value:g}".replace(".", ",")
+            return _decimal(f"{value / limit:.1f}".removesuffix(".0")) + f"\u00a0{suffix}"
+    return _decimal(f"{value:g}")
+
+
+def _decimal(text: str) -> str:
+    return text.replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
 def _svg(key: str, width: int, height: int, title: str, description: str, body: SafeString) -> SafeString:

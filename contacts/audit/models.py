@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import localize
+from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.history import AppendOnlyModel
@@ -74,5 +77,8 @@ class IdentityRead(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        target = f"contact {self.contact_id}" if self.contact_id else f"invoice {self.invoice_id}"
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.via} {target}"
+        if self.contact_id:
+            target = gettext("contact %(id)s") % {"id": self.contact_id}
+        else:
+            target = gettext("invoice %(id)s") % {"id": self.invoice_id}
+        return f"{localize(localtime(self.at))} {self.get_via_display()}: {target}"
