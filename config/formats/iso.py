@@ -5,7 +5,8 @@ TIME_FORMAT = "H:i"
 DATETIME_FORMAT = "Y-m-d H:i"
 SHORT_DATE_FORMAT = "Y-m-d"
 SHORT_DATETIME_FORMAT = "Y-m-d H:i"
-YEAR_MONTH_FORMAT = "Y-m"
+YEAR_MONTH_FORMAT = "Y-m"  # a month as periods are written: 2026-12
+MONTH_DAY_FORMAT = "Y-m-d"  # the day links of the admin's date hierarchy: the whole ISO date
 FIRST_DAY_OF_WEEK = 1  # Monday
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d"]
