@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -13,18 +14,19 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from billing.display import invoice_label, progress_bar
 from billing.documents import render_invoice_pdf
-from billing.models import TRANSITIONS, Invoice, InvoiceRun, InvoiceStatus, RunStatus, Transition
+from billing.models import TRANSITIONS, Invoice, InvoiceKind, InvoiceRun, InvoiceStatus, RunStatus, Transition
 from billing.permissions import can_render_documents, can_start_run, can_transition
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_documents_render, invoice_run_start
-from config.business_time import add_months, stockholm_today
+from config.business_time import add_months, stockholm_date, stockholm_today
 from config.errors import DomainError
 from config.money import format_sek
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
-from regions.admin_base import ScopedAdmin, change_history_table
+from regions.admin_base import ScopedAdmin, change_history_table, person
 from regions.models import RateCategory, Region, Role
 from regions.selectors import scope_of
 
@@ -45,46 +47,105 @@ class StartRunForm(forms.Form):
         self.fields["period"].initial = f"{add_months(stockholm_today(), -1):%Y-%m}"
 
 
+RUN_VIAS = {
+    "admin": _("Admin"),
+    "api": _("API"),
+    "schedule": _("Schedule"),
+    "demo": _("Demo data"),
+}
+
+
+def run_started_by(run: InvoiceRun) -> str:
+    """Who started a run: the person, or the schedule (or the interface) when no one did."""
+    if run.started_by_id is not None:
+        return person(run.started_by)
+    return str(RUN_VIAS.get(run.started_via, run.started_via))
+
+
 @admin.register(InvoiceRun)
 class InvoiceRunAdmin(ScopedAdmin):
-    list_display = ["created_at", "billing_region", "period", "status", "progress_bar", "invoice_count", "started_by"]
+    list_display = ["created_at", "billing_region", "period", "status", "progress_bar", "invoice_count", "started"]
     list_filter = ["status", "period"]
     list_select_related = ["billing_region", "started_by"]
     readonly_fields = [
         "billing_region",
-        "period",
+        "period_display",
         "status",
         "progress_bar",
         "error",
-        "started_by",
-        "started_via",
+        "started",
+        "via",
         "created_at",
         "started_at",
         "finished_at",
         "invoice_links",
     ]
-    exclude = ["invoices", "progress"]
+    fields = readonly_fields
     change_list_template = "admin/billing/invoicerun/change_list.html"
+    change_form_template = "admin/billing/invoicerun/change_form.html"
+
+    def get_queryset(self, request):
+        # The invoices of every run of the page in the same query (no count per row).
+        return super().get_queryset(request).annotate(invoice_total=Count("invoices"))
+
+    def get_list_filter(self, request):
+        # Region staff see their own region's runs only; a national admin filters by region.
+        return [*self.list_filter, "billing_region"] if scope_of(request.user).national else self.list_filter
+
+    def object_label(self, obj):
+        return gettext("%(region)s, %(period)s") % {"region": obj.billing_region.name, "period": obj.period}
 
     @admin.display(description=_("progress"))
     def progress_bar(self, obj):
-        return format_html(
-            '<progress max="100" value="{}">{} %</progress> {} %', obj.progress, obj.progress, obj.progress
-        )
+        return progress_bar(obj)
 
-    @admin.display(description=_("invoices"))
+    @admin.display(description=_("invoices"), ordering="invoice_total")
     def invoice_count(self, obj):
-        return obj.invoices.count()
+        return obj.invoice_total
+
+    @admin.display(description=_("period"))
+    def period_display(self, obj):
+        return obj.period
+
+    @admin.display(description=_("started by"))
+    def started(self, obj):
+        return run_started_by(obj)
+
+    @admin.display(description=_("started via"))
+    def via(self, obj):
+        return RUN_VIAS.get(obj.started_via, obj.started_via)
 
     @admin.display(description=_("invoices"))
     def invoice_links(self, obj):
-        return (
-            format_html_join(
-                ", ",
-                '<a href="{}">{}</a>',
-                ((reverse("admin:billing_invoice_change", args=[i.pk]), str(i)) for i in obj.invoices.all()),
-            )
-            or "–"
+        """The invoices the run made or refreshed, each with its status and total; once it has finished, a link to
+        them in the invoice list."""
+        invoices = obj.invoices.select_related("buyer").order_by("buyer_id", "pk")
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> – {}, {}</li>',
+            (
+                (
+                    reverse("admin:billing_invoice_change", args=[invoice.pk]),
+                    invoice_label(invoice),
+                    invoice.get_status_display(),
+                    format_sek(invoice.total),
+                )
+                for invoice in invoices
+            ),
+        )
+        if obj.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            return gettext("The run has not finished: this page updates itself until it has.")
+        if not items:
+            return gettext("No invoices: there was nothing to invoice for the period.")
+        listing = reverse("admin:billing_invoice_changelist") + (
+            f"?seller__code__exact={obj.billing_region_id}&period__exact={obj.period}"
+        )
+        return format_html(
+            '<ul class="run-invoices">{}</ul><p><a href="{}" class="run-invoice-list">{}</a></p>',
+            items,
+            listing,
+            gettext("Show the invoices of %(region)s for %(period)s in the invoice list")
+            % {"region": obj.billing_region.name, "period": obj.period},
         )
 
     def has_change_permission(self, request, obj=None):
@@ -97,7 +158,7 @@ class InvoiceRunAdmin(ScopedAdmin):
         return super().has_add_permission(request) and scope_of(request.user).role is not None
 
     def add_view(self, request, form_url="", extra_context=None):
-        """Start a run: the billing region (the clerk's own) and the period, then the run list shows its progress."""
+        """Start a run: the billing region (the clerk's own) and the period, then the run's page shows its progress."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = StartRunForm(request.POST or None, user=request.user)
@@ -119,12 +180,13 @@ class InvoiceRunAdmin(ScopedAdmin):
                     % {"region": region, "period": run.period},
                     messages.SUCCESS,
                 )
-                return HttpResponseRedirect(reverse("admin:billing_invoicerun_changelist"))
+                return HttpResponseRedirect(reverse("admin:billing_invoicerun_change", args=[run.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "form": form,
             "title": gettext("Start an invoice run"),
+            "media": self.media,
         }
         return TemplateResponse(request, "admin/billing/invoicerun/start.html", context)
 
@@ -136,7 +198,10 @@ class InvoiceRunAdmin(ScopedAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         invoice_runs_fail_abandoned(runs=self.get_queryset(request))
-        return super().change_view(request, object_id, form_url, extra_context)
+        run = self.get_object(request, object_id)
+        # A queued or running run's page reloads itself (a meta refresh: no script) until the run has finished.
+        active = run is not None and run.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "refresh": active})
 
 
 # --- Invoices --------------------------------------------------------------------------------------
@@ -184,40 +249,76 @@ INVOICE_FIELD_LABELS = {
 }
 
 
+class PaymentFilter(admin.SimpleListFilter):
+    """Sent invoices past their due date and not marked paid: to follow up with the buyer."""
+
+    title = _("payment")
+    parameter_name = "payment"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("Past the due date, not paid"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return queryset.filter(status=InvoiceStatus.SENT, due_date__lt=stockholm_today())
+        return queryset
+
+
+# What each workflow button says, and the question asked before the steps that cannot be taken back.
+TRANSITION_BUTTONS = {
+    Transition.SUBMIT: _("Submit"),
+    Transition.APPROVE: _("Approve"),
+    Transition.RETURN: _("Return to draft"),
+    Transition.MARK_SENT: _("Mark as sent"),
+    Transition.MARK_PAID: _("Mark as paid"),
+}
+TRANSITION_QUESTIONS = {
+    Transition.SUBMIT: _(
+        "Submit %(invoice)s (%(total)s) for approval? Its contacts are locked until a manager approves or returns it."
+    ),
+    Transition.APPROVE: _(
+        "Approve %(invoice)s (%(total)s)? It gets its number and can never be changed again: "
+        "corrections are made with a credit note."
+    ),
+    Transition.MARK_SENT: _("Mark %(invoice)s (%(total)s) as sent to the buyer? This cannot be undone."),
+    Transition.MARK_PAID: _("Mark %(invoice)s (%(total)s) as paid? This cannot be undone."),
+}
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ScopedAdmin):
     list_display = [
-        "__str__",
-        "kind",
-        "seller",
-        "buyer",
+        "number_display",
+        "seller_name",
+        "buyer_name",
         "period",
         "status",
         "total_display",
         "contact_count",
-        "issue_date",
         "due_date",
     ]
-    list_filter = [AwaitingMyApprovalFilter, "status", "kind", "period", "seller", "buyer"]
+    list_display_links = ["number_display"]
+    list_filter = [AwaitingMyApprovalFilter, "status", "kind", "period", PaymentFilter, "seller", "buyer"]
     list_select_related = ["seller", "buyer"]
-    search_fields = ["=number", "=specification_id"]
+    search_fields = ["=number", "=specification_id", "=period", "seller__name", "buyer__name"]
+    search_help_text = _("An invoice number, a specification id, a period (YYYY-MM) or a region's name.")
     readonly_fields = [
         "number",
         "kind",
         "seller",
         "buyer",
-        "period",
+        "period_display",
         "status",
         "issue_date",
         "due_date",
         "total_display",
         "contact_count",
-        "credits",
+        "credited_invoice",
         "credit_reason",
         "specification_id",
-        "submitted_by",
+        "submitted_by_display",
         "submitted_at",
-        "approved_by",
+        "approved_by_display",
         "approved_at",
         "sent_at",
         "paid_at",
@@ -236,11 +337,11 @@ class InvoiceAdmin(ScopedAdmin):
                     "status",
                     "seller",
                     "buyer",
-                    "period",
+                    "period_display",
                     "issue_date",
                     "due_date",
                     "specification_id",
-                    "credits",
+                    "credited_invoice",
                     "credit_reason",
                 ]
             },
@@ -250,10 +351,62 @@ class InvoiceAdmin(ScopedAdmin):
         (_("Lines"), {"fields": ["lines_preview"]}),
         (
             _("Workflow"),
-            {"fields": ["submitted_by", "submitted_at", "approved_by", "approved_at", "sent_at", "paid_at"]},
+            {
+                "fields": [
+                    "submitted_by_display",
+                    "submitted_at",
+                    "approved_by_display",
+                    "approved_at",
+                    "sent_at",
+                    "paid_at",
+                ]
+            },
         ),
         (_("History"), {"fields": ["history"]}),
     ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("seller", "buyer")
+
+    def object_label(self, obj):
+        return invoice_label(obj)
+
+    @admin.display(description=_("invoice"), ordering="number")
+    def number_display(self, obj):
+        """The number, or "Utkast" before approval gives it one; a credit note says so."""
+        text = obj.number or gettext("Draft")
+        if obj.kind == InvoiceKind.CREDIT_NOTE:
+            return gettext("%(invoice)s (credit note)") % {"invoice": text}
+        return text
+
+    @admin.display(description=_("seller"), ordering="seller__name")
+    def seller_name(self, obj):
+        return obj.seller.name
+
+    @admin.display(description=_("buyer"), ordering="buyer__name")
+    def buyer_name(self, obj):
+        return obj.buyer.name
+
+    @admin.display(description=_("period"))
+    def period_display(self, obj):
+        return obj.period
+
+    @admin.display(description=_("credits invoice"))
+    def credited_invoice(self, obj):
+        if obj.credits_id is None:
+            return "–"
+        credited = Invoice.objects.select_related("buyer").get(pk=obj.credits_id)
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:billing_invoice_change", args=[credited.pk]), invoice_label(credited)
+        )
+
+    @admin.display(description=_("submitted by"))
+    def submitted_by_display(self, obj):
+        return person(obj.submitted_by) if obj.submitted_by_id else "–"
+
+    @admin.display(description=_("approved by"))
+    def approved_by_display(self, obj):
+        return person(obj.approved_by) if obj.approved_by_id else "–"
 
     @admin.display(description=_("history"))
     def history(self, obj):
@@ -350,20 +503,39 @@ class InvoiceAdmin(ScopedAdmin):
 
     @admin.display(description=_("lines"))
     def lines_preview(self, obj):
-        lines = obj.lines.select_related("contact", "recommendation").order_by("id")[: self.LINES_SHOWN]
+        lines = obj.lines.select_related("contact__profession", "recommendation").order_by("id")[: self.LINES_SHOWN]
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>'
+            '<td class="amount">{}</td><td class="amount">{}</td><td class="amount">{}</td></tr>',
             (
                 (
+                    reverse("admin:contacts_contact_change", args=[line.contact_id]),
                     line.contact.external_id,
-                    line.contact.started_at.date().isoformat(),
-                    line.contact.profession_id,
+                    stockholm_date(line.contact.started_at).isoformat(),
+                    line.contact.profession,
                     line.recommendation.code,
                     format_sek(line.rate),
+                    format_sek(line.fee_deducted),
                     format_sek(line.amount),
                 )
                 for line in lines
+            ),
+        )
+        headers = format_html_join(
+            "",
+            "<th>{}</th>",
+            (
+                (label,)
+                for label in (
+                    gettext("Contact"),
+                    gettext("Date"),
+                    gettext("Profession"),
+                    gettext("Recommendation"),
+                    gettext("Rate"),
+                    gettext("Patient fee deducted"),
+                    gettext("Amount"),
+                )
             ),
         )
         more = ""
@@ -372,7 +544,16 @@ class InvoiceAdmin(ScopedAdmin):
                 "shown": self.LINES_SHOWN,
                 "count": obj.contact_count,
             }
-        return format_html("<table><tbody>{}</tbody></table><p>{}</p>", rows, more)
+        return format_html(
+            '<table class="invoice-lines"><thead><tr>{}</tr></thead><tbody>{}</tbody></table><p>{}</p>',
+            headers,
+            rows,
+            more,
+        )
+
+    def has_change_permission(self, request, obj=None):
+        # Every field is read-only: the page shows text and offers the workflow buttons instead of a form.
+        return False
 
     def has_add_permission(self, request):
         return False  # invoices come from runs (and credit notes from disputes)
@@ -435,9 +616,14 @@ class InvoiceAdmin(ScopedAdmin):
             buttons = [
                 {
                     "url": reverse("admin:billing_invoice_transition", args=[invoice.pk, transition]),
-                    "label": Transition(transition).label,
+                    "label": TRANSITION_BUTTONS[transition],
                     "transition": transition,
-                    "confirm": transition in (Transition.APPROVE, Transition.MARK_PAID),
+                    "confirm": (
+                        TRANSITION_QUESTIONS[transition]
+                        % {"invoice": invoice_label(invoice), "total": format_sek(invoice.total)}
+                        if transition in TRANSITION_QUESTIONS
+                        else ""
+                    ),
                     "needs_note": transition == Transition.RETURN,
                 }
                 for transition in self.allowed_transitions(request, invoice)

@@ -8,6 +8,8 @@ What a user sees inside is decided by the scoping selector (``ScopedAdmin``); wh
 sees full identity numbers by ``contacts.permissions``.
 """
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
@@ -23,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.business_time import period_bounds, stockholm_today
 from config.errors import DomainError
+from config.money import format_sek
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown
 from contacts.csv_upload import parse_contacts_csv
@@ -34,7 +37,7 @@ from contacts.models import Channel, Contact, EventKind, Status
 from contacts.permissions import can_reject, sees_full_identity
 from contacts.reasons import REASON_LABELS, Reason
 from contacts.services import contact_decision, contact_reject, contacts_reevaluate
-from regions.admin_base import ScopedAdmin
+from regions.admin_base import ScopedAdmin, person
 from regions.models import Criterion, Provider
 from regions.selectors import scope_of, visible_to
 
@@ -144,7 +147,8 @@ def _result_text(result: dict | None) -> str:
     parts = [str(Status(result["status"]).label) if result.get("status") in Status else str(result.get("status"))]
     if result.get("reasons"):
         parts.append("; ".join(reason_labels(result["reasons"])))
-    parts.append(f"{result.get('amount')} kr")
+    amount = result.get("amount")
+    parts.append(format_sek(Decimal(str(amount))) if amount not in (None, "") else "–")
     return " – ".join(parts)
 
 
@@ -186,7 +190,7 @@ class ContactAdmin(ScopedAdmin):
                     "triage",
                     "documented",
                     "content",
-                    "patient_fee",
+                    "patient_fee_display",
                     "listing_unit",
                     "care_unit",
                 ]
@@ -200,8 +204,8 @@ class ContactAdmin(ScopedAdmin):
                     "status",
                     "reason_list_display",
                     "recommendation",
-                    "rate",
-                    "amount",
+                    "rate_display",
+                    "amount_display",
                     "overridden",
                     "locked",
                     "evaluated_at",
@@ -212,7 +216,16 @@ class ContactAdmin(ScopedAdmin):
         (_("History"), {"fields": ["history_table"]}),
         (
             _("Provenance"),
-            {"fields": ["created_at", "created_via", "created_by", "updated_at", "updated_via", "updated_by"]},
+            {
+                "fields": [
+                    "created_at",
+                    "created_via",
+                    "created_by_display",
+                    "updated_at",
+                    "updated_via",
+                    "updated_by_display",
+                ]
+            },
         ),
     ]
     change_list_template = "admin/contacts/contact/change_list.html"
@@ -262,18 +275,45 @@ class ContactAdmin(ScopedAdmin):
         return [
             "started_at",
             "external_id",
-            "provider",
+            "provider_name",
             patient,
             "home_region",
             "billing_region",
             "profession",
             "status",
             "reasons_display",
-            "amount",
+            "amount_display",
         ]
 
     def get_list_display_links(self, request, list_display):
         return ["started_at", "external_id"]
+
+    @admin.display(description=_("care provider"))
+    def provider_name(self, obj):
+        return obj.provider.name
+
+    @admin.display(description=_("amount"))
+    def amount_display(self, obj):
+        return format_sek(obj.amount)
+
+    @admin.display(description=_("rate"))
+    def rate_display(self, obj):
+        return format_sek(obj.rate) if obj.rate is not None else "–"
+
+    @admin.display(description=_("patient fee"))
+    def patient_fee_display(self, obj):
+        return format_sek(obj.patient_fee)
+
+    @admin.display(description=_("created by"))
+    def created_by_display(self, obj):
+        return person(obj.created_by) if obj.created_by_id else "–"
+
+    @admin.display(description=_("last changed by"))
+    def updated_by_display(self, obj):
+        return person(obj.updated_by) if obj.updated_by_id else "–"
+
+    def object_label(self, obj):
+        return f"{obj.external_id} ({obj.provider.name})"
 
     @admin.display(description=_("reasons"))
     def reasons_display(self, obj):
@@ -358,7 +398,7 @@ class ContactAdmin(ScopedAdmin):
                     EventKind(event.kind).label if event.kind in EventKind else event.kind,
                     localize(localtime(event.at)),
                     Channel(event.via).label if event.via in Channel else event.via,
-                    event.actor.get_username() if event.actor else "–",
+                    person(event.actor) if event.actor else "–",
                     "; ".join(f"{name}: {before} → {after}" for name, (before, after) in event.changes.items()) or "–",
                     _result_text(event.result_before),
                     _result_text(event.result_after),

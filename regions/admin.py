@@ -8,11 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from config.history import Via
-from regions.admin_base import ScopedAdmin, change_history_table, field_labels
+from regions.admin_base import ScopedAdmin, change_history_table, field_labels, person
 from regions.forms import ProviderForm
 from regions.identifiers import format_org_number
 from regions.models import (
     ApiClient,
+    Criterion,
     Membership,
     Profession,
     Provider,
@@ -20,8 +21,10 @@ from regions.models import (
     RateRecommendation,
     RecommendationCriterion,
     RecommendationRate,
+    RecommendationStatus,
     Region,
     RegionPopulation,
+    Role,
 )
 from regions.permissions import can_manage_users
 from regions.selectors import scope_of
@@ -40,10 +43,16 @@ admin.site.site_title = "Utomläns"
 admin.site.index_title = _("Administration")
 
 
+def _choice_label(choices, value) -> str:
+    """A stored choice by its name (``published`` → ``Publicerad``); an unknown value as it is."""
+    return str(choices(value).label) if value in choices.values else ("–" if value in (None, "") else str(value))
+
+
 class PopulationInline(admin.TabularInline):
     model = RegionPopulation
     extra = 0
     fields = ["year", "population", "source"]
+    classes = ["plain-rows"]  # admin.css: no "04 2024: 123" above each row, the columns say it
 
 
 @admin.register(Region)
@@ -120,9 +129,10 @@ class ProviderAdmin(ScopedAdmin):
 
 
 class PublishedReadOnlyInline(admin.TabularInline):
-    """Rates and criteria are editable while the version is a draft, read-only once published."""
+    """Rates and criteria are editable while the version is a draft, read-only (text) once published."""
 
     extra = 0
+    classes = ["plain-rows"]  # admin.css: no "3 physician 435.00" above each row, the columns say it
 
     def has_add_permission(self, request, obj=None):
         return (obj is None or not obj.is_published) and super().has_add_permission(request, obj)
@@ -146,12 +156,13 @@ class RecommendationCriterionInline(PublishedReadOnlyInline):
 
 @admin.register(RateRecommendation)
 class RateRecommendationAdmin(ScopedAdmin):
-    list_display = ["code", "title", "decided_on", "effective_from", "status", "published_at"]
+    list_display = ["code", "title", "decided_on", "effective_from", "status", "published_at", "publisher"]
     list_filter = ["status"]
+    list_select_related = ["published_by"]
     search_fields = ["code", "title"]
     ordering = ["-effective_from"]
     inlines = [RecommendationRateInline, RecommendationCriterionInline]
-    readonly_fields = ["status", "published_at", "published_by", "history"]
+    readonly_fields = ["status", "published_at", "publisher", "history"]
     fields = [
         "code",
         "title",
@@ -162,10 +173,20 @@ class RateRecommendationAdmin(ScopedAdmin):
         "supersedes",
         "status",
         "published_at",
-        "published_by",
+        "publisher",
         "history",
     ]
     actions = ["publish"]
+    action_confirmations = {
+        "publish": _(
+            "Publish the selected draft versions? A published version is in force from its date and can never be "
+            "changed or removed: a correction is a new version."
+        )
+    }
+
+    @admin.display(description=_("published by"))
+    def publisher(self, obj):
+        return person(obj.published_by) if obj.published_by_id else "–"
 
     @admin.display(description=_("history"))
     def history(self, obj):
@@ -179,7 +200,18 @@ class RateRecommendationAdmin(ScopedAdmin):
                 for category, label in RateCategory.choices
             },
         }
-        return change_history_table(obj.events.select_related("actor").order_by("at", "id"), labels)
+        events = list(obj.events.select_related("actor").order_by("at", "id"))
+        for event in events:  # statuses and criteria by their names, not their codes
+            changes = dict(event.changes)
+            if "status" in changes:
+                changes["status"] = [_choice_label(RecommendationStatus, v) for v in changes["status"]]
+            if "criteria" in changes:
+                changes["criteria"] = [
+                    [_choice_label(Criterion, code) for code in value] if isinstance(value, list) else value
+                    for value in changes["criteria"]
+                ]
+            event.changes = changes
+        return change_history_table(events, labels)
 
     # A draft is edited with the form and the inline rates and criteria, all saved by Django in one transaction;
     # the snapshot before and the one after give the history entry of the whole edit.
@@ -225,18 +257,40 @@ class RateRecommendationAdmin(ScopedAdmin):
                 self.message_user(request, _("%(code)s published.") % {"code": recommendation.code}, messages.SUCCESS)
 
 
+class RevokedFilter(admin.SimpleListFilter):
+    title = _("key")
+    parameter_name = "key"
+
+    def lookups(self, request, model_admin):
+        return [("active", _("In use")), ("revoked", _("Revoked"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
 @admin.register(ApiClient)
 class ApiClientAdmin(ScopedAdmin):
     list_display = ["name", "key_prefix", "role", "organisation", "created_at", "revoked_at"]
+    list_filter = [RevokedFilter]
     list_select_related = ["user__membership__region", "user__membership__provider"]
-    readonly_fields = ["name", "user", "key_prefix", "created_at", "revoked_at"]
-    exclude = ["key_hash"]
+    readonly_fields = ["name", "key_prefix", "role", "organisation", "created_at", "revoked_at"]
+    fields = readonly_fields
     search_fields = ["name", "key_prefix"]
     actions = ["revoke"]
+    action_confirmations = {
+        "revoke": _(
+            "Revoke the selected clients' keys? Their systems are refused at once, and a revoked key never works "
+            "again: a new key is created with manage.py create_api_client."
+        )
+    }
 
     @admin.display(description=_("role"))
     def role(self, obj):
-        return ", ".join(group.name for group in obj.user.groups.all())
+        return ", ".join(_choice_label(Role, group.name) for group in obj.user.groups.all())
 
     @admin.display(description=_("organisation"))
     def organisation(self, obj):

@@ -2,7 +2,9 @@
 
 from collections.abc import Mapping
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
@@ -14,12 +16,63 @@ from regions.permissions import can_change_reference_data
 from regions.selectors import visible_to
 
 
+def person(user) -> str:
+    """A user as colleagues know them: the full name, or the user name when no name is recorded."""
+    if user is None:
+        return "–"
+    return user.get_full_name() or user.get_username()
+
+
+def confirming_action_form(confirmations: Mapping[str, str]) -> type[helpers.ActionForm]:
+    """The changelist's action form, whose irreversible actions carry the question ``confirm.js`` asks before
+    the form is sent (``<option value="publish" data-confirm="…">``; the CSP allows no inline handler)."""
+
+    class ConfirmingSelect(forms.Select):
+        def create_option(self, name, value, *args, **kwargs):
+            option = super().create_option(name, value, *args, **kwargs)
+            if value in confirmations:
+                option["attrs"]["data-confirm"] = str(confirmations[value])
+            return option
+
+    class ConfirmingActionForm(helpers.ActionForm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["action"].widget = ConfirmingSelect()
+
+    return ConfirmingActionForm
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """Shows only the rows the scoping selector lets the user see; anything else is a 404.
 
     A changelist filtered on one of the model's region fields (``<field>__<pk>__exact``) passes that value
     to the selector as pinned, so the user's own region gives an index-friendly scope (see ``visible_to``).
+
+    Every screen loads the project's styles and ``confirm.js``: forms with ``data-confirm`` ask before they are
+    sent, and so do the actions named in ``action_confirmations`` (action name → the question).
     """
+
+    action_confirmations: Mapping[str, str] = {}
+    empty_value_display = "–"  # as every other empty value of the product's screens (Django's is "-")
+
+    class Media:
+        css = {"all": ["utomlans/admin.css"]}
+        js = ["utomlans/confirm.js"]
+
+    @property
+    def action_form(self):
+        return confirming_action_form(self.action_confirmations)
+
+    def object_label(self, obj) -> str | None:
+        """How the page names its object (heading, breadcrumbs, browser title) when the model's ``__str__`` shows
+        ids or codes a person should not need to read; None keeps ``__str__``."""
+        return None
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        label = self.object_label(obj) if obj is not None else None
+        if label:
+            context.update(subtitle=label, object_label=label)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_queryset(self, request):
         return visible_to(request.user, super().get_queryset(request), pinned=self._pinned_regions(request))
@@ -72,7 +125,7 @@ def change_history_table(
             (
                 localize(localtime(event.at)),
                 actions.get(event.action, event.action),
-                event.actor.get_username() if event.actor else gettext("System"),
+                person(event.actor) if event.actor else gettext("System"),
                 vias.get(event.via, event.via),
                 format_html_join(
                     "",

@@ -4,24 +4,27 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import CreditReason
+from billing.display import invoice_label
+from billing.models import CreditReason, Invoice
 from config.business_time import stockholm_today
 from config.errors import DomainError
+from config.money import format_sek
 from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
 from contacts.disputes.services import dispute_assign, dispute_comment, dispute_open, dispute_resolve
 from contacts.models import Contact
 from contacts.permissions import can_resolve_dispute, is_dispute_party
 from contacts.reasons import REASON_LABELS
 from contacts.services import contact_decision
-from regions.admin_base import ScopedAdmin, change_history_table
+from regions.admin_base import ScopedAdmin, change_history_table, person
 from regions.models import Criterion, Region, Role
 from regions.selectors import scope_of, visible_to
 
@@ -64,17 +67,34 @@ class AssignedToMeFilter(admin.SimpleListFilter):
         return queryset.filter(assignee=request.user) if self.value() == "yes" else queryset
 
 
-class RegionFilter(admin.SimpleListFilter):
-    title = _("region")
-    parameter_name = "region"
+class _PartyRegionFilter(admin.SimpleListFilter):
+    """A region on one side of the case, offered by name."""
+
+    field: str
 
     def lookups(self, request, model_admin):
-        return [(region.code, str(region)) for region in Region.objects.all()]
+        return [(region.code, region.name) for region in Region.objects.order_by("code")]
 
     def queryset(self, request, queryset):
         if self.value():
-            return queryset.filter(Q(contact__billing_region_id=self.value()) | Q(contact__home_region_id=self.value()))
+            return queryset.filter(**{f"contact__{self.field}_id": self.value()})
         return queryset
+
+
+class BillingRegionFilter(_PartyRegionFilter):
+    """The billing (selling) region decides the case."""
+
+    title = _("billing region")
+    parameter_name = "billing_region"
+    field = "billing_region"
+
+
+class HomeRegionFilter(_PartyRegionFilter):
+    """The home (buying) region: the one that objects to an invoiced contact."""
+
+    title = _("home region")
+    parameter_name = "home_region"
+    field = "home_region"
 
 
 class OpenDisputeForm(forms.Form):
@@ -100,62 +120,165 @@ class DecideForm(forms.Form):
     )
 
 
+def stockholm_date_text(moment) -> str:
+    return localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _history_values(events, credit_notes: dict[int, str]):
+    """The history's stored values as read: statuses by their Swedish names, the credit note by its name, the
+    credit reason by its text (each event's ``changes`` is replaced for display only)."""
+    for event in events:
+        changes = dict(event.changes)
+        if "status" in changes:
+            changes["status"] = [
+                DisputeStatus(value).label if value in DisputeStatus.values else value for value in changes["status"]
+            ]
+        if "credit_note" in changes:
+            changes["credit_note"] = [credit_notes.get(value, value) for value in changes["credit_note"]]
+        if "credit_reason" in changes:
+            changes["credit_reason"] = [
+                CreditReason(value).label if value in CreditReason.values else value
+                for value in changes["credit_reason"]
+            ]
+        event.changes = changes
+    return events
+
+
+def deadline_text(dispute: Dispute) -> str:
+    """The response deadline, marked when an open case has passed it."""
+    if dispute.status == DisputeStatus.OPEN and dispute.deadline < stockholm_today():
+        return format_html('<span class="overdue">{} – {}</span>', dispute.deadline.isoformat(), gettext("overdue"))
+    return dispute.deadline.isoformat()
+
+
 class DisputeAdmin(ScopedAdmin):
     list_display = [
-        "id",
+        "contact_external_id",
+        "provider",
         "kind",
         "status",
-        "contact_link",
         "billing_region",
         "home_region",
-        "deadline",
-        "is_overdue",
-        "assignee",
-        "opened_at",
+        "deadline_display",
+        "assigned_to",
     ]
-    list_filter = ["status", "kind", RegionFilter, OverdueFilter, AssignedToMeFilter]
-    list_select_related = ["contact", "assignee"]
-    search_fields = ["=contact__external_id"]
+    list_display_links = ["contact_external_id"]
+    list_filter = ["status", "kind", OverdueFilter, AssignedToMeFilter, BillingRegionFilter, HomeRegionFilter]
+    list_select_related = ["contact__provider", "contact__billing_region", "contact__home_region", "assignee"]
+    search_fields = ["=contact__external_id", "contact__provider__name"]
+    search_help_text = _("A contact's exact external id, or a care provider's name.")
     change_form_template = "admin/contacts/dispute/change_form.html"
     change_list_template = "admin/contacts/dispute/change_list.html"
-    readonly_fields = [
+    fields = [
         "kind",
         "status",
-        "contact",
+        "contact_display",
         "reason",
-        "invoice_line",
-        "opened_by",
+        "invoice_line_display",
+        "opened_by_display",
         "opened_at",
-        "deadline",
-        "assignee",
-        "decided_by",
+        "deadline_display",
+        "assigned_to",
+        "decided_by_display",
         "decided_at",
         "decision_note",
-        "credit_reason",
-        "credit_note",
+        "credit_reason_display",
+        "credit_note_display",
     ]
+    readonly_fields = fields
 
-    @admin.display(description=_("contact"))
-    def contact_link(self, obj):
+    def object_label(self, obj):
+        return gettext("%(kind)s: %(contact)s (%(provider)s)") % {
+            "kind": obj.get_kind_display(),
+            "contact": obj.contact.external_id,
+            "provider": obj.contact.provider.name,
+        }
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    @admin.display(description=_("contact"), ordering="contact__external_id")
+    def contact_external_id(self, obj):
         return obj.contact.external_id
 
-    @admin.display(description=_("billing region"))
+    @admin.display(description=_("care provider"), ordering="contact__provider__name")
+    def provider(self, obj):
+        return obj.contact.provider.name
+
+    @admin.display(description=_("billing region"), ordering="contact__billing_region__name")
     def billing_region(self, obj):
-        return obj.contact.billing_region_id
+        return obj.contact.billing_region.name
 
-    @admin.display(description=_("home region"))
+    @admin.display(description=_("home region"), ordering="contact__home_region__name")
     def home_region(self, obj):
-        return obj.contact.home_region_id
+        return obj.contact.home_region.name
 
-    @admin.display(description=_("overdue"), boolean=True)
-    def is_overdue(self, obj):
-        return obj.status == DisputeStatus.OPEN and obj.deadline < stockholm_today()
+    @admin.display(description=_("response deadline"), ordering="deadline")
+    def deadline_display(self, obj):
+        return deadline_text(obj)
+
+    @admin.display(description=_("assigned to"), ordering="assignee__username")
+    def assigned_to(self, obj):
+        return person(obj.assignee) if obj.assignee_id else "–"
+
+    @admin.display(description=_("contact"))
+    def contact_display(self, obj):
+        contact = obj.contact
+        return format_html(
+            '<a href="{}">{}</a> ({}, {})',
+            reverse("admin:contacts_contact_change", args=[contact.pk]),
+            contact.external_id,
+            contact.provider.name,
+            stockholm_date_text(contact.started_at),
+        )
+
+    @admin.display(description=_("invoice line"))
+    def invoice_line_display(self, obj):
+        if obj.invoice_line_id is None:
+            return "–"
+        line = obj.invoice_line
+        return format_html(
+            '<a href="{}">{}</a>: {}',
+            reverse("admin:billing_invoice_change", args=[line.invoice_id]),
+            invoice_label(line.invoice),
+            format_sek(line.amount),
+        )
+
+    @admin.display(description=_("opened by"))
+    def opened_by_display(self, obj):
+        return person(obj.opened_by)
+
+    @admin.display(description=_("decided by"))
+    def decided_by_display(self, obj):
+        return person(obj.decided_by) if obj.decided_by_id else "–"
+
+    @admin.display(description=_("credit reason"))
+    def credit_reason_display(self, obj):
+        return CreditReason(obj.credit_reason).label if obj.credit_reason in CreditReason.values else "–"
+
+    @admin.display(description=_("credit note"))
+    def credit_note_display(self, obj):
+        if obj.credit_note_id is None:
+            return "–"
+        note = obj.credit_note
+        return format_html(
+            '<a href="{}">{}</a> ({})',
+            reverse("admin:billing_invoice_change", args=[note.pk]),
+            invoice_label(note),
+            note.get_status_display(),
+        )
 
     def has_add_permission(self, request):
         return False  # cases are opened from a contact or an invoice line (the "open" view below)
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # The case page is read: comments, assignment and the decision have forms (and checks) of their own.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
 
     def changelist_view(self, request, extra_context=None):
         visible = self.get_queryset(request).filter(status=DisputeStatus.OPEN)
@@ -182,6 +305,12 @@ class DisputeAdmin(ScopedAdmin):
         }
         if dispute is not None:
             decision = contact_decision(dispute.contact)
+            events = list(dispute.events.select_related("actor").order_by("at", "id"))
+            noted = {v for e in events for v in e.changes.get("credit_note", []) if isinstance(v, int)}
+            credit_notes = {
+                invoice.pk: invoice_label(invoice)
+                for invoice in Invoice.objects.filter(pk__in=noted).select_related("buyer")
+            }
             staff = (
                 get_user_model()
                 .objects.filter(
@@ -200,15 +329,14 @@ class DisputeAdmin(ScopedAdmin):
                 reasons=[REASON_LABELS[r] for r in dispute.contact.reason_list if r in REASON_LABELS],
                 comments=dispute.comments.select_related("author").prefetch_related("attachments"),
                 history=change_history_table(
-                    dispute.events.select_related("actor").order_by("at", "id"),
-                    labels=DISPUTE_FIELD_LABELS,
-                    actions=DISPUTE_ACTIONS,
+                    _history_values(events, credit_notes), labels=DISPUTE_FIELD_LABELS, actions=DISPUTE_ACTIONS
                 ),
                 comment_form=CommentForm() if is_dispute_party(request.user, dispute) else None,
                 can_decide=dispute.status == DisputeStatus.OPEN and can_resolve_dispute(request.user, dispute),
                 decide_form=DecideForm(),
                 assignable=staff,
                 is_objection=dispute.kind == DisputeKind.OBJECTION,
+                invoice_line_text=self.invoice_line_display(dispute),
             )
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **context})
 
@@ -303,5 +431,6 @@ class DisputeAdmin(ScopedAdmin):
             "form": form,
             "contact": contact,
             "title": gettext("Open a dispute"),
+            "media": self.media,
         }
         return TemplateResponse(request, "admin/contacts/dispute/open.html", context)

@@ -297,8 +297,8 @@ def test_start_run_for_the_seller(world, actor, expected):
 
     assert admin_answer(response) == expected
     if expected == 302:
-        assert response["Location"] == RUNS
         run = InvoiceRun.objects.latest("id")
+        assert response["Location"] == reverse("admin:billing_invoicerun_change", args=[run.pk])  # its progress
         assert (run.billing_region_id, run.period, run.started_by) == ("04", OPEN_PERIOD, world.users[actor])
     else:
         assert snapshot() == before

@@ -41,11 +41,15 @@ def test_dispute_queue(world, actor, expected):
 @pytest.mark.parametrize(
     ("actor", "query", "expected"),
     [
-        pytest.param("clerk-third", "region=04", [], id="clerk-third-region=04"),
-        pytest.param("manager-third", "region=25", [], id="manager-third-region=25"),
+        pytest.param("clerk-third", "billing_region=04", [], id="clerk-third-billing_region=04"),
+        pytest.param("manager-third", "home_region=25", [], id="manager-third-home_region=25"),
         pytest.param("clerk-third", "q=phone", [], id="clerk-third-search-external_id"),
         pytest.param("clerk-third", "kind__exact=rejection", [], id="clerk-third-kind"),
-        pytest.param("clerk-buyer", "region=06", [], id="clerk-buyer-region=06"),
+        pytest.param("clerk-buyer", "billing_region=06", [], id="clerk-buyer-billing_region=06"),
+        pytest.param("clerk-buyer", "home_region=06", [], id="clerk-buyer-home_region=06"),
+        pytest.param(
+            "clerk-buyer", "billing_region=04", ["objection", "rejection"], id="clerk-buyer-billing_region=04"
+        ),
         pytest.param("clerk-buyer", "q=phone", ["rejection"], id="clerk-buyer-search-external_id"),
     ],
 )
