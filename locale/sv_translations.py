@@ -731,6 +731,7 @@ SV = {
     "Show the invoices of %(region)s for %(period)s in the invoice list": "Visa fakturorna från %(region)s för %(period)s i fakturalistan",
     "Invoice to %(buyer)s, %(period)s": "Faktura till %(buyer)s, %(period)s",
     "Credit note to %(buyer)s, %(period)s": "Kreditfaktura till %(buyer)s, %(period)s",
+    "%(invoice)s (credit note)": "%(invoice)s (kreditfaktura)",
     "payment": "betalning",
     "Past the due date, not paid": "Förfallna, obetalda",
     "Submit": "Skicka in",
