@@ -35,7 +35,7 @@ from regions.selectors import scope_of
 
 class StartRunForm(forms.Form):
     billing_region = forms.ModelChoiceField(queryset=Region.objects.none(), label=_("billing region"))
-    period = forms.CharField(label=_("period"), max_length=7, help_text="YYYY-MM")
+    period = forms.CharField(label=_("period"), max_length=7, help_text=_("YYYY-MM"))
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -25,7 +25,7 @@ class InvoiceRun(models.Model):
     billing_region = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("billing region")
     )
-    period = models.CharField(_("period"), max_length=7, help_text="YYYY-MM")
+    period = models.CharField(_("period"), max_length=7, help_text=_("YYYY-MM"))
     status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     error = models.TextField(_("error"), blank=True)
@@ -115,7 +115,7 @@ class Invoice(models.Model):
 
     seller = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("seller"))
     buyer = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("buyer"))
-    period = models.CharField(_("period"), max_length=7, help_text="YYYY-MM")
+    period = models.CharField(_("period"), max_length=7, help_text=_("YYYY-MM"))
     kind = models.CharField(_("kind"), max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
     status = models.CharField(_("status"), max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
     number = models.CharField(_("number"), max_length=20, null=True, blank=True, unique=True)

@@ -843,4 +843,5 @@ SV = {
     "contact %(id)s": "kontakt %(id)s",
     "invoice %(id)s": "faktura %(id)s",
     "axis tick, 10^9\u0004bn": "mdr",
+    "YYYY-MM": "ÅÅÅÅ-MM",
 }

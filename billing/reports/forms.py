@@ -25,7 +25,7 @@ class PeriodField(forms.Field):
     """A ``YYYY-MM`` month, cleaned to its first day."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "ÅÅÅÅ-MM", "size": 8, "maxlength": 7}))
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": _("YYYY-MM"), "size": 8, "maxlength": 7}))
         super().__init__(**kwargs)
 
     def to_python(self, value) -> dt.date | None:
