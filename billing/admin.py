@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -16,7 +17,17 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.display import invoice_label, progress_bar
 from billing.documents import render_invoice_pdf
-from billing.models import TRANSITIONS, Invoice, InvoiceKind, InvoiceRun, InvoiceStatus, RunStatus, Transition
+from billing.models import (
+    FROZEN_STATUSES,
+    TRANSITIONS,
+    Invoice,
+    InvoiceKind,
+    InvoiceRun,
+    InvoiceStatus,
+    RunStatus,
+    Transition,
+)
+from billing.objection_window import first_objectable_issue_date
 from billing.permissions import can_render_documents, can_start_run, can_transition
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
@@ -264,6 +275,24 @@ class PaymentFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ObjectableFilter(admin.SimpleListFilter):
+    """Invoices the user's region received and may still object to (approved, within the objection period)."""
+
+    title = _("received")
+    parameter_name = "received"
+
+    def lookups(self, request, model_admin):
+        return [("objectable", _("Within the objection period"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "objectable":
+            return queryset
+        scope = scope_of(request.user)
+        first = first_objectable_issue_date(stockholm_today(), settings.OBJECTION_PERIOD_MONTHS)
+        received = queryset.filter(status__in=FROZEN_STATUSES, kind=InvoiceKind.INVOICE, issue_date__gte=first)
+        return received if scope.national else received.filter(buyer_id=scope.region_code)
+
+
 # What each workflow button says, and the question asked before the steps that cannot be taken back.
 TRANSITION_BUTTONS = {
     Transition.SUBMIT: _("Submit"),
@@ -298,7 +327,16 @@ class InvoiceAdmin(ScopedAdmin):
         "due_date",
     ]
     list_display_links = ["number_display"]
-    list_filter = [AwaitingMyApprovalFilter, "status", "kind", "period", PaymentFilter, "seller", "buyer"]
+    list_filter = [
+        AwaitingMyApprovalFilter,
+        "status",
+        "kind",
+        "period",
+        PaymentFilter,
+        ObjectableFilter,
+        "seller",
+        "buyer",
+    ]
     list_select_related = ["seller", "buyer"]
     search_fields = ["=number", "=specification_id", "=period", "seller__name", "buyer__name"]
     search_help_text = _("An invoice number, a specification id, a period (YYYY-MM) or a region's name.")

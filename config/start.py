@@ -24,7 +24,17 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from billing.display import invoice_label
-from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceRun, InvoiceStatus, RunStatus, Transition
+from billing.models import (
+    FROZEN_STATUSES,
+    Invoice,
+    InvoiceEvent,
+    InvoiceKind,
+    InvoiceRun,
+    InvoiceStatus,
+    RunStatus,
+    Transition,
+)
+from billing.objection_window import first_objectable_issue_date
 from billing.permissions import can_start_run
 from billing.runs import invoice_runs_fail_abandoned
 from config.business_time import add_months, period_bounds, stockholm_today
@@ -256,6 +266,9 @@ def _invoice_tasks(user, scope: Scope) -> tuple[list[Task], list[Task]]:
                 url=_url("admin:billing_invoice_changelist", {**seller, "payment": "overdue"}),
             )
         )
+    received = _received_invoices(user, scope)
+    if received is not None:
+        tasks.append(received)
     others = totals["submitted"] - (totals["to_approve"] if is_manager else 0)
     if others:
         waiting.append(
@@ -268,6 +281,30 @@ def _invoice_tasks(user, scope: Scope) -> tuple[list[Task], list[Task]]:
             )
         )
     return tasks, waiting
+
+
+def _received_invoices(user, scope: Scope) -> Task | None:
+    """Invoices other regions sent the user's region that it may still object to (one aggregate)."""
+    first = first_objectable_issue_date(stockholm_today(), settings.OBJECTION_PERIOD_MONTHS)
+    received = visible_to(
+        user,
+        Invoice.objects.filter(
+            buyer_id=scope.region_code,
+            status__in=FROZEN_STATUSES,
+            kind=InvoiceKind.INVOICE,
+            issue_date__gte=first,
+        ),
+        pinned={"buyer": scope.region_code},
+    ).aggregate(count=Count("pk"), total=Sum("total"))
+    if not received["count"]:
+        return None
+    return Task(
+        key="received",
+        text=gettext("Check the invoices your region received, and object in time to contacts it should not pay"),
+        count=received["count"],
+        amount=_sum(received["total"]),
+        url=_url("admin:billing_invoice_changelist", {"received": "objectable"}),
+    )
 
 
 def _returned_drafts(returned) -> list[Detail]:

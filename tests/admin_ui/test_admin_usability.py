@@ -128,6 +128,20 @@ def test_the_invoice_list_filters_unpaid_invoices_past_their_due_date(client, st
     assert (list(before), list(after)) == ([], [sent])
 
 
+def test_the_buyer_lists_the_invoices_it_may_still_object_to(client, staff, invoices):
+    approved = invoices["approved"]
+    url = reverse("admin:billing_invoice_changelist") + "?received=objectable"
+
+    client.force_login(staff["clerk25"])
+    within = list(client.get(url).context["cl"].result_list)
+    Invoice.objects.filter(pk=approved.pk).update(issue_date=approved.issue_date - dt.timedelta(days=100))
+    past = list(client.get(url).context["cl"].result_list)
+    client.force_login(staff["clerk04"])
+    seller = list(client.get(url).context["cl"].result_list)
+
+    assert (within, past, seller) == ([approved], [], [])
+
+
 def test_a_credit_note_says_so_in_the_list(client, staff, invoices):
     objection = dispute_open(contact=Contact.objects.get(external_id="lk-30"), by=staff["clerk25"], reason="Listad")
     dispute_resolve(dispute=objection, by=staff["clerk04"], outcome="accepted", note="Ja", credit_reason=7)

@@ -232,11 +232,21 @@ def test_a_manager_approves_what_a_colleague_submitted_never_their_own(client, s
     assert '<h2 id="start-tasks-heading">Att göra: Region Sörmland (chef)</h2>' in colleague
 
 
-def test_the_buyer_sees_its_objection_waiting_and_nothing_of_the_sellers_work(client, staff, data):
+def test_the_buyer_checks_what_it_received_sees_its_objection_waiting_and_nothing_of_the_sellers_work(
+    client, staff, data
+):
     page = _start(client, staff["clerk25"])
 
-    assert rows(page) == []
-    assert '<p class="start-empty">Inget att göra just nu</p>' in page
+    assert rows(page) == [
+        (
+            "task",
+            "received",
+            "Granska fakturorna som er region har fått och invänd i tid mot kontakter den inte ska betala",
+            "1",
+            f"1{NBSP}140,00{NBSP}kr",
+        )
+    ]
+    assert links(page) == [_url("admin:billing_invoice_changelist", "received=objectable")]
     assert rows(page, "waiting") == [
         (
             "task",
@@ -428,4 +438,4 @@ def test_many_more_invoices_disputes_and_runs_cost_no_more_queries(client, staff
     after = {name: queries_of(user) for name, user in [("clerk", staff["clerk04"]), ("admin", national)]}
 
     assert after == before
-    assert before["clerk"] <= 16 and before["admin"] <= 14, before
+    assert before["clerk"] <= 17 and before["admin"] <= 14, before
