@@ -470,7 +470,7 @@ class InvoiceAdmin(ScopedAdmin):
             if not can_render_documents(request.user, invoice):
                 refused.append(
                     gettext("%(invoice)s: only the seller's clerks and managers may render its PDFs again.")
-                    % {"invoice": invoice}
+                    % {"invoice": invoice_label(invoice)}
                 )
                 continue
             try:
@@ -478,7 +478,7 @@ class InvoiceAdmin(ScopedAdmin):
             except DomainError as exc:
                 refused.append(str(exc))
             else:
-                queued.append(str(invoice))
+                queued.append(invoice_label(invoice))
         if queued:
             self.message_user(
                 request,
@@ -707,7 +707,7 @@ class InvoiceAdmin(ScopedAdmin):
             self.message_user(
                 request,
                 gettext("%(action)s of %(invoice)s done.")
-                % {"action": Transition(transition).label, "invoice": invoice},
+                % {"action": Transition(transition).label, "invoice": invoice_label(invoice)},
                 messages.SUCCESS,
             )
         return HttpResponseRedirect(reverse("admin:billing_invoice_change", args=[pk]))

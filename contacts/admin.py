@@ -474,14 +474,14 @@ class ContactAdmin(ScopedAdmin):
                 self.message_user(
                     request,
                     gettext("%(contact)s: only the billing region's clerks and managers may reject this contact.")
-                    % {"contact": contact},
+                    % {"contact": self.object_label(contact)},
                     messages.ERROR,
                 )
                 continue
             try:
                 contact_reject(contact=contact, by=request.user, note=note, via=Channel.ADMIN)
             except DomainError as exc:
-                self.message_user(request, f"{contact}: {exc}", messages.ERROR)
+                self.message_user(request, f"{self.object_label(contact)}: {exc}", messages.ERROR)
             else:
                 rejected += 1
         if rejected:

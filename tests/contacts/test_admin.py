@@ -294,11 +294,12 @@ def test_reject_action_refuses_the_buyer_region_and_locked_contacts(client, staf
         follow=True,
     )
 
+    provider = providers["04a"].name
     assert messages_of(refused) == [
-        f"{contact}: bara den fakturerande regionens handläggare och chefer får avvisa kontakten."
+        f"c-1 ({provider}): bara den fakturerande regionens handläggare och chefer får avvisa kontakten."
     ]
     assert messages_of(conflict) == [
-        f"{locked}: Kontakt {locked.pk} finns på en inskickad eller godkänd faktura och kan inte avvisas."
+        f"locked ({provider}): Kontakt {locked.pk} finns på en inskickad eller godkänd faktura och kan inte avvisas."
     ]
     assert set(Contact.objects.values_list("status", flat=True)) == {"eligible"}
     assert not ContactEvent.objects.filter(kind="rejected").exists()
