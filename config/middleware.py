@@ -119,6 +119,9 @@ class UserLanguageMiddleware:
       Swedish. API responses therefore vary by ``Accept-Language``; the data itself (codes, ``"435.00"``, ISO
       dates) is the same in both languages.
 
+    What goes to other parties is written in ``LANGUAGE_CODE`` whoever causes it: the invoice and specification
+    PDFs (billing.documents) and the dispute e-mails (contacts.disputes.notifications).
+
     Every response says its language (``Content-Language``) and varies by ``Cookie``. It reads no database
     (only a cookie and a header), so it sits outside ``DatabaseUnavailableMiddleware`` and the 503 page is in
     the user's language too. As with ``LocaleMiddleware``, the language stays active after the response is
