@@ -123,6 +123,8 @@ def screens():
         def shot(page, what: str, *, full_page: bool = True) -> Path:
             taken.append(what)
             path = SCREENSHOTS / f"{journey}-{len(taken):02d}-{what}.png"
+            if full_page:  # from the top, so that the admin's sticky sidebar is drawn where it belongs
+                page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=path, full_page=full_page, animations="disabled", caret="hide")
             return path
 

@@ -4,12 +4,27 @@ made, previews its PDF and submits it."""
 import pytest
 from playwright.sync_api import expect
 
+from billing.tasks import invoice_run_task
 from tests.e2e.conftest import confirm_click, field, pdf_text, sek
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_clerk_runs_last_months_invoicing_and_submits_the_draft(world, page_as, screens):
+@pytest.fixture
+def worker(monkeypatch):
+    """The job queue, with the worker taking a run when the test says so (Celery is otherwise eager in the tests,
+    and the run would have finished before its page opened)."""
+    queued = []
+    monkeypatch.setattr(invoice_run_task, "delay", queued.append)
+
+    def take_the_run():
+        (run_id,) = queued
+        invoice_run_task(run_id)
+
+    return take_the_run
+
+
+def test_a_clerk_runs_last_months_invoicing_and_submits_the_draft(world, page_as, screens, worker):
     shot = screens("invoice-run")
     world.contacts()
     period = world.period
@@ -24,11 +39,17 @@ def test_a_clerk_runs_last_months_invoicing_and_submits_the_draft(world, page_as
         "fakturautkast med alla fakturerbara kontakter som ännu inte fakturerats."
     )
 
-    # The run's page: its progress, its status and the draft it made (Celery runs in-process in the tests, so the
-    # run has finished when the page opens; while it runs the page reloads itself every few seconds).
+    # The run's page: queued until a worker takes it; the page reloads itself until the run has finished.
     expect(page.get_by_text(f"Faktureringskörning för 04 Region Sörmland {period} startad.")).to_be_visible()
+    expect(field(page, "Status")).to_have_text("I kö")
+    expect(field(page, "Förlopp").get_by_role("progressbar")).to_have_attribute("value", "0")
+    expect(field(page, "Fakturor")).to_have_text(
+        "Körningen är inte klar: sidan uppdateras av sig själv tills den är det."
+    )
+    shot(page, "run-queued")
+    worker()
+    expect(field(page, "Status")).to_have_text("Klar", timeout=10_000)  # no click: the page reloaded itself
     expect(field(page, "Förlopp").get_by_role("progressbar")).to_have_attribute("value", "100")
-    expect(field(page, "Status")).to_have_text("Klar")
     expect(field(page, "Fakturor")).to_contain_text(
         f"Faktura till Region Norrbotten, {period} – Utkast, " + sek("1 310,00 kr")
     )
