@@ -4,7 +4,7 @@ was rejected, and contests the rejection in a dispute."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import breadcrumb, confirm_click, field, on
+from tests.e2e.conftest import breadcrumb, confirm_click, field, on, sek
 from tests.factories import personnummer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -63,18 +63,23 @@ def test_a_clerk_uploads_contacts_and_contests_a_rejection(world, page_as, scree
     )
     shot(page, "csv-upload-errors")
 
-    # The rejected one among the stored contacts, and why.
-    breadcrumb(page, "Kontakter").last.click()
-    page.get_by_role("link", name="Avvisad", exact=True).click()
+    # The start page now has the rejected contact to review: which one, and why.
+    breadcrumb(page, "Hem").click()
+    page.get_by_role("link", name="Granska de senaste månadernas avvisade kontakter").click()
     rows = page.locator("#result_list tbody tr")
     expect(rows).to_have_count(1)
-    expect(rows).to_contain_text("up-3")
-    expect(rows).to_contain_text("Inte en digital kontakt (telefon)")
+    expect(rows.get_by_role("cell")).to_contain_text(
+        ["up-3", "Digitalläkaren AB", "25 Region Norrbotten", "04 Region Sörmland", "Avvisad"]
+    )
+    expect(rows.get_by_role("cell")).to_contain_text(["Inte en digital kontakt (telefon)", sek("0,00 kr")])
     page.get_by_role("link", name="up-3").click()
 
     expect(field(page, "Status")).to_have_text("Avvisad")
     expect(field(page, "Kontaktform")).to_have_text("Telefon")
     expect(field(page, "Skäl")).to_contain_text("Inte en digital kontakt (telefon)")
+    expect(field(page, "Patientavgift")).to_have_text(sek("100,00 kr"))
+    expect(field(page, "Ersättning")).to_have_text(sek("435,00 kr"))
+    expect(field(page, "Belopp")).to_have_text(sek("0,00 kr"))
     criterion = page.get_by_role("row").filter(has_text="Kontakten är digital (chatt eller video), inte telefon")
     expect(criterion).to_contain_text("Ej uppfyllt")
     expect(page.get_by_role("cell", name="Uppfyllt", exact=True)).to_have_count(12)  # every other criterion met
