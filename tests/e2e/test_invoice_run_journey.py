@@ -103,6 +103,7 @@ def test_a_clerk_runs_last_months_invoicing_and_submits_the_draft(world, page_as
         f"Skicka in Faktura till Region Norrbotten, {period} ({sek(world.TOTAL)}) för godkännande? "
         "Dess kontakter låses tills en chef godkänner eller returnerar fakturan."
     )
+    expect(page.get_by_text(f"Inskickning av Faktura till Region Norrbotten, {period} klar.")).to_be_visible()
     expect(field(page, "Status")).to_have_text("Inskickad")
     expect(field(page, "Inskickad av")).to_have_text("Karin Lindqvist")
     shot(page, "submitted")
