@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= utomlans-demo-2026
 
-.PHONY: run test lint bench install messages check-python clean
+.PHONY: run test lint bench install messages screenshots check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null || { \
@@ -39,6 +39,12 @@ lint: install
 
 test: install lint
 	$(VENV)/bin/pytest
+
+# Refresh the README's screenshots (docs/screenshots): the end-to-end journeys, saving into that folder. Needs
+# PostgreSQL (DATABASE_URL, default a scratch database on the local server) and Debian's chromium.
+screenshots: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/utomlans_screens} E2E_SCREENSHOTS=docs/screenshots \
+	  $(VENV)/bin/pytest tests/e2e -p no:cacheprovider -q
 
 # Performance figures against the local PostgreSQL (a scratch database utomlans_bench is recreated).
 bench: install

@@ -4,8 +4,10 @@ against the app served by pytest-django's live server on the PostgreSQL test dat
 - ``browser``: one Chromium for the package, stopped when the package is done. Playwright never downloads a
   browser: it starts the one at ``CHROMIUM`` (``.ci/run`` installs Debian's ``chromium``).
 - ``page_as(user)``: a fresh browser context (Swedish, 1280×800) signed in through the login form.
-- ``screens(journey)``: saves the key screens as ``docs/screenshots/<journey>-<nn>-<what>.png`` (the README's
-  "Screens" section shows them), replacing that journey's earlier screenshots.
+- ``screens(journey)``: saves the key screens as ``<folder>/<journey>-<nn>-<what>.png``, replacing that journey's
+  earlier screenshots. The folder is ``.e2e-screenshots/`` (not committed: every run, CI's included, leaves what the
+  person saw there) unless ``E2E_SCREENSHOTS`` names another; ``make screenshots`` runs the journeys with
+  ``E2E_SCREENSHOTS=docs/screenshots``, the committed pictures the README's "Screens" section shows.
 - ``world``: the people and the provider every journey starts from, and helpers that build exactly the contacts
   and invoices a journey needs (so the totals it asserts are known).
 
@@ -43,7 +45,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / (os.environ.get("E2E_SCREENSHOTS") or ".e2e-screenshots")
 PASSWORD = "e2e-lösenord-2026"
 NBSP = "\u00a0"
 PDF_VIEWER_SETTLES_MS = 1500
@@ -112,7 +115,7 @@ def page_as(browser, live_server):
 
 @pytest.fixture
 def screens():
-    """``shot = screens("journey")``, then ``shot(page, "what")``: ``docs/screenshots/journey-01-what.png`` …"""
+    """``shot = screens("journey")``, then ``shot(page, "what")``: ``<folder>/journey-01-what.png`` …"""
 
     def for_journey(journey: str):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
