@@ -30,7 +30,10 @@ class CsvUploadForm(forms.Form):
             "UTF-8 (or UTF-16 with a byte-order mark, as Excel saves Unicode text), separated by ; , or tab, "
             "with a header row of the API's field names: "
             "external_id, provider, patient_id, home_region, profession, started_at, mode, "
-            "strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit."
+            "strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit. "
+            "patient_fee in kronor with a decimal comma or point, thousands with no separator or a space: "
+            "100,00, 1 234,50 or 100.00. strong_authentication, triage and documented: true/false, sant/falskt, "
+            "ja/nej, yes/no or 1/0."
         ),
     )
 

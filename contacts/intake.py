@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from config.business_time import stockholm_today
 from contacts.eligibility import ContactFacts, Decision, evaluate
 from contacts.identifiers import mask_personal_identity
-from contacts.models import Contact, ContactEvent, EventKind, Status
+from contacts.models import Channel, Contact, ContactEvent, EventKind, Status
 from contacts.validation import INPUT_FIELDS, ContactInput, ProviderRef, References, validate_contact
 from regions.models import Profession, Provider, RateRecommendation, Region
 from regions.rates import NoRecommendationInForce, Timeline
@@ -191,14 +191,19 @@ def _display(name: str, value):
 
 
 def contacts_upsert(*, items: list, user, channel: str, text_booleans: bool = False) -> IntakeResult:
-    """Validate, evaluate and upsert contact items; report per-item errors, keep every valid item."""
+    """Validate, evaluate and upsert contact items; report per-item errors, keep every valid item.
+
+    A CSV file's money cells are text as a spreadsheet writes it (Swedish Excel: ``100,00``, ``1 234,50``), so the
+    CSV channel reads a decimal comma as well as a point; the JSON API's contract is a point (``"100.00"``).
+    """
+    decimal_comma = channel == Channel.CSV
     refs = load_references(user)
     timeline = recommendation_timeline()
     result = IntakeResult()
     valid: list[tuple[int, ContactInput]] = []
     first_index: dict[tuple[int, str], int] = {}
     for index, raw in enumerate(items):
-        checked = validate_contact(raw, refs, text_booleans=text_booleans)
+        checked = validate_contact(raw, refs, text_booleans=text_booleans, decimal_comma=decimal_comma)
         if isinstance(checked, dict):
             result.errors.append(ItemError(index, _external_id_of(raw), checked))
             continue

@@ -47,6 +47,12 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 _TRUE_TEXT = frozenset({"true", "1", "ja", "yes", "sant"})
 _FALSE_TEXT = frozenset({"false", "0", "nej", "no", "falskt"})
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# An amount in a CSV file as a spreadsheet writes it: kronor, optionally grouped by three with a space (also the
+# non-breaking and narrow no-break spaces Swedish Excel and Python's locale use), then a decimal comma or point
+# and öre; optionally followed by "kr" (a currency-formatted cell).
+_GROUP_SPACE = re.compile("[ \u00a0\u202f]")
+_SHEET_AMOUNT = re.compile(r"([+-]?)([0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)(?:[.,]([0-9]+))?")
+_KRONOR_SUFFIX = re.compile(r"\s*kr\.?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +134,8 @@ def _boolean(value, field: str, errors: dict, *, text_allowed: bool) -> bool:
             return False
     if value is None or value == "":
         errors[field] = [_("This field is required.")]
+    elif text_allowed:
+        errors[field] = [_("Must be yes or no: true/false, sant/falskt, ja/nej, yes/no or 1/0.")]
     else:
         errors[field] = [_("Must be true or false.")]
     return False
@@ -158,6 +166,53 @@ def _datetime(value, field: str, errors: dict, *, now: dt.datetime) -> dt.dateti
         errors[field] = [_("The contact cannot start in the future.")]
         return None
     return moment
+
+
+class AmbiguousAmount(ValueError):
+    """An amount in a CSV file that could be read in two ways."""
+
+
+def _sheet_amount(text: str) -> str | None:
+    """A CSV cell's amount in the form ``Decimal`` reads (``1234.50``), or None when it is no amount.
+
+    Swedish Excel writes ``100,00`` and ``1 234,50``; a file written elsewhere ``100.00``: both separators are
+    read as the decimal separator. A form that could mean two amounts raises ``AmbiguousAmount``: both separators
+    (``1.234,50``, ``1,234.50``), more than one of them (``1.234.567``), or exactly three digits after one with
+    no spaces grouping the kronor (``1,234`` is 1,234 kr in Sweden and 1 234 kr in an English file; ``0,500`` is
+    not ambiguous)."""
+    text = _KRONOR_SUFFIX.sub("", text.strip())
+    if ("," in text and "." in text) or text.count(",") > 1 or text.count(".") > 1:
+        raise AmbiguousAmount
+    match = _SHEET_AMOUNT.fullmatch(text)
+    if match is None:
+        return None
+    sign, kronor, ore = match.groups()
+    if ore is not None and len(ore) == 3 and kronor.isdigit() and len(kronor) <= 3 and kronor[0] != "0":
+        raise AmbiguousAmount
+    kronor = _GROUP_SPACE.sub("", kronor)
+    return f"{sign}{kronor}.{ore}" if ore is not None else f"{sign}{kronor}"
+
+
+def _csv_money(value, field: str, errors: dict) -> Decimal:
+    """The money cell of a CSV file: a decimal comma or point (see ``_sheet_amount``), in the range the API
+    allows; errors give examples as a Swedish spreadsheet writes them."""
+    if not isinstance(value, str) or not value.strip():
+        return _money(value, field, errors)
+    try:
+        amount = _sheet_amount(value)
+    except AmbiguousAmount:
+        errors[field] = [
+            _(
+                'Ambiguous amount "%(value)s": it can be read in two ways. Write kronor and öre with one decimal '
+                "comma, and thousands with no separator or a space, e.g. 1234,50 or 1 234,50."
+            )
+            % {"value": value.strip()[:24]}
+        ]
+        return Decimal(0)
+    if amount is None:
+        errors[field] = [_("Must be an amount in kronor, e.g. 100,00 or 1 234,50.")]
+        return Decimal(0)
+    return _money(amount, field, errors)
 
 
 def _money(value, field: str, errors: dict) -> Decimal:
@@ -198,8 +253,15 @@ def _hsa(value, field: str, errors: dict) -> str:
         return ""
 
 
-def validate_contact(raw, refs: References, *, text_booleans: bool = False) -> ContactInput | dict[str, list[str]]:
-    """Validate and normalise one item; return a ``ContactInput`` or the errors by field."""
+def validate_contact(
+    raw, refs: References, *, text_booleans: bool = False, decimal_comma: bool = False
+) -> ContactInput | dict[str, list[str]]:
+    """Validate and normalise one item; return a ``ContactInput`` or the errors by field.
+
+    The API's JSON is strict: booleans are JSON booleans and money a number or a string with a decimal point.
+    Cells of a CSV file are text as a spreadsheet writes it: ``text_booleans`` reads true/false, sant/falskt,
+    ja/nej, yes/no and 1/0 (any case), ``decimal_comma`` reads ``100,00``, ``1 234,50`` and ``100.00``.
+    """
     if not isinstance(raw, dict):
         return {"non_field_errors": [_("Each contact must be a JSON object.")]}
     errors: dict[str, list[str]] = {}
@@ -261,7 +323,8 @@ def validate_contact(raw, refs: References, *, text_booleans: bool = False) -> C
     )
     triage = _boolean(raw.get("triage"), "triage", errors, text_allowed=text_booleans)
     documented = _boolean(raw.get("documented"), "documented", errors, text_allowed=text_booleans)
-    patient_fee = _money(raw.get("patient_fee"), "patient_fee", errors)
+    money = _csv_money if decimal_comma else _money
+    patient_fee = money(raw.get("patient_fee"), "patient_fee", errors)
     listing_unit = _hsa(raw.get("listing_unit"), "listing_unit", errors)
     care_unit = _hsa(raw.get("care_unit"), "care_unit", errors)
 

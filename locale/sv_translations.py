@@ -288,7 +288,11 @@ SV = {
     "Required columns missing from the header row: %(names)s.": "Obligatoriska kolumner saknas i rubrikraden: %(names)s.",
     "Why the contacts are rejected. Saved in each contact's history.": "Varför kontakterna avvisas. Sparas i varje kontakts historik.",
     "CSV file": "CSV-fil",
-    "UTF-8 (or UTF-16 with a byte-order mark, as Excel saves Unicode text), separated by ; , or tab, with a header row of the API's field names: external_id, provider, patient_id, home_region, profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit.": "UTF-8 (eller UTF-16 med byte-ordningsmärke, som Excel sparar Unicode-text), avgränsad med ; , eller tabb, och med en rubrikrad med API:ets fältnamn: external_id, provider, patient_id, home_region, profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit.",
+    "UTF-8 (or UTF-16 with a byte-order mark, as Excel saves Unicode text), separated by ; , or tab, with a header row of the API's field names: external_id, provider, patient_id, home_region, profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit. "
+    "patient_fee in kronor with a decimal comma or point, thousands with no separator or a space: 100,00, 1 234,50 or 100.00. "
+    "strong_authentication, triage and documented: true/false, sant/falskt, ja/nej, yes/no or 1/0.": "UTF-8 (eller UTF-16 med byte-ordningsmärke, som Excel sparar Unicode-text), avgränsad med ; , eller tabb, och med en rubrikrad med API:ets fältnamn: external_id, provider, patient_id, home_region, profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit. "
+    "patient_fee i kronor med decimalkomma eller decimalpunkt, tusental utan avgränsare eller med mellanslag: 100,00, 1 234,50 eller 100.00. "
+    "strong_authentication, triage och documented: true/false, sant/falskt, ja/nej, yes/no eller 1/0.",
     "The file is %(size)s; the limit is %(limit)s. Split it into smaller files.": "Filen är %(size)s; gränsen är %(limit)s. Dela upp den i mindre filer.",
     "More than %(cap)s contacts match: only the first %(cap)s are listed. Narrow the list with the filters, the dates or a search.": "Fler än %(cap)s kontakter matchar: bara de första %(cap)s visas. Begränsa listan med filtren, perioden eller en sökning.",
     "Home": "Hem",
@@ -810,6 +814,11 @@ SV = {
     "%(count)d dispute due (%(overdue)s)": ("%(count)d tvist att hantera (%(overdue)s)", "%(count)d tvister att hantera (%(overdue)s)"),
     "%(count)d overdue": ("%(count)d försenad", "%(count)d försenade"),
     "Invoicing deadline (%(months)d month) passed on %(date)s": ("Faktureringsfristen (%(months)d månad) passerades %(date)s", "Faktureringsfristen (%(months)d månader) passerades %(date)s"),
+    # Issue 8: the CSV upload reads Swedish spreadsheets (decimal comma, sant/falskt), the reports' charts name their unit
+    "upload result: how many contacts\u0004Created": "Skapade",
+    'Ambiguous amount "%(value)s": it can be read in two ways. Write kronor and öre with one decimal comma, and thousands with no separator or a space, e.g. 1234,50 or 1 234,50.': "Tvetydigt belopp ”%(value)s”: det kan läsas på två sätt. Skriv kronor och ören med ett decimalkomma, och tusental utan avgränsare eller med mellanslag, t.ex. 1234,50 eller 1 234,50.",
+    "Must be an amount in kronor, e.g. 100,00 or 1 234,50.": "Ska vara ett belopp i kronor, t.ex. 100,00 eller 1 234,50.",
+    "Must be yes or no: true/false, sant/falskt, ja/nej, yes/no or 1/0.": "Ska vara ja eller nej: true/false, sant/falskt, ja/nej, yes/no eller 1/0.",
     # Django and django-axes messages their own Swedish catalogues lack (config/third_party_messages.py)
     "- Select an option -": "- Välj ett alternativ -",
     "Filter by %(field_name)s": "Filtrera på %(field_name)s",

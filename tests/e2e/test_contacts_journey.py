@@ -25,7 +25,7 @@ def test_a_clerk_uploads_contacts_and_contests_a_rejection(world, page_as, scree
                 HEADER,
                 f"up-1;{hsa};{patient};25;LK;{on(4)};video;ja;ja;ja;assessment;100.00;;",
                 f"up-2;{hsa};{patient};25;PS;{on(5)};chat;ja;ja;ja;assessment;0;;",
-                f"up-3;{hsa};{patient};25;LK;{on(6)};phone;ja;ja;ja;assessment;100.00;;",
+                f"up-3;{hsa};{patient};25;LK;{on(6)};phone;SANT;SANT;SANT;assessment;100,00;;",  # Swedish Excel
                 f"up-4;{hsa};{patient[:-1]}0;25;LK;{on(7)};video;ja;ja;ja;assessment;100.00;;",  # wrong check digit
                 f"up-5;{hsa};{patient};99;LK;{on(8)};video;ja;ja;ja;assessment;100.00;;",  # no such region
                 f"up-6;{hsa};{patient};25;LK;{on(9)};chatt;ja;ja;ja;assessment;100.00;;",  # Swedish, not the code
@@ -47,7 +47,7 @@ def test_a_clerk_uploads_contacts_and_contests_a_rejection(world, page_as, scree
     page.get_by_role("button", name="Ladda upp").click()
 
     # Three rows stored, three refused, each with its line, its id and what is wrong.
-    expect(page.get_by_text("Skapad: 3")).to_be_visible()
+    expect(page.get_by_text("Skapade: 3")).to_be_visible()
     expect(page.get_by_text("Avvisade rader: 3")).to_be_visible()
     expect(page.get_by_text("Raderna nedan sparades inte; alla andra rader sparades.")).to_be_visible()
     errors = page.get_by_role("table").filter(has=page.get_by_role("columnheader", name="Fel")).get_by_role("row")
