@@ -1,8 +1,9 @@
 """Charts drawn on the server as inline SVG: no script, no library, nothing fetched from the internet.
 
-Each chart is accessible (``role="img"`` with a title and a description), every bar carries its exact
-value in a ``<title>`` (shown on hover) and in ``data-value`` (for tests and assistive tools), and all text
-goes through ``format_html`` so labels are escaped.
+Each chart shows its title, with the unit of its values, above the plot. It is accessible (``role="img"``
+named by that title and described by every value), every bar carries its exact value in a ``<title>`` (shown
+on hover) and in ``data-value`` (for tests and assistive tools), and all text goes through ``format_html`` so
+labels are escaped.
 """
 
 import math
@@ -19,6 +20,10 @@ from django.utils.translation import pgettext
 SERIES_COLOURS = ("#1f4e79", "#c0504d", "#7f9f3f", "#8064a2", "#4bacc6", "#f79646")
 NEGATIVE_COLOUR = "#c0504d"
 FONT = 'font-family="system-ui, sans-serif" font-size="11"'
+# The band above the plot that holds the chart's visible title.
+TITLE_HEIGHT = 26
+# The characters of a horizontal bar's label that fit in its 300 px at 11 px (the rest ends in "…").
+LABEL_CHARACTERS = 46
 
 
 @dataclass(frozen=True)
@@ -56,15 +61,19 @@ def _decimal(text: str) -> str:
 
 
 def _svg(key: str, width: int, height: int, title: str, description: str, body: SafeString) -> SafeString:
+    """The chart: its title drawn above the plot (with the unit, e.g. "Cost per month (SEK)"), and for assistive
+    tools the same title as the image's name and every value in its description."""
     return format_html(
         '<svg class="report-chart" id="chart-{}" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
-        'aria-labelledby="chart-{}-t chart-{}-d" xmlns="http://www.w3.org/2000/svg" {}>'
-        '<title id="chart-{}-t">{}</title><desc id="chart-{}-d">{}</desc>{}</svg>',
+        'aria-labelledby="chart-{}-t" aria-describedby="chart-{}-d" xmlns="http://www.w3.org/2000/svg" {}>'
+        '<title id="chart-{}-t">{}</title><desc id="chart-{}-d">{}</desc>'
+        '<text class="report-chart-title" x="0" y="16" font-size="13" font-weight="600" fill="#333">{}</text>'
+        '<g transform="translate(0 {})">{}</g></svg>',
         key,
         width,
-        height,
+        height + TITLE_HEIGHT,
         width,
-        height,
+        height + TITLE_HEIGHT,
         key,
         key,
         mark_safe(FONT),  # noqa: S308 (a constant)
@@ -72,6 +81,8 @@ def _svg(key: str, width: int, height: int, title: str, description: str, body: 
         title,
         key,
         description,
+        title,
+        TITLE_HEIGHT,
         body,
     )
 
@@ -80,7 +91,7 @@ def bar_chart(
     key: str, labels: Sequence[str], series: Sequence[Series], *, title: str, formatter, height: int = 220
 ) -> SafeString:
     """Vertical bars, one group per label and one bar per series (e.g. months × contacts)."""
-    width = max(420, 64 + len(labels) * max(52, 18 * len(series) + 16))
+    width = max(420, 64 + len(labels) * max(52, 18 * len(series) + 16), _title_width(title))
     left, right, top, bottom = 56, 8, 12, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [float(v or 0) for s in series for v in s.values]
@@ -146,7 +157,7 @@ def bar_chart(
 
 def hbar_chart(key: str, items: Sequence[tuple[str, Decimal | int | None]], *, title: str, formatter) -> SafeString:
     """Horizontal bars, one per item (e.g. shares by profession), negative values to the left of zero."""
-    row_h, label_w, width = 22, 230, 640
+    row_h, label_w, width = 22, 300, 720
     height = 12 + row_h * max(len(items), 1)
     values = [float(v or 0) for _label, v in items]
     low, high = min([*values, 0.0]), max([*values, 0.0])
@@ -173,7 +184,7 @@ def hbar_chart(key: str, items: Sequence[tuple[str, Decimal | int | None]], *, t
                 '<text x="{}" y="{}" fill="#333">{}</text>',
                 label_w - 6,
                 y + 14,
-                label[:38],
+                _clipped(label, LABEL_CHARACTERS),
                 _n(x),
                 y + 3,
                 _n(bar),
@@ -191,6 +202,16 @@ def hbar_chart(key: str, items: Sequence[tuple[str, Decimal | int | None]], *, t
     parts.append(format_html('<line x1="{0}" x2="{0}" y1="0" y2="{1}" stroke="#999"/>', _n(zero_x), height))
     description = "; ".join(f"{label}: {formatter(v) if v is not None else '–'}" for label, v in items)
     return _svg(key, width, height, title, description, mark_safe("".join(parts)))  # noqa: S308 (escaped parts)
+
+
+def _title_width(title: str) -> int:
+    """About how wide the title is drawn (13 px, semi-bold), so that a narrow chart does not cut it off."""
+    return math.ceil(len(title) * 7.5) + 8
+
+
+def _clipped(label: str, length: int) -> str:
+    """The label as far as it fits beside the bars, ending in "…" when cut (the bar's title has all of it)."""
+    return label if len(label) <= length else label[: length - 1].rstrip() + "…"
 
 
 def _legend(series: Sequence[Series], x: int, y: int) -> SafeString:

@@ -76,6 +76,11 @@ class Column:
     key: str
     label: str | Promise
     kind: str = "text"  # text, int, money, percent, decimal (per 1 000 and per inhabitant)
+    # How the page shows the column; the CSV exports and the API always carry the value itself (codes included).
+    page: str = "value"  # value; hidden (a code the page shows by its name); region (a län code: the region's name)
+
+
+HIDDEN, REGION = "hidden", "region"
 
 
 @dataclass
@@ -219,8 +224,8 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     "per-inhabitant": (
         Column("year", _("Year")),
         Column("months", _("Months")),
-        Column("region", _("Home region")),
-        Column("region_name", _("Name")),
+        Column("region", _("Home region"), page=REGION),
+        Column("region_name", _("Name"), page=HIDDEN),
         Column("population", _("Population"), "int"),
         CONTACTS,
         Column("per_1000", _("Contacts per 1 000 inhabitants"), "decimal"),
@@ -230,7 +235,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     "providers": (
         Column("name", _("Care provider")),
         Column("hsa_id", _("HSA-id")),
-        Column("region", _("Contracted by")),
+        Column("region", _("Contracted by"), page=REGION),
         CONTACTS,
         SHARE,
         COST,
@@ -238,7 +243,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     ),
     "listing-units": (Column("listing_unit", _("Listing unit (HSA-id)")), CONTACTS, SHARE, COST, COST_SHARE),
     "rejections": (
-        Column("reason", _("Reason code")),
+        Column("reason", _("Reason code"), page=HIDDEN),
         Column("label", _("Reason")),
         CONTACTS,
         Column("rate", _("Share of reported contacts"), "percent"),
@@ -254,15 +259,15 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("difference_percent", _("Difference (%)"), "percent"),
     ),
     "national-regions": (
-        Column("region", _("Region")),
-        Column("name", _("Name")),
+        Column("region", _("Region"), page=REGION),
+        Column("name", _("Name"), page=HIDDEN),
         Column("receipts", _("Receipts (as seller)"), "money"),
         Column("payments", _("Payments (as buyer)"), "money"),
         Column("net", _("Net"), "money"),
     ),
     "national-pairs": (
-        Column("region_a", _("Region A")),
-        Column("region_b", _("Region B")),
+        Column("region_a", _("Region A"), page=REGION),
+        Column("region_b", _("Region B"), page=REGION),
         Column("a_invoiced_b", _("A invoiced B"), "money"),
         Column("b_invoiced_a", _("B invoiced A"), "money"),
         Column("net", _("Net to A"), "money"),

@@ -125,6 +125,15 @@ class WhatIfForm(forms.Form):
         required=False,
     )
 
+    def __init__(self, data=None, **kwargs):
+        if data is not None and not data.get("recommendation"):
+            # Unset, the latest version is priced: shown in the form as if chosen.
+            latest = self.base_fields["recommendation"].queryset.last()
+            if latest is not None:
+                data = data.copy()
+                data["recommendation"] = latest.code
+        super().__init__(data, **kwargs)
+
     def clean_recommendation(self):
         chosen = self.cleaned_data.get("recommendation")
         return chosen or self.fields["recommendation"].queryset.last()

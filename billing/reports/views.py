@@ -20,6 +20,7 @@ from billing.reports.forms import ReportFilterForm, WhatIfForm
 from billing.reports.refresh import last_refresh
 from billing.reports.tasks import refresh_reports
 from config.money import format_sek, to_money
+from regions.models import Region
 from regions.selectors import Scope, scope_of
 
 
@@ -46,23 +47,48 @@ def display(value, kind: str) -> str:
     return str(value)
 
 
-def _rendered(table: figures.Table, charts=(), limit: int = 200) -> dict:
-    """The table with its cells formatted for the page, its charts, and at most ``limit`` rows shown."""
+def region_names() -> dict[str, str]:
+    """Region names by län code: the pages name regions, the CSV exports and the API give their codes."""
+    return dict(Region.objects.values_list("code", "name"))
 
-    def cells(row):
+
+def _rendered(table: figures.Table, charts=(), limit: int = 200, *, regions: dict[str, str] | None = None) -> dict:
+    """The table with its cells formatted for the page, its charts, and at most ``limit`` rows shown.
+
+    Codes shown beside their names are left out, and län codes are shown as the regions' names (``regions``)."""
+    regions = regions or {}
+    columns = [c for c in table.columns if c.page != figures.HIDDEN]
+
+    def text(value, column, *, total=False):
+        if column.page == figures.REGION and value is not None:
+            return regions.get(value, str(value))
+        if total and value is None and column.kind == "text":
+            return ""  # a total has no provider's HSA-id or profession's category: blank, not "–"
+        return display(value, column.kind)
+
+    def cells(row, *, total=False):
         return [
-            {"text": display(row.get(c.key), c.kind), "numeric": c.kind != "text", "key": c.key} for c in table.columns
+            {"text": text(row.get(c.key), c, total=total), "numeric": c.kind != "text", "key": c.key} for c in columns
         ]
 
+    total = None
+    if table.total:
+        total = dict(table.total)
+        if not total.get(columns[0].key):
+            # The total's label may sit in a column the page leaves out (the rejections' code column).
+            hidden = [c.key for c in table.columns if c.page == figures.HIDDEN and total.get(c.key)]
+            if hidden:
+                total[columns[0].key] = total[hidden[0]]
+        total = cells(total, total=True)
     rows = [cells(row) for row in table.rows]
     return {
         "key": table.key,
         "title": table.title,
         "charts": list(charts),
-        "columns": [{"label": c.label, "numeric": c.kind != "text"} for c in table.columns],
+        "columns": [{"label": c.label, "numeric": c.kind != "text", "key": c.key} for c in columns],
         "rows": rows,
         "shown_rows": rows[:limit],
-        "total": cells(table.total) if table.total else None,
+        "total": total,
         "notes": table.notes,
     }
 
@@ -145,7 +171,7 @@ def _dashboard_charts(tables: dict[str, figures.Table]) -> dict[str, list]:
                 "monthly-cost",
                 months,
                 [charts.Series(_("Cost"), [r["cost"] for r in monthly])],
-                title=_("Cost per month"),
+                title=_("Cost per month (SEK)"),
                 formatter=_money_chart_value,
             ),
         ],
@@ -153,7 +179,7 @@ def _dashboard_charts(tables: dict[str, figures.Table]) -> dict[str, list]:
             charts.hbar_chart(
                 "categories",
                 [(str(r["category"]), r["share"]) for r in tables["categories"].rows],
-                title=_("Share of contacts by profession category"),
+                title=_("Share of contacts by profession category (%)"),
                 formatter=_percent_value,
             )
         ],
@@ -161,7 +187,7 @@ def _dashboard_charts(tables: dict[str, figures.Table]) -> dict[str, list]:
             charts.hbar_chart(
                 "professions",
                 [(f"{r['profession']} {r['name']}", r["share"]) for r in tables["professions"].rows],
-                title=_("Share of contacts by profession"),
+                title=_("Share of contacts by profession (%)"),
                 formatter=_percent_value,
             )
         ],
@@ -180,10 +206,7 @@ def _dashboard_charts(tables: dict[str, figures.Table]) -> dict[str, list]:
         "per-inhabitant": [
             charts.hbar_chart(
                 "per-inhabitant",
-                [
-                    (f"{r['year']} {r['region']} {r['region_name']}", r["per_1000"])
-                    for r in tables["per-inhabitant"].rows
-                ],
+                [(f"{r['year']} {r['region_name']}", r["per_1000"]) for r in tables["per-inhabitant"].rows],
                 title=_("Contacts per 1 000 inhabitants"),
                 formatter=lambda v: display(v, "decimal"),
             )
@@ -192,7 +215,7 @@ def _dashboard_charts(tables: dict[str, figures.Table]) -> dict[str, list]:
             charts.hbar_chart(
                 "providers",
                 [(r["name"], r["cost"]) for r in tables["providers"].rows[:15]],
-                title=_("Cost by care provider"),
+                title=_("Cost by care provider (SEK)"),
                 formatter=_money_chart_value,
             )
         ],
@@ -200,7 +223,7 @@ def _dashboard_charts(tables: dict[str, figures.Table]) -> dict[str, list]:
             charts.hbar_chart(
                 "rejections",
                 [(str(r["label"]), r["rate"]) for r in tables["rejections"].rows],
-                title=_("Rejection rate by reason"),
+                title=_("Rejection rate by reason (percent of reported contacts)"),
                 formatter=_percent_value,
             )
         ],
@@ -211,7 +234,7 @@ def dashboard(request):
     scope = report_scope(request.user)
     form = ReportFilterForm(request.GET, user=request.user, scope=scope)
     if not form.is_valid():
-        return render(request, "reports/dashboard.html", _context(request, form, _("Reports")), status=400)
+        return render(request, "reports/dashboard.html", _context(request, form, _("Dashboard")), status=400)
     filters = form.filters()
     export = request.GET.get("export")
     if export:
@@ -221,13 +244,14 @@ def dashboard(request):
     tables = {key: report(request.user, filters) for key, report in figures.DASHBOARD.items()}
     total = tables["monthly"].total
     chart_map = _dashboard_charts(tables)
+    names = region_names()
     return render(
         request,
         "reports/dashboard.html",
         _context(
             request,
             form,
-            _("Reports"),
+            _("Dashboard"),
             filters=filters,
             key_figures=[
                 (_("Contacts"), display(total["contacts"], "int")),
@@ -236,7 +260,7 @@ def dashboard(request):
                 (_("Rejection rate"), display(total["rejection_rate"], "percent")),
             ],
             tables=[
-                _rendered(table, chart_map.get(key, ()), limit=50 if key == "listing-units" else 200)
+                _rendered(table, chart_map.get(key, ()), limit=50 if key == "listing-units" else 200, regions=names)
                 for key, table in tables.items()
             ],
         ),
@@ -262,7 +286,7 @@ def what_if(request):
             charts.Series(_("Actual cost"), [r["cost"] for r in table.rows]),
             charts.Series(_("Cost under %(code)s") % {"code": recommendation.code}, [r["what_if"] for r in table.rows]),
         ],
-        title=table.title,
+        title=_("Cost per rate category (SEK)"),
         formatter=_money_chart_value,
     )
     context = _context(
@@ -287,10 +311,11 @@ def national(request):
             raise Http404(_("No such table."))
         return table_csv(tables[export], _filename(export, filters))
     regions = tables["national-regions"].rows
+    names = region_names()
     chart = charts.hbar_chart(
         "national-net",
-        [(f"{r['region']} {r['name']}", r["net"]) for r in regions],
-        title=_("Net per region (receipts less payments)"),
+        [(r["name"], r["net"]) for r in regions],
+        title=_("Net per region, receipts less payments (SEK)"),
         formatter=_money_chart_value,
     )
     context = _context(
@@ -298,7 +323,10 @@ def national(request):
         form,
         _("National view"),
         period_only=True,
-        tables=[_rendered(tables["national-regions"], [chart]), _rendered(tables["national-pairs"])],
+        tables=[
+            _rendered(tables["national-regions"], [chart], regions=names),
+            _rendered(tables["national-pairs"], regions=names),
+        ],
         filters=filters,
     )
     return render(request, "reports/national.html", context)

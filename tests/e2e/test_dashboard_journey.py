@@ -18,7 +18,10 @@ def test_the_dashboard_shows_the_invoiced_totals(world, page_as, screens):
     # Anders, Sörmland's manager: the figures are computed in the background; he asks for them now.
     page = page_as(world.manager04)
     page.get_by_role("link", name="Rapporter").click()
-    expect(page.get_by_role("heading", name="Rapporter")).to_be_visible()
+    expect(page.get_by_role("heading", name="Översikt", exact=True)).to_be_visible()
+    expect(page.get_by_role("navigation", name="Brödsmulor").get_by_role("listitem")).to_have_text(
+        ["Hem", "Rapporter", "Översikt"]
+    )
     page.get_by_role("button", name="Uppdatera nu").click()
     expect(page.get_by_text("Siffrorna uppdateras; ladda om sidan om en stund.")).to_be_visible()
     page.reload()
@@ -31,13 +34,13 @@ def test_the_dashboard_shows_the_invoiced_totals(world, page_as, screens):
     )
     monthly = page.get_by_role("region", name="Kontakter och kostnad per månad")
     expect(bars(page, "Kontakter per månad", period)).to_have_text(f"{period} Kontakter: 4")
-    expect(bars(page, "Kostnad per månad", period)).to_have_text(f"{period} Kostnad: {sek(world.TOTAL)}")
+    expect(bars(page, "Kostnad per månad (kr)", period)).to_have_text(f"{period} Kostnad: {sek(world.TOTAL)}")
     expect(monthly.get_by_role("row").filter(has_text=period).get_by_role("cell")).to_have_text(
         [period, "4", sek(world.TOTAL), "1", f"20,0{NBSP}%", "5"]
     )
     shot(page, "seller", full_page=False)
 
-    categories = page.get_by_role("img", name="Andel kontakter per yrkeskategori")
+    categories = page.get_by_role("img", name="Andel kontakter per yrkeskategori (%)", exact=True)
     expect(categories.locator("rect title")).to_have_text(
         [
             f"Läkare: 50,0{NBSP}%",
@@ -48,7 +51,7 @@ def test_the_dashboard_shows_the_invoiced_totals(world, page_as, screens):
     expect(page.get_by_role("region", name="Per yrkeskategori").locator("tfoot").get_by_role("cell")).to_have_text(
         ["Totalt", "4", f"100,0{NBSP}%", sek(world.TOTAL), f"100,0{NBSP}%"]
     )
-    rejections = page.get_by_role("img", name="Andel avvisade per orsak")
+    rejections = page.get_by_role("img", name="Andel avvisade per orsak (% av rapporterade kontakter)", exact=True)
     expect(rejections.locator("rect title")).to_have_text([f"Inte en digital kontakt (telefon): 20,0{NBSP}%"])
     categories.scroll_into_view_if_needed()
     shot(page, "categories", full_page=False)
@@ -59,9 +62,9 @@ def test_the_dashboard_shows_the_invoiced_totals(world, page_as, screens):
     expect(page.get_by_role("region", name="Nyckeltal")).to_have_text(
         f"Kontakter 4 Kostnad {sek(world.TOTAL)} Avvisade kontakter 1 Andel avvisade 20,0{NBSP}%", use_inner_text=True
     )
-    expect(bars(page, "Kostnad per månad", period)).to_have_text(f"{period} Kostnad: {sek(world.TOTAL)}")
+    expect(bars(page, "Kostnad per månad (kr)", period)).to_have_text(f"{period} Kostnad: {sek(world.TOTAL)}")
 
 
 def bars(page, chart: str, month: str):
     """The bar of one month in a chart, read by its tooltip (each bar's <title>)."""
-    return page.get_by_role("img", name=chart).locator("rect title").filter(has_text=month)
+    return page.get_by_role("img", name=chart, exact=True).locator("rect title").filter(has_text=month)
