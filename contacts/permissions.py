@@ -35,9 +35,14 @@ def can_open_rejection_dispute(user, contact) -> bool:
     return _is_region_staff_of(user, contact.billing_region_id)
 
 
+def can_object_for(user, home_region: str) -> bool:
+    """The buyer (home) region's clerks and managers object to contacts on the invoices their region received."""
+    return _is_region_staff_of(user, home_region)
+
+
 def can_open_objection(user, contact) -> bool:
     """The buyer (home) region's clerks and managers object to a contact on an approved invoice."""
-    return _is_region_staff_of(user, contact.home_region_id)
+    return can_object_for(user, contact.home_region_id)
 
 
 def is_dispute_party(user, dispute) -> bool:
@@ -52,6 +57,18 @@ def is_dispute_party(user, dispute) -> bool:
     return _is_region_staff_of(user, contact.home_region_id)
 
 
-def can_resolve_dispute(user, dispute) -> bool:
-    """The billing region decides: its clerks and managers."""
+def can_assign_dispute(user, dispute) -> bool:
+    """The billing region handles its cases: its clerks and managers assign them among themselves."""
     return _is_region_staff_of(user, dispute.contact.billing_region_id)
+
+
+def opened_dispute(user, dispute) -> bool:
+    """Whether the user is the person who opened the case."""
+    return dispute.opened_by_id is not None and dispute.opened_by_id == getattr(user, "pk", None)
+
+
+def can_resolve_dispute(user, dispute) -> bool:
+    """The billing region decides: its clerks and managers, but never the person who opened the case (four eyes,
+    as an invoice's submitter may not approve it). A clerk who contests a rejection of the region's own contact
+    has a colleague decide it; objections are opened by the buyer, so the rule never stands in their way."""
+    return can_assign_dispute(user, dispute) and not opened_dispute(user, dispute)

@@ -316,14 +316,15 @@ def test_an_invoice_records_its_creation_refresh_and_every_step_with_what_change
 
 def test_a_dispute_records_opening_assignment_and_decision_with_before_and_after(january, staff):  # noqa: F811
     contact = contact_reject(contact=Contact.objects.get(external_id="lk-29"), by=staff["clerk04"], note="Dubblett")
-    dispute = dispute_open(contact=contact, by=staff["clerk04"], reason="Ändå korrekt", via="admin")
+    # Opened by a colleague: the person who opens a case may not decide it.
+    dispute = dispute_open(contact=contact, by=staff["manager04b"], reason="Ändå korrekt", via="admin")
     dispute_assign(dispute=dispute, assignee=staff["manager04"], by=staff["clerk04"], via="admin")
     dispute_assign(dispute=dispute, assignee=staff["clerk04"], by=staff["manager04"], via="api")
     dispute_resolve(dispute=dispute, by=staff["clerk04"], outcome="dismissed", note="Dubblett kvarstår", via="api")
 
     events = DisputeEvent.objects.filter(dispute=dispute).order_by("id")
     assert [(e.action, e.via, e.actor.username, e.changes) for e in events] == [
-        ("opened", "admin", "clerk04", {"status": [None, "open"]}),
+        ("opened", "admin", "manager04b", {"status": [None, "open"]}),
         ("assigned", "admin", "clerk04", {"assignee": [None, "manager04"]}),
         ("assigned", "api", "manager04", {"assignee": ["manager04", "clerk04"]}),
         ("dismissed", "api", "clerk04", {"status": ["open", "dismissed"]}),

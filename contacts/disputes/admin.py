@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +22,7 @@ from config.money import format_sek
 from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
 from contacts.disputes.services import dispute_assign, dispute_comment, dispute_open, dispute_resolve
 from contacts.models import Contact
-from contacts.permissions import can_resolve_dispute, is_dispute_party
+from contacts.permissions import can_assign_dispute, can_resolve_dispute, is_dispute_party, opened_dispute
 from contacts.reasons import REASON_LABELS
 from contacts.services import contact_decision
 from regions.admin_base import ScopedAdmin, change_history_table, person
@@ -98,21 +99,22 @@ class HomeRegionFilter(_PartyRegionFilter):
 
 
 class OpenDisputeForm(forms.Form):
-    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 4}))
+    reason = forms.CharField(label=capfirst(_("reason")), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class CommentForm(forms.Form):
-    text = forms.CharField(label=_("comment"), widget=forms.Textarea(attrs={"rows": 3}))
-    attachment = forms.FileField(label=_("attachment"), required=False)
+    text = forms.CharField(label=capfirst(_("comment")), widget=forms.Textarea(attrs={"rows": 3}))
+    attachment = forms.FileField(label=capfirst(_("attachment")), required=False)
 
 
 class DecideForm(forms.Form):
     outcome = forms.ChoiceField(
-        label=_("decision"), choices=[(DisputeStatus.ACCEPTED, _("Accept")), (DisputeStatus.DISMISSED, _("Dismiss"))]
+        label=capfirst(_("decision")),
+        choices=[(DisputeStatus.ACCEPTED, _("Accept")), (DisputeStatus.DISMISSED, _("Dismiss"))],
     )
-    note = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(label=capfirst(_("note")), widget=forms.Textarea(attrs={"rows": 3}))
     credit_reason = forms.TypedChoiceField(
-        label=_("credit reason"),
+        label=capfirst(_("credit reason")),
         choices=[("", "–"), *CreditReason.choices],
         coerce=int,
         required=False,
@@ -124,11 +126,16 @@ def stockholm_date_text(moment) -> str:
     return localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
-def _history_values(events, credit_notes: dict[int, str]):
+def _history_values(events, credit_notes: dict[int, str], people: dict[str, str]):
     """The history's stored values as read: statuses by their Swedish names, the credit note by its name, the
-    credit reason by its text (each event's ``changes`` is replaced for display only)."""
+    credit reason by its text, assignees (stored by user name) by their names (each event's ``changes`` and an
+    assignment's note are replaced for display only)."""
     for event in events:
         changes = dict(event.changes)
+        if "assignee" in changes:
+            changes["assignee"] = [people.get(value, value) for value in changes["assignee"]]
+        if event.action == "assigned" and event.note:
+            event.note = people.get(event.note, event.note)
         if "status" in changes:
             changes["status"] = [
                 DisputeStatus(value).label if value in DisputeStatus.values else value for value in changes["status"]
@@ -142,6 +149,16 @@ def _history_values(events, credit_notes: dict[int, str]):
             ]
         event.changes = changes
     return events
+
+
+def _people(events) -> dict[str, str]:
+    """The assignees the history names (stored by user name), by the names colleagues know them by (one query)."""
+    usernames = {v for e in events for v in e.changes.get("assignee", []) if isinstance(v, str)}
+    usernames |= {e.note for e in events if e.action == "assigned" and e.note}
+    if not usernames:
+        return {}
+    users = get_user_model().objects.filter(username__in=usernames)
+    return {user.get_username(): person(user) for user in users}
 
 
 def deadline_text(dispute: Dispute) -> str:
@@ -318,8 +335,13 @@ class DisputeAdmin(ScopedAdmin):
                     groups__name__in=[Role.CLERK, Role.MANAGER],
                     is_active=True,
                 )
+                .exclude(pk=dispute.opened_by_id)  # the one who opened the case may not decide it
                 .distinct()
+                .order_by("first_name", "last_name", "username")
             )
+            is_open = dispute.status == DisputeStatus.OPEN
+            can_decide = is_open and can_resolve_dispute(request.user, dispute)
+            opener_may_not = is_open and not can_decide and opened_dispute(request.user, dispute)
             context.update(
                 dispute=dispute,
                 criteria=[
@@ -329,10 +351,18 @@ class DisputeAdmin(ScopedAdmin):
                 reasons=[REASON_LABELS[r] for r in dispute.contact.reason_list if r in REASON_LABELS],
                 comments=dispute.comments.select_related("author").prefetch_related("attachments"),
                 history=change_history_table(
-                    _history_values(events, credit_notes), labels=DISPUTE_FIELD_LABELS, actions=DISPUTE_ACTIONS
+                    _history_values(events, credit_notes, _people(events)),
+                    labels=DISPUTE_FIELD_LABELS,
+                    actions=DISPUTE_ACTIONS,
                 ),
                 comment_form=CommentForm() if is_dispute_party(request.user, dispute) else None,
-                can_decide=dispute.status == DisputeStatus.OPEN and can_resolve_dispute(request.user, dispute),
+                can_decide=can_decide,
+                can_assign=is_open and can_assign_dispute(request.user, dispute),
+                decider_note=(
+                    gettext("You opened this dispute, so a colleague decides it: assign it to one above.")
+                    if opener_may_not and can_assign_dispute(request.user, dispute)
+                    else ""
+                ),
                 decide_form=DecideForm(),
                 assignable=staff,
                 is_objection=dispute.kind == DisputeKind.OBJECTION,

@@ -4,14 +4,14 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from config.api.parsers import JsonParser
-from config.api.schema import CONFLICT
+from config.api.schema import CONFLICT, DetailSerializer
 from config.api.views import ScopedQuerysetMixin
 from config.business_time import stockholm_today
 from config.errors import InvalidInput
@@ -98,7 +98,9 @@ class ResolveSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.CharField(help_text="Username of a clerk or manager of the billing region.")
+    assignee = serializers.CharField(
+        help_text="Username of a clerk or manager of the billing region, not the one who opened the dispute."
+    )
 
 
 class DisputeFilter(django_filters.FilterSet):
@@ -151,9 +153,25 @@ class DisputeViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ResolveSerializer, responses={200: DisputeSerializer, 409: CONFLICT})
+    @extend_schema(
+        request=ResolveSerializer,
+        responses={
+            200: DisputeSerializer,
+            403: OpenApiResponse(
+                DetailSerializer,
+                description=(
+                    "The caller is not a clerk or manager of the billing region, or opened the dispute: the person "
+                    "who opens a case never decides it (four eyes), a colleague does."
+                ),
+            ),
+            409: CONFLICT,
+        },
+    )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
+        """Accept or dismiss an open dispute: by a clerk or manager of the billing region other than the person who
+        opened it. An accepted rejection dispute makes the contact eligible; an accepted objection (with a
+        ``credit_reason``, 1-9) adds the line to a draft credit note against the original invoice."""
         dispute = self.get_object()
         payload = ResolveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

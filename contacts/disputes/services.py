@@ -6,12 +6,22 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from billing.models import FROZEN_STATUSES, CreditReason, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from billing.models import (
+    FROZEN_STATUSES,
+    CreditReason,
+    Invoice,
+    InvoiceEvent,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+)
+from billing.selectors import invoice_totals_snapshot
 from config.business_time import add_months, stockholm_today
 from config.errors import InvalidInput, NotAllowed, StateConflict
+from config.history import actor_or_none, changes_between
 from config.money import ZERO
 from contacts.disputes.models import (
     Dispute,
@@ -24,11 +34,14 @@ from contacts.disputes.models import (
 from contacts.disputes.notifications import notify
 from contacts.models import Channel, Contact, ContactEvent, EventKind, Status
 from contacts.permissions import (
+    can_assign_dispute,
     can_open_objection,
     can_open_rejection_dispute,
     can_resolve_dispute,
     is_dispute_party,
+    opened_dispute,
 )
+from contacts.reasons import REASON_LABELS
 from contacts.services import contacts_reevaluate
 
 
@@ -145,8 +158,13 @@ def dispute_comment(*, dispute: Dispute, by, text: str, attachments=(), via: str
 @transaction.atomic
 def dispute_assign(*, dispute: Dispute, assignee, by, via: str = Channel.API) -> Dispute:
     dispute = Dispute.objects.select_for_update().select_related("contact").get(pk=dispute.pk)
-    if not can_resolve_dispute(by, dispute) or not can_resolve_dispute(assignee, dispute):
+    if not can_assign_dispute(by, dispute) or not can_assign_dispute(assignee, dispute):
         raise NotAllowed(_("Cases are assigned within the billing region's staff."))
+    if not can_resolve_dispute(assignee, dispute):  # the one who opened it: a case goes to someone who may decide it
+        raise NotAllowed(
+            _("%(person)s opened this dispute and may not decide it; assign it to a colleague.")
+            % {"person": assignee.get_full_name() or assignee.get_username()}
+        )
     before = dispute.assignee.get_username() if dispute.assignee_id else None
     dispute.assignee = assignee
     dispute.save(update_fields=["assignee"])
@@ -162,6 +180,11 @@ def dispute_resolve(
     """Accept or dismiss a case. Accepting a rejection overrides it; accepting an objection credits the line."""
     dispute = Dispute.objects.select_for_update().select_related("contact").get(pk=dispute.pk)
     if not can_resolve_dispute(by, dispute):
+        if opened_dispute(by, dispute) and can_assign_dispute(by, dispute):
+            raise NotAllowed(
+                _("You opened this dispute; a colleague in %(region)s must decide it.")
+                % {"region": dispute.contact.billing_region.name}
+            )
         raise NotAllowed(_("Only the billing region's clerks and managers decide disputes."))
     if dispute.status != DisputeStatus.OPEN:
         raise StateConflict(_("Dispute %(id)s is already decided.") % {"id": dispute.pk})
@@ -182,7 +205,7 @@ def dispute_resolve(
         if dispute.kind == DisputeKind.REJECTION:
             _override(dispute.contact, by=by, note=note, via=via)
         else:
-            dispute.credit_note = _credit(dispute.invoice_line, reason=credit_reason)
+            dispute.credit_note = _credit(dispute, reason=credit_reason, by=by, via=via)
             dispute.credit_reason = credit_reason
     changes = {"status": [dispute.status, outcome]}
     if dispute.credit_note_id:
@@ -211,13 +234,21 @@ def _override(contact: Contact, *, by, note: str, via: str) -> None:
         # Some rejections no dispute can lift: care in the patient's own region, a lapsed invoicing deadline,
         # no rate in force. Refused, and the transaction leaves the contact as it was.
         raise StateConflict(
-            _("Contact %(id)s cannot be billed even with the dispute accepted: %(reasons)s.")
-            % {"id": contact.pk, "reasons": ", ".join(contact.reason_list)}
+            _("Contact %(contact)s cannot be billed even with the dispute accepted: %(reasons)s.")
+            % {
+                "contact": contact.external_id,
+                "reasons": "; ".join(str(REASON_LABELS.get(code, code)) for code in contact.reason_list),
+            }
         )
 
 
-def _credit(line: InvoiceLine, *, reason: int) -> Invoice:
-    """Add a negative line for the contact to the draft credit note of the invoice (one per invoice and reason)."""
+def _credit(dispute: Dispute, *, reason: int, by, via: str) -> Invoice:
+    """Add a negative line for the contact to the draft credit note of the invoice (one per invoice and reason).
+
+    The credit note's history records it as the invoice run records its drafts: its creation ("created", with its
+    total and count) or each line a later decision adds to the same draft ("refreshed", the totals before and after),
+    by the person who decided, through the decision's interface, the note naming the dispute."""
+    line = dispute.invoice_line
     original = line.invoice
     # Only the invoice row: the default ordering (seller, buyer) would join the regions and lock them as well,
     # holding up every transaction that stores a row referring to a region until this one commits.
@@ -227,6 +258,7 @@ def _credit(line: InvoiceLine, *, reason: int) -> Invoice:
         .order_by("pk")
         .first()
     )
+    before = invoice_totals_snapshot(credit_note) if credit_note is not None else None
     if credit_note is None:
         credit_note = Invoice.objects.create(
             seller_id=original.seller_id,
@@ -252,4 +284,22 @@ def _credit(line: InvoiceLine, *, reason: int) -> Invoice:
     credit_note.total = totals["total"] or ZERO
     credit_note.contact_count = totals["count"]
     credit_note.save(update_fields=["total", "contact_count"])
+    changes = changes_between(before, invoice_totals_snapshot(credit_note))
+    if before is None or changes:
+        with translation.override(settings.LANGUAGE_CODE):  # a note kept for every reader: in the product's language
+            note = _("Accepted objection to %(contact)s (%(provider)s)") % {
+                "contact": dispute.contact.external_id,
+                "provider": dispute.contact.provider.name,
+            }
+        InvoiceEvent.objects.create(
+            invoice=credit_note,
+            at=timezone.now(),
+            action="created" if before is None else "refreshed",
+            from_status="" if before is None else InvoiceStatus.DRAFT,
+            to_status=InvoiceStatus.DRAFT,
+            actor=actor_or_none(by),
+            via=via,
+            changes=changes,
+            note=note,
+        )
     return credit_note

@@ -291,7 +291,10 @@ def test_a_rejection_no_dispute_can_lift_is_refused_and_nothing_changes(january,
     assert late.reasons == "invoicing_deadline_passed"
     dispute = dispute_open(contact=late, by=system04, reason="Fakturan skickades för sent av misstag")
 
-    with pytest.raises(StateConflict, match="kan inte faktureras även om tvisten godtas: invoicing_deadline_passed"):
+    with pytest.raises(
+        StateConflict,
+        match=r"^Kontakt lk-30 kan inte faktureras även om tvisten godtas: Faktureringsfristen har passerats\.$",
+    ):
         dispute_resolve(dispute=dispute, by=staff["clerk04"], outcome="accepted", note="ok")
 
     late.refresh_from_db()

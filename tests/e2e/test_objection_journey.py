@@ -85,13 +85,6 @@ def test_the_buyer_objects_to_a_line_and_the_seller_credits_it(world, page_as, s
     shot(page, "credit-note")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "templates/admin/contacts/dispute/change_form.html puts the comment form inside the admin's change form; "
-        "the browser drops the nested <form>, so 'Kommentera' sends the page's form to the change view (403)"
-    ),
-)
 def test_a_party_comments_on_an_open_dispute(world, page_as):
     world.contacts()
     world.approved()
