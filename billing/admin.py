@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,9 @@ from config.errors import DomainError
 from config.money import format_sek
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
+from contacts.disputes.models import Dispute, DisputeStatus
+from contacts.disputes.services import objection_deadline
+from contacts.permissions import can_object_for
 from regions.admin_base import ScopedAdmin, change_history_table, person
 from regions.models import RateCategory, Region, Role
 from regions.selectors import scope_of
@@ -45,8 +49,8 @@ from regions.selectors import scope_of
 
 
 class StartRunForm(forms.Form):
-    billing_region = forms.ModelChoiceField(queryset=Region.objects.none(), label=_("billing region"))
-    period = forms.CharField(label=_("period"), max_length=7, help_text=_("YYYY-MM"))
+    billing_region = forms.ModelChoiceField(queryset=Region.objects.none(), label=capfirst(_("billing region")))
+    period = forms.CharField(label=capfirst(_("period")), max_length=7, help_text=_("YYYY-MM"))
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -242,6 +246,12 @@ INVOICE_ACTIONS = {
     "refreshed": _("Refreshed by an invoice run"),
     "render_documents": _("PDFs rendered again"),
 }
+# A credit note is never made by a run: an accepted objection creates it, and each further one adds its line.
+CREDIT_NOTE_ACTIONS = {
+    **INVOICE_ACTIONS,
+    "created": _("Created by an accepted objection"),
+    "refreshed": _("Line added by an accepted objection"),
+}
 INVOICE_VIAS = {"run": _("Invoice run"), "schedule": _("Schedule")}
 
 
@@ -411,11 +421,12 @@ class InvoiceAdmin(ScopedAdmin):
 
     @admin.display(description=_("invoice"), ordering="number")
     def number_display(self, obj):
-        """The number, or "Utkast" before approval gives it one; a credit note says so."""
-        text = obj.number or gettext("Draft")
-        if obj.kind == InvoiceKind.CREDIT_NOTE:
-            return gettext("%(invoice)s (credit note)") % {"invoice": text}
-        return text
+        """The invoice named as its page names it: its number once approved (a credit note says so), before that its
+        buyer and period ("Faktura till Region Norrbotten, 2026-11", "Kreditfaktura till …"). Never a status word:
+        the status column says where it stands."""
+        if obj.number and obj.kind == InvoiceKind.CREDIT_NOTE:
+            return gettext("%(invoice)s (credit note)") % {"invoice": obj.number}
+        return invoice_label(obj)
 
     @admin.display(description=_("seller"), ordering="seller__name")
     def seller_name(self, obj):
@@ -456,7 +467,8 @@ class InvoiceAdmin(ScopedAdmin):
             if "total" in changes:
                 changes["total"] = [format_sek(Decimal(v)) if v is not None else None for v in changes["total"]]
             event.changes = changes
-        return change_history_table(events, labels=INVOICE_FIELD_LABELS, actions=INVOICE_ACTIONS, vias=INVOICE_VIAS)
+        actions = CREDIT_NOTE_ACTIONS if obj.kind == InvoiceKind.CREDIT_NOTE else INVOICE_ACTIONS
+        return change_history_table(events, labels=INVOICE_FIELD_LABELS, actions=actions, vias=INVOICE_VIAS)
 
     change_form_template = "admin/billing/invoice/change_form.html"
     actions = ["render_documents_again"]
@@ -539,13 +551,52 @@ class InvoiceAdmin(ScopedAdmin):
             )
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._request = request  # the lines offer the buyer's objections to those who may make them
+        return obj
+
+    def objection_cases(self, request, invoice: Invoice) -> dict[int, int] | None:
+        """Whether the page offers objections, and to which lines: None when it offers none (not an approved invoice,
+        the objection period over, or a user who may not object: only the buyer's clerks and managers do); else the
+        open cases of its contacts (contact id → dispute id), whose lines link to the case instead."""
+        if request is None or not invoice.is_frozen or invoice.kind != InvoiceKind.INVOICE:
+            return None
+        if not can_object_for(request.user, invoice.buyer_id) or stockholm_today() > objection_deadline(invoice):
+            return None
+        return dict(
+            Dispute.objects.filter(
+                status=DisputeStatus.OPEN,
+                contact__invoice_lines__invoice=invoice,
+                contact__invoice_lines__credit=False,
+            ).values_list("contact_id", "pk")
+        )
+
+    def _objection_cell(self, line, open_cases: dict[int, int] | None):
+        if open_cases is None:
+            return ""
+        if line.contact_id in open_cases:
+            return format_html(
+                '<td><a href="{}" data-action="open-case">{}</a></td>',
+                reverse("admin:contacts_dispute_change", args=[open_cases[line.contact_id]]),
+                gettext("Dispute open"),
+            )
+        return format_html(
+            '<td><a href="{}" data-action="object">{}</a></td>',
+            reverse("admin:contacts_dispute_open", args=[line.contact_id]),
+            gettext("Object"),
+        )
+
     @admin.display(description=_("lines"))
     def lines_preview(self, obj):
         lines = obj.lines.select_related("contact__profession", "recommendation").order_by("id")[: self.LINES_SHOWN]
+        # On an approved invoice the buyer's clerks and managers object to a line from the line itself.
+        open_cases = self.objection_cases(getattr(obj, "_request", None), obj)
         rows = format_html_join(
             "",
             '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>'
-            '<td class="amount">{}</td><td class="amount">{}</td><td class="amount">{}</td></tr>',
+            '<td class="amount">{}</td><td class="amount">{}</td><td class="amount">{}</td>{}</tr>',
             (
                 (
                     reverse("admin:contacts_contact_change", args=[line.contact_id]),
@@ -556,26 +607,23 @@ class InvoiceAdmin(ScopedAdmin):
                     format_sek(line.rate),
                     format_sek(line.fee_deducted),
                     format_sek(line.amount),
+                    self._objection_cell(line, open_cases),
                 )
                 for line in lines
             ),
         )
-        headers = format_html_join(
-            "",
-            "<th>{}</th>",
-            (
-                (label,)
-                for label in (
-                    gettext("Contact"),
-                    gettext("Date"),
-                    gettext("Profession"),
-                    gettext("Recommendation"),
-                    gettext("Rate"),
-                    gettext("Patient fee deducted"),
-                    gettext("Amount"),
-                )
-            ),
-        )
+        labels = [
+            gettext("Contact"),
+            gettext("Date"),
+            gettext("Profession"),
+            gettext("Recommendation"),
+            gettext("Rate"),
+            gettext("Patient fee deducted"),
+            gettext("Amount"),
+        ]
+        if open_cases is not None:
+            labels.append(gettext("Objection"))
+        headers = format_html_join("", "<th>{}</th>", ((label,) for label in labels))
         more = ""
         if obj.contact_count > self.LINES_SHOWN:
             more = gettext("The first %(shown)d of %(count)d lines; the CSV specification has them all.") % {
@@ -666,22 +714,9 @@ class InvoiceAdmin(ScopedAdmin):
                 }
                 for transition in self.allowed_transitions(request, invoice)
             ]
-        # The buyer's staff open objections from the lines of an approved invoice.
-        objectable = []
-        if invoice is not None and invoice.is_frozen and scope_of(request.user).region_code == invoice.buyer_id:
-            lines = invoice.lines.filter(credit=False).select_related("contact").order_by("id")[: self.LINES_SHOWN]
-            objectable = [
-                (
-                    line.contact.external_id,
-                    format_sek(line.amount),
-                    reverse("admin:contacts_dispute_open", args=[line.contact_id]),
-                )
-                for line in lines
-            ]
         # Every field is read-only: the page offers the workflow buttons instead of "Save".
         context = {
             **(extra_context or {}),
-            "objectable": objectable,
             "transitions": buttons,
             "show_save": False,
             "show_save_and_continue": False,

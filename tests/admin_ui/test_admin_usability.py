@@ -102,7 +102,16 @@ def test_the_invoice_list_shows_numbers_names_and_kronor(client, staff, invoices
 
     due = invoices["approved"].due_date.isoformat()
     assert rows == [
-        ["Utkast", "Region Sörmland", "Region Stockholm", "2026-01", "Utkast", f"500,00{NBSP}kr", "1", "–"],
+        [
+            "Faktura till Region Stockholm, 2026-01",
+            "Region Sörmland",
+            "Region Stockholm",
+            "2026-01",
+            "Utkast",
+            f"500,00{NBSP}kr",
+            "1",
+            "–",
+        ],
         [
             invoices["approved"].number,
             "Region Sörmland",
@@ -151,7 +160,7 @@ def test_a_credit_note_says_so_in_the_list(client, staff, invoices):
 
     assert rows == [
         [
-            "Utkast (kreditfaktura)",
+            "Kreditfaktura till Region Norrbotten, 2026-01",
             "Region Sörmland",
             "Region Norrbotten",
             "2026-01",
