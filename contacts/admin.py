@@ -8,12 +8,14 @@ What a user sees inside is decided by the scoping selector (``ScopedAdmin``); wh
 sees full identity numbers by ``contacts.permissions``.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import localize
@@ -33,7 +35,7 @@ from contacts.filters import reason_condition
 from contacts.forms import CsvUploadForm, RejectForm
 from contacts.identifiers import PersonalIdentityError, mask_personal_identity, parse_personal_identity
 from contacts.intake import contacts_upsert
-from contacts.models import Channel, Contact, EventKind, Status
+from contacts.models import Channel, Contact, Content, EventKind, Mode, Status
 from contacts.permissions import can_reject, sees_full_identity
 from contacts.reasons import REASON_LABELS, Reason
 from contacts.services import contact_decision, contact_reject, contacts_reevaluate
@@ -119,6 +121,24 @@ class ReasonFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OutOfCountyFilter(admin.SimpleListFilter):
+    """Out-of-county care or not: a contact whose patient lives in the billing region is none (rejected as not
+    out-of-county, with nothing to contest); the start page's review of rejected contacts leaves those out."""
+
+    title = _("out-of-county care")
+    parameter_name = "out_of_county"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No: the patient lives in the billing region"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(home_region_id=F("billing_region_id"))
+        if self.value() == "no":
+            return queryset.filter(home_region_id=F("billing_region_id"))
+        return queryset
+
+
 class ProviderFilter(admin.SimpleListFilter):
     """Providers the user may see (the scoping selector), not every provider in the country."""
 
@@ -136,8 +156,66 @@ class ProviderFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _current_result(contact: Contact) -> dict:
+    """The contact's evaluation as its history stores one (``ContactEvent.result_after``)."""
+    return {
+        "status": contact.status,
+        "reasons": contact.reason_list,
+        "amount": f"{contact.amount:.2f}",
+    }
+
+
 def reason_labels(codes) -> list[str]:
     return [str(REASON_LABELS[Reason(code)]) if code in Reason else code for code in codes]
+
+
+def yes_no(value: bool, explanation: str = "") -> str:
+    """A yes/no fact as text (the admin draws a read-only boolean as an icon under the field's help text, which reads
+    as if the contact were what the help text describes); the explanation only with "yes", where it says what it
+    means."""
+    if not value:
+        return gettext("No")
+    if not explanation:
+        return gettext("Yes")
+    return format_html('{}<div class="help">{}</div>', gettext("Yes"), explanation)
+
+
+def _field_label(column: str) -> str:
+    """A stored change's field (``home_region_id``, ``mode``) by its label."""
+    name = column.removesuffix("_id")
+    try:
+        return str(Contact._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return column
+
+
+def _change_value(column: str, value) -> str:
+    """A stored change's value as read: choices by their labels, yes/no, kronor, Stockholm time."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    choices = {"mode": Mode, "content": Content}.get(column)
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    if column == "patient_fee":
+        return format_sek(Decimal(str(value)))
+    if column == "started_at":
+        try:
+            return localize(localtime(dt.datetime.fromisoformat(value)))
+        except (TypeError, ValueError):
+            return str(value)
+    return str(value)
+
+
+def _changes_text(changes: dict) -> str:
+    return (
+        "; ".join(
+            f"{_field_label(name)}: {_change_value(name, before)} → {_change_value(name, after)}"
+            for name, (before, after) in changes.items()
+        )
+        or "–"
+    )
 
 
 def _result_text(result: dict | None) -> str:
@@ -164,6 +242,7 @@ class ContactAdmin(ScopedAdmin):
         PeriodFilter,
         "status",
         ReasonFilter,
+        OutOfCountyFilter,
         "billing_region",
         "home_region",
         ProviderFilter,
@@ -186,9 +265,9 @@ class ContactAdmin(ScopedAdmin):
                     "profession",
                     "started_at",
                     "mode",
-                    "strong_authentication",
-                    "triage",
-                    "documented",
+                    "strong_authentication_display",
+                    "triage_display",
+                    "documented_display",
                     "content",
                     "patient_fee_display",
                     "listing_unit",
@@ -206,8 +285,8 @@ class ContactAdmin(ScopedAdmin):
                     "recommendation",
                     "rate_display",
                     "amount_display",
-                    "overridden",
-                    "locked",
+                    "overridden_display",
+                    "locked_display",
                     "evaluated_at",
                 ]
             },
@@ -351,13 +430,28 @@ class ContactAdmin(ScopedAdmin):
         if not obj.reason_list:
             return "–"
         return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li>{} <code>{}</code></li>",
-                ((label, code) for label, code in zip(reason_labels(obj.reason_list), obj.reason_list, strict=True)),
-            ),
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((label,) for label in reason_labels(obj.reason_list)))
         )
+
+    @admin.display(description=_("strong authentication"))
+    def strong_authentication_display(self, obj):
+        return yes_no(obj.strong_authentication)
+
+    @admin.display(description=_("triage"))
+    def triage_display(self, obj):
+        return yes_no(obj.triage)
+
+    @admin.display(description=_("documented"))
+    def documented_display(self, obj):
+        return yes_no(obj.documented)
+
+    @admin.display(description=_("rejection overridden"))
+    def overridden_display(self, obj):
+        return yes_no(obj.overridden, gettext("An accepted dispute made this contact billable."))
+
+    @admin.display(description=_("locked"))
+    def locked_display(self, obj):
+        return yes_no(obj.locked, gettext("On a submitted or approved invoice: no longer changeable."))
 
     @admin.display(description=_("criteria"))
     def criteria_table(self, obj):
@@ -389,23 +483,39 @@ class ContactAdmin(ScopedAdmin):
 
     @admin.display(description=_("history"))
     def history_table(self, obj):
-        events = obj.events.select_related("actor").order_by("at", "id")
+        """The contact's history, its creation first. Creation is stored on the contact (when, through which
+        interface, by whom); what it was then is the first later event's result before, or the contact as it
+        stands when nothing has happened since."""
+        events = list(obj.events.select_related("actor").order_by("at", "id"))
+        created = (
+            gettext("Created"),
+            localize(localtime(obj.created_at)),
+            Channel(obj.created_via).label if obj.created_via in Channel else obj.created_via,
+            person(obj.created_by) if obj.created_by_id else "–",
+            "–",
+            "–",
+            _result_text(events[0].result_before if events else _current_result(obj)),
+            "–",
+        )
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    EventKind(event.kind).label if event.kind in EventKind else event.kind,
-                    localize(localtime(event.at)),
-                    Channel(event.via).label if event.via in Channel else event.via,
-                    person(event.actor) if event.actor else "–",
-                    "; ".join(f"{name}: {before} → {after}" for name, (before, after) in event.changes.items()) or "–",
-                    _result_text(event.result_before),
-                    _result_text(event.result_after),
-                    event.note or "–",
-                )
-                for event in events
-            ),
+            [
+                created,
+                *(
+                    (
+                        EventKind(event.kind).label if event.kind in EventKind else event.kind,
+                        localize(localtime(event.at)),
+                        Channel(event.via).label if event.via in Channel else event.via,
+                        person(event.actor) if event.actor else "–",
+                        _changes_text(event.changes),
+                        _result_text(event.result_before),
+                        _result_text(event.result_after),
+                        event.note or "–",
+                    )
+                    for event in events
+                ),
+            ],
         )
         headers = format_html_join(
             "",
@@ -425,7 +535,10 @@ class ContactAdmin(ScopedAdmin):
             ),
         )
         return format_html(
-            '<table class="contact-history"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', headers, rows
+            '<table class="contact-history"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}',
+            headers,
+            rows,
+            "" if events else format_html('<p class="contact-no-changes">{}</p>', gettext("No changes recorded.")),
         )
 
     # --- actions -----------------------------------------------------------------------------------------

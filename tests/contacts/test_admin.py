@@ -210,7 +210,7 @@ def test_the_detail_page_shows_criteria_reasons_and_history(client, clerk04, pro
     assert escape(str(REASON_LABELS[Reason.REJECTED_BY_CLERK])) in page
     assert "Dubbelregistrerad" in page
     assert page.index('class="contact-history"') < page.index("Dubbelregistrerad")
-    assert page.count("<tr><td>") == 1  # one history row: the rejection (creation shows as provenance)
+    assert page.count("<tr><td>") == 2  # two history rows: the creation (stored on the contact), the rejection
     assert "198503122387" in page  # the billing region's clerk sees the full number
     assert 'name="_save"' not in page  # read-only
 
