@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -384,9 +384,15 @@ def _dispute_tasks(user, scope: Scope) -> tuple[list[Task], list[Task]]:
     return tasks, waiting
 
 
+# The rejected contacts to review: those of out-of-county care. A contact whose patient lives in the billing region
+# is no out-of-county care; rejected as such, it has nothing to correct or contest.
+REJECTED_LIST = {"status__exact": Status.REJECTED, "out_of_county": "yes"}
+
+
 def _rejected_contacts_task(user, scope: Scope) -> Task | None:
-    """Rejected contacts the region bills, per month of the last months, each counted up to a cap: a count over a
-    LIMIT walks the (billing region, started at) index and stops (as the contact list's count does)."""
+    """Rejected contacts of out-of-county care the region bills, per month of the last months, each counted up to a
+    cap: a count over a LIMIT walks the (billing region, started at) index and stops (as the contact list's count
+    does). Counted by the same filter as the list its links open."""
     region = scope.region_code
     month = stockholm_today().replace(day=1)
     details, total, capped = [], 0, False
@@ -397,7 +403,7 @@ def _rejected_contacts_task(user, scope: Scope) -> Task | None:
             user,
             Contact.objects.filter(
                 billing_region_id=region, status=Status.REJECTED, started_at__gte=start, started_at__lt=end
-            ),
+            ).exclude(home_region_id=F("billing_region_id")),  # the list's out_of_county=yes (OutOfCountyFilter)
             pinned={"billing_region": region},
         )
         counted = rejected.order_by().values("pk")[: REJECTED_CAP + 1].count()
@@ -405,7 +411,7 @@ def _rejected_contacts_task(user, scope: Scope) -> Task | None:
             continue
         capped = capped or counted > REJECTED_CAP
         total += min(counted, REJECTED_CAP)
-        params = {"status__exact": Status.REJECTED, "billing_region__code__exact": region, "period": period}
+        params = {**REJECTED_LIST, "billing_region__code__exact": region, "period": period}
         details.append(
             Detail(
                 text=period,
@@ -421,10 +427,7 @@ def _rejected_contacts_task(user, scope: Scope) -> Task | None:
         text=gettext("Review the rejected contacts of the last months: have them corrected, or contest them"),
         count=total,
         capped=capped,
-        url=_url(
-            "admin:contacts_contact_changelist",
-            {"status__exact": Status.REJECTED, "billing_region__code__exact": region},
-        ),
+        url=_url("admin:contacts_contact_changelist", {**REJECTED_LIST, "billing_region__code__exact": region}),
         details=tuple(details),
     )
 
@@ -445,9 +448,12 @@ def _runs(user) -> list[InvoiceRun]:
 
 
 def _start_run(user, region: Region) -> dict | None:
-    """Last month's run of the user's region, one click (and a question) away."""
+    """Last month's run of the user's region, one click (and a question) away; not offered to a region without
+    active providers (as the monthly schedule starts none for it)."""
     if not can_start_run(user, region.code):
         return None
+    if not region.has_active_providers:
+        return None  # no provider of its own: there is nothing for the region to invoice
     period = f"{add_months(stockholm_today(), -1):%Y-%m}"
     return {
         "url": reverse("admin:billing_invoicerun_add"),
@@ -602,7 +608,10 @@ def start_page(request, site) -> StartPage:
         )
         page.regions = _per_region(user)
     else:
-        region = Region.objects.get(code=scope.region_code)
+        # Whether the region has active providers (anything of its own to invoice), in the same query.
+        region = Region.objects.annotate(
+            has_active_providers=Exists(Provider.objects.filter(region=OuterRef("pk"), active=True))
+        ).get(code=scope.region_code)
         page = StartPage(
             heading=gettext("To do: %(region)s (%(role)s)")
             % {"region": region.name, "role": Role(scope.role).label.lower()}

@@ -171,10 +171,13 @@ def test_a_clerk_sees_the_regions_work_with_counts_amounts_and_filtered_links(cl
             "seller__code__exact=04&status__exact=draft&kind__exact=invoice&period__exact=2026-01",
         ),
         _url("admin:billing_invoice_changelist", "seller__code__exact=04&status__exact=approved"),
-        _url("admin:contacts_contact_changelist", "status__exact=rejected&billing_region__code__exact=04"),
         _url(
             "admin:contacts_contact_changelist",
-            "status__exact=rejected&billing_region__code__exact=04&period=2026-01",
+            "status__exact=rejected&out_of_county=yes&billing_region__code__exact=04",
+        ),
+        _url(
+            "admin:contacts_contact_changelist",
+            "status__exact=rejected&out_of_county=yes&billing_region__code__exact=04&period=2026-01",
         ),
     ]
     # What waits for someone else: February's invoice, submitted by manager04.
