@@ -260,13 +260,13 @@ def _status_label(status: str) -> str | None:
 
 
 INVOICE_FIELD_LABELS = {
+    "status": _("status"),
     "total": _("total"),
     "contact_count": _("contacts"),
     "number": _("number"),
     "specification_id": _("specification id"),
     "issue_date": _("issue date"),
     "due_date": _("due date"),
-    "status": _("status"),
 }
 
 

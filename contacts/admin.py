@@ -208,11 +208,16 @@ def _change_value(column: str, value) -> str:
     return str(value)
 
 
+_FIELD_ORDER = {field.name: index for index, field in enumerate(Contact._meta.fields)}
+
+
 def _changes_text(changes: dict) -> str:
+    # In the contact's field order, whatever order the database kept the JSON keys in (jsonb sorts them by length).
+    ordered = sorted(changes.items(), key=lambda item: (_FIELD_ORDER.get(item[0], len(_FIELD_ORDER)), item[0]))
     return (
         "; ".join(
             f"{_field_label(name)}: {_change_value(name, before)} → {_change_value(name, after)}"
-            for name, (before, after) in changes.items()
+            for name, (before, after) in ordered
         )
         or "–"
     )

@@ -624,7 +624,6 @@ SV = {
     "Decision recorded.": "Beslutet är registrerat.",
     "Dispute opened.": "Tvisten är öppnad.",
     "Open a dispute": "Öppna en tvist",
-    "Object to a line": "Invänd mot en rad",
     "Object": "Invänd",
     "Comment": "Kommentera",
     "Assign": "Tilldela",
@@ -786,7 +785,10 @@ SV = {
     "Bankgiro %(bankgiro)s.": "Bankgiro %(bankgiro)s.",
     "Bankgiro as agreed with %(seller)s.": "Bankgiro enligt avtal med %(seller)s.",
     "Give invoice number %(number)s as the reference. Pay by %(due)s.": "Ange fakturanummer %(number)s som referens. Betalas senast %(due)s.",
-    "Healthcare between regions is exempt from VAT. Objections to the invoice are made within %(months)s month of the invoice date. Printed %(at)s.": ("Hälso- och sjukvård mellan regioner är undantagen från moms. Invändningar mot fakturan görs inom %(months)s månad från fakturadatum. Utskriven %(at)s.", "Hälso- och sjukvård mellan regioner är undantagen från moms. Invändningar mot fakturan görs inom %(months)s månader från fakturadatum. Utskriven %(at)s."),
+    "Healthcare between regions is exempt from VAT. Objections to the invoice are made within %(months)s month of the invoice date. Printed %(at)s.": (
+        "Hälso- och sjukvård mellan regioner är undantagen från moms. Invändningar mot fakturan görs inom %(months)s månad från fakturadatum. Utskriven %(at)s.",
+        "Hälso- och sjukvård mellan regioner är undantagen från moms. Invändningar mot fakturan görs inom %(months)s månader från fakturadatum. Utskriven %(at)s.",
+    ),
     "Specification %(id)s – part %(part)s, page": "Fakturaunderlag %(id)s – del %(part)s, sida",
     "Specification %(specification)s – invoice %(number)s": "Fakturaunderlag %(specification)s – faktura %(number)s",
     "%(seller)s (org. no. %(seller_org)s) to %(buyer)s (org. no. %(buyer_org)s), period %(period)s.": "%(seller)s (org.nr %(seller_org)s) till %(buyer)s (org.nr %(buyer_org)s), period %(period)s.",
@@ -810,9 +812,15 @@ SV = {
     "Invoiced amount: %(amount)s (invoice %(invoice)s).": "Fakturerat belopp: %(amount)s (faktura %(invoice)s).",
     "Rate %(rate)s, patient fee %(fee)s.": "Ersättning %(rate)s, patientavgift %(fee)s.",
     "Respond by %(deadline)s.": "Svara senast %(deadline)s.",
-    "%(count)d dispute due (%(overdue)s)": ("%(count)d tvist att hantera (%(overdue)s)", "%(count)d tvister att hantera (%(overdue)s)"),
+    "%(count)d dispute due (%(overdue)s)": (
+        "%(count)d tvist att hantera (%(overdue)s)",
+        "%(count)d tvister att hantera (%(overdue)s)",
+    ),
     "%(count)d overdue": ("%(count)d försenad", "%(count)d försenade"),
-    "Invoicing deadline (%(months)d month) passed on %(date)s": ("Faktureringsfristen (%(months)d månad) passerades %(date)s", "Faktureringsfristen (%(months)d månader) passerades %(date)s"),
+    "Invoicing deadline (%(months)d month) passed on %(date)s": (
+        "Faktureringsfristen (%(months)d månad) passerades %(date)s",
+        "Faktureringsfristen (%(months)d månader) passerades %(date)s",
+    ),
     # Issue 8: the CSV upload reads Swedish spreadsheets (decimal comma, sant/falskt), the reports' charts name their unit
     "upload result: how many contacts\u0004Created": "Skapade",
     'Ambiguous amount "%(value)s": it can be read in two ways. Write kronor and öre with one decimal comma, and thousands with no separator or a space, e.g. 1234,50 or 1 234,50.': "Tvetydigt belopp ”%(value)s”: det kan läsas på två sätt. Skriv kronor och ören med ett decimalkomma, och tusental utan avgränsare eller med mellanslag, t.ex. 1234,50 eller 1 234,50.",
@@ -882,4 +890,8 @@ SV = {
     "Something went wrong": "Något gick fel",
     "The page could not be shown because of an error in the system.": "Sidan kunde inte visas på grund av ett fel i systemet.",
     "Try again in a moment. If it happens again, tell your region's administrator what you were doing and when.": "Försök igen om en stund. Händer det igen, berätta för din regions administratör vad du gjorde och när.",
+    # Issue 8: the CSRF failure page
+    "The form could not be sent": "Formuläret kunde inte skickas",
+    "The page was too old to be sent safely: nothing was saved.": "Sidan var för gammal för att kunna skickas säkert: inget sparades.",
+    "Go back, reload the page and send the form again. If it keeps happening, allow cookies for this site.": "Gå tillbaka, ladda om sidan och skicka formuläret igen. Om det fortsätter, tillåt kakor för den här webbplatsen.",
 }

@@ -132,7 +132,7 @@ def change_history_table(
                     "<div>{}: {} → {}</div>",
                     (
                         (labels.get(name, name), _value(before), _value(after))
-                        for name, (before, after) in event.changes.items()
+                        for name, (before, after) in _in_order(event.changes, labels)
                     ),
                 )
                 or "–",
@@ -184,3 +184,10 @@ def _value(value) -> str:
 def field_labels(model) -> dict[str, str]:
     """The model's field names and their labels, for naming the fields of a change."""
     return {field.name: str(field.verbose_name) for field in model._meta.fields}
+
+
+def _in_order(changes: Mapping[str, list], labels: Mapping[str, str]) -> list[tuple[str, list]]:
+    """The changed fields in the order of ``labels`` (the form's order), then the others by name: the same order
+    whatever the database kept the JSON keys in (PostgreSQL's jsonb sorts them by length)."""
+    position = {name: index for index, name in enumerate(labels)}
+    return sorted(changes.items(), key=lambda item: (position.get(item[0], len(position)), item[0]))

@@ -16,12 +16,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.template.loader import render_to_string
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views.defaults import server_error
 
 import config.start
-from billing.models import Invoice, InvoiceEvent, InvoiceKind
+from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceRun
 from billing.services import invoice_approve, invoice_submit
 from config.errors import NotAllowed
 from contacts.disputes.models import DisputeEvent
@@ -224,6 +224,20 @@ def test_an_address_that_leads_nowhere_answers_with_a_swedish_404_page(client, n
     assert "<h1>Sidan finns inte</h1>" in page
     assert '<p class="errornote">Sidan finns inte, eller så är den inte en sida du får se.</p>' in page
     assert "<p>Kontrollera adressen, eller börja om från startsidan.</p>" in page
+
+
+def test_a_form_sent_without_its_csrf_token_answers_with_a_swedish_page_and_saves_nothing(named):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(named["clerk04"])
+
+    response = client.post(reverse("admin:billing_invoicerun_add"), {"billing_region": "04", "period": "2026-01"})
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "<h1>Formuläret kunde inte skickas</h1>" in page
+    assert '<p class="errornote">Sidan var för gammal för att kunna skickas säkert: inget sparades.</p>' in page
+    assert '<html lang="sv">' in page
+    assert InvoiceRun.objects.count() == 0
 
 
 def test_a_server_error_answers_with_a_swedish_500_page():
