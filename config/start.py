@@ -71,16 +71,12 @@ def count_text(count: int | None, capped: bool = False) -> str:
     return gettext("more than %(count)s") % {"count": text} if capped else text
 
 
-@dataclass(frozen=True)
-class Detail:
-    """One line under a task: a period, a returned invoice and its note, a failed run and why."""
+class _Figures:
+    """How a task's or a detail's count and amount read in the table: "more than 500", "1 234,50 kr"."""
 
-    text: str
-    url: str
-    count: int | None = None
-    amount: Decimal | None = None
-    note: str = ""
-    capped: bool = False
+    count: int | None
+    amount: Decimal | None
+    capped: bool
 
     @property
     def amount_text(self) -> str:
@@ -92,7 +88,19 @@ class Detail:
 
 
 @dataclass(frozen=True)
-class Task:
+class Detail(_Figures):
+    """One line under a task: a period, a returned invoice and its note, a failed run and why."""
+
+    text: str
+    url: str
+    count: int | None = None
+    amount: Decimal | None = None
+    note: str = ""
+    capped: bool = False
+
+
+@dataclass(frozen=True)
+class Task(_Figures):
     """Something to do (or to follow), with how many, how much, and the filtered list to do it in."""
 
     key: str  # stable, for the markup (data-task) and tests
@@ -104,14 +112,6 @@ class Task:
     overdue_url: str = ""
     capped: bool = False  # the count stopped at the cap: "more than"
     details: tuple[Detail, ...] = ()
-
-    @property
-    def amount_text(self) -> str:
-        return format_sek(self.amount) if self.amount is not None else ""
-
-    @property
-    def count_text(self) -> str:
-        return count_text(self.count, self.capped)
 
 
 @dataclass(frozen=True)

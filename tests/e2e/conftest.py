@@ -33,7 +33,7 @@ from config.business_time import STOCKHOLM, add_months, stockholm_today
 from contacts.intake import contacts_upsert
 from regions.models import Role
 from regions.services import user_create
-from tests.factories import ProviderFactory, personnummer
+from tests.factories import ProviderFactory, contact_item, personnummer
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -199,22 +199,13 @@ class World:
         assert result.errors == []
 
     def _item(self, external_id: str, day: int, **facts) -> dict:
-        item = {
-            "external_id": external_id,
-            "provider": self.provider.hsa_id,
-            "patient_id": personnummer("19850312", f"{day + 200:03d}"),
-            "home_region": "25",
-            "profession": "LK",
-            "started_at": on(day),
-            "mode": "video",
-            "strong_authentication": True,
-            "triage": True,
-            "documented": True,
-            "content": "assessment",
-            "patient_fee": "100.00",
-        }
-        item.update(facts)
-        return item
+        return contact_item(
+            external_id=external_id,
+            provider=self.provider.hsa_id,
+            patient_id=personnummer("19850312", f"{day + 200:03d}"),
+            started_at=on(day),
+            **facts,
+        )
 
     def draft(self) -> Invoice:
         """The invoice run for last month (run in-process, as Celery is eager in the tests): one draft, 04 → 25."""
