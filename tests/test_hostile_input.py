@@ -704,8 +704,8 @@ def _rows(chunks) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=";"))
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="compares PostgreSQL's COPY with the Python writer")
 def test_formula_cells_are_neutralised_by_postgresql_and_by_python_alike(formula_invoice):
-    assert connection.vendor == "postgresql"
     copy_rows = _rows(documents._specification_csv_copy(formula_invoice, full_identity=False))
     python_rows = _rows(documents._specification_csv_python(formula_invoice, full_identity=False))
 

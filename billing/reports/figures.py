@@ -94,6 +94,15 @@ class Table:
     total: dict | None = None
     notes: list[str | Promise] = field(default_factory=list)
 
+    def __post_init__(self):
+        # Money leaves the table in whole öre whatever the database summed it as (SQLite drops the trailing
+        # zeros of a decimal sum: 435 where PostgreSQL says 435.00), so every page, CSV and API reads the same.
+        money = [column.key for column in self.columns if column.kind == "money"]
+        for row in [*self.rows, *([self.total] if self.total else [])]:
+            for key in money:
+                if row.get(key) is not None:
+                    row[key] = to_money(row[key])
+
 
 def percent(part, whole) -> Decimal | None:
     """``part`` as a percentage of ``whole`` with one decimal (None when there is no whole)."""
