@@ -331,6 +331,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "regions.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "regions.lockout.client_ip"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # shared by every process; visible in the admin
+# No "AXES: BEGIN ..." banner on every start of every process and command (it said nothing the settings do not).
+AXES_VERBOSE = False
 
 # Invoicing rules (Riksavtalet för utomlänsvård), kept as settings: the right to payment lapses when no
 # invoice is sent within this many months of the contact; the buyer may object within this many months of

@@ -6,6 +6,8 @@ locale/sv/LC_MESSAGES/django.mo (committed, so a fresh machine needs no gettext 
 
 SV = {
     "Billing": "Fakturering",
+    "API client %(name)r created with the role %(role)s for %(organisation)s.": "API-klienten %(name)r har skapats med rollen %(role)s för %(organisation)s.",
+    "Send the key as 'Authorization: Token <key>'. It is shown only this once:": "Skicka nyckeln som 'Authorization: Token <nyckel>'. Den visas bara den här gången:",
     "Swedish": "Svenska",
     "English": "Engelska",
     "Contacts": "Kontakter",
