@@ -19,22 +19,27 @@ from django.utils.translation import gettext_lazy as _
 from billing.display import invoice_label, progress_bar
 from billing.documents import render_invoice_pdf
 from billing.models import (
+    CORRECTABLE_CREDIT_REASONS,
     FROZEN_STATUSES,
     TRANSITIONS,
+    CreditReason,
     Invoice,
+    InvoiceAction,
     InvoiceKind,
+    InvoiceLine,
     InvoiceRun,
     InvoiceStatus,
     RunStatus,
     Transition,
 )
 from billing.objection_window import first_objectable_issue_date
-from billing.permissions import can_render_documents, can_start_run, can_transition
+from billing.permissions import can_credit, can_render_documents, can_start_run, can_transition
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
-from billing.services import TRANSITION_SERVICES, invoice_documents_render, invoice_run_start
+from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_documents_render, invoice_run_start
 from config.business_time import add_months, stockholm_date, stockholm_today
-from config.errors import DomainError
+from config.errors import DomainError, InvalidInput
+from config.history import Via
 from config.money import format_sek
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
@@ -42,7 +47,7 @@ from contacts.disputes.models import Dispute, DisputeStatus
 from contacts.disputes.services import objection_deadline
 from contacts.permissions import can_object_for
 from regions.admin_base import ScopedAdmin, change_history_table, person
-from regions.models import RateCategory, Region, Role
+from regions.models import Profession, RateCategory, Region, Role
 from regions.selectors import scope_of
 
 # --- Runs ------------------------------------------------------------------------------------------
@@ -183,7 +188,7 @@ class InvoiceRunAdmin(ScopedAdmin):
                 raise PermissionDenied
             try:
                 run = invoice_run_start(
-                    billing_region=region.code, period=form.cleaned_data["period"], by=request.user, via="admin"
+                    billing_region=region.code, period=form.cleaned_data["period"], by=request.user, via=Via.ADMIN
                 )
             except DomainError as exc:
                 for field, errors in getattr(exc, "errors", {"period": [str(exc)]}).items():
@@ -241,18 +246,18 @@ class AwaitingMyApprovalFilter(admin.SimpleListFilter):
 
 
 INVOICE_ACTIONS = {
-    **dict(Transition.choices),
-    "created": _("Created by an invoice run"),
-    "refreshed": _("Refreshed by an invoice run"),
-    "render_documents": _("PDFs rendered again"),
+    **dict(InvoiceAction.choices),
+    InvoiceAction.CREATED: _("Created by an invoice run"),
+    InvoiceAction.REFRESHED: _("Refreshed by an invoice run"),
 }
-# A credit note is never made by a run: an accepted objection creates it, and each further one adds its line.
+# A credit note is never made by a run: an accepted objection or the seller's correction creates it, and each further
+# one adds its line.
 CREDIT_NOTE_ACTIONS = {
     **INVOICE_ACTIONS,
-    "created": _("Created by an accepted objection"),
-    "refreshed": _("Line added by an accepted objection"),
+    InvoiceAction.CREATED: _("Created by an accepted objection"),
+    InvoiceAction.REFRESHED: _("Line added by an accepted objection"),
 }
-INVOICE_VIAS = {"run": _("Invoice run"), "schedule": _("Schedule")}
+INVOICE_VIAS = dict(Via.choices)
 
 
 def _status_label(status: str) -> str | None:
@@ -301,6 +306,41 @@ class ObjectableFilter(admin.SimpleListFilter):
         first = first_objectable_issue_date(stockholm_today(), settings.OBJECTION_PERIOD_MONTHS)
         received = queryset.filter(status__in=FROZEN_STATUSES, kind=InvoiceKind.INVOICE, issue_date__gte=first)
         return received if scope.national else received.filter(buyer_id=scope.region_code)
+
+
+class CreditForm(forms.Form):
+    """The seller's own correction of approved lines: a reason (no default: it is a decision), why, and whether the
+    contacts are invoiced again once the credit note is approved, with the corrected values to apply."""
+
+    credit_reason = forms.TypedChoiceField(
+        label=capfirst(_("credit reason")), choices=[("", "---------"), *CreditReason.choices], coerce=int
+    )
+    note = forms.CharField(label=capfirst(_("why")), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    rebill = forms.BooleanField(
+        label=_("Invoice the contacts again once the credit note is approved"),
+        required=False,
+        help_text=_("For a wrong home region, price or product, or partial invoicing: the values below are applied."),
+    )
+    home_region = forms.ModelChoiceField(
+        label=capfirst(_("correct home region")), queryset=Region.objects.order_by("code"), required=False
+    )
+    profession = forms.ModelChoiceField(
+        label=capfirst(_("correct profession")), queryset=Profession.objects.order_by("code"), required=False
+    )
+    patient_fee = forms.DecimalField(
+        label=capfirst(_("correct patient fee")), min_value=0, max_digits=7, decimal_places=2, required=False
+    )
+
+    def correction(self) -> dict:
+        data = self.cleaned_data
+        correction = {}
+        if data.get("home_region"):
+            correction["home_region"] = data["home_region"].code
+        if data.get("profession"):
+            correction["profession"] = data["profession"].code
+        if data.get("patient_fee") is not None:
+            correction["patient_fee"] = f"{data['patient_fee']:.2f}"
+        return correction
 
 
 # What each workflow button says, and the question asked before the steps that cannot be taken back.
@@ -486,7 +526,7 @@ class InvoiceAdmin(ScopedAdmin):
                 )
                 continue
             try:
-                invoice_documents_render(invoice=invoice, by=request.user, via="admin")
+                invoice_documents_render(invoice=invoice, by=request.user, via=Via.ADMIN)
             except DomainError as exc:
                 refused.append(str(exc))
             else:
@@ -588,26 +628,61 @@ class InvoiceAdmin(ScopedAdmin):
             gettext("Object"),
         )
 
+    def credit_lines(self, request, invoice: Invoice) -> dict[int, Invoice] | None:
+        """Whether the page offers the seller's credits, and of which lines: None when it offers none (not the
+        seller's clerk or manager, or not an approved invoice); else the lines already credited (line id → the credit
+        note), which show it instead."""
+        if request is None or not invoice.is_frozen or invoice.kind != InvoiceKind.INVOICE:
+            return None
+        if not can_credit(request.user, invoice):
+            return None
+        return {
+            line.credited_line_id: line.invoice
+            for line in InvoiceLine.objects.filter(credited_line__invoice=invoice).select_related("invoice__buyer")
+        }
+
+    def _credit_cell(self, line, credited: dict[int, Invoice] | None):
+        if credited is None:
+            return ""
+        if line.pk in credited:
+            credit_note = credited[line.pk]
+            return format_html(
+                '<td><a href="{}" data-action="credited">{}</a></td>',
+                reverse("admin:billing_invoice_change", args=[credit_note.pk]),
+                invoice_label(credit_note),
+            )
+        return format_html(
+            '<td><a href="{}?contact={}" data-action="credit">{}</a></td>',
+            reverse("admin:billing_invoice_credit", args=[line.invoice_id]),
+            line.contact_id,
+            gettext("Credit"),
+        )
+
     @admin.display(description=_("lines"))
     def lines_preview(self, obj):
-        lines = obj.lines.select_related("contact__profession", "recommendation").order_by("id")[: self.LINES_SHOWN]
+        # The contact as billed (the line's own facts); professions by their names, from the small code list.
+        lines = obj.lines.select_related("recommendation").order_by("id")[: self.LINES_SHOWN]
+        professions = {profession.code: profession for profession in Profession.objects.all()}
         # On an approved invoice the buyer's clerks and managers object to a line from the line itself.
         open_cases = self.objection_cases(getattr(obj, "_request", None), obj)
+        # ... and the seller's clerks and managers credit a line from the line itself.
+        credited = self.credit_lines(getattr(obj, "_request", None), obj)
         rows = format_html_join(
             "",
             '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>'
-            '<td class="amount">{}</td><td class="amount">{}</td><td class="amount">{}</td>{}</tr>',
+            '<td class="amount">{}</td><td class="amount">{}</td><td class="amount">{}</td>{}{}</tr>',
             (
                 (
                     reverse("admin:contacts_contact_change", args=[line.contact_id]),
-                    line.contact.external_id,
-                    stockholm_date(line.contact.started_at).isoformat(),
-                    line.contact.profession,
+                    line.external_id,
+                    stockholm_date(line.started_at).isoformat(),
+                    professions.get(line.profession, line.profession),
                     line.recommendation.code,
                     format_sek(line.rate),
                     format_sek(line.fee_deducted),
                     format_sek(line.amount),
                     self._objection_cell(line, open_cases),
+                    self._credit_cell(line, credited),
                 )
                 for line in lines
             ),
@@ -623,6 +698,8 @@ class InvoiceAdmin(ScopedAdmin):
         ]
         if open_cases is not None:
             labels.append(gettext("Objection"))
+        if credited is not None:
+            labels.append(gettext("Credit"))
         headers = format_html_join("", "<th>{}</th>", ((label,) for label in labels))
         more = ""
         if obj.contact_count > self.LINES_SHOWN:
@@ -660,6 +737,7 @@ class InvoiceAdmin(ScopedAdmin):
                 self.admin_site.admin_view(self.transition_view),
                 name="billing_invoice_transition",
             ),
+            path("<int:pk>/credit/", self.admin_site.admin_view(self.credit_view), name="billing_invoice_credit"),
         ]
         return custom + super().get_urls()
 
@@ -725,6 +803,54 @@ class InvoiceAdmin(ScopedAdmin):
         }
         return super().change_view(request, object_id, form_url, context)
 
+    def credit_view(self, request, pk):
+        """The seller's own correction of lines of its approved invoice: ``?contact=`` names the contacts (from the
+        lines table); the credit note it makes or adds to is then submitted and approved like every invoice."""
+        invoice = self._invoice(request, pk)
+        if not can_credit(request.user, invoice):
+            raise PermissionDenied
+        given = request.GET.getlist("contact") + request.POST.getlist("contact")
+        ids = [int(value) for value in given if value.isascii() and value.isdigit() and len(value) < 19]
+        lines = list(invoice.lines.filter(credit=False, contact_id__in=ids).order_by("id"))
+        form = CreditForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                credit_note = invoice_credit(
+                    invoice=invoice,
+                    contact_ids=[line.contact_id for line in lines],
+                    reason=form.cleaned_data["credit_reason"],
+                    note=form.cleaned_data["note"],
+                    rebill=form.cleaned_data["rebill"],
+                    correction=form.correction(),
+                    by=request.user,
+                    via=Via.ADMIN,
+                )
+            except InvalidInput as exc:
+                for field, texts in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, texts)
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(count)d contacts credited on %(credit_note)s; submit it for approval.")
+                    % {"count": len(lines), "credit_note": invoice_label(credit_note)},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:billing_invoice_change", args=[credit_note.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "invoice": invoice,
+            "invoice_label": invoice_label(invoice),
+            "lines": lines,
+            "correctable": sorted(CORRECTABLE_CREDIT_REASONS),
+            "title": gettext("Credit contacts of %(invoice)s") % {"invoice": invoice_label(invoice)},
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/billing/invoice/credit.html", context)
+
     def transition_view(self, request, pk, transition):
         if request.method != "POST" or transition not in TRANSITION_SERVICES:
             raise PermissionDenied
@@ -733,7 +859,7 @@ class InvoiceAdmin(ScopedAdmin):
             raise PermissionDenied
         kwargs = {"note": request.POST.get("note", "")} if transition == Transition.RETURN else {}
         try:
-            invoice = TRANSITION_SERVICES[transition](invoice=invoice, by=request.user, via="admin", **kwargs)
+            invoice = TRANSITION_SERVICES[transition](invoice=invoice, by=request.user, via=Via.ADMIN, **kwargs)
         except DomainError as exc:
             errors = getattr(exc, "errors", None)
             text = " ".join(m for ms in errors.values() for m in ms) if errors else str(exc)

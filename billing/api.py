@@ -11,14 +11,15 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from billing.documents import render_invoice_pdf, render_specification_pdf, specification_csv
-from billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
-from billing.permissions import can_start_run, can_transition
+from billing.models import CreditReason, Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
+from billing.permissions import can_credit, can_start_run, can_transition
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
-from billing.services import TRANSITION_SERVICES, invoice_run_start
+from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_run_start
 from config.api.renderers import PassthroughRenderer
 from config.api.schema import CONFLICT, DetailSerializer
 from config.api.views import ScopedQuerysetMixin
+from config.history import Via
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown, specification_shown
 from contacts.identifiers import mask_personal_identity
@@ -65,7 +66,7 @@ class InvoiceRunViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.R
         if not can_start_run(request.user, region):
             raise PermissionDenied(_("Only a clerk or manager of the billing region may start its invoice runs."))
         run = invoice_run_start(
-            billing_region=region, period=payload.validated_data["period"], by=request.user, via="api"
+            billing_region=region, period=payload.validated_data["period"], by=request.user, via=Via.API
         )
         run.refresh_from_db()  # with no broker the run has already happened
         return Response(InvoiceRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
@@ -124,10 +125,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
+    """A line as billed: the contact's facts are the line's own (frozen when it was invoiced)."""
+
     contact = serializers.IntegerField(source="contact_id")
-    external_id = serializers.CharField(source="contact.external_id")
-    started_at = serializers.DateTimeField(source="contact.started_at")
-    profession = serializers.CharField(source="contact.profession_id")
     recommendation = serializers.CharField(source="recommendation.code")
     patient_id = serializers.SerializerMethodField()
 
@@ -149,12 +149,11 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         ]
 
     def get_patient_id(self, obj) -> str:
-        contact = obj.contact
         request = self.context["request"]
-        if sees_full_identity(request.user, contact):
-            identity_shown(request, contact_id=contact.pk, via=ReadVia.API_INVOICE_LINES)
-            return contact.patient_id
-        return mask_personal_identity(contact.patient_id)
+        if sees_full_identity(request.user, _InvoiceParties(obj.invoice)):
+            identity_shown(request, contact_id=obj.contact_id, via=ReadVia.API_INVOICE_LINES)
+            return obj.patient_id
+        return mask_personal_identity(obj.patient_id)
 
 
 def sees_full_identity_on_invoice(user, invoice: Invoice) -> bool:
@@ -195,6 +194,30 @@ class ReturnSerializer(serializers.Serializer):
     note = serializers.CharField(help_text="Why the invoice goes back to draft.")
 
 
+class CreditSerializer(serializers.Serializer):
+    contacts = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=10_000,
+        help_text="Ids of the contacts of this invoice to credit, each in full.",
+    )
+    credit_reason = serializers.ChoiceField(
+        choices=CreditReason.choices, help_text="Inera's credit reason, 1-9 (1 wrong home region … 9 not billable)."
+    )
+    note = serializers.CharField(max_length=2000, help_text="Why the seller credits them.")
+    rebill = serializers.BooleanField(
+        default=False,
+        help_text="Invoice the contacts again once the credit note is approved (reasons 1-4 only): the correction "
+        "is applied through intake, and a run of the period puts them on a new invoice.",
+    )
+    correction = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=64),
+        required=False,
+        help_text="Corrected values applied to each contact when the credit note is approved (with rebill): "
+        "home_region, profession, patient_fee, listing_unit, care_unit, as contacts are sent.",
+    )
+
+
 class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Invoices where the caller's region is seller or buyer. The buyer's staff read; the seller's move them."""
 
@@ -208,7 +231,7 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def lines(self, request, pk=None):
         invoice = self.get_object()
-        lines = invoice.lines.select_related("contact", "recommendation").order_by("id")
+        lines = invoice.lines.select_related("invoice", "recommendation").order_by("id")
         self.ordering = ("id",)
         page = self.paginate_queryset(lines)
         serializer = InvoiceLineSerializer(page, many=True, context=self.get_serializer_context())
@@ -218,7 +241,7 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         invoice = self.get_object()
         if not can_transition(request.user, invoice, transition):
             raise PermissionDenied(_("You may not do this to invoice %(invoice)s.") % {"invoice": invoice.pk})
-        invoice = TRANSITION_SERVICES[transition](invoice=invoice, by=request.user, via="api", **kwargs)
+        invoice = TRANSITION_SERVICES[transition](invoice=invoice, by=request.user, via=Via.API, **kwargs)
         return Response(InvoiceSerializer(invoice).data)
 
     @extend_schema(
@@ -268,6 +291,34 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         payload = ReturnSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         return self._transition(request, Transition.RETURN, note=payload.validated_data["note"])
+
+    @extend_schema(
+        summary="Credit contacts of an approved invoice (the seller's own correction)",
+        request=CreditSerializer,
+        responses={201: InvoiceSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def credit(self, request, pk=None):
+        """The seller credits contacts of its approved invoice on the draft credit note for the reason (created with
+        the first), which then goes through submit and approval like every invoice. A contact already credited, or on
+        a credit note being made, is a 409."""
+        invoice = self.get_object()
+        if not can_credit(request.user, invoice):
+            raise PermissionDenied(_("Only the seller's clerks and managers credit its invoices."))
+        payload = CreditSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        credit_note = invoice_credit(
+            invoice=invoice,
+            contact_ids=data["contacts"],
+            reason=data["credit_reason"],
+            note=data["note"],
+            rebill=data["rebill"],
+            correction=data.get("correction") or {},
+            by=request.user,
+            via=Via.API,
+        )
+        return Response(InvoiceSerializer(credit_note).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: InvoiceSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="mark-sent")

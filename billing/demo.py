@@ -11,6 +11,7 @@ from billing.reports.refresh import summaries_refresh
 from billing.runs import invoice_run_execute
 from billing.services import invoice_approve, invoice_submit
 from config.business_time import add_months, stockholm_today
+from config.history import Via
 from contacts.disputes.models import Dispute
 from contacts.disputes.services import dispute_open, dispute_resolve
 from contacts.models import Contact, Status
@@ -30,14 +31,14 @@ def demo_load(*, password: str) -> DemoReport:
     users = get_user_model().objects
     period = f"{add_months(stockholm_today(), -1):%Y-%m}"
     for seller in DEMO_SELLERS:
-        run = InvoiceRun.objects.create(billing_region_id=seller, period=period, started_via="demo")
+        run = InvoiceRun.objects.create(billing_region_id=seller, period=period, started_via=Via.SYSTEM)
         run = invoice_run_execute(run=run)
         report.created.append(f"{run.invoices.count()} draft invoices of {seller} for {period}")
     # One invoice through the four-eyes workflow, so the demo shows a number and its PDFs.
     first = Invoice.objects.filter(seller_id="04", buyer_id="25", period=period).first()
     if first is not None:
-        invoice_submit(invoice=first, by=users.get(username="clerk04"), via="demo")
-        approved = invoice_approve(invoice=first, by=users.get(username="manager04"), via="demo")
+        invoice_submit(invoice=first, by=users.get(username="clerk04"), via=Via.SYSTEM)
+        approved = invoice_approve(invoice=first, by=users.get(username="manager04"), via=Via.SYSTEM)
         report.created.append(f"invoice {approved.number} approved")
         report.created.extend(_demo_disputes(approved))
     refreshed = summaries_refresh()

@@ -81,25 +81,27 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
 
 
 def _specification_rows(invoice: Invoice, *, full_identity: bool) -> Iterator[tuple]:
+    # The contact as billed, from the line itself (a credited contact may have been corrected since); its home
+    # region is the invoice's buyer.
     lines = (
         InvoiceLine.objects.filter(invoice=invoice)
         .order_by("id")
         .values_list(
             "id",
             "contact_id",
-            "contact__external_id",
-            "contact__started_at",
-            "contact__profession_id",
+            "external_id",
+            "started_at",
+            "profession",
             "category",
             "recommendation__code",
             "rate",
             "patient_fee",
             "amount",
-            "contact__care_unit",
-            "contact__patient_id",
-            "contact__home_region_id",
-            "contact__patient_sex",
-            "contact__overridden",
+            "care_unit",
+            "patient_id",
+            "invoice__buyer_id",
+            "patient_sex",
+            "overridden",
         )
     )
     for row in lines.iterator(chunk_size=2_000):
@@ -175,16 +177,16 @@ def _guarded(column: str) -> str:
 # Built from constants only; the invoice and the masking choice are query parameters.
 SPECIFICATION_COPY = f"""
 COPY (
-    SELECT l.id, l.contact_id, {_guarded("c.external_id")},
-           to_char(c.started_at AT TIME ZONE 'Europe/Stockholm', 'YYYY-MM-DD"T"HH24:MI') || '+'
-               || to_char((c.started_at AT TIME ZONE 'Europe/Stockholm') - (c.started_at AT TIME ZONE 'UTC'),
+    SELECT l.id, l.contact_id, {_guarded("l.external_id")},
+           to_char(l.started_at AT TIME ZONE 'Europe/Stockholm', 'YYYY-MM-DD"T"HH24:MI') || '+'
+               || to_char((l.started_at AT TIME ZONE 'Europe/Stockholm') - (l.started_at AT TIME ZONE 'UTC'),
                           'HH24:MI'),
-           c.profession_id,
-           l.category, {_guarded("r.code")}, l.rate, l.patient_fee, l.amount, {_guarded("c.care_unit")},
-           CASE WHEN %(full)s THEN c.patient_id ELSE left(c.patient_id, 8) || '-****' END,
-           c.home_region_id, c.patient_sex, CASE WHEN c.overridden THEN 'yes' ELSE '' END
+           l.profession,
+           l.category, {_guarded("r.code")}, l.rate, l.patient_fee, l.amount, {_guarded("l.care_unit")},
+           CASE WHEN %(full)s THEN l.patient_id ELSE left(l.patient_id, 8) || '-****' END,
+           i.buyer_id, l.patient_sex, CASE WHEN l.overridden THEN 'yes' ELSE '' END
     FROM billing_invoiceline l
-    JOIN contacts_contact c ON c.id = l.contact_id
+    JOIN billing_invoice i ON i.id = l.invoice_id
     JOIN regions_raterecommendation r ON r.id = l.recommendation_id
     WHERE l.invoice_id = %(invoice)s
     ORDER BY l.id

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ImmutableObject
-from config.history import AppendOnlyModel
+from config.history import AppendOnlyModel, Via
 from config.money import format_sek
 from contacts.models import Contact
 from regions.models import RateCategory, RateRecommendation, Region
@@ -37,7 +37,7 @@ class InvoiceRun(models.Model):
         related_name="+",
         verbose_name=_("started by"),
     )
-    started_via = models.CharField(_("started via"), max_length=10, default="api")
+    started_via = models.CharField(_("started via"), max_length=10, choices=Via.choices)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -80,6 +80,22 @@ class Transition(models.TextChoices):
     MARK_PAID = "mark_paid", _("Marking as paid")
 
 
+class InvoiceAction(models.TextChoices):
+    """What an invoice event records: the workflow's transitions and the ledger's other changes."""
+
+    CREATED = "created", _("Created")
+    REFRESHED = "refreshed", _("Refreshed")
+    CORRECTION_CREATED = "correction_created", _("Created by the seller's correction")
+    CORRECTION_ADDED = "correction_added", _("Line added by the seller's correction")
+    SUBMIT = "submit", _("Submission")
+    APPROVE = "approve", _("Approval")
+    RETURN = "return", _("Return to draft")
+    MARK_SENT = "mark_sent", _("Marking as sent")
+    MARK_PAID = "mark_paid", _("Marking as paid")
+    RENDER_DOCUMENTS = "render_documents", _("PDFs rendered again")
+    LAPSED_REMOVED = "lapsed_removed", _("Contacts past the invoicing deadline removed")
+
+
 # The workflow as data: transition → (allowed from, to).
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     Transition.SUBMIT: (frozenset({InvoiceStatus.DRAFT}), InvoiceStatus.SUBMITTED),
@@ -108,6 +124,18 @@ class CreditReason(models.IntegerChoices):
     DOUBLE_INVOICING = 7, _("Double invoicing")
     CARE_AFTER_INVOICE = 8, _("Care date after invoice date")
     NOT_BILLABLE = 9, _("Not billable")
+
+
+# Inera's flow for these: a credit note, then the contact corrected and invoiced again on a new invoice. The others
+# (no referral, late, double, care after the invoice, not billable) end the contact's billing for good.
+CORRECTABLE_CREDIT_REASONS = frozenset(
+    {
+        CreditReason.WRONG_HOME_REGION,
+        CreditReason.WRONG_PRICE,
+        CreditReason.WRONG_PRODUCT,
+        CreditReason.PARTIAL_INVOICING,
+    }
+)
 
 
 class Invoice(models.Model):
@@ -236,13 +264,42 @@ class InvoiceLineQuerySet(models.QuerySet):
 
 
 class InvoiceLine(models.Model):
-    """One contact on an invoice, with the price frozen at invoicing (negative on a credit note)."""
+    """One contact on an invoice, with the price and what the specification shows of the contact frozen at
+    invoicing (negative on a credit note, which copies the line it credits).
+
+    A contact is billed in rounds: its first debit line is round 0; an approved credit of it opens round 1, in which
+    the corrected contact may be billed again, and so on. The database allows one debit and one credit per contact
+    and round, and a credit line always names the debit line it credits (on PostgreSQL a trigger also checks that it
+    credits exactly that line's amount, of the same contact and round)."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice"))
     contact = models.ForeignKey(
         Contact, on_delete=models.PROTECT, related_name="invoice_lines", verbose_name=_("contact"), db_index=False
     )
     credit = models.BooleanField(_("credit line"), default=False)
+    billing_round = models.PositiveSmallIntegerField(
+        _("billing round"),
+        default=0,
+        help_text=_("0 for the contact's first billing; each approved credit of the contact opens the next."),
+    )
+    credited_line = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_lines",
+        verbose_name=_("credits line"),
+        db_index=False,  # the unique index below serves it
+    )
+    rebill = models.BooleanField(
+        _("invoice again"), default=False, help_text=_("Once the credit is approved, the contact is invoiced again.")
+    )
+    correction = models.JSONField(
+        _("correction"),
+        default=dict,
+        blank=True,
+        help_text=_("The corrected values applied to the contact when the credit is approved."),
+    )
     category = models.CharField(_("rate category"), max_length=20, choices=RateCategory.choices)
     # As on contacts: published versions cannot be deleted (database trigger), so no per-line key check.
     recommendation = models.ForeignKey(
@@ -258,6 +315,17 @@ class InvoiceLine(models.Model):
     fee_deducted = models.DecimalField(_("patient fee deducted"), max_digits=10, decimal_places=2)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
 
+    # The contact as billed: what the specification, the lines API and the invoice page show. A credited contact may
+    # be corrected and billed again; its earlier invoices keep showing what they billed.
+    external_id = models.CharField(_("external id"), max_length=64)
+    started_at = models.DateTimeField(_("started at"))
+    profession = models.CharField(_("profession"), max_length=2)
+    patient_id = models.CharField(_("personal identity number"), max_length=12)
+    patient_sex = models.CharField(_("sex"), max_length=1)
+    listing_unit = models.CharField(_("listing unit (HSA-id)"), max_length=31, blank=True)
+    care_unit = models.CharField(_("care unit (HSA-id)"), max_length=31, blank=True)
+    overridden = models.BooleanField(_("rejection overridden"), default=False)
+
     objects = InvoiceLineQuerySet.as_manager()
 
     class Meta:
@@ -265,8 +333,20 @@ class InvoiceLine(models.Model):
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
         constraints = [
-            # A contact is billed once: at most one invoice line (credit lines excepted), whatever runs at once.
-            models.UniqueConstraint(fields=["contact"], condition=Q(credit=False), name="line_contact_billed_once"),
+            # A contact is billed once per round: at most one debit line, whatever runs at once. Re-billing after an
+            # approved credit is the next round.
+            models.UniqueConstraint(
+                fields=["contact", "billing_round"],
+                condition=Q(credit=False),
+                name="line_contact_billed_once_per_round",
+            ),
+            # ... and credited at most once per round: a billed line is credited once, in full, never twice.
+            models.UniqueConstraint(fields=["credited_line"], condition=Q(credit=True), name="line_credited_once"),
+            models.CheckConstraint(
+                condition=Q(credit=False, credited_line__isnull=True, rebill=False)
+                | Q(credit=True, credited_line__isnull=False),
+                name="line_credit_names_its_debit",
+            ),
             models.CheckConstraint(
                 condition=Q(credit=False, amount__gte=0, fee_deducted__gte=0)
                 | Q(credit=True, amount__lte=0, fee_deducted__lte=0),
@@ -292,7 +372,7 @@ class InvoiceEvent(AppendOnlyModel):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events", verbose_name=_("invoice"))
     at = models.DateTimeField(_("time"))
-    action = models.CharField(_("action"), max_length=20)
+    action = models.CharField(_("action"), max_length=20, choices=InvoiceAction.choices)
     from_status = models.CharField(_("from"), max_length=10, blank=True)
     to_status = models.CharField(_("to"), max_length=10, blank=True)
     actor = models.ForeignKey(
@@ -303,7 +383,7 @@ class InvoiceEvent(AppendOnlyModel):
         related_name="+",
         verbose_name=_("by"),
     )
-    via = models.CharField(_("via"), max_length=10, default="api")
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices)
     # What else the step changed, {"field": [before, after]}: the number and dates an approval assigns, the
     # total and count a run's refresh or a return changes.
     changes = models.JSONField(_("changes"), default=dict, blank=True)
@@ -330,6 +410,19 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seller_id}-{self.year}: {self.last_number}"
+
+
+class SpecificationSequence(models.Model):
+    """The last specification serial a seller used. Unlike invoice numbers it never restarts: the specification id
+    (Inera's ``ZVF`` + organisation number + the period's YYMM + 6 digits) carries the period, not the year of
+    approval, so a serial restarting each year would give a 2026-10 invoice approved in January 2027 the id of the
+    one approved in 2026."""
+
+    seller = models.OneToOneField(Region, on_delete=models.PROTECT, primary_key=True, related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.seller_id}: {self.last_number}"
 
 
 # The reports' rollups live in their own module of this app; imported here so Django registers them.

@@ -34,3 +34,10 @@ def can_render_documents(user, invoice: Invoice) -> bool:
     """The seller's clerks and managers have an approved invoice's PDFs rendered again (they issue them)."""
     scope = scope_of(user)
     return scope.role in (Role.CLERK, Role.MANAGER) and scope.region_code == invoice.seller_id
+
+
+def can_credit(user, invoice: Invoice) -> bool:
+    """The seller's clerks and managers credit their own approved invoices' lines (the seller's own correction); the
+    credit note then needs a manager's approval like every invoice."""
+    scope = scope_of(user)
+    return scope.role in (Role.CLERK, Role.MANAGER) and scope.region_code == invoice.seller_id

@@ -1,15 +1,16 @@
 """Invoice runs: for a billing region and a period, one draft invoice per buyer region, built set-based.
 
 A run
-1. applies the invoicing deadline: eligible, unlocked contacts of the period older than the deadline at the
-   run date get the reason ``invoicing_deadline_passed`` (with history);
-2. for each buyer region, in its own transaction, replaces the lines of the buyer's draft invoice with one
-   line per eligible contact of the period that is on no invoice yet (INSERT … SELECT), and sets the totals;
-   a draft left without lines is removed unless it has been submitted once;
-3. records its progress after each buyer, so a screen can follow it.
+1. applies the invoicing deadline to every contact of the period not on a submitted or approved invoice (those on
+   its drafts included): eligible, unlocked contacts older than the deadline at the run date get the reason
+   ``invoicing_deadline_passed`` (with history); a draft that had them records their removal;
+2. rebuilds the period's drafts in one transaction: one line per eligible contact of the period not yet billed in
+   its current billing round (INSERT … SELECT), on its buyer's draft, and the totals; a draft left without lines is
+   removed unless it has been submitted once;
+3. records its progress, so a screen can follow it.
 
 Two runs for one region and period never overlap (a PostgreSQL advisory lock held for the whole run), and
-the partial unique index on invoice lines bills a contact at most once whatever happens.
+the partial unique index on invoice lines bills a contact at most once per billing round whatever happens.
 
 A worker can die in the middle of a run (killed, its machine lost). The drafts are rebuilt in one transaction,
 which PostgreSQL rolls back when the worker's connection ends, so nothing half-built is ever seen; the task is
@@ -24,18 +25,19 @@ import hashlib
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 
-from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, RunStatus
+from billing.deadline import deadline_cutoff, lapsed_note
+from billing.ledger import invoice_event_record, invoice_totals_refresh
+from billing.models import Invoice, InvoiceAction, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, RunStatus
 from billing.selectors import invoice_totals_snapshot
-from config.business_time import add_months, period_bounds, start_of_day, stockholm_today
-from config.history import changes_between
-from config.money import ZERO
-from contacts.models import Contact, EventKind, Status
+from config.business_time import period_bounds, stockholm_today
+from config.history import Via, changes_between
+from contacts.models import Contact, Status
 from contacts.reasons import Reason
-from contacts.services import contacts_reevaluate
+from contacts.services import contacts_mark_lapsed
 
 
 def _lock_key(seller: str, period: str) -> int:
@@ -72,17 +74,18 @@ class _RunLock:
         return False
 
 
-def unbilled_contacts(seller: str, period: str):
-    """Eligible contacts billed by ``seller`` in ``period`` that are on no invoice yet."""
+def period_contacts(seller: str, period: str):
+    """Eligible, unlocked contacts billed by ``seller`` in ``period``: on no invoice or on a draft."""
     start, end = period_bounds(period)
     return Contact.objects.filter(
         billing_region_id=seller, started_at__gte=start, started_at__lt=end, status=Status.ELIGIBLE, locked=False
-    ).exclude(invoice_lines__credit=False)
+    )
 
 
-def deadline_cutoff(run_date: dt.date) -> dt.datetime:
-    """Contacts that started before this moment are past the invoicing deadline on ``run_date``."""
-    return start_of_day(add_months(run_date, -settings.INVOICING_DEADLINE_MONTHS))
+def unbilled_contacts(seller: str, period: str):
+    """Eligible contacts billed by ``seller`` in ``period`` that are on no invoice of their billing round yet."""
+    billed = InvoiceLine.objects.filter(contact=OuterRef("pk"), credit=False, billing_round=OuterRef("billing_round"))
+    return period_contacts(seller, period).filter(~Exists(billed))
 
 
 def invoice_run_execute(*, run: InvoiceRun, run_date: dt.date | None = None) -> InvoiceRun:
@@ -98,11 +101,11 @@ def invoice_run_execute(*, run: InvoiceRun, run_date: dt.date | None = None) -> 
         _fail_abandoned(seller, period, exclude=run.pk)
         InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=timezone.now(), progress=0)
         try:
-            _apply_deadline(seller, period, run_date)
+            _apply_deadline(seller, period, run_date, run)
             _set_progress(run, 5)
             buyers = sorted(set(unbilled_contacts(seller, period).values_list("home_region_id", flat=True).distinct()))
             _set_progress(run, 15)
-            invoice_ids = _refresh_drafts(seller, period, buyers, run)
+            invoice_ids = _refresh_drafts(seller, period, buyers, run, run_date)
             run.invoices.set(invoice_ids)
         except Exception as exc:
             # Recorded for the clerk, then raised again so the task is marked failed (and logged) too.
@@ -163,40 +166,24 @@ def _drafts(seller: str, period: str):
     return Invoice.objects.filter(seller_id=seller, period=period, kind=InvoiceKind.INVOICE, status=InvoiceStatus.DRAFT)
 
 
-def _apply_deadline(seller: str, period: str, run_date: dt.date) -> int:
-    """Mark the period's unbilled contacts that are past the deadline, with history (set-based)."""
+def _apply_deadline(seller: str, period: str, run_date: dt.date, run: InvoiceRun) -> list[int]:
+    """Mark the period's eligible contacts past the deadline, on a draft or on no invoice (set-based, with history);
+    returns their ids."""
     late = list(
-        unbilled_contacts(seller, period)
-        .filter(started_at__lt=deadline_cutoff(run_date))
-        .values_list("pk", "manual_reasons")
+        period_contacts(seller, period).filter(started_at__lt=deadline_cutoff(run_date)).values_list("pk", flat=True)
     )
-    if not late:
-        return 0
-    with transaction.atomic():
-        # Few distinct values: one UPDATE per distinct set of manual reasons the contacts already have.
-        by_reasons: dict[str, list[int]] = {}
-        for pk, manual in late:
-            by_reasons.setdefault(manual, []).append(pk)
-        for manual, pks in by_reasons.items():
-            Contact.objects.filter(pk__in=pks).update(
-                manual_reasons=" ".join(filter(None, [manual, Reason.INVOICING_DEADLINE_PASSED]))
-            )
-    months = settings.INVOICING_DEADLINE_MONTHS
-    with translation.override(settings.LANGUAGE_CODE):  # a note kept for every reader: in the product's language
-        note = ngettext(
-            "Invoicing deadline (%(months)d month) passed on %(date)s",
-            "Invoicing deadline (%(months)d months) passed on %(date)s",
-            months,
-        ) % {"months": months, "date": run_date.isoformat()}
-    return contacts_reevaluate(contact_ids=[pk for pk, _manual in late], kind=EventKind.DEADLINE, note=note)
+    if late:
+        contacts_mark_lapsed(contact_ids=late, on=run_date, by=run.started_by, via=Via.RUN)
+    return late
 
 
 @transaction.atomic
-def _refresh_drafts(seller: str, period: str, buyers: list[str], run: InvoiceRun) -> list[int]:
+def _refresh_drafts(seller: str, period: str, buyers: list[str], run: InvoiceRun, run_date: dt.date) -> list[int]:
     """Rebuild every draft of the seller's period in one transaction: one draft per buyer with unbilled contacts.
 
     Set-based: the drafts' old lines go in one DELETE, the new ones in one INSERT … SELECT joined to the drafts
-    by buyer, the totals in one UPDATE; drafts left empty are removed unless they were submitted once.
+    by buyer, the totals one aggregate per draft; drafts left empty are removed unless they were submitted once. A
+    draft that loses contacts to the invoicing deadline says so in its history, naming them.
     """
     # Only the invoice rows: the model's default ordering (seller, buyer) would join the regions and lock them FOR
     # UPDATE too, holding up every transaction that stores a row referring to them (a new contact, an invoice)
@@ -205,46 +192,51 @@ def _refresh_drafts(seller: str, period: str, buyers: list[str], run: InvoiceRun
         invoice.buyer_id: invoice for invoice in _drafts(seller, period).order_by("pk").select_for_update(of=("self",))
     }
     before = {invoice.pk: invoice_totals_snapshot(invoice) for invoice in drafts.values()}
+    lapsed: dict[int, list[str]] = {}
+    for invoice_id, external_id in (
+        InvoiceLine.objects.filter(
+            invoice__in=list(drafts.values()),
+            contact__manual_reasons__contains=Reason.INVOICING_DEADLINE_PASSED,
+            contact__status=Status.REJECTED,
+        )
+        .order_by("external_id")
+        .values_list("invoice_id", "external_id")
+    ):
+        lapsed.setdefault(invoice_id, []).append(external_id)
     _delete_lines([invoice.pk for invoice in drafts.values()])
     for buyer in buyers:
         if buyer not in drafts:
             drafts[buyer] = Invoice.objects.create(seller_id=seller, buyer_id=buyer, period=period)
     _insert_lines(seller, period)
-    totals = {
-        row["invoice_id"]: row
-        for row in InvoiceLine.objects.filter(invoice__in=list(drafts.values()))
-        .values("invoice_id")
-        .annotate(total=Sum("amount"), count=Count("id"))
-        .order_by()
-    }
     with translation.override(settings.LANGUAGE_CODE):  # a note kept for every reader: in the product's language
         note = gettext("Invoice run %(id)s") % {"id": run.pk}
-    kept, events = [], []
+    kept = []
     for invoice in drafts.values():
-        row = totals.get(invoice.pk)
-        if row is None and invoice.submitted_at is None:
+        if invoice.pk in lapsed:
+            invoice_event_record(
+                invoice=invoice,
+                action=InvoiceAction.LAPSED_REMOVED,
+                before=InvoiceStatus.DRAFT,
+                by=run.started_by,
+                via=Via.RUN,
+                note=lapsed_note(lapsed[invoice.pk], on=run_date),
+            )
+        invoice_totals_refresh(invoice=invoice)
+        if invoice.contact_count == 0 and invoice.submitted_at is None:
             invoice.delete()  # never submitted: nothing but its creation to keep
             continue
-        invoice.total = row["total"] if row else ZERO
-        invoice.contact_count = row["count"] if row else 0
-        invoice.save(update_fields=["total", "contact_count"])
         kept.append(invoice.pk)
         changes = changes_between(before.get(invoice.pk), invoice_totals_snapshot(invoice))
         if invoice.pk not in before or changes:
-            events.append(
-                InvoiceEvent(
-                    invoice=invoice,
-                    at=timezone.now(),
-                    action="created" if invoice.pk not in before else "refreshed",
-                    from_status="" if invoice.pk not in before else InvoiceStatus.DRAFT,
-                    to_status=InvoiceStatus.DRAFT,
-                    actor=run.started_by,
-                    via="run",
-                    changes=changes,
-                    note=note,
-                )
+            invoice_event_record(
+                invoice=invoice,
+                action=InvoiceAction.CREATED if invoice.pk not in before else InvoiceAction.REFRESHED,
+                before="" if invoice.pk not in before else InvoiceStatus.DRAFT,
+                by=run.started_by,
+                via=Via.RUN,
+                changes=changes,
+                note=note,
             )
-    InvoiceEvent.objects.bulk_create(events)
     return sorted(kept)
 
 
@@ -259,9 +251,12 @@ def _delete_lines(invoice_ids: list[int]) -> None:
 
 
 INSERT_LINES_SQL = """
-INSERT INTO billing_invoiceline (invoice_id, contact_id, credit, category, recommendation_id, rate, patient_fee,
-                                 fee_deducted, amount)
-SELECT i.id, c.id, %(false)s, p.category, c.recommendation_id, c.rate, c.patient_fee, c.rate - c.amount, c.amount
+INSERT INTO billing_invoiceline (invoice_id, contact_id, credit, billing_round, rebill, correction, category,
+                                 recommendation_id, rate, patient_fee, fee_deducted, amount, external_id, started_at,
+                                 profession, patient_id, patient_sex, listing_unit, care_unit, overridden)
+SELECT i.id, c.id, %(false)s, c.billing_round, %(false)s, '{}', p.category,
+       c.recommendation_id, c.rate, c.patient_fee, c.rate - c.amount, c.amount, c.external_id, c.started_at,
+       c.profession_id, c.patient_id, c.patient_sex, c.listing_unit, c.care_unit, c.overridden
 FROM contacts_contact c
 JOIN regions_profession p ON p.code = c.profession_id
 JOIN billing_invoice i
@@ -269,7 +264,8 @@ JOIN billing_invoice i
  AND i.period = %(period)s AND i.kind = 'invoice' AND i.status = 'draft'
 WHERE c.billing_region_id = %(seller)s AND c.started_at >= %(start)s AND c.started_at < %(end)s
   AND c.status = 'eligible' AND c.locked = %(false)s
-  AND NOT EXISTS (SELECT 1 FROM billing_invoiceline l WHERE l.contact_id = c.id AND l.credit = %(false)s)
+  AND NOT EXISTS (SELECT 1 FROM billing_invoiceline l
+                  WHERE l.contact_id = c.id AND l.credit = %(false)s AND l.billing_round = c.billing_round)
 """
 
 

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 
-from billing.models import Invoice, InvoiceLine
+from billing.models import FROZEN_STATUSES, Invoice, InvoiceLine
 from config.money import ZERO
 from regions.models import RateCategory
 
@@ -54,3 +54,25 @@ def invoice_totals(invoice: Invoice) -> list[CategoryTotal]:
 def invoice_totals_snapshot(invoice: Invoice) -> dict:
     """An invoice's total and number of contacts as JSON values, for its history."""
     return {"total": f"{invoice.total:.2f}", "contact_count": invoice.contact_count}
+
+
+def contact_live_line(contact) -> InvoiceLine | None:
+    """The contact's billed line that stands: its line on an approved (sent, paid) invoice that is neither credited
+    nor on a credit note being made. None when it has none (not billed yet, or every billing of it credited)."""
+    return (
+        InvoiceLine.objects.select_related("invoice__buyer")
+        .filter(contact=contact, credit=False, invoice__status__in=FROZEN_STATUSES)
+        .filter(~Exists(InvoiceLine.objects.filter(credited_line=OuterRef("pk"))))
+        .order_by("-billing_round")
+        .first()
+    )
+
+
+def contact_credit_line(contact) -> InvoiceLine | None:
+    """The line crediting the contact's latest billing, on a credit note being made or approved (None if none)."""
+    return (
+        InvoiceLine.objects.select_related("invoice__buyer")
+        .filter(contact=contact, credit=True)
+        .order_by("-billing_round", "-id")
+        .first()
+    )

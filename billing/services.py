@@ -1,35 +1,53 @@
-"""State changes of invoice runs and invoices: start a run, and the invoice workflow with its rules."""
+"""State changes of invoice runs and invoices: start a run, the invoice workflow with its rules, and credits.
+
+Every change of an invoice, its lines, totals or history goes through here (or the invoice run, ``billing.runs``),
+using the ledger's primitives (``billing.ledger``); the disputes above billing call ``invoice_line_credit``.
+"""
 
 import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import TruncMonth
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from billing.deadline import deadline_cutoff, lapsed_note
+from billing.display import invoice_label
+from billing.ledger import SNAPSHOT_FIELDS, credit_line_add, invoice_event_record, invoice_totals_refresh
 from billing.models import (
+    CORRECTABLE_CREDIT_REASONS,
     TRANSITIONS,
+    CreditReason,
     Invoice,
-    InvoiceEvent,
+    InvoiceAction,
     InvoiceKind,
     InvoiceLine,
     InvoiceRun,
     InvoiceStatus,
     NumberSequence,
     RunStatus,
+    SpecificationSequence,
     Transition,
 )
 from billing.numbering import invoice_number, specification_id
 from billing.selectors import invoice_totals_snapshot
 from billing.tasks import invoice_run_task, render_documents_task
-from config.business_time import add_months, parse_period, stockholm_today
+from config.business_time import STOCKHOLM, parse_period, period_of, stockholm_today
 from config.errors import InvalidInput, NotAllowed, StateConflict
-from config.history import actor_or_none, changes_between
-from config.money import ZERO
+from config.history import Via, changes_between
 from contacts.models import Contact, Status
+from contacts.services import (
+    contact_correct,
+    contact_correction_errors,
+    contacts_credited,
+    contacts_mark_lapsed,
+    contacts_release_for_billing,
+)
 from regions.models import Region
 
 logger = logging.getLogger(__name__)
@@ -37,7 +55,7 @@ logger = logging.getLogger(__name__)
 # --- Runs ------------------------------------------------------------------------------------------
 
 
-def invoice_run_start(*, billing_region: str, period: str, by=None, via: str = "api") -> InvoiceRun:
+def invoice_run_start(*, billing_region: str, period: str, by=None, via: str = Via.API) -> InvoiceRun:
     """Queue a run for a billing region and period; the Celery task carries it out after commit."""
     errors = {}
     try:
@@ -76,49 +94,67 @@ def _run_queue(run_id: int) -> None:
         )
 
 
+def unbilled_periods(*, today: dt.date) -> list[tuple[str, str]]:
+    """(seller, period) of every finished period in which a seller has eligible contacts not yet on an invoice of
+    their billing round, still within the invoicing deadline on ``today``: set-based, over the contacts of the last
+    deadline's months only (the billing-region and start-time index)."""
+    start_of_month = dt.datetime(today.year, today.month, 1, tzinfo=STOCKHOLM)
+    billed = InvoiceLine.objects.filter(contact=OuterRef("pk"), credit=False, billing_round=OuterRef("billing_round"))
+    rows = (
+        Contact.objects.filter(
+            status=Status.ELIGIBLE,
+            locked=False,
+            started_at__gte=deadline_cutoff(today),
+            started_at__lt=start_of_month,
+        )
+        .filter(~Exists(billed))
+        .annotate(month=TruncMonth("started_at", tzinfo=STOCKHOLM))
+        .values_list("billing_region_id", "month")
+        .distinct()
+        .order_by()
+    )
+    return sorted({(seller, f"{month:%Y-%m}") for seller, month in rows})
+
+
 @transaction.atomic
 def invoice_runs_start_scheduled(*, today: dt.date | None = None) -> list[int]:
-    """Start last month's run for every region with active providers (the monthly schedule). Returns the ids of the
-    runs it started. Idempotent (its task may be handed out again after a lost worker): a region whose scheduled run
-    for the month is queued, running or succeeded gets no second one; one whose scheduled run failed gets a new one."""
-    period = f"{add_months(today or stockholm_today(), -1):%Y-%m}"
-    scheduled = (
-        InvoiceRun.objects.filter(period=period, started_via="schedule")
+    """The monthly schedule: a run for last month of every region with active providers, and for every earlier
+    period in which a seller still has unbilled eligible contacts within the deadline (contacts reported late, the
+    last contacts of an ended contract, contacts released after a credit), whether or not its providers are active.
+    Returns the ids of the runs it started.
+
+    Idempotent (its task may be handed out again after a lost worker): a (region, period) with a scheduled run this
+    month that is queued, running or succeeded gets no second one; one whose scheduled run failed gets a new one."""
+    today = today or stockholm_today()
+    this_month = dt.datetime(today.year, today.month, 1, tzinfo=STOCKHOLM)
+    last_month = period_of(this_month - dt.timedelta(days=1))
+    wanted = set(unbilled_periods(today=today))
+    wanted |= {
+        (code, last_month) for code in Region.objects.filter(providers__active=True).values_list("code", flat=True)
+    }
+    done = set(
+        InvoiceRun.objects.filter(started_via=Via.SCHEDULE, created_at__gte=this_month)
         .exclude(status=RunStatus.FAILED)
-        .values("billing_region_id")
+        .values_list("billing_region_id", "period")
     )
-    regions = Region.objects.filter(providers__active=True).exclude(code__in=scheduled).distinct().order_by("code")
-    return [invoice_run_start(billing_region=region.code, period=period, via="schedule").pk for region in regions]
+    return [
+        invoice_run_start(billing_region=seller, period=period, via=Via.SCHEDULE).pk
+        for seller, period in sorted(wanted - done)
+    ]
 
 
 # --- The invoice workflow ----------------------------------------------------------------------------
 
 
-def _event(
-    invoice: Invoice, *, action: str, before: str, by, via: str, note: str = "", changes: dict | None = None
-) -> None:
-    InvoiceEvent.objects.create(
-        invoice=invoice,
-        at=timezone.now(),
-        action=action,
-        from_status=before,
-        to_status=invoice.status,
-        actor=actor_or_none(by),
-        via=via,
-        note=note,
-        changes=changes or {},
-    )
-
-
 def _locked_invoice(invoice: Invoice, transition: str) -> Invoice:
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    invoice = Invoice.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=invoice.pk)
     allowed_from, _to = TRANSITIONS[transition]
     if invoice.status not in allowed_from:
         raise StateConflict(
-            _("%(action)s is not possible for invoice %(invoice)s in status %(status)s.")
+            _("%(action)s is not possible for %(invoice)s in status %(status)s.")
             % {
                 "action": Transition(transition).label,
-                "invoice": invoice.pk,
+                "invoice": invoice_label(invoice),
                 "status": invoice.get_status_display().lower(),
             }
         )
@@ -129,39 +165,87 @@ def _contacts_of(invoice: Invoice):
     return Contact.objects.filter(invoice_lines__invoice=invoice, invoice_lines__credit=False)
 
 
+def _lapsed_lines_remove(invoice: Invoice, *, on: dt.date, by, via: str) -> int:
+    """Remove from a draft or submitted invoice the lines whose contacts' right to payment lapsed on ``on`` (their
+    invoicing deadline passed before the invoice could be approved): the contacts get the reason and are rejected,
+    the totals are computed again, and the invoice's history names the contacts removed. Returns how many."""
+    lapsed = list(
+        invoice.lines.filter(credit=False, started_at__lt=deadline_cutoff(on))
+        .order_by("started_at", "id")
+        .values_list("pk", "contact_id", "external_id")
+    )
+    if not lapsed:
+        return 0
+    InvoiceLine.objects.filter(pk__in=[pk for pk, _contact, _external in lapsed]).delete()
+    contacts_mark_lapsed(contact_ids=[contact for _pk, contact, _external in lapsed], on=on, by=by, via=via)
+    changes = invoice_totals_refresh(invoice=invoice)
+    invoice_event_record(
+        invoice=invoice,
+        action=InvoiceAction.LAPSED_REMOVED,
+        before=invoice.status,
+        by=by,
+        via=via,
+        changes=changes,
+        note=lapsed_note([external for _pk, _contact, external in lapsed], on=on),
+    )
+    return len(lapsed)
+
+
 @transaction.atomic
-def invoice_submit(*, invoice: Invoice, by, via: str = "api") -> Invoice:
-    """Draft → submitted: its contacts are locked (status ``invoiced``) after checking they still match the lines."""
+def invoice_submit(*, invoice: Invoice, by, via: str = Via.API) -> Invoice:
+    """Draft → submitted: lines whose contacts have lapsed are removed, the other contacts are locked (status
+    ``invoiced``) after checking they still are what the lines bill."""
     invoice = _locked_invoice(invoice, Transition.SUBMIT)
     if invoice.kind == InvoiceKind.INVOICE:
+        _lapsed_lines_remove(invoice, on=stockholm_today(), by=by, via=via)
         if not invoice.lines.exists():
-            raise StateConflict(_("Invoice %(invoice)s has no lines to submit.") % {"invoice": invoice.pk})
-        # Lock first (the UPDATE takes the row locks), then verify nothing changed since the run priced them.
+            raise StateConflict(_("%(invoice)s has no lines to submit.") % {"invoice": invoice_label(invoice)})
+        # Lock first (the UPDATE takes the row locks), then verify nothing changed since the run priced them: the
+        # price, and every fact the specification shows (they are frozen on the line from here on).
         _contacts_of(invoice).filter(status=Status.ELIGIBLE).update(locked=True, status=Status.INVOICED)
-        stale = invoice.lines.exclude(
-            contact__status=Status.INVOICED, contact__amount=F("amount"), contact__rate=F("rate")
-        ).count()
+        unchanged = Q(
+            contact__status=Status.INVOICED,
+            contact__amount=F("amount"),
+            contact__rate=F("rate"),
+            contact__home_region=F("invoice__buyer"),
+            contact__profession_id=F("profession"),
+            contact__billing_round=F("billing_round"),
+            **{f"contact__{name}": F(name) for name in SNAPSHOT_FIELDS if name != "profession"},
+        )
+        stale = invoice.lines.exclude(unchanged).count()
         if stale:
             raise StateConflict(
-                _("%(count)d contacts on invoice %(invoice)s changed since it was built; run invoicing again.")
-                % {"count": stale, "invoice": invoice.pk}
+                ngettext(
+                    "%(count)d contact on %(invoice)s changed since it was built; run invoicing again.",
+                    "%(count)d contacts on %(invoice)s changed since it was built; run invoicing again.",
+                    stale,
+                )
+                % {"count": stale, "invoice": invoice_label(invoice)}
             )
     before = invoice.status
     invoice.status = InvoiceStatus.SUBMITTED
     invoice.submitted_at = timezone.now()
     invoice.submitted_by = by
     invoice.save(update_fields=["status", "submitted_at", "submitted_by"])
-    _event(invoice, action=Transition.SUBMIT, before=before, by=by, via=via)
+    invoice_event_record(invoice=invoice, action=InvoiceAction.SUBMIT, before=before, by=by, via=via)
     return invoice
 
 
 @transaction.atomic
-def invoice_approve(*, invoice: Invoice, by, via: str = "api") -> Invoice:
-    """Submitted → approved by another manager than the submitter; assigns the gap-free number."""
+def invoice_approve(*, invoice: Invoice, by, via: str = Via.API) -> Invoice:
+    """Submitted → approved by another manager than the submitter; assigns the gap-free number.
+
+    The invoicing deadline is checked again on the approval's Stockholm date: lines whose contacts have lapsed since
+    the draft was built are removed (recorded, the totals computed again), so a lapsed contact never reaches an
+    approved invoice. Removing rather than refusing: the lapse is a fact of the calendar that no one can undo, and
+    refusing would hold up the invoice's other contacts (which come closer to their own deadlines meanwhile) for a
+    return, a run and a second approval that could only remove the same lines. An invoice left with no line is
+    refused (nothing to approve). Approving a credit note credits its contacts (``_credits_take_effect``).
+    """
     invoice = _locked_invoice(invoice, Transition.APPROVE)
     if invoice.submitted_by_id is not None and invoice.submitted_by_id == getattr(by, "pk", None):
         raise NotAllowed(
-            _("You submitted invoice %(invoice)s; another manager must approve it.") % {"invoice": invoice.pk}
+            _("You submitted %(invoice)s; another manager must approve it.") % {"invoice": invoice_label(invoice)}
         )
     seller = Region.objects.get(pk=invoice.seller_id)
     if not seller.org_number:
@@ -169,36 +253,117 @@ def invoice_approve(*, invoice: Invoice, by, via: str = "api") -> Invoice:
             _("%(region)s has no organisation number; add it before approving invoices.") % {"region": seller}
         )
     today = stockholm_today()
-    sequence, _created = NumberSequence.objects.get_or_create(seller_id=invoice.seller_id, year=today.year)
-    # The row lock makes concurrent approvals of one seller wait for each other: no number is used twice,
-    # and a rolled-back approval releases its number with the rest of the transaction (no gaps).
-    sequence = NumberSequence.objects.select_for_update().get(pk=sequence.pk)
-    sequence.last_number += 1
-    sequence.save(update_fields=["last_number"])
+    if invoice.kind == InvoiceKind.INVOICE:
+        removed = _lapsed_lines_remove(invoice, on=today, by=by, via=via)
+        if removed and not invoice.lines.exists():
+            raise StateConflict(
+                ngettext(
+                    "The contact of %(invoice)s passed its invoicing deadline: nothing is left to approve. "
+                    "Return it to draft; the next run removes it.",
+                    "All %(count)d contacts of %(invoice)s passed their invoicing deadline: nothing is left to "
+                    "approve. Return it to draft; the next run removes them.",
+                    removed,
+                )
+                % {"count": removed, "invoice": invoice_label(invoice)}
+            )
     before = invoice.status
-    invoice.status = InvoiceStatus.APPROVED
-    invoice.number = invoice_number(invoice.seller_id, today.year, sequence.last_number)
-    invoice.specification_id = specification_id(seller.org_number, invoice.period, sequence.last_number)
-    invoice.issue_date = today
-    invoice.due_date = today + dt.timedelta(days=settings.INVOICE_PAYMENT_TERM_DAYS)
-    invoice.approved_at = timezone.now()
-    invoice.approved_by = by
-    invoice.save(
-        update_fields=["status", "number", "specification_id", "issue_date", "due_date", "approved_at", "approved_by"]
-    )
+    try:
+        with transaction.atomic():
+            _number_assign(invoice, seller_org_number=seller.org_number, today=today)
+            invoice.status = InvoiceStatus.APPROVED
+            invoice.issue_date = today
+            invoice.due_date = today + dt.timedelta(days=settings.INVOICE_PAYMENT_TERM_DAYS)
+            invoice.approved_at = timezone.now()
+            invoice.approved_by = by
+            invoice.save(
+                update_fields=[
+                    "status",
+                    "number",
+                    "specification_id",
+                    "issue_date",
+                    "due_date",
+                    "approved_at",
+                    "approved_by",
+                ]
+            )
+    except IntegrityError:
+        # Cannot happen while numbers are allocated under their row locks; if it ever does, a clear refusal that
+        # changes nothing, never a 500.
+        logger.exception("Approving invoice %s: its number or specification id was already in use", invoice.pk)
+        raise StateConflict(
+            _("%(invoice)s could not be given a number; nothing was changed. Try again.")
+            % {"invoice": invoice_label(invoice)}
+        ) from None
     assigned = {
         "number": [None, invoice.number],
         "specification_id": [None, invoice.specification_id],
         "issue_date": [None, invoice.issue_date.isoformat()],
         "due_date": [None, invoice.due_date.isoformat()],
     }
-    _event(invoice, action=Transition.APPROVE, before=before, by=by, via=via, changes=assigned)
+    invoice_event_record(invoice=invoice, action=InvoiceAction.APPROVE, before=before, by=by, via=via, changes=assigned)
     if invoice.kind == InvoiceKind.CREDIT_NOTE:
-        Contact.objects.filter(invoice_lines__invoice=invoice, invoice_lines__credit=True).update(
-            status=Status.CREDITED
-        )
+        _credits_take_effect(invoice, by=by, via=via)
     _documents_render_on_commit(invoice)
     return invoice
+
+
+def _number_assign(invoice: Invoice, *, seller_org_number: str, today: dt.date) -> None:
+    """Set the invoice number (the seller's gap-free serial of the year) and the specification id (the seller's
+    serial that never restarts), each taken under its sequence row's lock: concurrent approvals of one seller wait
+    for each other, and a rolled-back approval gives its numbers back with the rest of the transaction (no gaps)."""
+    NumberSequence.objects.get_or_create(seller_id=invoice.seller_id, year=today.year)
+    sequence = NumberSequence.objects.select_for_update().get(seller_id=invoice.seller_id, year=today.year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    SpecificationSequence.objects.get_or_create(seller_id=invoice.seller_id)
+    serial = SpecificationSequence.objects.select_for_update().get(seller_id=invoice.seller_id)
+    serial.last_number += 1
+    serial.save(update_fields=["last_number"])
+    invoice.number = invoice_number(invoice.seller_id, today.year, sequence.last_number)
+    invoice.specification_id = specification_id(seller_org_number, invoice.period, serial.last_number)
+
+
+def _credits_take_effect(credit_note: Invoice, *, by, via: str) -> None:
+    """An approved credit note credits its contacts: each is ``credited`` and its next billing round opened; for a
+    correctable reason (1-4) it is released for correction, and the lines marked "invoice again" have their
+    correction applied through intake and are evaluated afresh, with a run queued for each period concerned so the
+    corrected contacts are invoiced again on a new invoice of the same period."""
+    correctable = credit_note.credit_reason in CORRECTABLE_CREDIT_REASONS
+    lines = list(credit_note.lines.select_related("contact__provider").order_by("id"))
+    with translation.override(settings.LANGUAGE_CODE):  # a note kept for every reader: in the product's language
+        reason = CreditReason(credit_note.credit_reason).label
+        if correctable:
+            note = _(
+                "Credited by %(credit_note)s (%(reason)s); it may be corrected and invoiced again."
+            ) % {"credit_note": credit_note.number, "reason": reason}
+        else:
+            note = _("Credited by %(credit_note)s (%(reason)s).") % {
+                "credit_note": credit_note.number,
+                "reason": reason,
+            }
+        rebill_note = _("Invoiced again after %(credit_note)s.") % {"credit_note": credit_note.number}
+    credited = [line.contact_id for line in lines]
+    contacts_credited(contact_ids=credited, correctable=correctable, note=note, by=by, via=via)
+    rebilled = [line for line in lines if line.rebill]
+    if not rebilled:
+        return
+    for line in rebilled:
+        if line.correction:
+            line.contact.refresh_from_db()
+            contact_correct(contact=line.contact, correction=line.correction, by=by, via=via)
+    contacts_release_for_billing(contact_ids=[line.contact_id for line in rebilled], note=rebill_note, by=by, via=via)
+    today_period = stockholm_today().strftime("%Y-%m")
+    periods = sorted(
+        {
+            period_of(started_at)
+            for started_at in Contact.objects.filter(
+                pk__in=[line.contact_id for line in rebilled], status=Status.ELIGIBLE
+            ).values_list("started_at", flat=True)
+        }
+    )
+    for period in periods:
+        if period <= today_period:
+            invoice_run_start(billing_region=credit_note.seller_id, period=period, by=by, via=Via.SYSTEM)
 
 
 def _documents_render_on_commit(invoice: Invoice) -> None:
@@ -209,27 +374,29 @@ def _documents_render_on_commit(invoice: Invoice) -> None:
 
 
 @transaction.atomic
-def invoice_documents_render(*, invoice: Invoice, by, via: str = "admin") -> Invoice:
+def invoice_documents_render(*, invoice: Invoice, by, via: str = Via.ADMIN) -> Invoice:
     """Render an approved invoice's PDFs again, e.g. after rendering failed for good; queued after commit.
 
     Changes nothing of the invoice but its stored documents (which are replaced). A draft or submitted invoice has
     no stored documents: its PDF is a preview rendered when asked for, so this refuses it.
     """
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    invoice = Invoice.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=invoice.pk)
     if not invoice.is_frozen:
         raise StateConflict(
-            _("Invoice %(invoice)s is not approved: its PDF is a preview, rendered when it is opened.")
-            % {"invoice": invoice.pk}
+            _("%(invoice)s is not approved: its PDF is a preview, rendered when it is opened.")
+            % {"invoice": invoice_label(invoice)}
         )
     with translation.override(settings.LANGUAGE_CODE):  # stored for every reader: in the product's language
         note = _("PDFs rendered again")
-    _event(invoice, action="render_documents", before=invoice.status, by=by, via=via, note=note)
+    invoice_event_record(
+        invoice=invoice, action=InvoiceAction.RENDER_DOCUMENTS, before=invoice.status, by=by, via=via, note=note
+    )
     _documents_render_on_commit(invoice)
     return invoice
 
 
 @transaction.atomic
-def invoice_return(*, invoice: Invoice, by, note: str, via: str = "api") -> Invoice:
+def invoice_return(*, invoice: Invoice, by, note: str, via: str = Via.API) -> Invoice:
     """Submitted → draft with a note: its contacts are unlocked (a newer draft of the same parties merges in)."""
     note = (note or "").strip()
     if not note:
@@ -249,46 +416,41 @@ def invoice_return(*, invoice: Invoice, by, note: str, via: str = "api") -> Invo
         .order_by("pk")
         .first()
     )
-    if newer is not None:
+    if newer is not None and invoice.kind == InvoiceKind.INVOICE:
         # One draft per parties and period: a run made a draft for later contacts meanwhile; take its lines.
         InvoiceLine.objects.filter(invoice=newer).update(invoice=invoice)
         newer.delete()
     before, totals_before = invoice.status, invoice_totals_snapshot(invoice)
     invoice.status = InvoiceStatus.DRAFT
     invoice.save(update_fields=["status"])
-    _refresh_totals(invoice)
+    invoice_totals_refresh(invoice=invoice)
     changes = changes_between(totals_before, invoice_totals_snapshot(invoice))
-    _event(invoice, action=Transition.RETURN, before=before, by=by, via=via, note=note, changes=changes)
+    invoice_event_record(
+        invoice=invoice, action=InvoiceAction.RETURN, before=before, by=by, via=via, note=note, changes=changes
+    )
     return invoice
 
 
 @transaction.atomic
-def invoice_mark_sent(*, invoice: Invoice, by, via: str = "api") -> Invoice:
+def invoice_mark_sent(*, invoice: Invoice, by, via: str = Via.API) -> Invoice:
     invoice = _locked_invoice(invoice, Transition.MARK_SENT)
     before = invoice.status
     invoice.status = InvoiceStatus.SENT
     invoice.sent_at = timezone.now()
     invoice.save(update_fields=["status", "sent_at"])
-    _event(invoice, action=Transition.MARK_SENT, before=before, by=by, via=via)
+    invoice_event_record(invoice=invoice, action=InvoiceAction.MARK_SENT, before=before, by=by, via=via)
     return invoice
 
 
 @transaction.atomic
-def invoice_mark_paid(*, invoice: Invoice, by, via: str = "api") -> Invoice:
+def invoice_mark_paid(*, invoice: Invoice, by, via: str = Via.API) -> Invoice:
     invoice = _locked_invoice(invoice, Transition.MARK_PAID)
     before = invoice.status
     invoice.status = InvoiceStatus.PAID
     invoice.paid_at = timezone.now()
     invoice.save(update_fields=["status", "paid_at"])
-    _event(invoice, action=Transition.MARK_PAID, before=before, by=by, via=via)
+    invoice_event_record(invoice=invoice, action=InvoiceAction.MARK_PAID, before=before, by=by, via=via)
     return invoice
-
-
-def _refresh_totals(invoice: Invoice) -> None:
-    totals = invoice.lines.aggregate(total=Sum("amount"), count=Count("id"))
-    invoice.total = totals["total"] or ZERO
-    invoice.contact_count = totals["count"]
-    invoice.save(update_fields=["total", "contact_count"])
 
 
 TRANSITION_SERVICES = {
@@ -298,3 +460,96 @@ TRANSITION_SERVICES = {
     Transition.MARK_SENT: invoice_mark_sent,
     Transition.MARK_PAID: invoice_mark_paid,
 }
+
+
+# --- Credits -------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invoice_line_credit(*, line: InvoiceLine, reason: int, by, via: str, note: str) -> Invoice:
+    """Credit a billed line as the answer to the buyer's accepted objection (``note`` says which); returns the
+    draft credit note, which goes through submit and approval like an invoice."""
+    if reason not in CreditReason.values:
+        raise InvalidInput({"credit_reason": [_("A credit reason from 1 to 9 is required.")]})
+    return credit_line_add(line=line, reason=reason, by=by, via=via, note=note)
+
+
+@transaction.atomic
+def invoice_credit(
+    *,
+    invoice: Invoice,
+    contact_ids: list[int],
+    reason: int,
+    note: str,
+    by,
+    via: str,
+    rebill: bool = False,
+    correction: dict | None = None,
+) -> Invoice:
+    """The seller's own correction: credit the given contacts of an approved invoice in full on its draft credit
+    note for ``reason`` (the same numbering, four-eyes approval and documents as every invoice). With ``rebill`` (for
+    a correctable reason: wrong home region, price, product, partial invoicing) the approval of the credit note also
+    applies ``correction`` to each contact through intake and invoices it again on a new invoice of the same period:
+    "credit and invoice again" in one step. Returns the credit note."""
+    note = (note or "").strip()
+    correction = correction or {}
+    errors: dict[str, list[str]] = {}
+    if reason not in CreditReason.values:
+        errors["credit_reason"] = [_("A credit reason from 1 to 9 is required.")]
+    if not note:
+        errors["note"] = [_("A note saying why is required.")]
+    if not contact_ids:
+        errors["contacts"] = [_("Name at least one contact of the invoice to credit.")]
+    if (rebill or correction) and reason in CreditReason.values and reason not in CORRECTABLE_CREDIT_REASONS:
+        errors["rebill"] = [
+            _("Only a credit for a wrong home region, price or product, or partial invoicing, is invoiced again.")
+        ]
+    if correction and not rebill:
+        errors["correction"] = [_("A correction is applied only to a contact that is invoiced again.")]
+    if errors:
+        raise InvalidInput(errors)
+    invoice = Invoice.objects.select_related("buyer").get(pk=invoice.pk)
+    if invoice.kind != InvoiceKind.INVOICE or not invoice.is_frozen:
+        raise StateConflict(
+            _("Only an approved invoice can be credited; %(invoice)s is %(status)s.")
+            % {"invoice": invoice_label(invoice), "status": invoice.get_status_display().lower()}
+        )
+    lines = {
+        line.contact_id: line
+        for line in invoice.lines.filter(credit=False, contact_id__in=contact_ids).select_related("contact__provider")
+    }
+    missing = sorted(set(contact_ids) - set(lines))
+    if missing:
+        raise InvalidInput(
+            {
+                "contacts": [
+                    _("Not on %(invoice)s: %(contacts)s.")
+                    % {"invoice": invoice_label(invoice), "contacts": ", ".join(str(pk) for pk in missing)}
+                ]
+            }
+        )
+    if correction:
+        for line in lines.values():
+            problems = contact_correction_errors(contact=line.contact, correction=correction, user=by)
+            if problems:
+                raise InvalidInput({"correction": [f"{name}: {' '.join(texts)}" for name, texts in problems.items()]})
+    credit_note = None
+    for contact_id in sorted(lines):
+        line = lines[contact_id]
+        with translation.override(settings.LANGUAGE_CODE):  # a note kept for every reader: in the product's language
+            line_note = _("The seller's correction of %(contact)s (%(provider)s): %(note)s") % {
+                "contact": line.external_id,
+                "provider": line.contact.provider.name,
+                "note": note,
+            }
+        credit_note = credit_line_add(
+            line=line,
+            reason=reason,
+            by=by,
+            via=via,
+            note=line_note,
+            seller_correction=True,
+            rebill=rebill,
+            correction=correction,
+        )
+    return credit_note

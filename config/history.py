@@ -38,10 +38,15 @@ class AppendOnlyModel(models.Model):
 
 
 class Via(models.TextChoices):
-    """Through which interface a change to reference data was made."""
+    """Through which interface a change was made: the one vocabulary of every history (contacts, invoices, runs,
+    disputes, reference data)."""
 
     API = "api", _("API")
+    BULK = "bulk", _("Bulk API")
+    CSV = "csv", _("CSV upload")
     ADMIN = "admin", _("Admin")
+    RUN = "run", _("Invoice run")
+    SCHEDULE = "schedule", _("Schedule")
     SYSTEM = "system", _("System (command or scheduled job)")
 
 

@@ -17,12 +17,14 @@ from urllib.parse import urlencode
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
+from billing.deadline import deadline_cutoff, last_billable_day
 from billing.display import invoice_label
 from billing.models import (
     FROZEN_STATUSES,
@@ -37,7 +39,7 @@ from billing.models import (
 from billing.objection_window import first_objectable_issue_date
 from billing.permissions import can_start_run
 from billing.runs import invoice_runs_fail_abandoned
-from config.business_time import add_months, period_bounds, stockholm_today
+from config.business_time import STOCKHOLM, add_months, period_bounds, stockholm_date, stockholm_today
 from config.money import ZERO, format_sek
 from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
 from contacts.models import Contact, Status
@@ -61,6 +63,8 @@ REJECTED_CAP = 1_000
 RUNS_SHOWN = 5
 RETURNED_SHOWN = 10
 FAILED_RUNS_DAYS = 30
+# Contacts whose invoicing deadline falls within this many days are shown as a task.
+LAPSE_WARNING_DAYS = 30
 
 
 def count_text(count: int | None, capped: bool = False) -> str:
@@ -237,7 +241,7 @@ def _invoice_tasks(user, scope: Scope) -> tuple[list[Task], list[Task]]:
         tasks.append(
             Task(
                 key="credit-drafts",
-                text=gettext("Check the draft credit notes of accepted objections and submit them"),
+                text=gettext("Check the draft credit notes and submit them"),
                 count=totals["credit_drafts"],
                 amount=_sum(totals["credit_drafts_total"]),
                 url=_url(
@@ -432,6 +436,71 @@ def _rejected_contacts_task(user, scope: Scope) -> Task | None:
     )
 
 
+def _lapsing_contacts_task(user, scope: Scope) -> Task | None:
+    """Billable contacts of the region not yet on a submitted or approved invoice whose right to payment lapses within
+    ``LAPSE_WARNING_DAYS`` (the invoicing deadline, ``billing.deadline``): how many, how much, the oldest and its last
+    day, per period, each linking the contact list filtered to exactly them. One aggregate over the (billing region,
+    started at) index: the contacts of a month-wide slice."""
+    region = scope.region_code
+    today = stockholm_today()
+    start, end = deadline_cutoff(today), deadline_cutoff(today + dt.timedelta(days=LAPSE_WARNING_DAYS))
+    lapsing = visible_to(
+        user,
+        Contact.objects.filter(
+            billing_region_id=region, status=Status.ELIGIBLE, locked=False, started_at__gte=start, started_at__lt=end
+        ),
+        pinned={"billing_region": region},
+    )
+    rows = list(
+        lapsing.annotate(month=TruncMonth("started_at", tzinfo=STOCKHOLM))
+        .values("month")
+        .annotate(count=Count("pk"), amount=Sum("amount"), oldest=Min("started_at"))
+        .order_by("month")
+    )
+    if not rows:
+        return None
+    oldest = min(row["oldest"] for row in rows)
+
+    def listed(first: dt.datetime, last: dt.datetime) -> str:
+        params = {
+            "billing_region__code__exact": region,
+            "status__exact": Status.ELIGIBLE,
+            "started_at__gte": first.isoformat(),
+            "started_at__lt": last.isoformat(),
+        }
+        return _url("admin:contacts_contact_changelist", params)
+
+    details = []
+    for row in rows:
+        period = f"{row['month']:%Y-%m}"
+        period_start, period_end = period_bounds(period)
+        details.append(
+            Detail(
+                text=period,
+                count=row["count"],
+                amount=_sum(row["amount"]),
+                note=gettext("the oldest lapses after %(date)s") % {"date": last_billable_day(row["oldest"])},
+                url=listed(max(start, period_start), min(end, period_end)),
+            )
+        )
+    return Task(
+        key="lapsing",
+        text=gettext(
+            "Invoice the contacts whose right to payment lapses within %(days)d days: run invoicing for their "
+            "periods and have the invoices approved (the oldest, of %(oldest)s, lapses after %(last)s)"
+        )
+        % {
+            "days": LAPSE_WARNING_DAYS,
+            "oldest": stockholm_date(oldest).isoformat(),
+            "last": last_billable_day(oldest).isoformat(),
+        },
+        count=sum(row["count"] for row in rows),
+        amount=sum((_sum(row["amount"]) for row in rows), ZERO),
+        url=listed(start, end),
+        details=tuple(details),
+    )
+
+
 # --- Runs ------------------------------------------------------------------------------------------------------
 
 
@@ -620,10 +689,18 @@ def start_page(request, site) -> StartPage:
             invoice_tasks, invoice_waiting = _invoice_tasks(user, scope)
             dispute_tasks, dispute_waiting = _dispute_tasks(user, scope)
             rejected = _rejected_contacts_task(user, scope)
-            # The most pressing first: approvals, then decisions with deadlines, then the invoices, then review.
+            lapsing = _lapsing_contacts_task(user, scope)
+            # The most pressing first: money about to be lost, approvals, decisions with deadlines, then the invoices,
+            # then review.
             approve = [task for task in invoice_tasks if task.key == "approve"]
             others = [task for task in invoice_tasks if task.key != "approve"]
-            page.tasks = [*approve, *dispute_tasks, *others, *([rejected] if rejected else [])]
+            page.tasks = [
+                *([lapsing] if lapsing else []),
+                *approve,
+                *dispute_tasks,
+                *others,
+                *([rejected] if rejected else []),
+            ]
             page.waiting = [*invoice_waiting, *dispute_waiting]
             page.start_run = _start_run(user, region)
     page.runs = _runs(user)

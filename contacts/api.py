@@ -138,10 +138,11 @@ class ContactViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
     queryset = Contact.objects.select_related("provider", "recommendation").annotate(
         # The invoice a contact is billed on (billing builds on contacts, so its model is reached through the
         # reverse relation rather than imported).
+        # Its latest billing: a contact credited and invoiced again is on its newest invoice.
         invoice_id=Subquery(
-            Contact.invoice_lines.rel.related_model.objects.filter(contact=OuterRef("pk"), credit=False).values(
-                "invoice_id"
-            )[:1]
+            Contact.invoice_lines.rel.related_model.objects.filter(contact=OuterRef("pk"), credit=False)
+            .order_by("-billing_round")
+            .values("invoice_id")[:1]
         )
     )
     serializer_class = ContactSerializer

@@ -124,7 +124,8 @@ def evaluate(
 ) -> Decision:
     """Decide a contact under ``version`` (the one in force on its Stockholm date, or None).
 
-    ``manual_reasons`` are reasons set outside the engine (a clerk's rejection, the invoicing deadline);
+    ``manual_reasons`` are reasons set outside the engine (a clerk's rejection, the invoicing deadline, intake's
+    possible duplicate);
     ``overridden`` is an accepted dispute, which makes the contact eligible whatever the criteria say
     (the criteria results still show what failed).
     """
@@ -157,6 +158,8 @@ def evaluate(
     # An accepted dispute can override a rejection, except that a contact which is not out-of-county
     # care, or that no version can price, is never billable between regions.
     # Nor does it revive a claim whose invoicing deadline has passed (the right to payment has lapsed).
+    # Every other manual reason is overridable: a clerk's rejection, and a possible duplicate that the billing
+    # region found to be a contact of its own (two real contacts in the same minute).
     if (
         overridden
         and rate is not None

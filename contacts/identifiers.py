@@ -65,11 +65,16 @@ def mask_personal_identity(number: str) -> str:
     return FULLY_MASKED
 
 
-def parse_personal_identity(value: str, *, today: datetime.date) -> PersonalIdentity:
+def parse_personal_identity(
+    value: str, *, today: datetime.date, contact_date: datetime.date | None = None
+) -> PersonalIdentity:
     """Validate a personnummer or samordningsnummer (10 or 12 digits, optional '-' or '+' before the last four).
 
-    A 10-digit number gets the latest century that puts the birth date on or before ``today``; with '+' (100 years
-    or older) it gets the century before that. ``today`` is the Stockholm date, passed in by the caller.
+    The reference date is ``contact_date`` (the contact's Stockholm date) when given, else ``today`` (the Stockholm
+    date, passed in by the caller). A 10-digit number written with '-' or no separator gets the latest birth date on
+    or before the reference date. '+' is written from the year the person turns 100 (DOMAIN.md), so with '+' the
+    birth year is the latest year ending in YY that is at most the reference year − 100. A birth date after the
+    reference date is refused: born after the contact, or in the future.
     """
     match = _PERSONAL_IDENTITY.fullmatch((value or "").strip())
     if match is None:
@@ -77,18 +82,23 @@ def parse_personal_identity(value: str, *, today: datetime.date) -> PersonalIden
             _("Personal identity number must have 10 or 12 digits, written as YYYYMMDD-NNNC or YYMMDD-NNNC.")
         )
     century, yy, mm, dd, separator, last_four = match.groups()
+    reference = contact_date or today
     month = int(mm)
     day = int(dd)
     coordination = day > COORDINATION_DAY_OFFSET
     if coordination:
         day -= COORDINATION_DAY_OFFSET
     if century is None:
-        # The latest year ending in YY that is not after today's year, then back a century if the day has not come.
-        year = today.year - (today.year - int(yy)) % 100
-        if year == today.year and (month, day) > (today.month, today.day):
-            year -= 100
         if separator == "+":
-            year -= 100
+            # 100 or older in the reference year: the latest year ending in YY not after reference year − 100.
+            hundred_years_before = reference.year - 100
+            year = hundred_years_before - (hundred_years_before - int(yy)) % 100
+        else:
+            # The latest year ending in YY that is not after the reference year, a century earlier if that
+            # birthday is still to come.
+            year = reference.year - (reference.year - int(yy)) % 100
+            if year == reference.year and (month, day) > (reference.month, reference.day):
+                year -= 100
         number = f"{year:04d}{mm}{dd}{last_four}"
     else:
         year = int(century + yy)
@@ -109,7 +119,19 @@ def parse_personal_identity(value: str, *, today: datetime.date) -> PersonalIden
             )
             % {"number": mask_personal_identity(number)}
         ) from None
-    if birth_date > today:
+    if birth_date > reference:
+        if contact_date is not None:
+            raise PersonalIdentityError(
+                _(
+                    "Personal identity number %(number)s has a date of birth (%(birth_date)s) after the contact's "
+                    "date (%(contact_date)s)."
+                )
+                % {
+                    "number": mask_personal_identity(number),
+                    "birth_date": birth_date.isoformat(),
+                    "contact_date": contact_date.isoformat(),
+                }
+            )
         raise PersonalIdentityError(
             _("Personal identity number %(number)s has a date of birth in the future (%(birth_date)s).")
             % {"number": mask_personal_identity(number), "birth_date": birth_date.isoformat()}

@@ -3,7 +3,9 @@
 The API's single create, the bulk API and the admin's CSV upload all call ``contacts_upsert``; they differ
 only in how items arrive and how errors are reported. Valid items are stored even when others are not;
 sending the same items again creates and changes nothing; a contact on a submitted or approved invoice
-(``locked``) is refused per item.
+(``locked``) is refused per item. A new or changed item with the same provider, patient and start minute as
+another contact is marked ``possible_duplicate`` (a manual reason: a dispute can override it), so that one contact
+sent under two external ids is not billed twice.
 
 Writes are set-based: on PostgreSQL new and changed rows go in with COPY (into the table, or into a
 temporary table followed by one UPDATE … FROM), elsewhere with Django's bulk operations.
@@ -19,10 +21,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.business_time import stockholm_today
+from config.business_time import stockholm_date
 from contacts.eligibility import ContactFacts, Decision, evaluate
 from contacts.identifiers import mask_personal_identity
 from contacts.models import Channel, Contact, ContactEvent, EventKind, Status
+from contacts.reasons import Reason, ordered
 from contacts.validation import INPUT_FIELDS, ContactInput, ProviderRef, References, validate_contact
 from regions.models import Profession, Provider, RateRecommendation, Region
 from regions.rates import NoRecommendationInForce, Timeline
@@ -112,8 +115,10 @@ def load_references(user, *, now: dt.datetime | None = None) -> References:
     own = None
     providers: dict[str, ProviderRef] = {}
     if scope.role is not None:
-        rows = visible_to(user, Provider.objects.all()).values_list("id", "hsa_id", "region_id")
-        providers = {hsa: ProviderRef(id=pk, hsa_id=hsa, region=region) for pk, hsa, region in rows}
+        rows = visible_to(user, Provider.objects.all()).values_list("id", "hsa_id", "region_id", "ended_on")
+        providers = {
+            hsa: ProviderRef(id=pk, hsa_id=hsa, region=region, ended_on=ended_on) for pk, hsa, region, ended_on in rows
+        }
         if scope.is_provider:
             own = next((p for p in providers.values() if p.id == scope.provider_id), None)
     return References(
@@ -122,7 +127,7 @@ def load_references(user, *, now: dt.datetime | None = None) -> References:
         professions={code: (category or None) for code, category in Profession.objects.values_list("code", "category")},
         own_provider=own,
         now=now,
-        today=stockholm_today(),
+        today=stockholm_date(now),
     )
 
 
@@ -244,6 +249,8 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
     unchanged = 0
     errors: list[ItemError] = []
     ids: dict[int, int] = {}
+    # New and changed items: (index, item, stored row or None, input values).
+    pending: list[tuple[int, ContactInput, dict | None, dict]] = []
     for index, item in valid:
         row = existing.get((item.provider_id, item.external_id))
         values = _input_values(item)
@@ -256,7 +263,13 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
             if all(row[name] == values[name] for name in COMPARED_FIELDS):
                 unchanged += 1
                 continue
-        manual = row["manual_reasons"].split() if row and row["manual_reasons"] else []
+        pending.append((index, item, row, values))
+
+    duplicates = _possible_duplicates(pending, writer)
+    for index, item, row, values in pending:
+        manual = [r for r in row["manual_reasons"].split() if r != DUPLICATE] if row and row["manual_reasons"] else []
+        if index in duplicates:
+            manual = list(ordered([*manual, DUPLICATE]))
         overridden = bool(row and row["overridden"])
         decision = decide(facts_of(item), timeline, manual_reasons=manual, overridden=overridden)
         columns = {
@@ -314,6 +327,52 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
     return len(creates), len(updates), unchanged, errors, ids
 
 
+DUPLICATE = Reason.POSSIBLE_DUPLICATE.value
+_MINUTE = dt.timedelta(minutes=1)
+
+
+def _minute(moment: dt.datetime) -> dt.datetime:
+    """The start minute of a moment, in UTC (whatever offset it was sent or read with)."""
+    return moment.astimezone(dt.UTC).replace(second=0, microsecond=0)
+
+
+def _possible_duplicates(pending: list[tuple[int, ContactInput, dict | None, dict]], writer) -> set[int]:
+    """The request indexes of new or changed items that are possible duplicates: the same provider, patient and
+    start minute as another contact, so that billing both would bill one contact twice.
+
+    Each (provider, patient, minute) has at most one claimant, the contact that is billed: a stored contact this
+    request does not change, unless it is itself a possible duplicate (it is not billed); then the changed items,
+    oldest contact first; then the new items in request order. An item whose key already has a claimant is a
+    possible duplicate; one that no longer collides loses the mark. Stored contacts the request does not touch
+    keep theirs until they are sent again.
+
+    One query per provider: the provider's contacts of the items' patients within the items' time range.
+    """
+    by_provider: dict[int, list[tuple[int, ContactInput, dict | None, dict]]] = {}
+    for entry in pending:
+        by_provider.setdefault(entry[1].provider_id, []).append(entry)
+    flagged: set[int] = set()
+    for provider_id, entries in by_provider.items():
+        keys = {index: (item.patient_id, _minute(item.started_at)) for index, item, _row, _values in entries}
+        minutes = [minute for _patient, minute in keys.values()]
+        patients = sorted({patient for patient, _minute_ in keys.values()})
+        # The stored rows of changed items are replaced by this request: their new values take part instead.
+        changed = {item.external_id for _index, item, row, _values in entries if row is not None}
+        claimed: set[tuple[str, dt.datetime]] = set()
+        stored = writer.same_patient_rows(provider_id, patients, min(minutes), max(minutes) + _MINUTE)
+        for external_id, patient_id, started_at, manual_reasons in stored:
+            if external_id not in changed and DUPLICATE not in manual_reasons.split():
+                claimed.add((patient_id, _minute(started_at)))
+        ordered_entries = sorted(entries, key=lambda e: (0, e[2]["id"]) if e[2] is not None else (1, e[0]))
+        for index, _item, _row, _values in ordered_entries:
+            key = keys[index]
+            if key in claimed:
+                flagged.add(index)
+            else:
+                claimed.add(key)
+    return flagged
+
+
 EXISTING_FIELDS = (
     "id",
     "provider_id",
@@ -361,6 +420,17 @@ class _OrmWriter:
             .values(*EXISTING_FIELDS)
         )
 
+    def same_patient_rows(self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime):
+        """(external_id, patient_id, started_at, manual_reasons) of the provider's contacts of these patients that
+        start in [start, end)."""
+        return (
+            Contact.objects.filter(
+                provider_id=provider_id, patient_id__in=patient_ids, started_at__gte=start, started_at__lt=end
+            )
+            .values_list("external_id", "patient_id", "started_at", "manual_reasons")
+            .iterator(chunk_size=2000)
+        )
+
     def insert_contacts(self, rows: list[dict]) -> list[int]:
         objects = Contact.objects.bulk_create([Contact(**row) for row in rows], batch_size=500)
         return [obj.pk for obj in objects]
@@ -391,6 +461,17 @@ class _PostgresWriter:
                 [provider_id, external_ids],
             )
             return [dict(zip(EXISTING_FIELDS, row, strict=True)) for row in cursor.fetchall()]
+
+    def same_patient_rows(self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime):
+        """As ``_OrmWriter.same_patient_rows``, with one array parameter for the patients (the patient_id index)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT external_id, patient_id, started_at, manual_reasons "  # noqa: S608
+                f"FROM {Contact._meta.db_table} "
+                "WHERE provider_id = %s AND patient_id = ANY(%s) AND started_at >= %s AND started_at < %s",
+                [provider_id, patient_ids, start, end],
+            )
+            return cursor.fetchall()
 
     def _next_ids(self, cursor, table: str, count: int) -> list[int]:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from config.history import AppendOnlyModel
+from config.history import AppendOnlyModel, Via
 from contacts.identifiers import mask_personal_identity
 from contacts.reasons import REASON_LABELS, Reason
 from regions.models import Profession, Provider, RateRecommendation, Region
@@ -35,14 +35,8 @@ class Status(models.TextChoices):
     CREDITED = "credited", _("Credited")
 
 
-class Channel(models.TextChoices):
-    """Through which interface a contact was created or changed (provenance)."""
-
-    API = "api", _("API")
-    BULK = "bulk", _("Bulk API")
-    CSV = "csv", _("CSV upload")
-    ADMIN = "admin", _("Admin")
-    SYSTEM = "system", _("System")
+# Through which interface a contact was created or changed: the one vocabulary of every history.
+Channel = Via
 
 
 REASON_CHOICES = [(reason.value, REASON_LABELS[reason]) for reason in Reason]
@@ -141,6 +135,10 @@ class Contact(models.Model):
     locked = models.BooleanField(
         _("locked"), default=False, help_text=_("On a submitted or approved invoice: no longer changeable.")
     )
+    # The round of billing the contact's next invoice line belongs to (billing.InvoiceLine.billing_round): 0 until a
+    # credit of the contact is approved, which opens the next. A database default, so bulk intake (COPY) never writes
+    # it.
+    billing_round = models.PositiveSmallIntegerField(_("billing round"), db_default=0)
 
     class Meta:
         verbose_name = _("contact")
@@ -194,6 +192,7 @@ class EventKind(models.TextChoices):
     REJECTED = "rejected", _("Rejected by clerk")
     OVERRIDDEN = "overridden", _("Rejection overridden")
     DEADLINE = "deadline", _("Invoicing deadline passed")
+    CREDITED = "credited", _("Credited")
 
 
 class ContactEvent(AppendOnlyModel):

@@ -22,6 +22,8 @@ class Reason(StrEnum):
     NO_RECOMMENDATION_IN_FORCE = "no_recommendation_in_force"
     INVOICING_DEADLINE_PASSED = "invoicing_deadline_passed"
     REJECTED_BY_CLERK = "rejected_by_clerk"
+    # An addition after API.md's list, appended so the documented order of the codes above is unchanged.
+    POSSIBLE_DUPLICATE = "possible_duplicate"
 
 
 REASON_LABELS = {
@@ -41,12 +43,16 @@ REASON_LABELS = {
     Reason.NO_RECOMMENDATION_IN_FORCE: _("No rate recommendation was in force on the contact's date"),
     Reason.INVOICING_DEADLINE_PASSED: _("The invoicing deadline has passed"),
     Reason.REJECTED_BY_CLERK: _("Rejected by a clerk"),
+    Reason.POSSIBLE_DUPLICATE: _(
+        "Possible duplicate of another contact of the same patient, provider and start minute"
+    ),
 }
 
 REASON_ORDER = {reason.value: index for index, reason in enumerate(Reason)}
 
-# Reasons the engine never derives from the facts: set by people (a clerk) or by an invoice run.
-MANUAL_REASONS = frozenset({Reason.INVOICING_DEADLINE_PASSED, Reason.REJECTED_BY_CLERK})
+# Reasons the engine never derives from the facts: set by people (a clerk), by an invoice run, or by intake
+# (possible_duplicate: it compares a contact with the provider's other contacts, which the pure engine never sees).
+MANUAL_REASONS = frozenset({Reason.INVOICING_DEADLINE_PASSED, Reason.REJECTED_BY_CLERK, Reason.POSSIBLE_DUPLICATE})
 
 
 def ordered(reasons) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from config.business_time import STOCKHOLM
 from config.money import to_money
 from contacts.identifiers import PersonalIdentityError, parse_personal_identity
 from contacts.models import Content, Mode
@@ -60,6 +61,8 @@ class ProviderRef:
     id: int
     hsa_id: str
     region: str
+    # The last day the provider's contract covers (None: in force); contacts dated after it are refused.
+    ended_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -288,6 +291,12 @@ def validate_contact(
             if provider is None:
                 errors["provider"] = [_("Unknown provider %(hsa_id)s.") % {"hsa_id": hsa_id[:31]}]
 
+    # The start first: its Stockholm date is the reference date of the patient's number. Its errors are added in
+    # the field order below; when it is invalid the number is checked against today.
+    started_errors: dict[str, list[str]] = {}
+    started_at = _datetime(raw.get("started_at"), "started_at", started_errors, now=refs.now)
+    contact_date = None if started_at is None else started_at.astimezone(STOCKHOLM).date()
+
     patient = None
     patient_value = raw.get("patient_id")
     if patient_value in (None, ""):
@@ -296,7 +305,7 @@ def validate_contact(
         errors["patient_id"] = [_("Must be a string.")]
     else:
         try:
-            patient = parse_personal_identity(patient_value, today=refs.today)
+            patient = parse_personal_identity(patient_value, today=refs.today, contact_date=contact_date)
         except PersonalIdentityError as exc:
             errors["patient_id"] = [str(exc)]
 
@@ -308,7 +317,14 @@ def validate_contact(
     if profession and profession not in refs.professions and "profession" not in errors:
         errors["profession"] = [_("Unknown profession code %(code)r (Kv yrkeskod).") % {"code": profession}]
 
-    started_at = _datetime(raw.get("started_at"), "started_at", errors, now=refs.now)
+    if started_errors:
+        errors.update(started_errors)
+    elif provider is not None and provider.ended_on is not None and contact_date > provider.ended_on:
+        # A contact on or before the end date is still accepted: late reports of an ended contract are billable.
+        errors["started_at"] = [
+            _("The contract of provider %(provider)s ended on %(date)s; contacts after that date are not accepted.")
+            % {"provider": provider.hsa_id, "date": provider.ended_on.isoformat()}
+        ]
 
     # Checked as strings first: a list or an object is not hashable, so cannot be looked up in a set.
     mode = raw.get("mode")

@@ -29,6 +29,7 @@ from regions.models import (
 from regions.permissions import can_manage_users
 from regions.selectors import scope_of
 from regions.services import (
+    active_with_end_date_message,
     api_client_revoke,
     provider_create,
     provider_update,
@@ -80,10 +81,21 @@ class ProfessionAdmin(ScopedAdmin):
     search_fields = ["code", "name"]
 
 
+class ProviderAdminForm(ProviderForm):
+    """The provider form with its end date: a date typed for a provider left active is refused with why (the
+    service refuses it too); the stored date sent back when reactivating is cleared by the service."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("active") and cleaned.get("ended_on") and "ended_on" in self.changed_data:
+            self.add_error("ended_on", active_with_end_date_message())
+        return cleaned
+
+
 @admin.register(Provider)
 class ProviderAdmin(ScopedAdmin):
-    form = ProviderForm
-    list_display = ["name", "hsa_id", "org_number_display", "region", "active"]
+    form = ProviderAdminForm
+    list_display = ["name", "hsa_id", "org_number_display", "region", "active", "ended_on"]
     list_filter = ["active", "region"]
     list_select_related = ["region"]
     search_fields = ["hsa_id", "name", "org_number"]
@@ -93,7 +105,7 @@ class ProviderAdmin(ScopedAdmin):
         return format_org_number(obj.org_number)
 
     def get_fields(self, request, obj=None):
-        fields = ["hsa_id", "name", "org_number", "region", "active"]
+        fields = ["hsa_id", "name", "org_number", "region", "active", "ended_on"]
         return [*fields, "history"] if obj is not None else fields
 
     def get_readonly_fields(self, request, obj=None):
@@ -115,11 +127,13 @@ class ProviderAdmin(ScopedAdmin):
             "org_number": obj.org_number,
             "region_code": obj.region_id,
             "active": obj.active,
+            "ended_on": obj.ended_on,
             "by": request.user,
             "via": Via.ADMIN,
         }
         saved = provider_update(provider=obj, **values) if change else provider_create(hsa_id=obj.hsa_id, **values)
         obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
+        obj.ended_on = saved.ended_on
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scope = scope_of(request.user)

@@ -43,7 +43,8 @@ class ProviderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Provider
-        fields = ["hsa_id", "name", "org_number", "region", "active"]
+        # ended_on: an addition to API.md's fields, the date of ``active`` (the last day the contract covers).
+        fields = ["hsa_id", "name", "org_number", "region", "active", "ended_on"]
 
     def get_org_number(self, obj) -> str:
         return format_org_number(obj.org_number)
@@ -55,6 +56,11 @@ class ProviderCreateSerializer(serializers.Serializer):
     org_number = serializers.CharField(max_length=20)
     region = serializers.CharField(max_length=2, help_text="Län code of the contracting region, e.g. '04'.")
     active = serializers.BooleanField(default=True)
+    ended_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="For a provider created inactive: the last day its contract covers (default today).",
+    )
 
 
 class ProviderFilter(django_filters.FilterSet):
@@ -87,6 +93,7 @@ class ProviderViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Rea
             org_number=payload.validated_data["org_number"],
             region_code=payload.validated_data["region"],
             active=payload.validated_data["active"],
+            ended_on=payload.validated_data.get("ended_on"),
             by=request.user,
             via=Via.API,
         )

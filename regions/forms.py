@@ -12,7 +12,7 @@ class ProviderForm(forms.ModelForm):
 
     class Meta:
         model = Provider
-        fields = ["hsa_id", "name", "org_number", "region", "active"]
+        fields = ["hsa_id", "name", "org_number", "region", "active", "ended_on"]
 
     def clean_hsa_id(self):
         try:

@@ -80,6 +80,19 @@ class Provider(models.Model):
         verbose_name=_("contracting region"),
     )
     active = models.BooleanField(_("active"), default=True)
+    # The date of ``active``: set when the provider is made inactive, cleared when it is made active again (the
+    # services keep the two together; ``active`` stays for the API). No check constraint ties them: what intake
+    # enforces is the date, and a provider whose contract ends on a known day may be ended ahead of it.
+    ended_on = models.DateField(
+        _("last day of the contract"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The last day the provider's contract covers: contacts dated after it (Stockholm time) are refused, "
+            "those on or before it are still accepted. Set when the provider is made inactive (today if left "
+            "empty); cleared when it is made active again."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.business_time import stockholm_today
 from config.errors import ImmutableObject, InvalidInput, StateConflict
 from config.history import Via, actor_or_none, changes_between
 from config.money import to_money
@@ -40,6 +41,7 @@ User = get_user_model()
 # ---------------------------------------------------------------------------------------------------
 
 
+
 def _clean_provider_fields(*, hsa_id: str, name: str, org_number: str, region_code: str) -> dict:
     errors: dict[str, list[str]] = {}
     cleaned: dict = {}
@@ -64,18 +66,37 @@ def _clean_provider_fields(*, hsa_id: str, name: str, org_number: str, region_co
     return cleaned
 
 
-_PROVIDER_FIELDS = ("hsa_id", "name", "org_number", "region", "active")
+_PROVIDER_FIELDS = ("hsa_id", "name", "org_number", "region", "active", "ended_on")
 
 
 def provider_snapshot(provider: Provider) -> dict:
-    """The audited fields of a provider as JSON values (the region as its län code)."""
+    """The audited fields of a provider as JSON values (the region as its län code, the end date ISO 8601)."""
     return {
         "hsa_id": provider.hsa_id,
         "name": provider.name,
         "org_number": provider.org_number,
         "region": provider.region_id,
         "active": provider.active,
+        "ended_on": provider.ended_on.isoformat() if provider.ended_on else None,
     }
+
+
+def active_with_end_date_message() -> str:
+    """The refusal of an end date for an active provider (the service and the admin's form say the same)."""
+    return _("An active provider has no end date: clear “active” to end the contract, or leave the date empty.")
+
+
+def _provider_end(*, active: bool, ended_on: dt.date | None, stored_end: dt.date | None = None) -> dt.date | None:
+    """The end date that goes with the active flag: none while active; when inactive the date given, else the one
+    already stored, else today (Stockholm).
+
+    A new end date for an active provider is refused; the stored one sent back (a form reactivating the provider
+    still shows it) is cleared."""
+    if active:
+        if ended_on is not None and ended_on != stored_end:
+            raise InvalidInput({"ended_on": [active_with_end_date_message()]})
+        return None
+    return ended_on or stored_end or stockholm_today()
 
 
 def _provider_event(provider: Provider, *, action: str, changes: dict, by, via: str) -> ProviderEvent:
@@ -91,13 +112,16 @@ def provider_create(
     org_number: str,
     region_code: str,
     active: bool = True,
+    ended_on: dt.date | None = None,
     by=None,
     via: str = Via.SYSTEM,
 ) -> Provider:
+    """Create a provider; one created inactive ends on ``ended_on`` (default today, Stockholm)."""
     cleaned = _clean_provider_fields(hsa_id=hsa_id, name=name, org_number=org_number, region_code=region_code)
+    end = _provider_end(active=active, ended_on=ended_on)
     try:
         with transaction.atomic():
-            provider = Provider.objects.create(**cleaned, active=active)
+            provider = Provider.objects.create(**cleaned, active=active, ended_on=end)
             _provider_event(
                 provider, action="created", changes=changes_between(None, provider_snapshot(provider)), by=by, via=via
             )
@@ -116,23 +140,27 @@ def provider_update(
     org_number: str,
     region_code: str,
     active: bool,
+    ended_on: dt.date | None = None,
     by=None,
     via: str = Via.SYSTEM,
 ) -> Provider:
     """Change a provider's name, organisation number, contracting region or active flag (the HSA-id is fixed).
 
+    Deactivating ends the contract on ``ended_on`` (default today, Stockholm): intake refuses the provider's
+    contacts dated after it. An inactive provider's end date may be moved; reactivating clears it.
     Records the fields that changed, before and after; a save that changes nothing records nothing.
     """
     cleaned = _clean_provider_fields(hsa_id=provider.hsa_id, name=name, org_number=org_number, region_code=region_code)
     stored = Provider.objects.select_for_update().get(pk=provider.pk)
     before = provider_snapshot(stored)
+    stored.ended_on = _provider_end(active=active, ended_on=ended_on, stored_end=stored.ended_on)
     stored.name = cleaned["name"]
     stored.org_number = cleaned["org_number"]
     stored.region = cleaned["region"]
     stored.active = active
     changes = changes_between(before, provider_snapshot(stored))
     if changes:
-        stored.save(update_fields=["name", "org_number", "region", "active", "updated_at"])
+        stored.save(update_fields=["name", "org_number", "region", "active", "ended_on", "updated_at"])
         _provider_event(stored, action="changed", changes=changes, by=by, via=via)
     return stored
 

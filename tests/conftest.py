@@ -1,8 +1,12 @@
+import datetime as dt
+
 import pytest
+import time_machine
 from django.conf import settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from config.business_time import STOCKHOLM
 from regions.models import Role
 from regions.seeding import reference_data_load
 from regions.services import api_client_create, user_create
@@ -14,6 +18,20 @@ def _ui_language():
     """Every test starts in the product's UI language (Swedish), whatever an earlier request activated."""
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+# The day January 2026 was invoiced in the shared fixtures: its contacts are within their invoicing deadline.
+BILLING_DAY = dt.datetime(2026, 2, 10, 10, 0, tzinfo=STOCKHOLM)
+
+
+@pytest.fixture
+def billing_day():
+    """The clock at 10 February 2026 10:00 in Stockholm, running on from there (time-machine moves every clock of the
+    process: ``timezone.now``, ``stockholm_today``). Fixtures that invoice January 2026 stand on it, so their drafts are
+    submitted and approved on a day their contacts could still be billed, whatever the real date: approval checks the
+    invoicing deadline on its own date."""
+    with time_machine.travel(BILLING_DAY, tick=True):
+        yield BILLING_DAY
 
 
 @pytest.fixture

@@ -45,3 +45,30 @@ def contact_item(**overrides) -> dict:
     }
     item.update(overrides)
     return item
+
+
+def debit_line(invoice, contact, **overrides):
+    """A debit line billing ``contact`` on ``invoice`` as a run writes it (amounts and the contact as billed), saved.
+    For tests that need a line outside a run: a reference to the contact, or a second line the database refuses."""
+    from billing.models import InvoiceLine
+
+    facts = {
+        "invoice": invoice,
+        "contact": contact,
+        "billing_round": contact.billing_round,
+        "category": contact.profession.category,
+        "recommendation_id": contact.recommendation_id,
+        "rate": contact.rate,
+        "patient_fee": contact.patient_fee,
+        "fee_deducted": contact.rate - contact.amount,
+        "amount": contact.amount,
+        "external_id": contact.external_id,
+        "started_at": contact.started_at,
+        "profession": contact.profession_id,
+        "patient_id": contact.patient_id,
+        "patient_sex": contact.patient_sex,
+        "listing_unit": contact.listing_unit,
+        "care_unit": contact.care_unit,
+        "overridden": contact.overridden,
+    }
+    return InvoiceLine.objects.create(**(facts | overrides))

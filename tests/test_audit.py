@@ -73,7 +73,9 @@ def test_a_clerk_changing_a_provider_in_the_admin_records_before_and_after(clien
     assert (provider.name, provider.active) == ("Nytt Namn AB", False)
     event = ProviderEvent.objects.get(provider=provider)
     assert (event.action, event.via, event.actor) == ("changed", Via.ADMIN, clerk)
-    assert event.changes == {"active": [True, False], "name": [old_name, "Nytt Namn AB"]}
+    # Deactivating without an end date ends the contract today (Stockholm), recorded with the rest.
+    today = timezone.localdate().isoformat()
+    assert event.changes == {"active": [True, False], "ended_on": [None, today], "name": [old_name, "Nytt Namn AB"]}
 
     # Saving again without a change records nothing more.
     provider.refresh_from_db()

@@ -55,7 +55,12 @@ def test_a_run_started_in_the_admin_completes_on_the_worker_and_the_pdfs_are_ren
     contacts_upsert(
         items=[
             contact_item(provider=providers["04a"].hsa_id, external_id="w1", started_at=started),
-            contact_item(provider=providers["04a"].hsa_id, external_id="w2", started_at=started, home_region="01"),
+            contact_item(
+                provider=providers["04a"].hsa_id,
+                external_id="w2",
+                started_at=f"{last_month:%Y-%m}-02T11:00:00+01:00",  # another contact, not w1 a second time
+                home_region="01",
+            ),
         ],
         user=clerk,
         channel="api",

@@ -118,10 +118,13 @@ class KillableRun:
         parking = Invoice.objects.create(seller_id="06", buyer_id="01", period="2000-01")  # anything but 04's
         self.blocker = psycopg.connect(worker_database_url())
         self.blocker.execute(
-            """INSERT INTO billing_invoiceline (invoice_id, contact_id, credit, category, recommendation_id, rate,
-                                                patient_fee, fee_deducted, amount)
-               SELECT %s, c.id, false, 'physician', c.recommendation_id, c.rate, c.patient_fee, c.rate - c.amount,
-                      c.amount
+            """INSERT INTO billing_invoiceline (invoice_id, contact_id, credit, billing_round, rebill, correction,
+                                                category, recommendation_id, rate, patient_fee, fee_deducted, amount,
+                                                external_id, started_at, profession, patient_id, patient_sex,
+                                                listing_unit, care_unit, overridden)
+               SELECT %s, c.id, false, c.billing_round, false, '{}', 'physician', c.recommendation_id, c.rate,
+                      c.patient_fee, c.rate - c.amount, c.amount, c.external_id, c.started_at, c.profession_id,
+                      c.patient_id, c.patient_sex, c.listing_unit, c.care_unit, c.overridden
                FROM contacts_contact c WHERE c.id = %s""",
             [parking.pk, contact.pk],
         )

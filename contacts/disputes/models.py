@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from config.history import AppendOnlyModel
+from config.history import AppendOnlyModel, Via
 
 
 class DisputeKind(models.TextChoices):
@@ -142,7 +142,7 @@ class DisputeEvent(AppendOnlyModel):
         related_name="+",
         verbose_name=_("by"),
     )
-    via = models.CharField(_("via"), max_length=10, default="api")
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices)
     # What the step changed, {"field": [before, after]}: the status, the assignee, the credit note.
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)

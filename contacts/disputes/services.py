@@ -4,25 +4,16 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from billing.models import (
-    FROZEN_STATUSES,
-    CreditReason,
-    Invoice,
-    InvoiceEvent,
-    InvoiceKind,
-    InvoiceLine,
-    InvoiceStatus,
-)
-from billing.selectors import invoice_totals_snapshot
+from billing.display import invoice_label
+from billing.models import CreditReason, Invoice
+from billing.selectors import contact_credit_line, contact_live_line
+from billing.services import invoice_line_credit
 from config.business_time import add_months, stockholm_today
 from config.errors import InvalidInput, NotAllowed, StateConflict
-from config.history import actor_or_none, changes_between
-from config.money import ZERO
 from contacts.disputes.models import (
     Dispute,
     DisputeAttachment,
@@ -51,14 +42,6 @@ def _event(dispute: Dispute, *, action: str, by, via: str, note: str = "", chang
     )
 
 
-def _live_line(contact: Contact) -> InvoiceLine | None:
-    return (
-        InvoiceLine.objects.select_related("invoice")
-        .filter(contact=contact, credit=False, invoice__status__in=FROZEN_STATUSES)
-        .first()
-    )
-
-
 def objection_deadline(invoice: Invoice) -> dt.date:
     """The last day the buyer may object: the invoice date plus the objection period."""
     return add_months(invoice.issue_date, settings.OBJECTION_PERIOD_MONTHS)
@@ -71,7 +54,14 @@ def dispute_open(*, contact: Contact, by, reason: str, via: str = Channel.API) -
     if not reason:
         raise InvalidInput({"reason": [_("A reason is required.")]})
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    line = _live_line(contact)
+    line = contact_live_line(contact)
+    credited = contact_credit_line(contact) if line is None else None
+    if credited is not None and contact.status in (Status.INVOICED, Status.CREDITED):
+        # Its billing is credited, or being credited: a second credit would refund more than was billed.
+        raise StateConflict(
+            _("Contact %(contact)s is already credited on %(credit_note)s; there is nothing left to object to.")
+            % {"contact": contact.external_id, "credit_note": invoice_label(credited.invoice)}
+        )
     if line is not None:
         kind = DisputeKind.OBJECTION
         if not can_open_objection(by, contact):
@@ -243,63 +233,11 @@ def _override(contact: Contact, *, by, note: str, via: str) -> None:
 
 
 def _credit(dispute: Dispute, *, reason: int, by, via: str) -> Invoice:
-    """Add a negative line for the contact to the draft credit note of the invoice (one per invoice and reason).
-
-    The credit note's history records it as the invoice run records its drafts: its creation ("created", with its
-    total and count) or each line a later decision adds to the same draft ("refreshed", the totals before and after),
-    by the person who decided, through the decision's interface, the note naming the dispute."""
-    line = dispute.invoice_line
-    original = line.invoice
-    # Only the invoice row: the default ordering (seller, buyer) would join the regions and lock them as well,
-    # holding up every transaction that stores a row referring to a region until this one commits.
-    credit_note = (
-        Invoice.objects.select_for_update(of=("self",))
-        .filter(kind=InvoiceKind.CREDIT_NOTE, credits=original, credit_reason=reason, status=InvoiceStatus.DRAFT)
-        .order_by("pk")
-        .first()
-    )
-    before = invoice_totals_snapshot(credit_note) if credit_note is not None else None
-    if credit_note is None:
-        credit_note = Invoice.objects.create(
-            seller_id=original.seller_id,
-            buyer_id=original.buyer_id,
-            period=original.period,
-            kind=InvoiceKind.CREDIT_NOTE,
-            credits=original,
-            credit_reason=reason,
-        )
-    if not credit_note.lines.filter(contact_id=line.contact_id).exists():
-        InvoiceLine.objects.create(
-            invoice=credit_note,
-            contact_id=line.contact_id,
-            credit=True,
-            category=line.category,
-            recommendation_id=line.recommendation_id,
-            rate=line.rate,
-            patient_fee=line.patient_fee,
-            fee_deducted=-line.fee_deducted,
-            amount=-line.amount,
-        )
-    totals = credit_note.lines.aggregate(total=Sum("amount"), count=Count("id"))
-    credit_note.total = totals["total"] or ZERO
-    credit_note.contact_count = totals["count"]
-    credit_note.save(update_fields=["total", "contact_count"])
-    changes = changes_between(before, invoice_totals_snapshot(credit_note))
-    if before is None or changes:
-        with translation.override(settings.LANGUAGE_CODE):  # a note kept for every reader: in the product's language
-            note = _("Accepted objection to %(contact)s (%(provider)s)") % {
-                "contact": dispute.contact.external_id,
-                "provider": dispute.contact.provider.name,
-            }
-        InvoiceEvent.objects.create(
-            invoice=credit_note,
-            at=timezone.now(),
-            action="created" if before is None else "refreshed",
-            from_status="" if before is None else InvoiceStatus.DRAFT,
-            to_status=InvoiceStatus.DRAFT,
-            actor=actor_or_none(by),
-            via=via,
-            changes=changes,
-            note=note,
-        )
-    return credit_note
+    """Credit the objected line on the draft credit note of its invoice and reason, through billing's one service
+    for it; its history names the objection. A line credited meanwhile (by the seller's own correction) refuses."""
+    with translation.override(settings.LANGUAGE_CODE):  # a note kept for every reader: in the product's language
+        note = _("Accepted objection to %(contact)s (%(provider)s)") % {
+            "contact": dispute.contact.external_id,
+            "provider": dispute.contact.provider.name,
+        }
+    return invoice_line_credit(line=dispute.invoice_line, reason=reason, by=by, via=via, note=note)

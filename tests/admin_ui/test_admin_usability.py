@@ -207,13 +207,16 @@ def test_an_approved_invoice_page_is_text_with_names(client, staff, invoices):
         "Ersättning",
         "Avdragen patientavgift",
         "Belopp",
+        "Kreditera",  # the seller's clerk credits a line from the line itself
     ]
     # lk-29: 29 January 10:00 in Stockholm, the 2019 rate (500) less the fee of 100.
     contact = Contact.objects.get(external_id="lk-29")
+    credit = reverse("admin:billing_invoice_credit", args=[approved.pk])
     assert (
         f'<tr><td><a href="{reverse("admin:contacts_contact_change", args=[contact.pk])}">lk-29</a></td>'
         f'<td>2026-01-29</td><td>LK Läkare</td><td>SKL-2019</td><td class="amount">500,00{NBSP}kr</td>'
-        f'<td class="amount">100,00{NBSP}kr</td><td class="amount">400,00{NBSP}kr</td></tr>'
+        f'<td class="amount">100,00{NBSP}kr</td><td class="amount">400,00{NBSP}kr</td>'
+        f'<td><a href="{credit}?contact={contact.pk}" data-action="credit">Kreditera</a></td></tr>'
     ) in lines
 
 

@@ -441,4 +441,5 @@ def test_many_more_invoices_disputes_and_runs_cost_no_more_queries(client, staff
     after = {name: queries_of(user) for name, user in [("clerk", staff["clerk04"]), ("admin", national)]}
 
     assert after == before
-    assert before["clerk"] <= 17 and before["admin"] <= 14, before
+    # The clerk's budget holds one aggregate per task kind; the lapse warning (issue 14) is the eighteenth query.
+    assert before["clerk"] <= 18 and before["admin"] <= 14, before

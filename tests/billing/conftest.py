@@ -21,7 +21,7 @@ def staff(make_user):
 
 
 @pytest.fixture
-def january(staff, providers):
+def january(billing_day, staff, providers):
     """January 2026 billed by Sörmland (04): two rate versions (2019 until the 29th, January 2026 from the 30th)."""
     hsa = providers["04a"].hsa_id
 

@@ -95,7 +95,7 @@ def test_a_refused_transition_shows_a_clear_message_and_changes_nothing(client, 
 
     draft.refresh_from_db()
     assert draft.status == "submitted" and draft.number is None
-    assert f"Du skickade in faktura {draft.pk}; en annan chef måste godkänna den." in page
+    assert "Du skickade in Faktura till Region Norrbotten, 2026-01; en annan chef måste godkänna den." in page
 
 
 def test_approval_through_the_admin_numbers_the_invoice(client, staff, draft):

@@ -5,7 +5,7 @@ from config.business_time import add_months, stockholm_today
 from contacts.intake import contacts_upsert
 from regions.models import Role
 from tests.billing.conftest import run_now
-from tests.factories import contact_item
+from tests.factories import contact_item, personnummer
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,13 @@ def test_a_run_started_through_the_api_answers_202_and_then_shows_its_result(
     contacts_upsert(
         items=[
             contact_item(provider=providers["04a"].hsa_id, external_id="x1", started_at=started),
-            contact_item(provider=providers["04a"].hsa_id, external_id="x2", started_at=started, home_region="01"),
+            contact_item(
+                provider=providers["04a"].hsa_id,
+                external_id="x2",
+                started_at=started,
+                home_region="01",
+                patient_id=personnummer("19700101", "123"),  # another patient: the same one would be a duplicate
+            ),
         ],
         user=staff["clerk04"],
         channel="api",
@@ -147,7 +153,9 @@ def test_transitions_through_the_api(api_as, january, staff):
     back = manager.post(f"/api/v1/invoices/{invoice.pk}/return/", {"note": "x"}, format="json")
 
     assert early.status_code == 409
-    assert early.json() == {"detail": f"Godkännande är inte möjligt för faktura {invoice.pk} med status utkast."}
+    assert early.json() == {
+        "detail": "Godkännande är inte möjligt för Faktura till Region Norrbotten, 2026-01 med status utkast."
+    }
     assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
     assert by_clerk.status_code == 403
     assert approved.status_code == 200

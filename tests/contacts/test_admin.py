@@ -279,7 +279,8 @@ def test_reject_action_asks_for_a_note_then_rejects(client, clerk04, providers):
 def test_reject_action_refuses_the_buyer_region_and_locked_contacts(client, staff, clerk04, providers):
     hsa = providers["04a"].hsa_id
     (contact,) = store(clerk04, contact_item(provider=hsa))
-    (locked,) = store(clerk04, contact_item(provider=hsa, external_id="locked"))
+    # Another patient: the same patient at the same minute would be a possible duplicate.
+    (locked,) = store(clerk04, contact_item(provider=hsa, external_id="locked", patient_id=personnummer(serial="240")))
     Contact.objects.filter(pk=locked.pk).update(locked=True)
     buyer = staff(Role.CLERK, "25")
 

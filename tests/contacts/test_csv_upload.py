@@ -94,19 +94,24 @@ def test_amounts_with_a_decimal_comma_a_point_or_spaces_between_thousands_are_st
     hsa = providers["04a"].hsa_id
     client.force_login(clerk04)
 
+    def minute(n: int) -> str:  # one minute apart: the same patient at the same minute is a possible duplicate
+        return f"2026-10-05T14:{30 + n:02d}:00+02:00"
+
     response = upload(
         client,
         semicolons(
-            row(hsa, "comma", patient_fee="100,00"),
-            row(hsa, "point", patient_fee="100.00"),
-            row(hsa, "one-decimal", patient_fee="99,5"),
-            row(hsa, "whole", patient_fee="250"),
-            row(hsa, "space", patient_fee="1 234,50"),
-            row(hsa, "nbsp", patient_fee="1\xa0234,50"),  # Excel's and format_sek's non-breaking space
-            row(hsa, "narrow-nbsp", patient_fee="12\u202f345,67"),  # a narrow no-break space
-            row(hsa, "currency", patient_fee="1 234,50 kr"),  # a cell formatted as currency
-            row(hsa, "zero", patient_fee="0,00"),
-            row(hsa, "leading-zero", patient_fee="0,500"),  # not a thousands group: 0,50
+            row(hsa, "comma", started_at=minute(0), patient_fee="100,00"),
+            row(hsa, "point", started_at=minute(1), patient_fee="100.00"),
+            row(hsa, "one-decimal", started_at=minute(2), patient_fee="99,5"),
+            row(hsa, "whole", started_at=minute(3), patient_fee="250"),
+            row(hsa, "space", started_at=minute(4), patient_fee="1 234,50"),
+            row(
+                hsa, "nbsp", started_at=minute(5), patient_fee="1\xa0234,50"
+            ),  # Excel's and format_sek's non-breaking space
+            row(hsa, "narrow-nbsp", started_at=minute(6), patient_fee="12\u202f345,67"),  # a narrow no-break space
+            row(hsa, "currency", started_at=minute(7), patient_fee="1 234,50 kr"),  # a cell formatted as currency
+            row(hsa, "zero", started_at=minute(8), patient_fee="0,00"),
+            row(hsa, "leading-zero", started_at=minute(9), patient_fee="0,500"),  # not a thousands group: 0,50
         ),
     )
 

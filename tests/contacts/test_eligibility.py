@@ -39,6 +39,7 @@ DOCUMENTED_ORDER = (
     "no_recommendation_in_force",
     "invoicing_deadline_passed",
     "rejected_by_clerk",
+    "possible_duplicate",
 )
 
 BASE_CRITERIA = (

@@ -120,8 +120,9 @@ def test_a_personal_identity_is_immutable():
         # Tomorrow in this century would be in the future, so it is the previous century.
         ("250616-3456", "192506163456", datetime.date(1925, 6, 16)),
         ("2506163456", "192506163456", datetime.date(1925, 6, 16)),
-        # ... and with '+' one more century back.
-        ("250616+3456", "182506163456", datetime.date(1825, 6, 16)),
+        # '+' is written from the year the person turns 100 (DOMAIN.md): born 1925, whose 100th birthday is tomorrow,
+        # writes '+' all of 2025. (The old rule stepped back a century twice: born 1825.)
+        ("250616+3456", "192506163456", datetime.date(1925, 6, 16)),
         # Exactly 100 today: '+' gives 1925, '-' would give a newborn.
         ("250615+3457", "192506153457", datetime.date(1925, 6, 15)),
         # 12 digits carry their century, with any separator.

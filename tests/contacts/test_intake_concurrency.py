@@ -10,12 +10,12 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
-from billing.models import Invoice, InvoiceLine
+from billing.models import Invoice
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
 from contacts.services import contacts_reevaluate
 from regions.models import Role
-from tests.factories import contact_item
+from tests.factories import contact_item, debit_line
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's COPY and row locks")
 
@@ -25,16 +25,7 @@ def _bill(contact: Contact) -> None:
     invoice = Invoice.objects.create(
         seller_id=contact.billing_region_id, buyer_id=contact.home_region_id, period="2026-10"
     )
-    InvoiceLine.objects.create(
-        invoice=invoice,
-        contact=contact,
-        category="physician",
-        recommendation_id=contact.recommendation_id,
-        rate=contact.rate,
-        patient_fee=contact.patient_fee,
-        fee_deducted=contact.rate - contact.amount,
-        amount=contact.amount,
-    )
+    debit_line(invoice, contact)
 
 
 def _waiting_backends() -> int:

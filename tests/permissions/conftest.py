@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.views import redirect_to_login
@@ -34,6 +35,7 @@ from billing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceRun
 from billing.reports.refresh import summaries_refresh
 from billing.runs import invoice_run_execute
 from billing.services import invoice_approve, invoice_mark_paid, invoice_mark_sent, invoice_submit
+from config.business_time import STOCKHOLM
 from contacts.audit.models import IdentityRead
 from contacts.disputes.models import Dispute, DisputeComment, DisputeEvent
 from contacts.disputes.services import dispute_open
@@ -248,9 +250,14 @@ def build_world() -> World:
     return world
 
 
+# The world's day: every period of PERIODS is within its invoicing deadline (approval checks it on its own date), and
+# the open period is past, whatever the real date. The package's tests run on this clock, ticking on from it.
+WORLD_DAY = dt.datetime(2026, 11, 28, 10, 0, tzinfo=STOCKHOLM)
+
+
 @pytest.fixture(scope="package")
 def _world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
+    with time_machine.travel(WORLD_DAY, tick=True), django_db_blocker.unblock(), transaction.atomic():
         world = build_world()
         yield world
         transaction.set_rollback(True)

@@ -86,6 +86,7 @@ def test_admin_creates_a_provider_through_the_api(api_as, reference):
         "org_number": "556123-4005",
         "region": "06",
         "active": True,
+        "ended_on": None,
     }
 
 

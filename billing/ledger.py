@@ -1,0 +1,169 @@
+"""The ledger's primitives: the one function that records an invoice event, the one that computes an invoice's totals,
+and the one that adds a credit line. Only billing writes invoices, lines, totals and events; its services
+(``billing.services``, the invoice run in ``billing.runs``) do it through these, and the disputes above billing
+call those services.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.display import invoice_label
+from billing.models import (
+    FROZEN_STATUSES,
+    Invoice,
+    InvoiceAction,
+    InvoiceEvent,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+)
+from billing.selectors import invoice_totals_snapshot
+from config.errors import StateConflict
+from config.history import actor_or_none, changes_between
+from config.money import ZERO
+
+# What the specification shows of a contact as billed, copied from a debit line onto the line that credits it.
+SNAPSHOT_FIELDS = (
+    "external_id",
+    "started_at",
+    "profession",
+    "patient_id",
+    "patient_sex",
+    "listing_unit",
+    "care_unit",
+    "overridden",
+)
+
+
+def invoice_event_record(
+    *,
+    invoice: Invoice,
+    action: InvoiceAction,
+    before: str,
+    by,
+    via: str,
+    note: str = "",
+    changes: dict | None = None,
+) -> InvoiceEvent:
+    """Append one entry to an invoice's history: what happened, from which status to the invoice's current one, by
+    whom (None for the system), through which interface, what else changed (``{"field": [before, after]}``), why."""
+    return InvoiceEvent.objects.create(
+        invoice=invoice,
+        at=timezone.now(),
+        action=action,
+        from_status=before,
+        to_status=invoice.status,
+        actor=actor_or_none(by),
+        via=via,
+        note=note,
+        changes=changes or {},
+    )
+
+
+def invoice_totals_refresh(*, invoice: Invoice) -> dict:
+    """Set an invoice's total and contact count from its lines (the only way they are set); returns what changed,
+    ``{"total": [before, after], "contact_count": [before, after]}``, for its history."""
+    before = invoice_totals_snapshot(invoice)
+    totals = invoice.lines.aggregate(total=Sum("amount"), count=Count("id"))
+    invoice.total = totals["total"] or ZERO
+    invoice.contact_count = totals["count"]
+    invoice.save(update_fields=["total", "contact_count"])
+    return changes_between(before, invoice_totals_snapshot(invoice))
+
+
+def credit_line_add(
+    *,
+    line: InvoiceLine,
+    reason: int,
+    by,
+    via: str,
+    note: str,
+    seller_correction: bool = False,
+    rebill: bool = False,
+    correction: dict | None = None,
+) -> Invoice:
+    """Credit a billed line in full on the draft credit note of its invoice and reason (one per invoice and reason,
+    created with the first credited line); returns the credit note.
+
+    A line is credited once, whatever the number of objections or corrections: a line already on a credit note (a
+    draft or an approved one) is refused with a StateConflict naming it, and the database's unique index on the
+    credited line refuses a concurrent second credit. The credit note's history records its creation or each line
+    added to it, with the totals before and after, by the person who decided it and why (``note``).
+    """
+    # The billed line's row: concurrent credits of the same line wait here and then see the first one's line.
+    line = InvoiceLine.objects.select_for_update(of=("self",)).select_related("invoice__buyer").get(pk=line.pk)
+    original = line.invoice
+    if line.credit or original.kind != InvoiceKind.INVOICE or original.status not in FROZEN_STATUSES:
+        raise StateConflict(
+            _("Only a line of an approved invoice can be credited (contact %(contact)s on %(invoice)s).")
+            % {"contact": line.external_id, "invoice": invoice_label(original)}
+        )
+    existing = InvoiceLine.objects.filter(credited_line=line).select_related("invoice__buyer").first()
+    if existing is not None:
+        raise StateConflict(
+            _("Contact %(contact)s of %(invoice)s is already credited on %(credit_note)s.")
+            % {
+                "contact": line.external_id,
+                "invoice": invoice_label(original),
+                "credit_note": invoice_label(existing.invoice),
+            }
+        )
+    # Only the invoice row: the default ordering (seller, buyer) would join the regions and lock them as well,
+    # holding up every transaction that stores a row referring to a region until this one commits.
+    credit_note = (
+        Invoice.objects.select_for_update(of=("self",))
+        .filter(kind=InvoiceKind.CREDIT_NOTE, credits=original, credit_reason=reason, status=InvoiceStatus.DRAFT)
+        .order_by("pk")
+        .first()
+    )
+    created = credit_note is None
+    if created:
+        credit_note = Invoice.objects.create(
+            seller_id=original.seller_id,
+            buyer_id=original.buyer_id,
+            period=original.period,
+            kind=InvoiceKind.CREDIT_NOTE,
+            credits=original,
+            credit_reason=reason,
+        )
+    before = None if created else invoice_totals_snapshot(credit_note)
+    try:
+        with transaction.atomic():
+            InvoiceLine.objects.create(
+                invoice=credit_note,
+                contact_id=line.contact_id,
+                credit=True,
+                billing_round=line.billing_round,
+                credited_line=line,
+                rebill=rebill,
+                correction=correction or {},
+                category=line.category,
+                recommendation_id=line.recommendation_id,
+                rate=line.rate,
+                patient_fee=line.patient_fee,
+                fee_deducted=-line.fee_deducted,
+                amount=-line.amount,
+                **{name: getattr(line, name) for name in SNAPSHOT_FIELDS},
+            )
+    except IntegrityError:  # credited meanwhile by a request that committed first
+        raise StateConflict(
+            _("Contact %(contact)s of %(invoice)s is already credited.")
+            % {"contact": line.external_id, "invoice": invoice_label(original)}
+        ) from None
+    invoice_totals_refresh(invoice=credit_note)
+    if seller_correction:
+        action = InvoiceAction.CORRECTION_CREATED if created else InvoiceAction.CORRECTION_ADDED
+    else:
+        action = InvoiceAction.CREATED if created else InvoiceAction.REFRESHED
+    invoice_event_record(
+        invoice=credit_note,
+        action=action,
+        before="" if created else InvoiceStatus.DRAFT,
+        by=by,
+        via=via,
+        note=note,
+        changes=changes_between(before, invoice_totals_snapshot(credit_note)),
+    )
+    return credit_note
