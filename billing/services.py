@@ -333,9 +333,10 @@ def _credits_take_effect(credit_note: Invoice, *, by, via: str) -> None:
     with translation.override(settings.LANGUAGE_CODE):  # a note kept for every reader: in the product's language
         reason = CreditReason(credit_note.credit_reason).label
         if correctable:
-            note = _(
-                "Credited by %(credit_note)s (%(reason)s); it may be corrected and invoiced again."
-            ) % {"credit_note": credit_note.number, "reason": reason}
+            note = _("Credited by %(credit_note)s (%(reason)s); it may be corrected and invoiced again.") % {
+                "credit_note": credit_note.number,
+                "reason": reason,
+            }
         else:
             note = _("Credited by %(credit_note)s (%(reason)s).") % {
                 "credit_note": credit_note.number,

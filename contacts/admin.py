@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.business_time import period_bounds, stockholm_today
 from config.errors import DomainError
+from config.history import Via
 from config.money import format_sek
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown
@@ -35,7 +36,7 @@ from contacts.filters import reason_condition
 from contacts.forms import CsvUploadForm, RejectForm
 from contacts.identifiers import PersonalIdentityError, mask_personal_identity, parse_personal_identity
 from contacts.intake import contacts_upsert
-from contacts.models import Channel, Contact, Content, EventKind, Mode, Status
+from contacts.models import Contact, Content, EventKind, Mode, Status
 from contacts.permissions import can_reject, sees_full_identity
 from contacts.reasons import REASON_LABELS, Reason
 from contacts.services import contact_decision, contact_reject, contacts_reevaluate
@@ -495,7 +496,7 @@ class ContactAdmin(ScopedAdmin):
         created = (
             gettext("Created"),
             localize(localtime(obj.created_at)),
-            Channel(obj.created_via).label if obj.created_via in Channel else obj.created_via,
+            Via(obj.created_via).label if obj.created_via in Via else obj.created_via,
             person(obj.created_by) if obj.created_by_id else "–",
             "–",
             "–",
@@ -511,7 +512,7 @@ class ContactAdmin(ScopedAdmin):
                     (
                         EventKind(event.kind).label if event.kind in EventKind else event.kind,
                         localize(localtime(event.at)),
-                        Channel(event.via).label if event.via in Channel else event.via,
+                        Via(event.via).label if event.via in Via else event.via,
                         person(event.actor) if event.actor else "–",
                         _changes_text(event.changes),
                         _result_text(event.result_before),
@@ -551,7 +552,7 @@ class ContactAdmin(ScopedAdmin):
     @admin.action(description=_("Re-evaluate selected contacts"), permissions=["change"])
     def reevaluate(self, request, queryset):
         ids = list(queryset.order_by().values_list("pk", flat=True))
-        changed = contacts_reevaluate(contact_ids=ids, by=request.user, via=Channel.ADMIN)
+        changed = contacts_reevaluate(contact_ids=ids, by=request.user, via=Via.ADMIN)
         self.message_user(
             request,
             gettext("Re-evaluated %(selected)d contact(s); %(changed)d changed.")
@@ -597,7 +598,7 @@ class ContactAdmin(ScopedAdmin):
                 )
                 continue
             try:
-                contact_reject(contact=contact, by=request.user, note=note, via=Channel.ADMIN)
+                contact_reject(contact=contact, by=request.user, note=note, via=Via.ADMIN)
             except DomainError as exc:
                 self.message_user(request, f"{self.object_label(contact)}: {exc}", messages.ERROR)
             else:
@@ -625,7 +626,7 @@ class ContactAdmin(ScopedAdmin):
             if not file_errors and not parsed.items:
                 file_errors = [gettext("The file has a header row but no contacts.")]
             if not file_errors:
-                result = contacts_upsert(items=parsed.items, user=request.user, channel=Channel.CSV, text_booleans=True)
+                result = contacts_upsert(items=parsed.items, user=request.user, channel=Via.CSV, text_booleans=True)
                 report = {
                     "created": result.created,
                     "updated": result.updated,

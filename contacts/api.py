@@ -11,12 +11,13 @@ from rest_framework.response import Response
 from config.api.schema import CONFLICT
 from config.api.views import ScopedQuerysetMixin
 from config.errors import StateConflict
+from config.history import Via
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown
 from contacts.filters import ContactFilter
 from contacts.identifiers import mask_personal_identity
 from contacts.intake import MAX_BULK_ITEMS, contacts_upsert
-from contacts.models import Channel, Contact, Content, Mode
+from contacts.models import Contact, Content, Mode
 from contacts.permissions import can_reject, sees_full_identity
 from contacts.services import contact_decision, contact_reject
 from contacts.validation import INPUT_FIELDS
@@ -157,7 +158,7 @@ class ContactViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
         request=ContactInputSerializer, responses={201: ContactSerializer, 200: ContactSerializer, 409: CONFLICT}
     )
     def create(self, request, *args, **kwargs):
-        result = contacts_upsert(items=[request.data], user=request.user, channel=Channel.API)
+        result = contacts_upsert(items=[request.data], user=request.user, channel=Via.API)
         if result.errors:
             errors = result.errors[0].errors
             if "non_field_errors" in errors and result.errors[0].index in result.ids:
@@ -189,7 +190,7 @@ class ContactViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        result = contacts_upsert(items=items, user=request.user, channel=Channel.BULK)
+        result = contacts_upsert(items=items, user=request.user, channel=Via.BULK)
         return Response(result.summary())
 
     @extend_schema(request=RejectSerializer, responses={200: ContactSerializer, 409: CONFLICT})

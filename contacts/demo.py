@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from config.business_time import STOCKHOLM, stockholm_today
+from config.history import Via
 from contacts.intake import contacts_upsert
-from contacts.models import Channel, Contact
+from contacts.models import Contact
 from contacts.synthetic import contact_items
 from regions.models import Provider
 
@@ -61,6 +62,6 @@ def demo_load(*, password: str) -> DemoReport:
             provider=hsa_id,
             professions=professions,
         )
-        result = contacts_upsert(items=items, user=loader, channel=Channel.SYSTEM)
+        result = contacts_upsert(items=items, user=loader, channel=Via.SYSTEM)
         report.created.append(f"{result.created} contacts of {hsa_id}")
     return report

@@ -22,9 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.business_time import stockholm_date
+from config.history import Via
 from contacts.eligibility import ContactFacts, Decision, evaluate
 from contacts.identifiers import mask_personal_identity
-from contacts.models import Channel, Contact, ContactEvent, EventKind, Status
+from contacts.models import Contact, ContactEvent, EventKind, Status
 from contacts.reasons import Reason, ordered
 from contacts.validation import INPUT_FIELDS, ContactInput, ProviderRef, References, validate_contact
 from regions.models import Profession, Provider, RateRecommendation, Region
@@ -201,7 +202,7 @@ def contacts_upsert(*, items: list, user, channel: str, text_booleans: bool = Fa
     A CSV file's money cells are text as a spreadsheet writes it (Swedish Excel: ``100,00``, ``1 234,50``), so the
     CSV channel reads a decimal comma as well as a point; the JSON API's contract is a point (``"100.00"``).
     """
-    decimal_comma = channel == Channel.CSV
+    decimal_comma = channel == Via.CSV
     refs = load_references(user)
     timeline = recommendation_timeline()
     result = IntakeResult()

@@ -35,10 +35,6 @@ class Status(models.TextChoices):
     CREDITED = "credited", _("Credited")
 
 
-# Through which interface a contact was created or changed: the one vocabulary of every history.
-Channel = Via
-
-
 REASON_CHOICES = [(reason.value, REASON_LABELS[reason]) for reason in Reason]
 
 
@@ -108,7 +104,7 @@ class Contact(models.Model):
     # Users are deactivated, never deleted (PROTECT); the user columns carry no database foreign key so that
     # bulk intake pays for no per-row check on them.
     created_at = models.DateTimeField(_("created"))
-    created_via = models.CharField(_("created via"), max_length=10, choices=Channel.choices)
+    created_via = models.CharField(_("created via"), max_length=10, choices=Via.choices)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -120,7 +116,7 @@ class Contact(models.Model):
         verbose_name=_("created by"),
     )
     updated_at = models.DateTimeField(_("last changed"))
-    updated_via = models.CharField(_("last changed via"), max_length=10, choices=Channel.choices)
+    updated_via = models.CharField(_("last changed via"), max_length=10, choices=Via.choices)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -207,7 +203,7 @@ class ContactEvent(AppendOnlyModel):
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="events", verbose_name=_("contact"))
     at = models.DateTimeField(_("time"))
     kind = models.CharField(_("event"), max_length=12, choices=EventKind.choices)
-    via = models.CharField(_("via"), max_length=10, choices=Channel.choices)
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -246,7 +242,6 @@ from contacts.disputes.models import (  # noqa: E402
 )
 
 __all__ = [
-    "Channel",
     "Contact",
     "ContactEvent",
     "Content",

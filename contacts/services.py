@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from config.errors import InvalidInput, StateConflict
+from config.history import Via
 from contacts.eligibility import ContactFacts, Decision, evaluate
 from contacts.intake import contact_writer, contacts_upsert, load_references, stored_result
-from contacts.models import Channel, Contact, ContactEvent, EventKind, Status
+from contacts.models import Contact, ContactEvent, EventKind, Status
 from contacts.reasons import Reason, ordered
 from contacts.validation import validate_contact
 from regions.models import RateRecommendation
@@ -61,7 +62,7 @@ def _apply(contact: Contact, decision: Decision, version_ids: dict[str, int], no
 
 
 @transaction.atomic
-def contact_reject(*, contact: Contact, by, note: str, via: str = Channel.API) -> Contact:
+def contact_reject(*, contact: Contact, by, note: str, via: str = Via.API) -> Contact:
     """A clerk's manual rejection (reason ``rejected_by_clerk``); refused once the contact is locked."""
     note = (note or "").strip()
     if not note:
@@ -132,7 +133,7 @@ def contacts_reevaluate(
     contact_ids: list[int] | None = None,
     since: dt.datetime | None = None,
     by=None,
-    via: str = Channel.SYSTEM,
+    via: str = Via.SYSTEM,
     kind: str = EventKind.EVALUATED,
     note: str = "",
 ) -> int:
@@ -151,7 +152,7 @@ def contacts_reevaluate(
     return _reevaluate(ids, by=by, via=via, kind=kind, note=note)
 
 
-def contacts_mark_lapsed(*, contact_ids: list[int], on: dt.date, by=None, via: str = Channel.RUN) -> int:
+def contacts_mark_lapsed(*, contact_ids: list[int], on: dt.date, by=None, via: str = Via.RUN) -> int:
     """The contacts' right to payment lapsed on ``on`` before an invoice of them was approved: each gets the reason
     ``invoicing_deadline_passed`` (kept across re-evaluations), is released from the invoice it was on (unlocked) and
     rejected, with a ``deadline`` history row saying when. Returns how many changed."""

@@ -41,7 +41,6 @@ User = get_user_model()
 # ---------------------------------------------------------------------------------------------------
 
 
-
 def _clean_provider_fields(*, hsa_id: str, name: str, org_number: str, region_code: str) -> dict:
     errors: dict[str, list[str]] = {}
     cleaned: dict = {}

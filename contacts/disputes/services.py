@@ -14,6 +14,7 @@ from billing.selectors import contact_credit_line, contact_live_line
 from billing.services import invoice_line_credit
 from config.business_time import add_months, stockholm_today
 from config.errors import InvalidInput, NotAllowed, StateConflict
+from config.history import Via
 from contacts.disputes.models import (
     Dispute,
     DisputeAttachment,
@@ -23,7 +24,7 @@ from contacts.disputes.models import (
     DisputeStatus,
 )
 from contacts.disputes.notifications import notify
-from contacts.models import Channel, Contact, ContactEvent, EventKind, Status
+from contacts.models import Contact, ContactEvent, EventKind, Status
 from contacts.permissions import (
     can_assign_dispute,
     can_open_objection,
@@ -48,7 +49,7 @@ def objection_deadline(invoice: Invoice) -> dt.date:
 
 
 @transaction.atomic
-def dispute_open(*, contact: Contact, by, reason: str, via: str = Channel.API) -> Dispute:
+def dispute_open(*, contact: Contact, by, reason: str, via: str = Via.API) -> Dispute:
     """Open a case: an objection if the contact is on an approved invoice, else a contested rejection."""
     reason = (reason or "").strip()
     if not reason:
@@ -127,7 +128,7 @@ def _check_attachment(upload) -> None:
 
 
 @transaction.atomic
-def dispute_comment(*, dispute: Dispute, by, text: str, attachments=(), via: str = Channel.API) -> DisputeComment:
+def dispute_comment(*, dispute: Dispute, by, text: str, attachments=(), via: str = Via.API) -> DisputeComment:
     text = (text or "").strip()
     if not text:
         raise InvalidInput({"text": [_("A comment needs text.")]})
@@ -146,7 +147,7 @@ def dispute_comment(*, dispute: Dispute, by, text: str, attachments=(), via: str
 
 
 @transaction.atomic
-def dispute_assign(*, dispute: Dispute, assignee, by, via: str = Channel.API) -> Dispute:
+def dispute_assign(*, dispute: Dispute, assignee, by, via: str = Via.API) -> Dispute:
     dispute = Dispute.objects.select_for_update().select_related("contact").get(pk=dispute.pk)
     if not can_assign_dispute(by, dispute) or not can_assign_dispute(assignee, dispute):
         raise NotAllowed(_("Cases are assigned within the billing region's staff."))
@@ -165,7 +166,7 @@ def dispute_assign(*, dispute: Dispute, assignee, by, via: str = Channel.API) ->
 
 @transaction.atomic
 def dispute_resolve(
-    *, dispute: Dispute, by, outcome: str, note: str, credit_reason: int | None = None, via: str = Channel.API
+    *, dispute: Dispute, by, outcome: str, note: str, credit_reason: int | None = None, via: str = Via.API
 ) -> Dispute:
     """Accept or dismiss a case. Accepting a rejection overrides it; accepting an objection credits the line."""
     dispute = Dispute.objects.select_for_update().select_related("contact").get(pk=dispute.pk)
