@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= utomlans-demo-2026
 
-.PHONY: run test test-default lint bench install messages screenshots check-python clean
+.PHONY: run test test-default soak lint bench install messages screenshots check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null || { \
@@ -53,6 +53,14 @@ test-default: install
 screenshots: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/utomlans_screens} E2E_SCREENSHOTS=docs/screenshots \
 	  $(VENV)/bin/pytest tests/e2e -p no:cacheprovider -q
+
+# The ledger's state machine (tests/billing/test_ledger_stateful.py) far longer than make test runs it: random
+# sequences of intake, runs, approvals, credits and clock jumps on PostgreSQL (DATABASE_URL, default the local
+# server; pytest makes and drops its own test_ database), printing how many sequences and steps it tried.
+SOAK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/utomlans_soak
+soak: install
+	DATABASE_URL=$${DATABASE_URL:-$(SOAK_DATABASE_URL)} LEDGER_SEQUENCES=$${LEDGER_SEQUENCES:-1000} \
+	  LEDGER_STEPS=$${LEDGER_STEPS:-80} $(VENV)/bin/pytest tests/billing/test_ledger_stateful.py -p no:cacheprovider -q -s
 
 # Performance figures against the local PostgreSQL (a scratch database utomlans_bench is recreated).
 bench: install
