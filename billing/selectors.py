@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Sum
+from django.utils.translation import gettext as _
 
-from billing.models import FROZEN_STATUSES, Invoice, InvoiceLine
+from billing.models import FROZEN_STATUSES, Invoice, InvoiceKind, InvoiceLine
 from config.money import ZERO
-from regions.models import RateCategory
+from regions.models import RateCategory, Region
 
 _CATEGORY_ORDER = {category: index for index, category in enumerate(RateCategory.values)}
 
@@ -76,3 +77,17 @@ def contact_credit_line(contact) -> InvoiceLine | None:
         .order_by("-billing_round", "-id")
         .first()
     )
+
+
+def payment_details_missing(seller: Region, buyer: Region, *, kind: str) -> list[str]:
+    """What keeps an invoice of ``seller`` to ``buyer`` from being payable, in the reader's words (empty when
+    nothing): both parties' organisation numbers and, for an invoice (not a credit note, which is settled against
+    the invoice it credits), the seller's bankgiro. Approval refuses while any is missing; the start page warns."""
+    missing = []
+    if not seller.org_number:
+        missing.append(_("%(region)s has no organisation number") % {"region": seller.name})
+    if kind == InvoiceKind.INVOICE and not seller.bankgiro:
+        missing.append(_("%(region)s has no bankgiro number") % {"region": seller.name})
+    if not buyer.org_number:
+        missing.append(_("%(region)s has no organisation number") % {"region": buyer.name})
+    return missing

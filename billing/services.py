@@ -35,7 +35,7 @@ from billing.models import (
     Transition,
 )
 from billing.numbering import invoice_number, specification_id
-from billing.selectors import invoice_totals_snapshot
+from billing.selectors import invoice_totals_snapshot, payment_details_missing
 from billing.tasks import invoice_run_task, render_documents_task
 from config.business_time import STOCKHOLM, parse_period, period_of, stockholm_today
 from config.errors import InvalidInput, NotAllowed, StateConflict
@@ -247,10 +247,13 @@ def invoice_approve(*, invoice: Invoice, by, via: str = Via.API) -> Invoice:
         raise NotAllowed(
             _("You submitted %(invoice)s; another manager must approve it.") % {"invoice": invoice_label(invoice)}
         )
-    seller = Region.objects.get(pk=invoice.seller_id)
-    if not seller.org_number:
+    regions = Region.objects.in_bulk([invoice.seller_id, invoice.buyer_id])
+    seller, buyer = regions[invoice.seller_id], regions[invoice.buyer_id]
+    missing = payment_details_missing(seller, buyer, kind=invoice.kind)
+    if missing:
         raise StateConflict(
-            _("%(region)s has no organisation number; add it before approving invoices.") % {"region": seller}
+            _("%(invoice)s cannot be approved: %(missing)s. Add them under Regions in the admin first.")
+            % {"invoice": invoice_label(invoice), "missing": "; ".join(missing)}
         )
     today = stockholm_today()
     if invoice.kind == InvoiceKind.INVOICE:

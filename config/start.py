@@ -436,6 +436,41 @@ def _rejected_contacts_task(user, scope: Scope) -> Task | None:
     )
 
 
+OPEN_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.SUBMITTED)
+
+
+def _payment_details_task(region: Region) -> Task | None:
+    """What the region's invoices lack to be approved (``billing.selectors.payment_details_missing``): its own
+    organisation number or bankgiro, or the organisation number of a buyer it has open invoices to. Each detail
+    links to the region's page, where its administrator (a national one for organisation numbers) adds it. From
+    the start page's region query; a second query only when a buyer lacks its number."""
+    missing = []
+    if not region.org_number:
+        missing.append((gettext("%(region)s has no organisation number") % {"region": region.name}, region.code))
+    if not region.bankgiro:
+        missing.append((gettext("%(region)s has no bankgiro number") % {"region": region.name}, region.code))
+    if region.has_buyers_without_org_number:
+        open_invoices = Invoice.objects.filter(seller=region, status__in=OPEN_STATUSES)
+        buyers = Region.objects.filter(org_number="", code__in=open_invoices.values("buyer_id")).order_by("code")
+        missing += [
+            (gettext("%(region)s has no organisation number") % {"region": buyer.name}, buyer.code) for buyer in buyers
+        ]
+    if not missing:
+        return None
+    return Task(
+        key="payment_details",
+        text=gettext(
+            "Complete what invoices need before they can be approved: organisation numbers (national "
+            "administrators) and the seller's bankgiro (the region's administrator)"
+        ),
+        count=len(missing),
+        url=reverse("admin:regions_region_change", args=[region.code]),
+        details=tuple(
+            Detail(text=text, url=reverse("admin:regions_region_change", args=[code])) for text, code in missing
+        ),
+    )
+
+
 def _lapsing_contacts_task(user, scope: Scope) -> Task | None:
     """Billable contacts of the region not yet on a submitted or approved invoice whose right to payment lapses within
     ``LAPSE_WARNING_DAYS`` (the invoicing deadline, ``billing.deadline``): how many, how much, the oldest and its last
@@ -678,8 +713,12 @@ def start_page(request, site) -> StartPage:
         page.regions = _per_region(user)
     else:
         # Whether the region has active providers (anything of its own to invoice), in the same query.
+        # Whether its open invoices go to a buyer without an organisation number (approval would refuse them), too.
         region = Region.objects.annotate(
-            has_active_providers=Exists(Provider.objects.filter(region=OuterRef("pk"), active=True))
+            has_active_providers=Exists(Provider.objects.filter(region=OuterRef("pk"), active=True)),
+            has_buyers_without_org_number=Exists(
+                Invoice.objects.filter(seller=OuterRef("pk"), status__in=OPEN_STATUSES, buyer__org_number="")
+            ),
         ).get(code=scope.region_code)
         page = StartPage(
             heading=gettext("To do: %(region)s (%(role)s)")
@@ -690,11 +729,13 @@ def start_page(request, site) -> StartPage:
             dispute_tasks, dispute_waiting = _dispute_tasks(user, scope)
             rejected = _rejected_contacts_task(user, scope)
             lapsing = _lapsing_contacts_task(user, scope)
+            payable = _payment_details_task(region)
             # The most pressing first: money about to be lost, approvals, decisions with deadlines, then the invoices,
             # then review.
             approve = [task for task in invoice_tasks if task.key == "approve"]
             others = [task for task in invoice_tasks if task.key != "approve"]
             page.tasks = [
+                *([payable] if payable else []),
                 *([lapsing] if lapsing else []),
                 *approve,
                 *dispute_tasks,

@@ -26,9 +26,11 @@ from regions.models import (
     RegionPopulation,
     Role,
 )
-from regions.permissions import can_manage_users
+from regions.permissions import can_change_reference_data, can_manage_users
 from regions.selectors import scope_of
 from regions.services import (
+    REGION_BILLING_FIELDS,
+    REGION_OWN_FIELDS,
     active_with_end_date_message,
     api_client_revoke,
     provider_create,
@@ -37,6 +39,7 @@ from regions.services import (
     recommendation_delete,
     recommendation_publish,
     recommendation_snapshot,
+    region_billing_details_update,
 )
 
 admin.site.site_header = _("Utomläns – billing of digital out-of-county care")
@@ -55,16 +58,71 @@ class PopulationInline(admin.TabularInline):
     fields = ["year", "population", "source"]
     classes = ["plain-rows"]  # admin.css: no "04 2024: 123" above each row, the columns say it
 
+    # Populations are national reference data, whoever may edit the region's billing details.
+    def has_add_permission(self, request, obj=None):
+        return can_change_reference_data(request.user) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return can_change_reference_data(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_change_reference_data(request.user) and super().has_delete_permission(request, obj)
+
 
 @admin.register(Region)
 class RegionAdmin(ScopedAdmin):
-    list_display = ["code", "name", "healthcare_region", "org_number_display"]
+    """The regions: national reference data (name, län code, healthcare region, organisation number) changed by
+    national admins; the billing details its invoices need (bankgiro, postal address, invoice reference) kept by
+    the region's own admin too. Billing details change through the service, which records each change."""
+
+    list_display = ["code", "name", "healthcare_region", "org_number_display", "bankgiro"]
     search_fields = ["code", "name"]
     inlines = [PopulationInline]
+    fieldsets_base = ["code", "name", "healthcare_region", "org_number", *REGION_OWN_FIELDS]
 
     @admin.display(description=_("organisation number"), ordering="org_number")
     def org_number_display(self, obj):
         return format_org_number(obj.org_number)
+
+    def _own_region_admin(self, request, obj) -> bool:
+        scope = scope_of(request.user)
+        return (
+            scope.role == Role.ADMIN
+            and scope.region_code is not None
+            and (obj is None or obj.code == scope.region_code)
+            and request.user.has_perm("regions.change_region")
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) or self._own_region_admin(request, obj)
+
+    def get_fields(self, request, obj=None):
+        return [*self.fieldsets_base, "history"] if obj is not None else self.fieldsets_base
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        if can_change_reference_data(request.user):
+            return ["code", "history"]
+        return [name for name in self.fieldsets_base if name not in REGION_OWN_FIELDS] + ["history"]
+
+    @admin.display(description=_("history"))
+    def history(self, obj):
+        return change_history_table(obj.events.select_related("actor").order_by("at", "id"), field_labels(Region))
+
+    def save_model(self, request, obj, form, change):
+        """The billing details through the service (validated, normalised, each change recorded); the national
+        reference data as the form saves it."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        details = {name: form.cleaned_data[name] for name in REGION_BILLING_FIELDS if name in form.cleaned_data}
+        national = [name for name in form.changed_data if name not in REGION_BILLING_FIELDS]
+        if national:
+            Region.objects.filter(pk=obj.pk).update(**{name: getattr(obj, name) for name in national})
+        saved = region_billing_details_update(region=obj, by=request.user, via=Via.ADMIN, **details)
+        for name in REGION_BILLING_FIELDS:
+            setattr(obj, name, getattr(saved, name))
 
 
 @admin.register(RegionPopulation)

@@ -4,11 +4,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from stdnum import luhn
 
 from config.business_time import stockholm_today
-from regions.models import Provider, RegionPopulation, Role
+from regions.models import Provider, Region, RegionPopulation, Role
 from regions.seeding import reference_data_load
-from regions.services import provider_create, user_create
+from regions.services import provider_create, region_billing_details_update, user_create
 
 # Fictional providers with valid identifiers, contracted by Region Sörmland (04) and Region Jönköpings län (06).
 DEMO_PROVIDERS = [
@@ -42,6 +43,23 @@ DEMO_POPULATIONS = {
 DEMO_POPULATION_SOURCE = "Demo: ungefärliga värden, inte SCB:s"
 
 
+# Billing details for trying the product: fictional bankgiro numbers (valid check digits, no real accounts) for every
+# region, and postal addresses and references for the demo's regions. A real installation has each region's admin
+# enter its own (Regions in the admin); the demo never replaces what is entered.
+DEMO_BILLING = {
+    "01": ("Box 22550", "104 22", "Stockholm", "Ekonomiservice utomlänsvård"),
+    "04": ("Region Sörmland", "611 88", "Nyköping", "Utomlänsfakturering, Karin Lindqvist"),
+    "06": ("Box 1024", "551 11", "Jönköping", "Utomlänsfakturering, Sofia Ek"),
+    "25": ("Region Norrbotten", "971 89", "Luleå", "Fakturagranskning utomlän, Maria Nilsson"),
+}
+
+
+def demo_bankgiro(code: str) -> str:
+    base = f"59{int(code):02d}000"
+    digits = base + luhn.calc_check_digit(base)
+    return f"{digits[:4]}-{digits[4:]}"
+
+
 @dataclass
 class DemoReport:
     created: list[str] = field(default_factory=list)
@@ -71,7 +89,26 @@ def demo_load(*, password: str) -> DemoReport:
         )
         report.created.append(f"user {username}")
     report.created.extend(_demo_populations())
+    report.created.extend(_demo_billing_details())
     return report
+
+
+def _demo_billing_details() -> list[str]:
+    changed = 0
+    for region in Region.objects.order_by("code"):
+        address, postal_code, city, reference = DEMO_BILLING.get(region.code, ("", "", "", ""))
+        proposed = {
+            "bankgiro": demo_bankgiro(region.code),
+            "address": address,
+            "postal_code": postal_code,
+            "city": city,
+            "invoice_reference": reference,
+        }
+        blank = {name: value for name, value in proposed.items() if value and not getattr(region, name)}
+        if blank:
+            region_billing_details_update(region=region, **blank)
+            changed += 1
+    return [f"billing details of {changed} regions"] if changed else []
 
 
 def _demo_populations() -> list[str]:

@@ -35,6 +35,29 @@ def format_org_number(digits: str) -> str:
     return orgnr.format(digits) if digits else ""
 
 
+def normalize_bankgiro(value: str) -> str:
+    """Validate a bankgiro number (7 or 8 digits, the last a Luhn check digit, written with or without the hyphen
+    before the last four) and return it as written on invoices: ``NNN-NNNN`` or ``NNNN-NNNN``."""
+    text = (value or "").strip()
+    digits = text.replace("-", "").replace(" ", "")
+    if not re.fullmatch(r"[0-9]{7,8}", digits):
+        raise IdentifierError(
+            _("Bankgiro number must have 7 or 8 digits (NNNN-NNNN), got %(value)r.") % {"value": text}
+        )
+    if not luhn.is_valid(digits):
+        raise IdentifierError(_("Bankgiro number %(value)r has a wrong check digit.") % {"value": text})
+    return f"{digits[:-4]}-{digits[-4:]}"
+
+
+def normalize_postal_code(value: str) -> str:
+    """A Swedish postal code, five digits, returned as written on letters: ``611 88``."""
+    text = (value or "").strip()
+    digits = text.replace(" ", "")
+    if not re.fullmatch(r"[0-9]{5}", digits):
+        raise IdentifierError(_("Postal code must have 5 digits (NNN NN), got %(value)r.") % {"value": text})
+    return f"{digits[:3]} {digits[3:]}"
+
+
 def normalize_hsa_id(value: str) -> str:
     """Validate an HSA-id: ``SE`` + 10-digit organisation number + ``-`` + letters/digits, ≤ 31 chars."""
     text = (value or "").strip()

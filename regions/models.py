@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import ImmutableObject
 from config.history import ChangeEvent
-from regions.validators import validate_hsa_id, validate_lan_code, validate_org_number
+from regions.validators import (
+    validate_bankgiro,
+    validate_hsa_id,
+    validate_lan_code,
+    validate_org_number,
+    validate_postal_code,
+)
 
 
 class Region(models.Model):
@@ -28,8 +34,27 @@ class Region(models.Model):
         validators=[validate_org_number],
         help_text=_("10 digits; blank until known."),
     )
+    # What its invoices need to be payable: where to pay, where to send them, whom to ask. The region's own admin
+    # keeps them (regions.services.region_billing_details_update, with their history); approval refuses an invoice
+    # whose seller has no bankgiro or whose parties have no organisation number.
     bankgiro = models.CharField(
-        _("bankgiro"), max_length=12, blank=True, help_text=_("Where buyers pay this region's invoices.")
+        _("bankgiro"),
+        max_length=12,
+        blank=True,
+        validators=[validate_bankgiro],
+        help_text=_("Where buyers pay this region's invoices (NNNN-NNNN); required to approve them."),
+    )
+    address = models.CharField(_("postal address"), max_length=100, blank=True, help_text=_("Street or box."))
+    postal_code = models.CharField(_("postal code"), max_length=6, blank=True, validators=[validate_postal_code])
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    invoice_reference = models.CharField(
+        _("invoice reference"),
+        max_length=60,
+        blank=True,
+        help_text=_(
+            'Who answers for the region\'s out-of-county invoices: "Our reference" on those it sends, "Your '
+            'reference" on those it receives.'
+        ),
     )
 
     class Meta:
@@ -42,6 +67,12 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def postal_lines(self) -> list[str]:
+        """The postal address as printed: the street or box, then the postal code and city."""
+        town = " ".join(part for part in (self.postal_code, self.city) if part)
+        return [line for line in (self.address, town) if line]
 
 
 class RegionPopulation(models.Model):
@@ -107,6 +138,25 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.hsa_id})"
+
+
+class RegionEvent(ChangeEvent):
+    """A region's history of its billing details (bankgiro, address, reference, organisation number): who changed
+    what, when. A bankgiro change redirects payments, so each is kept."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="events", verbose_name=_("region"))
+
+    class Meta:
+        ordering = ["region", "at", "id"]
+        verbose_name = _("region event")
+        verbose_name_plural = _("region history")
+        indexes = [models.Index(fields=["region", "at"], name="region_event_region_idx")]
+
+    class Scoping:
+        public = True
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
 
 
 class ProviderEvent(ChangeEvent):

@@ -29,6 +29,7 @@ from regions.models import (
     RecommendationRate,
     RecommendationStatus,
     Region,
+    RegionEvent,
     Role,
 )
 from regions.roles import STAFF_ROLES
@@ -39,6 +40,57 @@ User = get_user_model()
 # ---------------------------------------------------------------------------------------------------
 # Providers
 # ---------------------------------------------------------------------------------------------------
+
+
+REGION_BILLING_FIELDS = ("org_number", "bankgiro", "address", "postal_code", "city", "invoice_reference")
+# What a region's own admin keeps; its name, län code and organisation number are national reference data.
+REGION_OWN_FIELDS = ("bankgiro", "address", "postal_code", "city", "invoice_reference")
+
+
+def region_billing_snapshot(region: Region) -> dict:
+    return {name: getattr(region, name) for name in REGION_BILLING_FIELDS}
+
+
+@transaction.atomic
+def region_billing_details_update(*, region: Region, by=None, via: str = Via.SYSTEM, **values) -> Region:
+    """Change a region's billing details (``REGION_BILLING_FIELDS``: organisation number, bankgiro, postal address,
+    invoice reference), each validated and normalised (``1234-5674``, ``611 88``); records what changed, before and
+    after. A bankgiro change redirects every later payment, so it is never silent."""
+    unknown = sorted(set(values) - set(REGION_BILLING_FIELDS))
+    if unknown:
+        raise InvalidInput({name: [_("Not a billing detail of a region.")] for name in unknown})
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, str] = {}
+    normalisers = {
+        "org_number": identifiers.normalize_org_number,
+        "bankgiro": identifiers.normalize_bankgiro,
+        "postal_code": identifiers.normalize_postal_code,
+    }
+    for name, value in values.items():
+        text = (value or "").strip()
+        if text and name in normalisers:
+            try:
+                text = normalisers[name](text)
+            except identifiers.IdentifierError as exc:
+                errors[name] = [str(exc)]
+                continue
+        limit = Region._meta.get_field(name).max_length
+        if len(text) > limit:
+            errors[name] = [_("At most %(max)d characters.") % {"max": limit}]
+        cleaned[name] = text
+    if errors:
+        raise InvalidInput(errors)
+    stored = Region.objects.select_for_update().get(pk=region.pk)
+    before = region_billing_snapshot(stored)
+    for name, value in cleaned.items():
+        setattr(stored, name, value)
+    changes = changes_between(before, region_billing_snapshot(stored))
+    if changes:
+        stored.save(update_fields=sorted(changes))
+        RegionEvent.objects.create(
+            region=stored, at=timezone.now(), action="changed", actor=actor_or_none(by), via=via, changes=changes
+        )
+    return stored
 
 
 def _clean_provider_fields(*, hsa_id: str, name: str, org_number: str, region_code: str) -> dict:

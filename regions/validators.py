@@ -24,3 +24,17 @@ def validate_lan_code(value: str) -> None:
         identifiers.validate_lan_code(value)
     except identifiers.IdentifierError as exc:
         raise ValidationError(str(exc), code="invalid_lan_code") from None
+
+
+def validate_bankgiro(value: str) -> None:
+    try:
+        identifiers.normalize_bankgiro(value)
+    except identifiers.IdentifierError as exc:
+        raise ValidationError(str(exc), code="invalid_bankgiro") from None
+
+
+def validate_postal_code(value: str) -> None:
+    try:
+        identifiers.normalize_postal_code(value)
+    except identifiers.IdentifierError as exc:
+        raise ValidationError(str(exc), code="invalid_postal_code") from None

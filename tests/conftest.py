@@ -10,7 +10,7 @@ from config.business_time import STOCKHOLM
 from regions.models import Role
 from regions.seeding import reference_data_load
 from regions.services import api_client_create, user_create
-from tests.factories import ProviderFactory
+from tests.factories import ProviderFactory, regions_payable
 
 
 @pytest.fixture(autouse=True)
@@ -36,8 +36,11 @@ def billing_day():
 
 @pytest.fixture
 def reference(db):
-    """The regions, professions and the three published SKR versions, as `seed_reference_data` loads them."""
-    return reference_data_load()
+    """The regions, professions and the three published SKR versions, as `seed_reference_data` loads them; each
+    region with a bankgiro, so that invoices can be approved."""
+    report = reference_data_load()
+    regions_payable()
+    return report
 
 
 @pytest.fixture

@@ -72,3 +72,20 @@ def debit_line(invoice, contact, **overrides):
         "overridden": contact.overridden,
     }
     return InvoiceLine.objects.create(**(facts | overrides))
+
+
+def valid_bankgiro(serial: int) -> str:
+    """A valid 8-digit bankgiro number ``NNNN-NNNN`` (a Luhn check digit last)."""
+    base = f"5{serial:06d}"
+    digits = base + luhn.calc_check_digit(base)
+    return f"{digits[:4]}-{digits[4:]}"
+
+
+def regions_payable() -> None:
+    """Every region with a bankgiro (the reference data has their organisation numbers), as an installation has
+    them once its regions' admins have entered theirs: approval needs both."""
+    from regions.models import Region
+
+    for region in Region.objects.all():
+        region.bankgiro = valid_bankgiro(int(region.code))
+        region.save(update_fields=["bankgiro"])

@@ -44,7 +44,7 @@ from contacts.models import Contact, ContactEvent
 from regions.models import ApiClient, Provider, RateRecommendation, Role
 from regions.seeding import reference_data_load
 from regions.services import api_client_create, recommendation_create, user_create
-from tests.factories import ProviderFactory, contact_item, personnummer
+from tests.factories import ProviderFactory, contact_item, personnummer, regions_payable
 
 SELLER, BUYER, THIRD = "04", "25", "06"
 
@@ -135,6 +135,7 @@ def _run(region: str, period: str, by) -> InvoiceRun:
 
 def build_world() -> World:
     reference_data_load()
+    regions_payable()
     provider = ProviderFactory(region_id=SELLER)
     foreign_provider = ProviderFactory(region_id=THIRD)
     users, keys = {}, {}

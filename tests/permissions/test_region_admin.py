@@ -122,7 +122,7 @@ def test_only_a_national_admin_changes_a_regions_reference_data(world, actor, ex
         "code": "25",
         "name": "Region Norrbotten",
         "healthcare_region": Region.objects.get(code="25").healthcare_region,
-        "org_number": "2321000230",
+        "org_number": "2321000222",  # Västerbotten's: a wrong number typed in
         "populations-TOTAL_FORMS": "0",
         "populations-INITIAL_FORMS": "0",
         "populations-MIN_NUM_FORMS": "0",
@@ -132,7 +132,7 @@ def test_only_a_national_admin_changes_a_regions_reference_data(world, actor, ex
     response = world.web(actor).post(reverse("admin:regions_region_change", args=["25"]), data)
 
     assert admin_answer(response) == expected
-    assert Region.objects.get(code="25").org_number == ("2321000230" if expected == 302 else "")
+    assert Region.objects.get(code="25").org_number == ("2321000222" if expected == 302 else "2321000230")
 
 
 def test_a_region_admin_reads_reference_data(world):

@@ -49,7 +49,16 @@ def test_the_invoice_pdf_is_swedish_with_iso_dates_and_amounts_in_kronor(approve
         "Sida 1 av 1",
     ]:
         assert line in text.splitlines(), line
-    assert f"Ange fakturanummer 04-2026-000001 som referens.\nBetalas senast {due}." in text
+    lines = text.splitlines()
+    payment = lines.index("Betalning")
+    assert lines[payment + 1 : payment + 5] == [
+        "Bankgiro 5000-0041",  # the seller's (tests.factories.regions_payable)
+        "Betalningsreferens 04-2026-000001",
+        f"Att betala 1{NBSP}140,00{NBSP}kr",
+        f"Betalas senast {due}",
+    ]
+    assert ["Org.nr 232100-0032", "Länskod 04", "Vår referens: –"] == lines[lines.index("SÄLJARE") + 2 :][:3]
+    assert ["Org.nr 232100-0230", "Länskod 25", "Er referens: –"] == lines[lines.index("KÖPARE") + 2 :][:3]
     # Printed at 06:17 UTC, which is 07:17 in Stockholm.
     assert "Invändningar mot fakturan görs inom 3 månader från\nfakturadatum. Utskriven 2026-02-10 07:17." in text
 
@@ -67,7 +76,7 @@ def test_the_specification_pdf_writes_amounts_dates_and_codes_for_a_swedish_read
 
     assert lines[0] == "Fakturaunderlag ZVF23210000322601000001 – faktura 04-2026-000001"
     assert lines[1] == (
-        "Region Sörmland (org.nr 232100-0032) till Region Norrbotten (org.nr –), period 2026-01. "
+        "Region Sörmland (org.nr 232100-0032) till Region Norrbotten (org.nr 232100-0230), period 2026-01. "
         "Belopp i kronor: ersättning, betald patientavgift och netto (ersättning − avdragen avgift)."
     )
     assert lines[2].split() == [
