@@ -1,6 +1,6 @@
 """The ledger over random sequences of steps and time (issue 14): a hypothesis state machine on PostgreSQL.
 
-One seller (Sörmland, 04, two providers) bills two buyers (Västmanland 25, Stockholm 01) on a simulated Stockholm
+One seller (Sörmland, 04, two providers) bills two buyers (Norrbotten 25, Stockholm 01) on a simulated Stockholm
 clock starting 15 January 2026. Each step is something a region does: providers send contacts (new ones, updates,
 resends, corrections after a credit), invoicing runs (by hand or the schedule), submit, return, approve, the buyer's
 objections accepted or dismissed, the seller's own credits (with or without invoicing again), mark sent, a
