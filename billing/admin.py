@@ -35,7 +35,7 @@ from billing.models import (
 from billing.objection_window import first_objectable_issue_date
 from billing.permissions import can_credit, can_render_documents, can_start_run, can_transition
 from billing.runs import invoice_runs_fail_abandoned
-from billing.selectors import invoice_totals
+from billing.selectors import invoice_totals, without_drafts_of_others
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_documents_render, invoice_run_start
 from config.business_time import add_months, stockholm_date, stockholm_today
 from config.errors import DomainError, InvalidInput
@@ -454,7 +454,8 @@ class InvoiceAdmin(ScopedAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("seller", "buyer")
+        # Scoped by ScopedAdmin (visible_to); the screens then hide a draft from its buyer.
+        return without_drafts_of_others(request.user, super().get_queryset(request)).select_related("seller", "buyer")
 
     def object_label(self, obj):
         return invoice_label(obj)

@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 
-from billing.models import FROZEN_STATUSES, Invoice, InvoiceKind, InvoiceLine
+from billing.models import FROZEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from config.money import ZERO
 from regions.models import RateCategory, Region
+from regions.selectors import scope_of
 
 _CATEGORY_ORDER = {category: index for index, category in enumerate(RateCategory.values)}
 
@@ -91,3 +92,13 @@ def payment_details_missing(seller: Region, buyer: Region, *, kind: str) -> list
     if not buyer.org_number:
         missing.append(_("%(region)s has no organisation number") % {"region": buyer.name})
     return missing
+
+
+def without_drafts_of_others(user, invoices):
+    """Invoices already scoped by ``visible_to``, as the admin's screens show them to region staff: less the drafts
+    they are only the buyer of. A draft is the seller's work in progress; its buyer sees the invoice from
+    submission on, read-only. (The API keeps API.md's scope, in which the buyer's system may read a draft.)"""
+    scope = scope_of(user)
+    if not scope.is_region_staff:
+        return invoices
+    return invoices.exclude(Q(status=InvoiceStatus.DRAFT) & ~Q(seller_id=scope.region_code))

@@ -330,7 +330,7 @@ def test_objections_are_offered_only_to_the_buyer_within_the_period_on_an_invoic
     url = reverse("admin:billing_invoice_change", args=[approved.pk])
     objection = dispute_open(contact=Contact.objects.get(external_id="lk-30"), by=named["clerk25"], reason="Listad")
     dispute_resolve(dispute=objection, by=named["clerk04"], outcome="accepted", note="Ja", credit_reason=7)
-    credit_note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
+    credit_note = invoice_submit(invoice=Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE), by=named["clerk04"])
 
     seller = _lines(_page(client, named["clerk04"], url))[0]
     buyer_admin = _lines(_page(client, make_user(Role.ADMIN, "25"), url))[0]
@@ -347,12 +347,21 @@ def test_objections_are_offered_only_to_the_buyer_within_the_period_on_an_invoic
     assert _lines(after)[0] == HEADERS and 'data-action="object"' not in after
 
 
-def test_a_draft_offers_no_objection(client, invoices, make_user):
+def test_a_draft_is_the_sellers_its_buyer_sees_it_from_submission_on_and_never_to_object(
+    client, named, invoices, make_user
+):
+    draft = invoices["draft"]
+    url = reverse("admin:billing_invoice_change", args=[draft.pk])
     buyer = make_user(Role.CLERK, "01")  # the draft's buyer
+    client.force_login(buyer)
+    hidden = client.get(url)
+    listed = client.get(reverse("admin:billing_invoice_changelist")).context["cl"].result_list
 
-    page = _page(client, buyer, reverse("admin:billing_invoice_change", args=[invoices["draft"].pk]))
-
-    assert _lines(page)[0] == HEADERS
+    assert hidden.status_code == 302  # the admin treats an object outside its queryset as missing
+    assert draft.pk not in [invoice.pk for invoice in listed]
+    assert _lines(_page(client, named["clerk04"], url))[0] == HEADERS  # the seller's, with nothing to credit yet
+    invoice_submit(invoice=draft, by=named["clerk04"])
+    assert _lines(_page(client, buyer, url))[0] == HEADERS  # submitted: the buyer reads it, no objection yet
 
 
 # --- 5. The credit note's history ----------------------------------------------------------------------------------

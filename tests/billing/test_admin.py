@@ -124,11 +124,14 @@ def test_a_third_regions_clerk_cannot_open_the_invoice(client, staff, draft):
     assert draft.status == "draft"
 
 
-def test_the_draft_preview_pdf(client, staff, draft):
+def test_the_draft_preview_pdf_is_the_sellers(client, staff, draft):
     client.force_login(staff["clerk25"])
+    buyers = client.get(reverse("admin:billing_invoice_pdf", args=[draft.pk]))
+    client.force_login(staff["clerk04"])
 
     response = client.get(reverse("admin:billing_invoice_pdf", args=[draft.pk]))
 
+    assert buyers.status_code == 404  # a draft is the seller's work in progress
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
