@@ -33,6 +33,7 @@ SV = {
     "Amount to pay": "Att betala",
     "Pay by": "Betalas senast",
     "Give the invoice number as the payment reference.": "Ange fakturanumret som betalningsreferens.",
+    "Choose a decision: accept or dismiss.": "Välj ett beslut: godta eller avslå.",
     "Complete what invoices need before they can be approved: organisation numbers (national administrators) and the seller's bankgiro (the region's administrator)": "Komplettera det som fakturorna behöver innan de kan godkännas: organisationsnummer (nationella administratörer) och säljarens bankgiro (regionens administratör)",
     # The ledger over time (issue 14): credits, re-billing, the deadline everywhere, duplicates, provider end dates.
     "why": "varför",

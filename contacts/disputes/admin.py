@@ -110,7 +110,8 @@ class CommentForm(forms.Form):
 class DecideForm(forms.Form):
     outcome = forms.ChoiceField(
         label=capfirst(_("decision")),
-        choices=[(DisputeStatus.ACCEPTED, _("Accept")), (DisputeStatus.DISMISSED, _("Dismiss"))],
+        # No default: a decision is made, never preselected.
+        choices=[("", "---------"), (DisputeStatus.ACCEPTED, _("Accept")), (DisputeStatus.DISMISSED, _("Dismiss"))],
     )
     note = forms.CharField(label=capfirst(_("note")), widget=forms.Textarea(attrs={"rows": 3}))
     credit_reason = forms.TypedChoiceField(
@@ -423,7 +424,10 @@ class DisputeAdmin(ScopedAdmin):
         dispute = self._dispute(request, pk)
         form = DecideForm(request.POST)
         if not form.is_valid():
-            self.message_user(request, gettext("A note saying why is required."), messages.ERROR)
+            if "outcome" in form.errors:
+                self.message_user(request, gettext("Choose a decision: accept or dismiss."), messages.ERROR)
+            if "note" in form.errors:
+                self.message_user(request, gettext("A note saying why is required."), messages.ERROR)
             return self._back(pk)
         self._run(
             request,

@@ -50,9 +50,15 @@ def parties(dispute: Dispute) -> dict[str, list]:
     return {"seller": seller, "other": other}
 
 
-def _other_side(dispute: Dispute, actor) -> list[str]:
+def _recipients(dispute: Dispute, actor, event: str) -> list[str]:
+    """The other side of the case; and for a new case always the deciding side (the billing region's staff but the
+    one who opened it, who may not decide it): a rejection the billing region contests itself is decided by a
+    colleague, whom the page promises is told at once."""
     sides = parties(dispute)
-    side = sides["other"] if actor in sides["seller"] else sides["seller"]
+    if actor in sides["seller"]:
+        side = [*sides["other"], *(sides["seller"] if event == "opened" else [])]
+    else:
+        side = sides["seller"]
     return sorted({user.email for user in side if user.pk != actor.pk})
 
 
@@ -62,7 +68,7 @@ def notify(dispute: Dispute, *, event: str, actor) -> None:
     Written in the product's language (``LANGUAGE_CODE``): the recipients' language choice is a browser cookie,
     unknown to a mail sent from a worker. Dates are ISO (the contact's time in Europe/Stockholm), amounts
     ``1 234,50 kr``. No personal identity number: the contact is named by the provider's id for it."""
-    recipients = _other_side(dispute, actor)
+    recipients = _recipients(dispute, actor, event)
     if not recipients:
         return
     with translation.override(settings.LANGUAGE_CODE):

@@ -238,6 +238,25 @@ def test_the_other_party_is_mailed_when_a_case_is_opened_commented_and_decided(
     ]
 
 
+def test_a_rejection_the_billing_region_contests_itself_is_mailed_to_the_colleagues_who_decide_it(
+    january, staff, system04, mailoutbox, django_capture_on_commit_callbacks
+):
+    _with_email(system04, "journal@vardgivare.example")
+    _with_email(staff["clerk04"], "clerk04@region04.example")
+    _with_email(staff["manager04"], "manager04@region04.example")
+    _with_email(staff["clerk25"], "clerk25@region25.example")  # not a party to a rejection dispute
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute = dispute_open(contact=Contact.objects.get(external_id="phone"), by=staff["clerk04"], reason="Video")
+
+    assert [(sorted(mail.to), mail.subject) for mail in mailoutbox] == [
+        (
+            ["journal@vardgivare.example", "manager04@region04.example"],
+            f"Ny tvist {dispute.pk} om kontakt phone",
+        )
+    ]
+
+
 def test_the_daily_digest_lists_cases_near_or_past_their_deadline(january, staff, system04, mailoutbox):
     from contacts.disputes.notifications import deadline_digest
 

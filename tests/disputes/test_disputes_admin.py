@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from contacts.disputes.models import Dispute
@@ -95,3 +96,18 @@ def test_the_seller_sees_no_objection_links(client, staff, approved):  # noqa: F
     page = client.get(reverse("admin:billing_invoice_change", args=[approved.pk])).content.decode()
 
     assert 'data-action="object"' not in page
+
+
+def test_the_decision_has_no_default_and_none_given_decides_nothing(client, staff, case):
+    client.force_login(staff["clerk04"])
+    page = client.get(reverse("admin:contacts_dispute_change", args=[case.pk])).content.decode()
+    select = page[page.index('name="outcome"') : page.index("</select>", page.index('name="outcome"'))]
+
+    response = client.post(reverse("admin:contacts_dispute_decide", args=[case.pk]), {"note": "Godtas"})
+
+    assert "selected" not in select.replace('<option value="" selected>', "")
+    assert '<option value="" selected>---------</option>' in select
+    assert response.status_code == 302
+    assert [str(message) for message in get_messages(response.wsgi_request)] == ["Välj ett beslut: godta eller avslå."]
+    case.refresh_from_db()
+    assert (case.status, case.decided_by) == ("open", None)

@@ -57,8 +57,8 @@ def test_the_invoice_pdf_is_swedish_with_iso_dates_and_amounts_in_kronor(approve
         f"Att betala 1{NBSP}140,00{NBSP}kr",
         f"Betalas senast {due}",
     ]
-    assert ["Org.nr 232100-0032", "Länskod 04", "Vår referens: –"] == lines[lines.index("SÄLJARE") + 2 :][:3]
-    assert ["Org.nr 232100-0230", "Länskod 25", "Er referens: –"] == lines[lines.index("KÖPARE") + 2 :][:3]
+    assert lines[lines.index("SÄLJARE") + 2 :][:3] == ["Org.nr 232100-0032", "Länskod 04", "Vår referens: –"]
+    assert lines[lines.index("KÖPARE") + 2 :][:3] == ["Org.nr 232100-0230", "Länskod 25", "Er referens: –"]
     # Printed at 06:17 UTC, which is 07:17 in Stockholm.
     assert "Invändningar mot fakturan görs inom 3 månader från\nfakturadatum. Utskriven 2026-02-10 07:17." in text
 
