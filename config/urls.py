@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -35,12 +37,20 @@ api_v1 = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api-v1:schema"), name="redoc"),
 ]
 
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: the product's icon, from the static files."""
+    return HttpResponsePermanentRedirect(static("utomlans/favicon.ico"))
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/reports/", include("billing.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api-v1"))),
     path("healthz", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -589,3 +589,13 @@ def test_reference_lists_cost_the_same_queries_for_many_rows(
     for url, bound in zip(urls, few, strict=True):
         with django_assert_max_num_queries(bound):
             assert client.get(url).status_code == 200
+
+
+def test_the_browsers_favicon_request_finds_the_products_icon(client):
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+
+    assert (response.status_code, response["Location"]) == (301, "/static/utomlans/favicon.ico")
+    with open(finders.find("utomlans/favicon.ico"), "rb") as icon:
+        assert icon.read(4) == b"\x00\x00\x01\x00"  # an ICO file, where the static files are collected from
