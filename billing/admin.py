@@ -366,6 +366,7 @@ TRANSITION_QUESTIONS = {
 
 @admin.register(Invoice)
 class InvoiceAdmin(ScopedAdmin):
+    own_history = True  # the page's history table (id="history")
     list_display = [
         "number_display",
         "seller_name",

@@ -75,6 +75,8 @@ class RegionAdmin(ScopedAdmin):
     national admins; the billing details its invoices need (bankgiro, postal address, invoice reference) kept by
     the region's own admin too. Billing details change through the service, which records each change."""
 
+    own_history = True  # the page's history table (id="history")
+
     list_display = ["code", "name", "healthcare_region", "org_number_display", "bankgiro"]
     search_fields = ["code", "name"]
     inlines = [PopulationInline]
@@ -152,6 +154,7 @@ class ProviderAdminForm(ProviderForm):
 
 @admin.register(Provider)
 class ProviderAdmin(ScopedAdmin):
+    own_history = True  # the page's history table (id="history")
     form = ProviderAdminForm
     list_display = ["name", "hsa_id", "org_number_display", "region", "active", "ended_on"]
     list_filter = ["active", "region"]
@@ -228,6 +231,7 @@ class RecommendationCriterionInline(PublishedReadOnlyInline):
 
 @admin.register(RateRecommendation)
 class RateRecommendationAdmin(ScopedAdmin):
+    own_history = True  # the page's history table (id="history")
     list_display = ["code", "title", "decided_on", "effective_from", "status", "published_at", "publisher"]
     list_filter = ["status"]
     list_select_related = ["published_by"]

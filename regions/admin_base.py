@@ -5,6 +5,10 @@ from collections.abc import Mapping
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
@@ -54,6 +58,9 @@ class ScopedAdmin(admin.ModelAdmin):
 
     action_confirmations: Mapping[str, str] = {}
     empty_value_display = "–"  # as every other empty value of the product's screens (Django's is "-")
+    # Whether the object's page shows its own history (an element ``id="history"``): the page's "History" button
+    # then opens that, not Django's list of admin log entries (empty for what the services changed).
+    own_history = False
 
     class Media:
         css = {"all": ["utomlans/admin.css"]}
@@ -62,6 +69,17 @@ class ScopedAdmin(admin.ModelAdmin):
     @property
     def action_form(self):
         return confirming_action_form(self.action_confirmations)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.own_history:
+            return super().history_view(request, object_id, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        opts = self.model._meta
+        if obj is None:  # outside the user's scope or gone: answered as Django answers for its own pages
+            return self._get_obj_does_not_exist_redirect(request, opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]) + "#history")
 
     def object_label(self, obj) -> str | None:
         """How the page names its object (heading, breadcrumbs, browser title) when the model's ``__str__`` shows
@@ -142,7 +160,7 @@ def change_history_table(
         ),
     )
     if not rows:
-        return gettext("No changes recorded.")
+        return format_html('<p class="change-history" id="history">{}</p>', gettext("No changes recorded."))
     headers = format_html_join(
         "",
         "<th>{}</th>",
@@ -159,7 +177,7 @@ def change_history_table(
         ),
     )
     return format_html(
-        '<table class="change-history"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', headers, rows
+        '<table class="change-history" id="history"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', headers, rows
     )
 
 

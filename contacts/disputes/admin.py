@@ -170,6 +170,7 @@ def deadline_text(dispute: Dispute) -> str:
 
 
 class DisputeAdmin(ScopedAdmin):
+    own_history = True  # the page's history table (id="history")
     list_display = [
         "contact_external_id",
         "provider",

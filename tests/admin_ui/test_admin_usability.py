@@ -599,3 +599,21 @@ def test_the_browsers_favicon_request_finds_the_products_icon(client):
     assert (response.status_code, response["Location"]) == (301, "/static/utomlans/favicon.ico")
     with open(finders.find("utomlans/favicon.ico"), "rb") as icon:
         assert icon.read(4) == b"\x00\x00\x01\x00"  # an ICO file, where the static files are collected from
+
+
+@pytest.mark.django_db
+def test_the_history_button_opens_the_objects_own_history_not_an_empty_log(client, reference, make_user, providers):
+    from regions.models import Provider
+
+    provider = Provider.objects.get(pk=providers["04a"].pk)
+    client.force_login(make_user(Role.CLERK, "04"))
+    change = reverse("admin:regions_provider_change", args=[provider.pk])
+
+    response = client.get(reverse("admin:regions_provider_history", args=[provider.pk]))
+    page = client.get(change).content.decode()
+    hidden = client.get(reverse("admin:regions_provider_history", args=[providers["06"].pk]))
+
+    assert (response.status_code, response["Location"]) == (302, change + "#history")
+    assert page.count('id="history"') == 1
+    # Another region's provider stays out of sight, answered as Django answers for an object that does not exist.
+    assert (hidden.status_code, hidden["Location"]) == (302, reverse("admin:index"))

@@ -148,7 +148,7 @@ def test_the_case_pages_comment_assign_and_decide_forms_stand_after_the_change_f
     # After the change form's end, in the order a person works: the thread, the decision, the history.
     change_form_end = page.index("</form>", page.index('id="dispute_form"'))
     assert change_form_end < page.index('data-action="comment"') < page.index('data-action="decide"')
-    assert page.index('data-action="decide"') < page.index('<table class="change-history">')
+    assert page.index('data-action="decide"') < page.index('<table class="change-history" id="history">')
 
 
 def test_a_comment_sent_from_the_case_page_is_added_to_the_thread(client, named, cases):
@@ -397,7 +397,7 @@ def test_a_credit_note_records_its_creation_and_each_line_a_later_decision_adds(
             f"Godtagen invändning mot ps-30 ({provider})",
         ),
     ]
-    history = page[page.index('<table class="change-history">') :]
+    history = page[page.index('<table class="change-history" id="history">') :]
     body = history[history.index("<tbody>") : history.index("</table>")]
     rows = [
         [_text(cell) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)][1:]  # not the time
@@ -551,7 +551,7 @@ def test_the_case_page_has_capitalised_labels_and_names_people(client, named, ca
     assert '<p class="dispute-no-comments">Inga kommentarer ännu.</p>' in page
     assert field(page, "assigned_to") == "Karin Lindqvist"
     assert field(page, "opened_by_display") == "Lena Nilsson"
-    history = page[page.index('<table class="change-history">') :]
+    history = page[page.index('<table class="change-history" id="history">') :]
     assert (
         "<td>Tilldelad</td><td>Anders Berg</td><td>API</td><td><div>handläggs av: – → Karin Lindqvist</div></td>"
         "<td>Karin Lindqvist</td>"
