@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from billing.display import invoice_label
 from billing.documents import render_invoice_pdf, render_specification_pdf, specification_csv
 from billing.models import CreditReason, Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
 from billing.permissions import can_credit, can_start_run, can_transition
@@ -240,7 +241,7 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     def _transition(self, request, transition: str, **kwargs):
         invoice = self.get_object()
         if not can_transition(request.user, invoice, transition):
-            raise PermissionDenied(_("You may not do this to invoice %(invoice)s.") % {"invoice": invoice.pk})
+            raise PermissionDenied(_("You may not do this to %(invoice)s.") % {"invoice": invoice_label(invoice)})
         invoice = TRANSITION_SERVICES[transition](invoice=invoice, by=request.user, via=Via.API, **kwargs)
         return Response(InvoiceSerializer(invoice).data)
 
@@ -338,7 +339,10 @@ class InvoiceSpecificationCsvView(ScopedQuerysetMixin, generics.GenericAPIView):
     renderer_classes = [PassthroughRenderer]
     pagination_class = None
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(
+        summary="The specification of an invoice as CSV, every line",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
     def get(self, request, pk=None):
         invoice = self.get_object()
         full_identity = sees_full_identity_on_invoice(request.user, invoice)

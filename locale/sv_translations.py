@@ -34,6 +34,7 @@ SV = {
     "Pay by": "Betalas senast",
     "Give the invoice number as the payment reference.": "Ange fakturanumret som betalningsreferens.",
     "Choose a decision: accept or dismiss.": "Välj ett beslut: godta eller avslå.",
+    "You may not do this to %(invoice)s.": "Du får inte göra detta med %(invoice)s.",
     "Complete what invoices need before they can be approved: organisation numbers (national administrators) and the seller's bankgiro (the region's administrator)": "Komplettera det som fakturorna behöver innan de kan godkännas: organisationsnummer (nationella administratörer) och säljarens bankgiro (regionens administratör)",
     # The ledger over time (issue 14): credits, re-billing, the deadline everywhere, duplicates, provider end dates.
     "why": "varför",

@@ -91,7 +91,7 @@ ERROR = inline_serializer("ReportError", {"detail": serializers.CharField()})
 
 
 class ReportView(APIView):
-    """One report table; subclasses name it (``key``)."""
+    # One report table; subclasses name it (``key``). A comment: drf-spectacular would publish a docstring.
 
     key = ""
     national = False

@@ -13,6 +13,9 @@ error answers as well, in the shapes ``config.api.exceptions`` produces (API.md,
 409 (a conflict with the object's state) is declared by the views where it can happen, with ``CONFLICT``.
 """
 
+import re
+
+from django.utils import translation
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
@@ -41,7 +44,53 @@ VALIDATION_ERROR = {
 }
 
 
+# What an operation without a summary of its own does, by the view's action: "List invoices", "Approve an invoice".
+ACTION_VERBS = {
+    "list": "List",
+    "retrieve": "Retrieve",
+    "create": "Create",
+    "update": "Replace",
+    "partial_update": "Update",
+    "destroy": "Delete",
+}
+# Actions whose name is not a verb to put before the object ("{a}": "an invoice").
+ACTION_SUMMARIES = {
+    "lines": "The lines of {a}",
+    "pdf": "The PDF of {a}",
+    "specification_pdf": "The specification PDF of {a}",
+    "return_to_draft": "Return {a} to draft",
+    "mark_sent": "Mark {a} as sent",
+    "mark_paid": "Mark {a} as paid",
+    "comments": "Comment on {a}",
+    "bulk": "Create or update contacts in bulk",
+}
+
+
 class AutoSchema(openapi.AutoSchema):
+    def get_description(self):
+        """The view's docstring as Markdown: reST's ``literal`` is Markdown's `code`."""
+        return re.sub(r"``([^`]+)``", r"`\1`", super().get_description() or "")
+
+    def get_summary(self):
+        """The view's own summary; else one made of its action and model, so that no operation lacks one."""
+        summary = super().get_summary()
+        if summary:
+            return summary
+        action = getattr(self.view, "action", None)
+        queryset = getattr(self.view, "queryset", None)
+        model = getattr(queryset, "model", None)
+        if action is None or model is None:
+            return None
+        with translation.override("en"):  # the API's documentation is in English
+            singular, plural = str(model._meta.verbose_name), str(model._meta.verbose_name_plural)
+        if action == "list":
+            return f"List {plural}"
+        named = f"{'an' if singular[:1].lower() in 'aeiou' else 'a'} {singular}"
+        if action in ACTION_SUMMARIES:
+            return ACTION_SUMMARIES[action].format(a=named)
+        verb = ACTION_VERBS.get(action) or action.replace("_", " ").capitalize()
+        return f"{verb} {named}"
+
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:

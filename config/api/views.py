@@ -2,11 +2,11 @@ from regions.selectors import visible_to
 
 
 class ScopedQuerysetMixin:
-    """Every API list and detail goes through the scoping selector; out of scope is 404.
-
-    ``scope_filters`` maps query parameters to the region fields they filter exactly, so that a list filtered
-    on the user's own region gets the simpler, index-friendly scope condition (see ``visible_to``).
-    """
+    # Every API list and detail goes through the scoping selector; out of scope is 404. (A comment, not a
+    # docstring: drf-spectacular would publish a docstring as the description of every operation without one.)
+    #
+    # ``scope_filters`` maps query parameters to the region fields they filter exactly, so that a list filtered
+    # on the user's own region gets the simpler, index-friendly scope condition (see ``visible_to``).
 
     scope_filters: dict[str, str] = {}
 

@@ -152,3 +152,18 @@ def test_the_openapi_schema_generates_without_warnings(db):
 
     # --fail-on-warn turns any schema warning or error into a SystemExit
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+def test_every_operation_has_a_summary_and_no_description_shows_the_codes_internals(client, reference):
+    paths = client.get("/api/v1/schema/?format=json").json()["paths"]
+    operations = {(method, path): operation for path, methods in paths.items() for method, operation in methods.items()}
+
+    assert [key for key, operation in operations.items() if not operation.get("summary")] == []
+    internal = ("visible_to", "scope_filters", "queryset", "``")
+    assert [
+        key
+        for key, operation in operations.items()
+        if any(word in operation.get("description", "") for word in internal)
+    ] == []
+    assert operations[("post", "/api/v1/invoices/{id}/return/")]["summary"] == "Return an invoice to draft"
+    assert operations[("get", "/api/v1/invoices/")]["summary"] == "List invoices"
