@@ -38,7 +38,6 @@ api_v1 = [
 ]
 
 
-
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page says: the product's icon, from the static files."""
     return HttpResponsePermanentRedirect(static("utomlans/favicon.ico"))
