@@ -35,6 +35,8 @@ SV = {
     "Give the invoice number as the payment reference.": "Ange fakturanumret som betalningsreferens.",
     "Choose a decision: accept or dismiss.": "Välj ett beslut: godta eller avslå.",
     "You may not do this to %(invoice)s.": "Du får inte göra detta med %(invoice)s.",
+    # templates/admin/filter.html, Django's own words (its Swedish catalogue's).
+    " By %(filter_title)s ": " På %(filter_title)s ",
     "Complete what invoices need before they can be approved: organisation numbers (national administrators) and the seller's bankgiro (the region's administrator)": "Komplettera det som fakturorna behöver innan de kan godkännas: organisationsnummer (nationella administratörer) och säljarens bankgiro (regionens administratör)",
     # The ledger over time (issue 14): credits, re-billing, the deadline everywhere, duplicates, provider end dates.
     "why": "varför",
@@ -185,7 +187,8 @@ SV = {
     "published": "publicerad",
     "published by": "publicerad av",
     "rate recommendation": "ersättningsrekommendation",
-    "rate recommendations": "ersättningsrekommendationer",
+    # A soft hyphen where a Swede breaks the word: the sidebar never shows "Ersättningsrekommendat|ioner".
+    "rate recommendations": "ersättnings\u00adrekommendationer",
     "Recommendation %(code)s is published and cannot be changed; publish a new version.": "Rekommendationen %(code)s är publicerad och kan inte ändras; publicera en ny version.",
     "Recommendation %(code)s is published and cannot be deleted.": "Rekommendationen %(code)s är publicerad och kan inte tas bort.",
     "recommendation": "rekommendation",
