@@ -37,6 +37,7 @@ SV = {
     "You may not do this to %(invoice)s.": "Du får inte göra detta med %(invoice)s.",
     # templates/admin/filter.html, Django's own words (its Swedish catalogue's).
     " By %(filter_title)s ": " På %(filter_title)s ",
+    "Started": "Startad",
     "Complete what invoices need before they can be approved: organisation numbers (national administrators) and the seller's bankgiro (the region's administrator)": "Komplettera det som fakturorna behöver innan de kan godkännas: organisationsnummer (nationella administratörer) och säljarens bankgiro (regionens administratör)",
     # The ledger over time (issue 14): credits, re-billing, the deadline everywhere, duplicates, provider end dates.
     "why": "varför",

@@ -21,6 +21,7 @@ from django.utils import timezone
 import config.start
 from billing.models import Invoice, InvoiceEvent, InvoiceRun
 from billing.services import invoice_approve, invoice_return, invoice_submit
+from config.business_time import STOCKHOLM
 from contacts.disputes.models import Dispute
 from contacts.disputes.services import dispute_open
 from contacts.models import Contact
@@ -275,15 +276,52 @@ def test_a_third_region_has_nothing_to_do(client, staff, data):
 
 
 def test_the_last_runs_with_progress_and_the_button_for_last_months_run(client, staff, data):
-    running = InvoiceRun.objects.create(billing_region_id="04", period="2026-01", status="running", progress=40)
+    running = InvoiceRun.objects.create(
+        billing_region_id="04", period="2026-01", status="running", progress=40, started_via="schedule"
+    )
+    InvoiceRun.objects.filter(pk=running.pk).update(created_at=dt.datetime(2026, 2, 1, 2, 0, tzinfo=STOCKHOLM))
     InvoiceRun.objects.create(billing_region_id="06", period="2026-01", status="failed", error="x")  # not 04's
+    earlier = list(InvoiceRun.objects.filter(billing_region_id="04").exclude(pk=running.pk).order_by("-id"))
+    for hour, run in zip((9, 8), earlier, strict=True):
+        InvoiceRun.objects.filter(pk=run.pk).update(
+            created_at=dt.datetime(2026, 1, 31, hour, 15, tzinfo=STOCKHOLM), started_by=staff["clerk04"]
+        )
 
     page = _start(client, staff["clerk04"])
 
+    # Two runs of one period tell apart by when they started and who started them.
+    name = staff["clerk04"].get_full_name() or staff["clerk04"].get_username()
     assert rows(page, "runs") == [
-        ("run", str(running.pk), "Region Sörmland", "2026-01", "Pågår", "40 % 40 %", "0"),
-        ("run", str(running.pk - 1), "Region Sörmland", "2026-02", "Klar", "100 % 100 %", "1"),
-        ("run", str(running.pk - 2), "Region Sörmland", "2026-01", "Klar", "100 % 100 %", "2"),
+        (
+            "run",
+            str(running.pk),
+            "Region Sörmland",
+            "2026-01",
+            "2026-02-01 02:00, schemaläggning",
+            "Pågår",
+            "40 % 40 %",
+            "0",
+        ),
+        (
+            "run",
+            str(earlier[0].pk),
+            "Region Sörmland",
+            "2026-02",
+            f"2026-01-31 09:15, {name}",
+            "Klar",
+            "100 % 100 %",
+            "1",
+        ),
+        (
+            "run",
+            str(earlier[1].pk),
+            "Region Sörmland",
+            "2026-01",
+            f"2026-01-31 08:15, {name}",
+            "Klar",
+            "100 % 100 %",
+            "2",
+        ),
     ]
     assert '<progress max="100" value="40">40 %</progress>' in page
     assert '<meta http-equiv="refresh" content="5">' in page  # until the run has finished
