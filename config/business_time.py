@@ -1,6 +1,7 @@
 """Business dates: a contact's day and period are those of Europe/Stockholm, whatever the offset sent."""
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -33,15 +34,16 @@ def period_bounds(period: str) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+PERIOD = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits only: int() would also read "٢٠٢٦" or "２０２６"
+
+
 def parse_period(period: str) -> tuple[int, int]:
-    """Parse ``YYYY-MM``; raise ValueError with a clear message otherwise."""
-    try:
-        year_text, month_text = period.split("-")
-        if len(year_text) != 4 or len(month_text) != 2:
-            raise ValueError
-        year, month = int(year_text), int(month_text)
-    except ValueError:
-        raise ValueError(f"period must look like YYYY-MM, got {period!r}") from None
+    """Parse ``YYYY-MM`` written with ASCII digits; raise ValueError with a clear message otherwise (a look-alike
+    digit such as Arabic-Indic ``٨`` would make a period no filter finds)."""
+    match = PERIOD.fullmatch(period) if isinstance(period, str) else None
+    if match is None:
+        raise ValueError(f"period must look like YYYY-MM, got {period!r}")
+    year, month = int(match[1]), int(match[2])
     if not 1 <= month <= 12 or year < 1900:
         raise ValueError(f"period must look like YYYY-MM, got {period!r}")
     return year, month

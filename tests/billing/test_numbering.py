@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing.numbering import NUMBER_PATTERN, invoice_number, specification_id
-from config.business_time import add_months
+from config.business_time import add_months, parse_period
 
 
 def test_invoice_number_format():
@@ -47,3 +47,38 @@ def test_add_months_lands_in_the_right_month(day, months):
     result = add_months(day, months)
     assert (result.year * 12 + result.month) - (day.year * 12 + day.month) == months
     assert result.day == day.day or result.day < day.day
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        "2026-0\u0668",  # Arabic-Indic eight: int() reads it, no filter finds the period
+        "\uff12\uff10\uff12\uff16-11",  # fullwidth digits
+        "2026-1\u0661",
+        "\u0968\u0966\u0968\u096c-01",  # Devanagari
+        "2026-01\n",
+        " 2026-01",
+        "2026-13",
+        "1899-12",
+    ],
+)
+def test_a_period_has_ascii_digits_and_nothing_else(period):
+    with pytest.raises(ValueError, match="period must look like YYYY-MM"):
+        parse_period(period)
+
+
+def test_a_period_parses_to_its_year_and_month():
+    assert parse_period("2026-01") == (2026, 1)
+
+
+@pytest.mark.django_db
+def test_a_run_for_a_period_of_look_alike_digits_is_a_400_and_starts_nothing(api_as):
+    from billing.models import InvoiceRun
+    from regions.models import Role
+
+    response = api_as(Role.CLERK, "04").post(
+        "/api/v1/invoice-runs/", {"billing_region": "04", "period": "2026-0\u0668"}, format="json"
+    )
+
+    assert response.status_code == 400 and list(response.json()) == ["period"]
+    assert not InvoiceRun.objects.exists()
