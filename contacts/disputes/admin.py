@@ -33,6 +33,7 @@ DISPUTE_ACTIONS = {
     "opened": _("Opened"),
     "commented": _("Commented"),
     "assigned": _("Assigned"),
+    "mail_failed": _("E-mail not sent"),
     DisputeStatus.ACCEPTED: DisputeStatus.ACCEPTED.label,
     DisputeStatus.DISMISSED: DisputeStatus.DISMISSED.label,
 }

@@ -2,6 +2,7 @@
 gets a daily list of cases near or past their deadline. Sent after commit through Django's mail framework."""
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,9 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from config.business_time import stockholm_today
+from config.history import Via
 from config.money import format_sek
-from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
+from contacts.disputes.models import Dispute, DisputeEvent, DisputeKind, DisputeStatus
 from regions.models import Role
+
+logger = logging.getLogger(__name__)
 
 NEAR_DEADLINE_DAYS = 5
 # How long a sent digest is remembered (Django's cache: shared by every worker when CACHE_URL is set). A task whose
@@ -74,7 +78,26 @@ def notify(dispute: Dispute, *, event: str, actor) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         subject, body = dispute_message(dispute, event=event)
     message = (subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    transaction.on_commit(lambda: send_mass_mail([message], fail_silently=False))
+    transaction.on_commit(lambda: _deliver(message, dispute_id=dispute.pk, event=event))
+
+
+def _deliver(message: tuple, *, dispute_id: int, event: str) -> None:
+    """Send after commit. The case is stored whatever happens to its mail: a mail server that cannot be reached is
+    logged and recorded in the case's history ("E-post kunde inte skickas"), never an error for the request that
+    changed the case (its client would retry and be told the case already exists)."""
+    try:
+        send_mass_mail([message], fail_silently=False)
+    except Exception as error:  # any backend's failure: SMTP, a socket, a misconfiguration
+        logger.exception("Mail about dispute %s (%s) to %d recipients failed", dispute_id, event, len(message[3]))
+        with translation.override(settings.LANGUAGE_CODE):
+            note = _("The e-mail about this step (%(event)s) to %(count)d recipients could not be sent: %(error)s.") % {
+                "event": event,
+                "count": len(message[3]),
+                "error": type(error).__name__,
+            }
+        DisputeEvent.objects.create(
+            dispute_id=dispute_id, at=timezone.now(), action="mail_failed", via=Via.SYSTEM, note=note
+        )
 
 
 def dispute_message(dispute: Dispute, *, event: str) -> tuple[str, str]:

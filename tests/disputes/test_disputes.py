@@ -257,6 +257,30 @@ def test_a_rejection_the_billing_region_contests_itself_is_mailed_to_the_colleag
     ]
 
 
+def test_a_mail_server_that_cannot_be_reached_loses_nothing_and_says_so_in_the_case(
+    january, staff, system04, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from contacts.disputes import notifications
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(notifications, "send_mass_mail", unreachable)
+    _with_email(staff["clerk04"], "clerk04@region04.example")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute = dispute_open(contact=Contact.objects.get(external_id="phone"), by=system04, reason="x")
+
+    assert list(dispute.events.order_by("id").values_list("action", "note")) == [
+        ("opened", "x"),
+        (
+            "mail_failed",
+            "E-posten om det här steget (opened) till 1 mottagare kunde inte skickas: ConnectionRefusedError.",
+        ),
+    ]
+    assert f"Mail about dispute {dispute.pk} (opened) to 1 recipients failed" in caplog.text
+
+
 def test_the_daily_digest_lists_cases_near_or_past_their_deadline(january, staff, system04, mailoutbox):
     from contacts.disputes.notifications import deadline_digest
 
