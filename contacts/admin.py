@@ -238,6 +238,7 @@ def _result_text(result: dict | None) -> str:
 
 @admin.register(Contact)
 class ContactAdmin(ScopedAdmin):
+    own_history = True  # the page's history table (id="history")
     paginator = CappedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facets count every filter choice over the whole list
@@ -541,7 +542,7 @@ class ContactAdmin(ScopedAdmin):
             ),
         )
         return format_html(
-            '<table class="contact-history"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}',
+            '<table class="contact-history" id="history"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}',
             headers,
             rows,
             "" if events else format_html('<p class="contact-no-changes">{}</p>', gettext("No changes recorded.")),

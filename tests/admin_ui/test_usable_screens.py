@@ -447,7 +447,7 @@ def test_the_contact_page_says_yes_or_no_in_words_and_reasons_by_their_labels(cl
 
 
 def _history_rows(page: str) -> list[list[str]]:
-    table = re.search(r'<table class="contact-history">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    table = re.search(r'<table class="contact-history" id="history">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
     return [
         [_text(cell) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
         for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
