@@ -341,7 +341,7 @@ def test_the_invoice_page_shows_its_history_as_read_in_swedish(client, january, 
 
     page = client.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
 
-    history = page[page.index('<table class="change-history">') :]
+    history = page[page.index('<table class="change-history" id="history">') :]
     history = history[: history.index("</table>")]
     assert "Skapad av en faktureringskörning" in history
     assert "Faktureringskörning" in history
