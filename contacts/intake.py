@@ -257,12 +257,13 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
         values = _input_values(item)
         if row is not None:
             ids[index] = row["id"]
+            # Unchanged is unchanged, locked or not: re-sending (re-uploading) what is stored is never an error.
+            if all(row[name] == values[name] for name in COMPARED_FIELDS):
+                unchanged += 1
+                continue
             if row["locked"]:
                 message = _("This contact is on a submitted or approved invoice and can no longer be changed.")
                 errors.append(ItemError(index, item.external_id, {"non_field_errors": [message]}))
-                continue
-            if all(row[name] == values[name] for name in COMPARED_FIELDS):
-                unchanged += 1
                 continue
         pending.append((index, item, row, values))
 
