@@ -627,7 +627,9 @@ class ContactAdmin(ScopedAdmin):
             if not file_errors and not parsed.items:
                 file_errors = [gettext("The file has a header row but no contacts.")]
             if not file_errors:
-                result = contacts_upsert(items=parsed.items, user=request.user, channel=Via.CSV, text_booleans=True)
+                result = contacts_upsert(
+                    items=parsed.items, user=request.user, channel=Via.CSV, text_booleans=True, lines=parsed.lines
+                )
                 report = {
                     "created": result.created,
                     "updated": result.updated,
@@ -636,7 +638,11 @@ class ContactAdmin(ScopedAdmin):
                         {
                             "line": parsed.lines[error.index],
                             "external_id": error.external_id or "",
-                            "errors": sorted(error.errors.items()),
+                            # By the file's column; a message about the row as a whole under no name at all.
+                            "errors": sorted(
+                                ("" if field == "non_field_errors" else field, messages)
+                                for field, messages in error.errors.items()
+                            ),
                         }
                         for error in result.errors
                     ],

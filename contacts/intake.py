@@ -196,11 +196,14 @@ def _display(name: str, value):
     return value
 
 
-def contacts_upsert(*, items: list, user, channel: str, text_booleans: bool = False) -> IntakeResult:
+def contacts_upsert(
+    *, items: list, user, channel: str, text_booleans: bool = False, lines: list[int] | None = None
+) -> IntakeResult:
     """Validate, evaluate and upsert contact items; report per-item errors, keep every valid item.
 
     A CSV file's money cells are text as a spreadsheet writes it (Swedish Excel: ``100,00``, ``1 234,50``), so the
     CSV channel reads a decimal comma as well as a point; the JSON API's contract is a point (``"100.00"``).
+    ``lines`` are the items' line numbers in an uploaded file: a repeated contact then names the file's line.
     """
     decimal_comma = channel == Via.CSV
     refs = load_references(user)
@@ -215,10 +218,15 @@ def contacts_upsert(*, items: list, user, channel: str, text_booleans: bool = Fa
             continue
         key = (checked.provider_id, checked.external_id)
         if key in first_index:
-            message = _("The same contact (provider and external_id) appears earlier in this request, at %(index)d.")
-            result.errors.append(
-                ItemError(index, checked.external_id, {"external_id": [message % {"index": first_index[key]}]})
-            )
+            if lines is not None:
+                message = _("The same contact (provider and external_id) is on line %(line)d of the file already.") % {
+                    "line": lines[first_index[key]]
+                }
+            else:
+                message = _(
+                    "The same contact (provider and external_id) appears earlier in this request, at %(index)d."
+                ) % {"index": first_index[key]}
+            result.errors.append(ItemError(index, checked.external_id, {"external_id": [message]}))
             continue
         first_index[key] = index
         valid.append((index, checked))

@@ -38,6 +38,7 @@ SV = {
     # templates/admin/filter.html, Django's own words (its Swedish catalogue's).
     " By %(filter_title)s ": " På %(filter_title)s ",
     "Started": "Startad",
+    "The same contact (provider and external_id) is on line %(line)d of the file already.": "Samma kontakt (vårdgivare och external_id) finns redan på rad %(line)d i filen.",
     "E-mail not sent": "E-post kunde inte skickas",
     "The e-mail about this step (%(event)s) to %(count)d recipients could not be sent: %(error)s.": "E-posten om det här steget (%(event)s) till %(count)d mottagare kunde inte skickas: %(error)s.",
     "Complete what invoices need before they can be approved: organisation numbers (national administrators) and the seller's bankgiro (the region's administrator)": "Komplettera det som fakturorna behöver innan de kan godkännas: organisationsnummer (nationella administratörer) och säljarens bankgiro (regionens administratör)",
