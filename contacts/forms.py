@@ -27,10 +27,13 @@ class CsvUploadForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "UTF-8 (or UTF-16 with a byte-order mark, as Excel saves Unicode text), separated by ; , or tab, "
-            "with a header row of the API's field names: "
-            "external_id, provider, patient_id, home_region, profession, started_at, mode, "
+            "UTF-8 (Excel's CSV UTF-8), Windows-1252 (Swedish Excel's CSV with semicolons) or UTF-16 with a "
+            "byte-order mark (Excel's Unicode text), separated by ; , or tab, with a header row of the API's field "
+            "names: external_id, provider, patient_id, home_region, profession, started_at, mode, "
             "strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit. "
+            "started_at with an offset (2026-11-20T14:30:00+01:00), or without one as Excel writes it "
+            "(2026-11-20 14:30): then it is Swedish time; in the autumn hour that occurs twice the first (summer "
+            "time) is meant, and a time in the spring hour that does not exist is refused. "
             "patient_fee in kronor with a decimal comma or point, thousands with no separator or a space: "
             "100,00, 1 234,50 or 100.00. strong_authentication, triage and documented: true/false, sant/falskt, "
             "ja/nej, yes/no or 1/0."

@@ -395,11 +395,46 @@ SV = {
     "Required columns missing from the header row: %(names)s.": "Obligatoriska kolumner saknas i rubrikraden: %(names)s.",
     "Why the contacts are rejected. Saved in each contact's history.": "Varför kontakterna avvisas. Sparas i varje kontakts historik.",
     "CSV file": "CSV-fil",
-    "UTF-8 (or UTF-16 with a byte-order mark, as Excel saves Unicode text), separated by ; , or tab, with a header row of the API's field names: external_id, provider, patient_id, home_region, profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit. "
+    "UTF-8 (Excel's CSV UTF-8), Windows-1252 (Swedish Excel's CSV with semicolons) or UTF-16 with a byte-order mark (Excel's Unicode text), separated by ; , or tab, with a header row of the API's field names: external_id, provider, patient_id, home_region, profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit. "
+    "started_at with an offset (2026-11-20T14:30:00+01:00), or without one as Excel writes it (2026-11-20 14:30): then it is Swedish time; in the autumn hour that occurs twice the first (summer time) is meant, and a time in the spring hour that does not exist is refused. "
     "patient_fee in kronor with a decimal comma or point, thousands with no separator or a space: 100,00, 1 234,50 or 100.00. "
-    "strong_authentication, triage and documented: true/false, sant/falskt, ja/nej, yes/no or 1/0.": "UTF-8 (eller UTF-16 med byte-ordningsmärke, som Excel sparar Unicode-text), avgränsad med ; , eller tabb, och med en rubrikrad med API:ets fältnamn: external_id, provider, patient_id, home_region, profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit. "
+    "strong_authentication, triage and documented: true/false, sant/falskt, ja/nej, yes/no or 1/0.": "UTF-8 (Excels CSV UTF-8), Windows-1252 (svenska Excels CSV med semikolon) eller UTF-16 med byte-ordningsmärke (Excels Unicode-text), avgränsad med ; , eller tabb, och med en rubrikrad med API:ets fältnamn: external_id, provider, patient_id, home_region, profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, listing_unit, care_unit. "
+    "started_at med tidszon (2026-11-20T14:30:00+01:00), eller utan, som Excel skriver den (2026-11-20 14:30): då är den svensk tid; under höstens timme som inträffar två gånger avses den första (sommartid), och en tid under vårens timme som inte finns avvisas. "
     "patient_fee i kronor med decimalkomma eller decimalpunkt, tusental utan avgränsare eller med mellanslag: 100,00, 1 234,50 eller 100.00. "
     "strong_authentication, triage och documented: true/false, sant/falskt, ja/nej, yes/no eller 1/0.",
+    # Issue 15: Excel as Swedish clerks use it (encodings, local times, the columns, the template, rejected contacts)
+    "CSV upload: rejected contacts": "CSV-uppladdning: avvisade kontakter",
+    "Yes or no: %(spellings)s (in any case).": "Ja eller nej: %(spellings)s (oavsett skiftläge).",
+    "Your system's id of the contact, at most 64 characters; unique per care provider.": "Ert systems id för kontakten, högst 64 tecken; unikt per vårdgivare.",
+    "The care provider's HSA-id. May be left empty by a care provider's own users; required for region staff.": "Vårdgivarens HSA-id. Får lämnas tomt av vårdgivarens egna användare; krävs för regionens personal.",
+    "Personnummer or samordningsnummer, 10 or 12 digits, with or without - or +, e.g. 19121212-1212.": "Personnummer eller samordningsnummer, 10 eller 12 siffror, med eller utan - eller +, t.ex. 19121212-1212.",
+    "The län code of the patient's home region.": "Länskoden för patientens hemregion.",
+    "The Kv yrkeskod of the profession that held the contact.": "Kv yrkeskod för den yrkesgrupp som höll kontakten.",
+    "Date and time the contact started. Without an offset, as Excel writes it (2026-11-20 14:30, 2026-11-20 14:30:00 or 2026-11-20T14:30), it is Swedish time (Europe/Stockholm): in the autumn hour that occurs twice the first (summer time) is meant, and a time in the spring hour that does not exist is refused. With an offset it is that moment, e.g. 2026-11-20T14:30:00+01:00.": "Datum och tid då kontakten började. Utan tidszon, som Excel skriver den (2026-11-20 14:30, 2026-11-20 14:30:00 eller 2026-11-20T14:30), är den svensk tid (Europe/Stockholm): under höstens timme som inträffar två gånger avses den första (sommartid), och en tid under vårens timme som inte finns avvisas. Med tidszon är det den tidpunkten, t.ex. 2026-11-20T14:30:00+01:00.",
+    "How the contact was held.": "Hur kontakten hölls.",
+    "What the contact was.": "Vad kontakten gällde.",
+    "The patient fee in kronor, 0 to 99 999,99: a decimal comma or point, thousands with no separator or a space, e.g. 100,00, 1 234,50 or 100.00.": "Patientavgiften i kronor, 0 till 99 999,99: decimalkomma eller decimalpunkt, tusental utan avgränsare eller med mellanslag, t.ex. 100,00, 1 234,50 eller 100.00.",
+    "The HSA-id of the unit the patient is listed at, or empty.": "HSA-id för den enhet där patienten är listad, eller tomt.",
+    "The HSA-id of the unit that held the contact, or empty.": "HSA-id för den enhet som höll kontakten, eller tomt.",
+    "%(time)s does not exist in Swedish time: the clocks were put forward an hour that night (summer time began). Correct the time, or write it with its offset, e.g. %(example)s.": "%(time)s finns inte i svensk tid: klockan ställdes fram en timme den natten (sommartid började). Rätta tiden eller skriv den med sin tidszon, t.ex. %(example)s.",
+    "The file is damaged UTF-16: line %(line)d cannot be read. Save it as UTF-8.": "Filen är skadad UTF-16: rad %(line)d går inte att läsa. Spara den som UTF-8.",
+    "The file begins as UTF-8 (with a byte-order mark), but line %(line)d is not UTF-8. Save it again as CSV UTF-8 and retry.": "Filen börjar som UTF-8 (med byte-ordningsmärke), men rad %(line)d är inte UTF-8. Spara den igen som CSV UTF-8 och försök igen.",
+    "The file mixes encodings: it has UTF-8 characters, but line %(line)d is not UTF-8. Save it again as CSV UTF-8 and retry.": "Filen blandar teckenkodningar: den har UTF-8-tecken, men rad %(line)d är inte UTF-8. Spara den igen som CSV UTF-8 och försök igen.",
+    "The file is neither UTF-8 nor Windows-1252: line %(line)d cannot be read. Save it as CSV UTF-8 and retry.": "Filen är varken UTF-8 eller Windows-1252: rad %(line)d går inte att läsa. Spara den som CSV UTF-8 och försök igen.",
+    "The file contains NUL characters (from line %(line)d): it is not a CSV text file. Save it as UTF-8 and retry.": "Filen innehåller NUL-tecken (från rad %(line)d): den är inte en CSV-textfil. Spara den som UTF-8 och försök igen.",
+    "Of the file's stored contacts, <span id=\"rules-rejected\">%(counter)s</span> was rejected by the rules.": (
+        "Av filens sparade kontakter avvisades <span id=\"rules-rejected\">%(counter)s</span> av reglerna.",
+        "Av filens sparade kontakter avvisades <span id=\"rules-rejected\">%(counter)s</span> av reglerna.",
+    ),
+    "Show them in the contact list": "Visa dem i kontaktlistan",
+    "None of the file's stored contacts was rejected by the rules.": "Inga av filens sparade kontakter avvisades av reglerna.",
+    "Cells beyond the header's columns": "Celler utanför rubrikradens kolumner",
+    "Columns": "Kolumner",
+    "Download a template file (CSV: the header row and one example row)": "Ladda ner en mall (CSV: rubrikraden och en exempelrad)",
+    "Column": "Kolumn",
+    "Required": "Obligatorisk",
+    "Allowed values": "Tillåtna värden",
+    "and %(counter)s more care provider": ("och %(counter)s vårdgivare till", "och %(counter)s vårdgivare till"),
     "The file is %(size)s; the limit is %(limit)s. Split it into smaller files.": "Filen är %(size)s; gränsen är %(limit)s. Dela upp den i mindre filer.",
     "More than %(cap)s contacts match: only the first %(cap)s are listed. Narrow the list with the filters, the dates or a search.": "Fler än %(cap)s kontakter matchar: bara de första %(cap)s visas. Begränsa listan med filtren, perioden eller en sökning.",
     "Home": "Hem",
