@@ -16,7 +16,7 @@ SV = {
     "postal code": "postnummer",
     "city": "ort",
     "invoice reference": "fakturareferens",
-    "Who answers for the region's out-of-county invoices: \"Our reference\" on those it sends, \"Your reference\" on those it receives.": "Vem som svarar för regionens utomlänsfakturor: ”Vår referens” på dem den skickar, ”Er referens” på dem den tar emot.",
+    'Who answers for the region\'s out-of-county invoices: "Our reference" on those it sends, "Your reference" on those it receives.': "Vem som svarar för regionens utomlänsfakturor: ”Vår referens” på dem den skickar, ”Er referens” på dem den tar emot.",
     "region event": "regionhändelse",
     "region history": "regionens historik",
     "Not a billing detail of a region.": "Inte en faktureringsuppgift för en region.",
@@ -422,9 +422,9 @@ SV = {
     "The file mixes encodings: it has UTF-8 characters, but line %(line)d is not UTF-8. Save it again as CSV UTF-8 and retry.": "Filen blandar teckenkodningar: den har UTF-8-tecken, men rad %(line)d är inte UTF-8. Spara den igen som CSV UTF-8 och försök igen.",
     "The file is neither UTF-8 nor Windows-1252: line %(line)d cannot be read. Save it as CSV UTF-8 and retry.": "Filen är varken UTF-8 eller Windows-1252: rad %(line)d går inte att läsa. Spara den som CSV UTF-8 och försök igen.",
     "The file contains NUL characters (from line %(line)d): it is not a CSV text file. Save it as UTF-8 and retry.": "Filen innehåller NUL-tecken (från rad %(line)d): den är inte en CSV-textfil. Spara den som UTF-8 och försök igen.",
-    "Of the file's stored contacts, <span id=\"rules-rejected\">%(counter)s</span> was rejected by the rules.": (
-        "Av filens sparade kontakter avvisades <span id=\"rules-rejected\">%(counter)s</span> av reglerna.",
-        "Av filens sparade kontakter avvisades <span id=\"rules-rejected\">%(counter)s</span> av reglerna.",
+    'Of the file\'s stored contacts, <span id="rules-rejected">%(counter)s</span> was rejected by the rules.': (
+        'Av filens sparade kontakter avvisades <span id="rules-rejected">%(counter)s</span> av reglerna.',
+        'Av filens sparade kontakter avvisades <span id="rules-rejected">%(counter)s</span> av reglerna.',
     ),
     "Show them in the contact list": "Visa dem i kontaktlistan",
     "None of the file's stored contacts was rejected by the rules.": "Inga av filens sparade kontakter avvisades av reglerna.",
