@@ -12,6 +12,13 @@ import polib
 sys.path.insert(0, str(Path(__file__).parent))
 from sv_translations import SV
 
+# Further tables, one a topic (locale/parts/*.py, each with its own SV dict), so that work on separate topics adds
+# its strings without touching one shared file.
+for part in sorted((Path(__file__).parent / "parts").glob("*.py")):
+    namespace: dict = {}
+    exec(compile(part.read_text(encoding="utf-8"), str(part), "exec"), namespace)
+    SV = {**SV, **namespace["SV"]}
+
 po_path = Path(__file__).parent / "sv" / "LC_MESSAGES" / "django.po"
 po = polib.pofile(str(po_path))
 po.metadata.update(
