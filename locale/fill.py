@@ -4,6 +4,7 @@ Used by `make messages` (which needs gettext's xgettext for extraction); compili
 compilemessages there and the .mo is committed.
 """
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -15,9 +16,10 @@ from sv_translations import SV
 # Further tables, one a topic (locale/parts/*.py, each with its own SV dict), so that work on separate topics adds
 # its strings without touching one shared file.
 for part in sorted((Path(__file__).parent / "parts").glob("*.py")):
-    namespace: dict = {}
-    exec(compile(part.read_text(encoding="utf-8"), str(part), "exec"), namespace)
-    SV = {**SV, **namespace["SV"]}
+    spec = importlib.util.spec_from_file_location(f"sv_part_{part.stem}", part)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    SV = {**SV, **module.SV}
 
 po_path = Path(__file__).parent / "sv" / "LC_MESSAGES" / "django.po"
 po = polib.pofile(str(po_path))
