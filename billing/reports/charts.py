@@ -241,10 +241,14 @@ def _axis_label(layout: AxisLabels, index: int, x: str, y: int) -> SafeString:
             y,
             lines[0],
         )
+    # A space ends every line but the last, so the label reads as written (text content, copy and paste).
     tspans = format_html_join(
         "",
         '<tspan x="{}" dy="{}">{}</tspan>',
-        ((x, 0 if number == 0 else LINE_HEIGHT, line) for number, line in enumerate(lines)),
+        (
+            (x, 0 if number == 0 else LINE_HEIGHT, line if number == len(lines) - 1 else f"{line} ")
+            for number, line in enumerate(lines)
+        ),
     )
     return format_html(
         '<text class="report-axis-label" data-layout="{}" x="{}" y="{}" text-anchor="middle" fill="#333">{}</text>',

@@ -48,7 +48,8 @@ class _Chart(HTMLParser):
             self.zero_y = float(attrs["y1"])  # the first grid line is the zero line
 
     def handle_endtag(self, tag):
-        if tag == "text":
+        if tag == "text" and self.label is not None:
+            self.label["lines"] = [line.strip() for line in self.label["lines"]]
             self.label = None
         elif tag == "svg":
             self.inside = False
@@ -170,3 +171,10 @@ def test_the_what_if_page_wraps_the_rate_categories_under_their_bars(client, kno
         ["Psykolog, kurator", "eller", "psykoterapeut"],
         ["Annan legitimerad", "personal"],
     ]
+    # Read as a whole, each label is the category's name, word for word.
+    assert (
+        '<tspan x="{0}" dy="0">Annan legitimerad </tspan><tspan x="{0}" dy="13">personal</tspan>'.format(
+            chart.labels[2]["x"]
+        )
+        in svg
+    )
