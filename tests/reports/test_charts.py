@@ -12,8 +12,9 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from billing.reports import charts
+from billing.reports import charts, figures
 from billing.reports.charts import AXIS_ANGLE, LABEL_GAP, LINE_HEIGHT, ROTATED_CHARACTERS, Series, text_width
+from billing.reports.views import _dashboard_charts
 
 D = Decimal
 CATEGORIES = ["Läkare", "Psykolog, kurator eller psykoterapeut", "Annan legitimerad personal"]
@@ -178,3 +179,21 @@ def test_the_what_if_page_wraps_the_rate_categories_under_their_bars(client, kno
         )
         in svg
     )
+
+
+def test_the_providers_chart_says_when_it_shows_only_the_first_fifteen():
+    def tables(count: int) -> dict:
+        empty = {key: figures.Table(key, key, figures.COLUMNS[key], []) for key in figures.DASHBOARD}
+        providers = [{"name": f"Vårdgivare {n:02d}", "cost": D(100 - n)} for n in range(count)]
+        return empty | {"providers": figures.Table("providers", "", figures.COLUMNS["providers"], providers)}
+
+    def providers_chart(count: int) -> str:
+        (svg,) = _dashboard_charts(tables(count))["providers"]
+        return str(svg)
+
+    assert 'aria-labelledby="chart-providers-t"' in providers_chart(15)
+    assert '<title id="chart-providers-t">Kostnad per vårdgivare (kr)</title>' in providers_chart(15)
+    assert providers_chart(15).count("<rect") == 15
+    many = providers_chart(16)
+    assert '<title id="chart-providers-t">Kostnad per vårdgivare, de 15 med flest kontakter (kr)</title>' in many
+    assert many.count("<rect") == 15 and "Vårdgivare 15" not in many
