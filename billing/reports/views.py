@@ -282,7 +282,9 @@ def dashboard(request):
             _("Dashboard"),
             filters=filters,
             # Every table covers what the key figures cover unless its heading or notes say otherwise.
-            selection=_("The key figures and the tables cover %(selection)s, unless a table's heading says otherwise.")
+            selection=_(
+                "The key figures and the tables cover %(selection)s, unless a table's heading or notes say otherwise."
+            )
             % {"selection": selection_text(filters)},
             key_figures=[
                 (_("Contacts"), display(total["contacts"], "int")),

@@ -21,8 +21,8 @@ SV = {
     "the whole country": "hela landet",
     "care provider %(name)s": "vårdgivaren %(name)s",
     "profession %(code)s": "yrket %(code)s",
-    "The key figures and the tables cover %(selection)s, unless a table's heading says otherwise.": (
-        "Nyckeltalen och tabellerna avser %(selection)s, om inte en tabells rubrik säger annat."
+    "The key figures and the tables cover %(selection)s, unless a table's heading or notes say otherwise.": (
+        "Nyckeltalen och tabellerna avser %(selection)s, om inte tabellens rubrik eller anmärkningar säger annat."
     ),
     "The table covers %(selection)s.": "Tabellen avser %(selection)s.",
 }

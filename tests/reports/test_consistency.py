@@ -196,7 +196,7 @@ def test_the_dashboard_says_what_the_key_figures_and_each_table_cover(client, kn
     provider = providers["04a"].name
     assert (
         '<p class="report-coverage" id="report-coverage">Nyckeltalen och tabellerna avser 2026-11, Region Norrbotten '
-        f"som köpare, vårdgivaren {provider}, yrket LK, om inte en tabells rubrik säger annat.</p>"
+        f"som köpare, vårdgivaren {provider}, yrket LK, om inte tabellens rubrik eller anmärkningar säger annat.</p>"
     ) in html
     assert re.search(r'<h2 id="heading-years">År för år: jan–nov 2026 jämfört med jan–nov 2025\s*<a', html)
     # The year over year of that provider and profession: January-November 2026 (c, d and i, 1 070 kr) against
