@@ -25,6 +25,23 @@ TITLE_HEIGHT = 26
 # The characters of a horizontal bar's label that fit in its 300 px at 11 px (the rest ends in "…").
 LABEL_CHARACTERS = 46
 
+# The labels under vertical bars never overlap. Their width is estimated (no font metrics on the server) at
+# CHARACTER_WIDTH per character, a little more than the 11 px sans-serif draws, so the estimate never
+# underrates a label. Each label is drawn, in this order of preference:
+# - flat: on one line, when every label fits its group (months, age groups);
+# - wrapped: word by word on at most AXIS_LINES lines (the groups are widened, up to WORD_ROOM, so that the
+#   longest word fits): the what-if's rate categories ("Psykolog, kurator eller psykoterapeut");
+# - rotated: at AXIS_ANGLE degrees, cut to ROTATED_CHARACTERS (the bar's title and the chart's description
+#   keep the whole label), when even that does not fit.
+CHARACTER_WIDTH = 6.5
+LINE_HEIGHT = 13
+AXIS_LINES = 3
+AXIS_ANGLE = 45
+ROTATED_CHARACTERS = 24
+WORD_ROOM = 120
+# Room kept free between two labels side by side.
+LABEL_GAP = 4
+
 
 @dataclass(frozen=True)
 class Series:
@@ -87,16 +104,70 @@ def _svg(key: str, width: int, height: int, title: str, description: str, body: 
     )
 
 
+def text_width(text: str) -> float:
+    """About how wide ``text`` is drawn at 11 px (an overestimate: see CHARACTER_WIDTH)."""
+    return len(text) * CHARACTER_WIDTH
+
+
+@dataclass(frozen=True)
+class AxisLabels:
+    """How the labels under vertical bars are drawn: ``layout`` (flat, wrapped or rotated), each label's lines,
+    and how far below the plot they reach."""
+
+    layout: str
+    lines: list[list[str]]
+    depth: float
+
+
+def _wrapped(label: str, room: float) -> list[str] | None:
+    """``label`` word by word on lines no wider than ``room`` (None when a word alone is wider)."""
+    lines: list[str] = []
+    for word in label.split():
+        if text_width(word) > room:
+            return None
+        if lines and text_width(f"{lines[-1]} {word}") <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def axis_labels(labels: Sequence[str], room: float) -> AxisLabels:
+    """The layout of ``labels`` when each may take ``room`` pixels across (its group, less a gap)."""
+    if all(text_width(label) <= room for label in labels):
+        return AxisLabels("flat", [[label] for label in labels], 14 + 3)
+    wrapped = [_wrapped(label, room) for label in labels]
+    if all(lines is not None and len(lines) <= AXIS_LINES for lines in wrapped):
+        return AxisLabels("wrapped", wrapped, 14 + 3 + LINE_HEIGHT * (max(len(lines) for lines in wrapped) - 1))
+    clipped = [_clipped(label, ROTATED_CHARACTERS) for label in labels]
+    reach = max((text_width(label) for label in clipped), default=0) * math.sin(math.radians(AXIS_ANGLE))
+    return AxisLabels("rotated", [[label] for label in clipped], 10 + reach + 6)
+
+
 def bar_chart(
     key: str, labels: Sequence[str], series: Sequence[Series], *, title: str, formatter, height: int = 220
 ) -> SafeString:
-    """Vertical bars, one group per label and one bar per series (e.g. months × contacts)."""
-    width = max(420, 64 + len(labels) * max(52, 18 * len(series) + 16), _title_width(title))
+    """Vertical bars, one group per label and one bar per series (e.g. months × contacts).
+
+    ``height`` is the height with one line of labels; wrapped or rotated labels make the chart taller, never
+    the plot smaller. At most about 12 labels are written (every second, third … month of a long range).
+    """
+    longest_word = max((text_width(word) for label in labels for word in label.split()), default=0)
+    group_min = max(52, 18 * len(series) + 16, min(longest_word + LABEL_GAP + 6, WORD_ROOM))
     left, right, top, bottom = 56, 8, 12, 36
-    plot_w, plot_h = width - left - right, height - top - bottom
+    width = max(420, left + right + len(labels) * group_min, _title_width(title))
+    plot_h = height - top - bottom
+    group_w = (width - left - right) / max(len(labels), 1)
+    every = max(1, len(labels) // 12)
+    layout = axis_labels(labels, group_w * every - LABEL_GAP)
+    if layout.layout == "rotated" and layout.lines:
+        # The first label reaches left of its group: room for it, so that it is not cut at the edge.
+        reach = text_width(layout.lines[0][0]) * math.cos(math.radians(AXIS_ANGLE))
+        shift = max(0, math.ceil(reach - group_w / 2 - left + 4))
+        left, width = left + shift, width + shift
+    height += max(0, math.ceil(layout.depth - 17))
     values = [float(v or 0) for s in series for v in s.values]
     axis_max = _nice_max(max(values, default=0))
-    group_w = plot_w / max(len(labels), 1)
     bar_w = max(2.0, (group_w - 6) / max(len(series), 1))
     parts = []
     for tick in range(5):
@@ -115,7 +186,7 @@ def bar_chart(
                 _short(value),
             )
         )
-    every = max(1, len(labels) // 12)
+    label_y = top + plot_h + 14
     for index, label in enumerate(labels):
         x0 = left + index * group_w + 3
         for number, one in enumerate(series):
@@ -139,20 +210,53 @@ def bar_chart(
                 )
             )
         if index % every == 0:
-            parts.append(
-                format_html(
-                    '<text x="{}" y="{}" text-anchor="middle" fill="#333">{}</text>',
-                    _n(x0 + group_w / 2 - 3),
-                    height - bottom + 14,
-                    label,
-                )
-            )
+            parts.append(_axis_label(layout, index, _n(x0 + group_w / 2 - 3), label_y))
     parts.append(_legend(series, left, height - 8))
     description = "; ".join(
         f"{label}: " + ", ".join(f"{s.name} {formatter(s.values[i] or 0)}" for s in series)
         for i, label in enumerate(labels)
     )
     return _svg(key, width, height, title, description, mark_safe("".join(parts)))  # noqa: S308 (escaped parts)
+
+
+def _axis_label(layout: AxisLabels, index: int, x: str, y: int) -> SafeString:
+    """One label under its group of bars, drawn as ``layout`` says (``data-layout`` names it, for tests)."""
+    lines = layout.lines[index]
+    if layout.layout == "rotated":
+        return format_html(
+            '<text class="report-axis-label" data-layout="rotated" x="{}" y="{}" text-anchor="end" '
+            'transform="rotate(-{} {} {})" fill="#333">{}</text>',
+            x,
+            y - 4,
+            AXIS_ANGLE,
+            x,
+            y - 4,
+            lines[0],
+        )
+    if len(lines) == 1:
+        return format_html(
+            '<text class="report-axis-label" data-layout="{}" x="{}" y="{}" text-anchor="middle" fill="#333">{}</text>',
+            layout.layout,
+            x,
+            y,
+            lines[0],
+        )
+    # A space ends every line but the last, so the label reads as written (text content, copy and paste).
+    tspans = format_html_join(
+        "",
+        '<tspan x="{}" dy="{}">{}</tspan>',
+        (
+            (x, 0 if number == 0 else LINE_HEIGHT, line if number == len(lines) - 1 else f"{line} ")
+            for number, line in enumerate(lines)
+        ),
+    )
+    return format_html(
+        '<text class="report-axis-label" data-layout="{}" x="{}" y="{}" text-anchor="middle" fill="#333">{}</text>',
+        layout.layout,
+        x,
+        y,
+        tspans,
+    )
 
 
 def hbar_chart(key: str, items: Sequence[tuple[str, Decimal | int | None]], *, title: str, formatter) -> SafeString:

@@ -83,6 +83,24 @@ class Column:
 HIDDEN, REGION = "hidden", "region"
 
 
+class Covers:
+    """Which contacts a table adds up: every table either covers exactly what the filters choose (``BILLABLE``,
+    the key figures' contacts and cost) or says in its title or notes what else it covers. The consistency
+    tests add up every table that claims ``BILLABLE`` and compare it with the key figures, to the öre."""
+
+    # The billable contacts of the filters' months, region, side, provider and profession: the key figures.
+    BILLABLE = "billable"
+    # Of those, the ones that name a listing unit (the rest are counted in a note).
+    LISTED = "listed"
+    # The rejected and the reported contacts of the filters (the key figures' rejected contacts and rate).
+    REJECTED = "rejected"
+    # Whole calendar years up to the last month, each against the same months of the year before: the title
+    # names the months (e.g. "Jan–Nov 2026 compared with Jan–Nov 2025").
+    WHOLE_YEARS = "whole-years"
+    # Approved invoices of every region by invoice period (the national view): only the months apply.
+    INVOICES = "invoices"
+
+
 @dataclass
 class Table:
     """One report table: what the page shows, the CSV exports and the API returns."""
@@ -93,6 +111,7 @@ class Table:
     rows: list[dict]
     total: dict | None = None
     notes: list[str | Promise] = field(default_factory=list)
+    covers: str = Covers.BILLABLE
 
     def __post_init__(self):
         # Money leaves the table in whole öre whatever the database summed it as (SQLite drops the trailing
@@ -336,11 +355,26 @@ MONTH_ABBREVIATIONS = [
 ]
 
 
+def months_text(months: int) -> str:
+    """The first ``months`` months of a year as the tables name them: ``Jan–Nov`` (Swedish ``jan–nov``)."""
+    return f"{MONTH_ABBREVIATIONS[0]}–{MONTH_ABBREVIATIONS[months - 1]}"
+
+
+def year_text(year: int, months: int) -> str:
+    """A year, or its first ``months`` months: ``2025``, ``Jan–Nov 2026``."""
+    return str(year) if months == 12 else f"{months_text(months)} {year}"
+
+
 def years(user, filters: ReportFilters) -> Table:
     """Cost and contacts per calendar year with the change from the year before, in kronor/count and percent.
 
-    Years from the first to the last month's year; the last year runs to the last month and is compared
-    with the same months of the year before, so a year in progress is not compared with a whole year.
+    What a clerk expects here is Region Norrbotten's yearly figure: the year's cost so far against the same
+    months of the year before. So this table does not cover only the months chosen: it covers whole calendar
+    years, from the first month's year to the last month, the last year up to the last month and compared with
+    the same months of the year before (a year in progress is never compared with a whole year). Region, side,
+    provider and profession apply as everywhere. Because its months differ from the key figures', its title
+    names them ("Jan–Nov 2026 compared with Jan–Nov 2025") and a note says so when the range starts after
+    January.
     """
     first_year, last_year = filters.first_month.year, filters.last_month.year
     cut = filters.last_month.month
@@ -365,7 +399,7 @@ def years(user, filters: ReportFilters) -> Table:
         rows.append(
             {
                 "year": str(year),
-                "months": f"{MONTH_ABBREVIATIONS[0]}–{MONTH_ABBREVIATIONS[months - 1]}",
+                "months": months_text(months),
                 "contacts": contacts,
                 "contacts_change": contacts - before_contacts if compared else None,
                 "contacts_change_percent": change_percent(contacts, before_contacts),
@@ -374,12 +408,32 @@ def years(user, filters: ReportFilters) -> Table:
                 "cost_change_percent": change_percent(cost, before_cost),
             }
         )
+    if first_year == last_year:
+        title = _("Year over year: %(covered)s compared with %(before)s") % {
+            "covered": year_text(last_year, cut),
+            "before": year_text(last_year - 1, cut),
+        }
+    else:
+        title = _("Year over year: %(first)s to %(last)s, each compared with the same months of the year before") % {
+            "first": first_year,
+            "last": year_text(last_year, cut),
+        }
+    notes = [_("Each year is compared with the same months of the year before.")]
+    if filters.first_month.month != 1:
+        notes.append(
+            _(
+                "Whole calendar years, not only the months chosen (%(first)s – %(last)s): the key figures and "
+                "the other tables cover those months only."
+            )
+            % {"first": month_label(filters.first_month), "last": month_label(filters.last_month)}
+        )
     return Table(
         key="years",
-        title=_("Year over year"),
+        title=title,
         columns=COLUMNS["years"],
         rows=rows,
-        notes=[_("Each year is compared with the same months of the year before.")],
+        notes=notes,
+        covers=Covers.WHOLE_YEARS,
     )
 
 
@@ -559,7 +613,10 @@ def providers(user, filters: ReportFilters) -> Table:
 
 
 def listing_units(user, filters: ReportFilters) -> Table:
-    """Billable contacts by the patient's listing unit (health centre), where the contact names one."""
+    """Billable contacts by the patient's listing unit (health centre), where the contact names one.
+
+    The filters apply as everywhere; the contacts that name no listing unit are left out and counted in a
+    note, so this table's total and that count add up to the key figures."""
     rows = [
         {"listing_unit": row["listing_unit"], "contacts": row["n"], "cost": row["cost"]}
         for row in summaries(user, filters, model=ListingUnitSummary)
@@ -583,6 +640,7 @@ def listing_units(user, filters: ReportFilters) -> Table:
         rows=rows,
         total=total,
         notes=notes,
+        covers=Covers.LISTED,
     )
 
 
@@ -590,6 +648,7 @@ def rejections(user, filters: ReportFilters) -> Table:
     """How many reported contacts each reason rejected, as a share of all reported contacts.
 
     A contact rejected for two reasons counts under both, so the reasons add up to more than the rejected.
+    The filters apply as everywhere: the total is the key figures' rejected contacts and rejection rate.
     """
     scoped = summaries(user, filters)
     reported = scoped.aggregate(n=Sum("contacts", default=0))["n"]
@@ -622,6 +681,7 @@ def rejections(user, filters: ReportFilters) -> Table:
             "share_of_rejected": None,
         },
         notes=[_("A contact rejected for several reasons counts under each of them.")],
+        covers=Covers.REJECTED,
     )
 
 
@@ -719,6 +779,15 @@ def _invoice_flows(user, filters: ReportFilters) -> dict[tuple[str, str], Decima
     }
 
 
+def _national_notes(filters: ReportFilters) -> list:
+    """The national view covers every region's approved invoices of the months: the page offers only the
+    months, but the API takes every filter, so a region, provider or profession given is said to be unused."""
+    notes = [_("Approved, sent and paid invoices, less credit notes, by invoice period.")]
+    if filters.region or filters.provider or filters.profession:
+        notes.append(_("Every region, provider and profession: only the months apply to the national view."))
+    return notes
+
+
 def national_regions(user, filters: ReportFilters) -> Table:
     """Every region's receipts (as seller) and payments (as buyer) on approved invoices and credit notes."""
     flows = _invoice_flows(user, filters)
@@ -743,7 +812,8 @@ def national_regions(user, filters: ReportFilters) -> Table:
         columns=COLUMNS["national-regions"],
         rows=rows,
         total=_total(rows, "region", _("Total"), "receipts", "payments", "net") | {"name": ""},
-        notes=[_("Approved, sent and paid invoices, less credit notes, by invoice period.")],
+        notes=_national_notes(filters),
+        covers=Covers.INVOICES,
     )
 
 
@@ -770,6 +840,8 @@ def national_pairs(user, filters: ReportFilters) -> Table:
         title=_("Net between regions"),
         columns=COLUMNS["national-pairs"],
         rows=rows,
+        notes=_national_notes(filters)[1:],
+        covers=Covers.INVOICES,
     )
 
 

@@ -20,7 +20,7 @@ from billing.reports.forms import ReportFilterForm, WhatIfForm
 from billing.reports.refresh import last_refresh
 from billing.reports.tasks import refresh_reports
 from config.money import format_sek, to_money
-from regions.models import Region
+from regions.models import Provider, Region
 from regions.selectors import Scope, scope_of
 
 
@@ -153,6 +153,30 @@ def _percent_value(value) -> str:
     return display(value, "percent")
 
 
+# The providers chart shows at most this many (the table and the CSV export have them all).
+CHART_PROVIDERS = 15
+
+
+def selection_text(filters: figures.ReportFilters) -> str:
+    """What the filters choose, in words: ``2026-11, Region Norrbotten as buyer, care provider X, profession LK``."""
+    first, last = figures.month_label(filters.first_month), figures.month_label(filters.last_month)
+    parts = [first if first == last else f"{first} – {last}"]
+    if filters.region:
+        region = Region.objects.filter(code=filters.region).values_list("name", flat=True).first() or filters.region
+        if filters.perspective == figures.Perspective.SELLER:
+            parts.append(_("%(region)s as seller") % {"region": region})
+        else:
+            parts.append(_("%(region)s as buyer") % {"region": region})
+    else:
+        parts.append(_("the whole country"))
+    if filters.provider:
+        provider = Provider.objects.filter(pk=filters.provider).first()
+        parts.append(_("care provider %(name)s") % {"name": provider.name if provider else filters.provider})
+    if filters.profession:
+        parts.append(_("profession %(code)s") % {"code": filters.profession})
+    return ", ".join(str(part) for part in parts)
+
+
 def _dashboard_charts(tables: dict[str, figures.Table]) -> dict[str, list]:
     """The charts of each dashboard table, by table key."""
     monthly = tables["monthly"].rows
@@ -214,8 +238,12 @@ def _dashboard_charts(tables: dict[str, figures.Table]) -> dict[str, list]:
         "providers": [
             charts.hbar_chart(
                 "providers",
-                [(r["name"], r["cost"]) for r in tables["providers"].rows[:15]],
-                title=_("Cost by care provider (SEK)"),
+                [(r["name"], r["cost"]) for r in tables["providers"].rows[:CHART_PROVIDERS]],
+                # The chart shows the first providers of the table only: its title says so when others are left out.
+                title=_("Cost by care provider (SEK)")
+                if len(tables["providers"].rows) <= CHART_PROVIDERS
+                else _("Cost by care provider, the %(count)s with the most contacts (SEK)")
+                % {"count": CHART_PROVIDERS},
                 formatter=_money_chart_value,
             )
         ],
@@ -253,6 +281,11 @@ def dashboard(request):
             form,
             _("Dashboard"),
             filters=filters,
+            # Every table covers what the key figures cover unless its heading or notes say otherwise.
+            selection=_(
+                "The key figures and the tables cover %(selection)s, unless a table's heading or notes say otherwise."
+            )
+            % {"selection": selection_text(filters)},
             key_figures=[
                 (_("Contacts"), display(total["contacts"], "int")),
                 (_("Cost"), display(total["cost"], "money")),
@@ -290,7 +323,13 @@ def what_if(request):
         formatter=_money_chart_value,
     )
     context = _context(
-        request, form, _("What if"), version_form=version_form, tables=[_rendered(table, [chart])], filters=filters
+        request,
+        form,
+        _("What if"),
+        version_form=version_form,
+        tables=[_rendered(table, [chart])],
+        filters=filters,
+        selection=_("The table covers %(selection)s.") % {"selection": selection_text(filters)},
     )
     return render(request, "reports/what_if.html", context)
 

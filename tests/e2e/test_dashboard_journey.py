@@ -1,5 +1,7 @@
 """Journey 5: the reports dashboard shows, in figures and charts, the totals of what was invoiced: to the seller's
-manager as seller, and to the buyer's clerk as buyer."""
+manager as seller, and to the buyer's clerk as buyer, whose what-if chart names every rate category legibly."""
+
+import itertools
 
 import pytest
 from playwright.sync_api import expect
@@ -63,6 +65,21 @@ def test_the_dashboard_shows_the_invoiced_totals(world, page_as, screens):
         f"Kontakter 4 Kostnad {sek(world.TOTAL)} Avvisade kontakter 1 Andel avvisade 20,0{NBSP}%", use_inner_text=True
     )
     expect(bars(page, "Kostnad per månad (kr)", period)).to_have_text(f"{period} Kostnad: {sek(world.TOTAL)}")
+
+    # She opens "Tänk om": the rate categories under the bars are all there, none drawn over another.
+    page.get_by_role("link", name="Tänk om").click()
+    chart = page.get_by_role("img", name="Kostnad per ersättningskategori (kr)", exact=True)
+    labels = chart.locator("text.report-axis-label")
+    expect(labels).to_have_text(["Läkare", "Psykolog, kurator eller psykoterapeut", "Annan legitimerad personal"])
+    boxes = labels.evaluate_all("(texts) => texts.map((t) => t.getBoundingClientRect().toJSON())")
+    assert [overlapping(a, b) for a, b in itertools.pairwise(boxes)] == [False, False]
+    chart.scroll_into_view_if_needed()
+    shot(page, "what-if", full_page=False)
+
+
+def overlapping(a: dict, b: dict) -> bool:
+    """Whether two boxes the browser drew (its own font metrics) share any point."""
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
 
 
 def bars(page, chart: str, month: str):
