@@ -170,18 +170,6 @@ class _InvoiceParties:
         self.home_region_id = invoice.buyer_id
 
 
-def _pdf_response(invoice: Invoice, field: str, document: str, name: str):
-    if invoice.is_frozen:
-        stored = getattr(invoice, field)
-        if not stored:
-            response = JsonResponse({"detail": _("The PDF is being rendered; try again shortly.")}, status=202)
-            response["Retry-After"] = str(APPROVED_RETRY_AFTER)
-            return response
-        return FileResponse(stored.open("rb"), content_type="application/pdf", filename=f"{name}-{invoice.number}.pdf")
-    # A draft or submitted invoice: its preview, rendered once per version in the background (billing.previews).
-    return api_preview_response(invoice, document, f"{name}-forhandsvisning-{invoice.pk}.pdf")
-
-
 APPROVED_RETRY_AFTER = 5  # seconds: an approved invoice's documents are rendered by the task its approval queued
 RETRY_AFTER = OpenApiParameter(
     "Retry-After",
@@ -195,6 +183,18 @@ PDF_PENDING = OpenApiResponse(
     description="The PDF is still being rendered: an approved invoice's after its approval, a draft's or submitted "
     "invoice's preview (rendered once per version of its content) after a change. Ask again after Retry-After.",
 )
+
+
+def _pdf_response(invoice: Invoice, field: str, document: str, name: str):
+    if invoice.is_frozen:
+        stored = getattr(invoice, field)
+        if not stored:
+            response = JsonResponse({"detail": _("The PDF is being rendered; try again shortly.")}, status=202)
+            response["Retry-After"] = str(APPROVED_RETRY_AFTER)
+            return response
+        return FileResponse(stored.open("rb"), content_type="application/pdf", filename=f"{name}-{invoice.number}.pdf")
+    # A draft or submitted invoice: its preview, rendered once per version in the background (billing.previews).
+    return api_preview_response(invoice, document, f"{name}-forhandsvisning-{invoice.pk}.pdf")
 
 
 class InvoiceFilter(django_filters.FilterSet):
@@ -284,7 +284,9 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         throttle_scope="documents",
     )
     def specification_pdf(self, request, pk=None):
-        """The specification (every line, full identity numbers: invoices are read by the parties' staff)."""
+        """The specification (every line, full identity numbers: invoices are read by the parties' staff): stored once
+        approved (202 until rendered); a draft or submitted one is a preview, rendered once per version of its content
+        (202 while it is rendered)."""
         invoice = self.get_object()
         response = _pdf_response(invoice, "specification_pdf", PreviewDocument.SPECIFICATION, "fakturaunderlag")
         if response.status_code == 200:

@@ -346,10 +346,10 @@ AXES_VERBOSE = False
 # the invoice date; invoices are due this many days after their issue date.
 INVOICING_DEADLINE_MONTHS = env_int("INVOICING_DEADLINE_MONTHS", 6)
 OBJECTION_PERIOD_MONTHS = env_int("OBJECTION_PERIOD_MONTHS", 3)
+INVOICE_PAYMENT_TERM_DAYS = env_int("INVOICE_PAYMENT_TERM_DAYS", 30)
 # Seconds after which a draft's preview still rendering is taken for lost (its worker gone) and the next request
 # queues it again: longer than the largest specification takes (about 1.2 ms a line).
 PREVIEW_RENDER_TIMEOUT = env_int("PREVIEW_RENDER_TIMEOUT", 600)
-INVOICE_PAYMENT_TERM_DAYS = env_int("INVOICE_PAYMENT_TERM_DAYS", 30)
 
 # E-mail (Django 6.1 mailers): the console in development; SMTP (EMAIL_HOST, default localhost:25) otherwise.
 _MAIL_BACKEND = env_str("EMAIL_BACKEND") or (
