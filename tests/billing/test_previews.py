@@ -251,6 +251,16 @@ def test_an_approved_invoice_keeps_its_final_pdf_and_its_previews_are_removed(
     assert renders == [PreviewDocument.INVOICE]  # the final documents are the approval's, not previews
 
 
+def test_a_preview_queued_before_the_approval_renders_nothing(api_as, draft, staff, worker, renders):
+    worker.get(api_as(Role.CLERK, "04"), f"/api/v1/invoices/{draft.pk}/specification-pdf/")
+    invoice_submit(invoice=draft, by=staff["clerk04"])
+    invoice_approve(invoice=draft, by=staff["manager04"])
+
+    assert worker.work() == ["approved"]
+    assert renders == []
+    assert InvoicePreview.objects.filter(invoice=draft).count() == 0
+
+
 def test_an_approved_invoice_still_being_rendered_says_when_to_ask_again(api_as, draft, staff):
     invoice_submit(invoice=draft, by=staff["clerk04"])
     invoice_approve(invoice=draft, by=staff["manager04"])  # the render task waits for the commit
