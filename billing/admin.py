@@ -34,6 +34,8 @@ from billing.models import (
 )
 from billing.objection_window import first_objectable_issue_date
 from billing.permissions import can_credit, can_render_documents, can_start_run, can_transition
+from billing.previews.models import PreviewDocument
+from billing.previews.views import admin_preview_response
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals, without_drafts_of_others
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_documents_render, invoice_run_start
@@ -748,11 +750,16 @@ class InvoiceAdmin(ScopedAdmin):
 
     def pdf_view(self, request, pk):
         invoice = self._invoice(request, pk)
-        # The stored PDF once approved; a draft or submitted invoice is previewed as it stands.
-        stored = invoice.is_frozen and invoice.pdf
-        content = invoice.pdf.open("rb").read() if stored else render_invoice_pdf(invoice)
+        filename = f"faktura-{invoice.number or invoice.pk}.pdf"
+        if not invoice.is_frozen:
+            # A draft or submitted invoice is previewed as it stands: rendered once per version in the background, a
+            # page saying so (reloading itself) meanwhile.
+            context = {**self.admin_site.each_context(request), "opts": self.model._meta, "media": self.media}
+            return admin_preview_response(request, invoice, PreviewDocument.INVOICE, filename, context)
+        # The stored PDF once approved.
+        content = invoice.pdf.open("rb").read() if invoice.pdf else render_invoice_pdf(invoice)
         response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="faktura-{invoice.number or invoice.pk}.pdf"'
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
         return response
 
     def specification_view(self, request, pk):

@@ -1,19 +1,21 @@
 """Invoice runs and invoices API (API.md: Invoice runs, Invoices)."""
 
 import django_filters
-from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from billing.display import invoice_label
-from billing.documents import render_invoice_pdf, render_specification_pdf, specification_csv
+from billing.documents import specification_csv
 from billing.models import CreditReason, Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
 from billing.permissions import can_credit, can_start_run, can_transition
+from billing.previews.models import PreviewDocument
+from billing.previews.views import api_preview_response
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_run_start
@@ -168,15 +170,31 @@ class _InvoiceParties:
         self.home_region_id = invoice.buyer_id
 
 
-def _pdf_response(invoice: Invoice, field: str, render, name: str):
+APPROVED_RETRY_AFTER = 5  # seconds: an approved invoice's documents are rendered by the task its approval queued
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[202],
+    description="With 202: seconds to wait before asking again.",
+)
+PDF_PENDING = OpenApiResponse(
+    DetailSerializer,
+    description="The PDF is still being rendered: an approved invoice's after its approval, a draft's or submitted "
+    "invoice's preview (rendered once per version of its content) after a change. Ask again after Retry-After.",
+)
+
+
+def _pdf_response(invoice: Invoice, field: str, document: str, name: str):
     if invoice.is_frozen:
         stored = getattr(invoice, field)
         if not stored:
-            return JsonResponse({"detail": _("The PDF is being rendered; try again shortly.")}, status=202)
+            response = JsonResponse({"detail": _("The PDF is being rendered; try again shortly.")}, status=202)
+            response["Retry-After"] = str(APPROVED_RETRY_AFTER)
+            return response
         return FileResponse(stored.open("rb"), content_type="application/pdf", filename=f"{name}-{invoice.number}.pdf")
-    response = HttpResponse(render(invoice), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{name}-forhandsvisning-{invoice.pk}.pdf"'
-    return response
+    # A draft or submitted invoice: its preview, rendered once per version in the background (billing.previews).
+    return api_preview_response(invoice, document, f"{name}-forhandsvisning-{invoice.pk}.pdf")
 
 
 class InvoiceFilter(django_filters.FilterSet):
@@ -227,6 +245,7 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = InvoiceFilter
     ordering = ("-id",)
     scope_filters = {"seller": "seller", "buyer": "buyer"}
+    throttle_scope = None  # "documents" on the document actions (config.api.throttling.ScopedClientRateThrottle)
 
     @extend_schema(responses=InvoiceLineSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -246,32 +265,30 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         return Response(InvoiceSerializer(invoice).data)
 
     @extend_schema(
-        responses={
-            (200, "application/pdf"): OpenApiTypes.BINARY,
-            202: OpenApiResponse(DetailSerializer, description="Approved; the PDF is still being rendered."),
-        }
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 202: PDF_PENDING}, parameters=[RETRY_AFTER]
     )
-    @action(detail=True, methods=["get"], renderer_classes=[PassthroughRenderer])
+    @action(detail=True, methods=["get"], renderer_classes=[PassthroughRenderer], throttle_scope="documents")
     def pdf(self, request, pk=None):
-        """The invoice PDF: stored once approved (202 until rendered); a draft or submitted one is a preview."""
-        return _pdf_response(self.get_object(), "pdf", render_invoice_pdf, "faktura")
+        """The invoice PDF: stored once approved (202 until rendered); a draft or submitted one is a preview, rendered
+        once per version of its content (202 while it is rendered)."""
+        return _pdf_response(self.get_object(), "pdf", PreviewDocument.INVOICE, "faktura")
 
     @extend_schema(
-        responses={
-            (200, "application/pdf"): OpenApiTypes.BINARY,
-            202: OpenApiResponse(DetailSerializer, description="Approved; the PDF is still being rendered."),
-        }
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 202: PDF_PENDING}, parameters=[RETRY_AFTER]
     )
-    @action(detail=True, methods=["get"], url_path="specification-pdf", renderer_classes=[PassthroughRenderer])
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="specification-pdf",
+        renderer_classes=[PassthroughRenderer],
+        throttle_scope="documents",
+    )
     def specification_pdf(self, request, pk=None):
-        """The specification (every line, full identity numbers: invoices are read by the parties' staff)."""
+        """The specification (every line, full identity numbers: invoices are read by the parties' staff): stored once
+        approved (202 until rendered); a draft or submitted one is a preview, rendered once per version of its content
+        (202 while it is rendered)."""
         invoice = self.get_object()
-        response = _pdf_response(
-            invoice,
-            "specification_pdf",
-            lambda invoice: render_specification_pdf(invoice, full_identity=True),
-            "fakturaunderlag",
-        )
+        response = _pdf_response(invoice, "specification_pdf", PreviewDocument.SPECIFICATION, "fakturaunderlag")
         if response.status_code == 200:
             specification_shown(request, invoice=invoice, via=ReadVia.PDF_SPECIFICATION)
         return response
@@ -338,6 +355,7 @@ class InvoiceSpecificationCsvView(ScopedQuerysetMixin, generics.GenericAPIView):
     queryset = Invoice.objects.all()
     renderer_classes = [PassthroughRenderer]
     pagination_class = None
+    throttle_scope = "documents"
 
     @extend_schema(
         summary="The specification of an invoice as CSV, every line",

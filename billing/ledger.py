@@ -5,7 +5,7 @@ call those services.
 """
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -64,12 +64,17 @@ def invoice_event_record(
 
 def invoice_totals_refresh(*, invoice: Invoice) -> dict:
     """Set an invoice's total and contact count from its lines (the only way they are set); returns what changed,
-    ``{"total": [before, after], "contact_count": [before, after]}``, for its history."""
+    ``{"total": [before, after], "contact_count": [before, after]}``, for its history.
+
+    Every change of an invoice's lines ends here, so this also bumps its ``content_version``: the draft's stored
+    previews (``billing.previews``) are then rendered anew when next asked for."""
     before = invoice_totals_snapshot(invoice)
     totals = invoice.lines.aggregate(total=Sum("amount"), count=Count("id"))
     invoice.total = totals["total"] or ZERO
     invoice.contact_count = totals["count"]
-    invoice.save(update_fields=["total", "contact_count"])
+    invoice.content_version = F("content_version") + 1
+    invoice.save(update_fields=["total", "contact_count", "content_version"])
+    invoice.refresh_from_db(fields=["content_version"])
     return changes_between(before, invoice_totals_snapshot(invoice))
 
 

@@ -186,6 +186,9 @@ class Invoice(models.Model):
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="invoices/", blank=True)
     specification_pdf = models.FileField(_("specification PDF"), upload_to="invoices/", blank=True)
+    # Bumped by ``billing.ledger.invoice_totals_refresh``, with which every change of the lines ends: a draft's
+    # previews (``billing.previews``) are rendered once per version of its content.
+    content_version = models.PositiveIntegerField(_("content version"), default=0, editable=False)
 
     class Meta:
         ordering = ["-period", "seller", "buyer", "-id"]
@@ -426,4 +429,6 @@ class SpecificationSequence(models.Model):
 
 
 # The reports' rollups live in their own module of this app; imported here so Django registers them.
+# ... and so are the drafts' stored previews.
+from billing.previews.models import InvoicePreview  # noqa: E402, F401
 from billing.reports.models import ContactSummary, ListingUnitSummary, SummaryRefresh  # noqa: E402, F401

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from billing.documents import render_invoice_pdf, render_specification_pdf
 from billing.models import FROZEN_STATUSES, Invoice, InvoiceRun
+from billing.previews.services import invoice_previews_discard
 from billing.runs import invoice_run_execute
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def render_documents_task(invoice_id: int) -> str:
         invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(invoice_pdf), save=False)
         invoice.specification_pdf.save(f"{invoice.number}-underlag.pdf", ContentFile(specification_pdf), save=False)
         invoice.save(update_fields=["pdf", "specification_pdf"])
+    invoice_previews_discard(invoice_id=invoice_id)  # its final documents replace the draft's previews
     return "rendered"
 
 
@@ -81,4 +83,5 @@ def schedule_monthly_runs() -> list[int]:
 
 
 # Registered with Celery from here (autodiscovery reads each app's ``tasks`` module).
+from billing.previews.tasks import render_preview_task  # noqa: E402, F401
 from billing.reports.tasks import refresh_reports  # noqa: E402, F401

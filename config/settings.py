@@ -173,7 +173,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JsonParser"],
     "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
     # One request budget per API client (its user), counted in the cache; see API_THROTTLE_RATE.
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.api.throttling.ClientRateThrottle",
+        # ... and a smaller one for the views with a throttle_scope: see API_DOCUMENTS_THROTTLE_RATE.
+        "config.api.throttling.ScopedClientRateThrottle",
+    ],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
@@ -185,6 +189,9 @@ if DEBUG:
 # Requests per API client (token or web user) and period: "N/s", "N/min", "N/h" or "N/day"; empty: no limit.
 # The default is about 70 times what `make bench` sends at its busiest (16 bulk requests of 10 000 contacts).
 API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "1200/min")
+# ... and of those, requests for documents (invoice and specification PDFs, the specification CSV) per client:
+# each can read every line of an invoice. A client polling a preview after 202 asks about 12 times a minute.
+API_DOCUMENTS_THROTTLE_RATE = env_rate("API_DOCUMENTS_THROTTLE_RATE", "30/min")
 
 # The largest JSON body the API reads (a 10 000-contact bulk request is about 6 MB); larger is a 413.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 32 * 1024 * 1024)
@@ -340,6 +347,9 @@ AXES_VERBOSE = False
 INVOICING_DEADLINE_MONTHS = env_int("INVOICING_DEADLINE_MONTHS", 6)
 OBJECTION_PERIOD_MONTHS = env_int("OBJECTION_PERIOD_MONTHS", 3)
 INVOICE_PAYMENT_TERM_DAYS = env_int("INVOICE_PAYMENT_TERM_DAYS", 30)
+# Seconds after which a draft's preview still rendering is taken for lost (its worker gone) and the next request
+# queues it again: longer than the largest specification takes (about 1.2 ms a line).
+PREVIEW_RENDER_TIMEOUT = env_int("PREVIEW_RENDER_TIMEOUT", 600)
 
 # E-mail (Django 6.1 mailers): the console in development; SMTP (EMAIL_HOST, default localhost:25) otherwise.
 _MAIL_BACKEND = env_str("EMAIL_BACKEND") or (

@@ -16,6 +16,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.throttling import BaseThrottle
 
 from config.env import parse_rate
@@ -24,9 +25,12 @@ from config.env import parse_rate
 class ClientRateThrottle(BaseThrottle):
     key_prefix = "throttle:client"
 
+    def get_rate(self, view) -> str:
+        return settings.API_THROTTLE_RATE
+
     def allow_request(self, request, view) -> bool:
         user = getattr(request, "user", None)
-        rate = settings.API_THROTTLE_RATE
+        rate = self.get_rate(view)
         if not rate or user is None or not user.is_authenticated:
             return True
         limit, period = parse_rate(rate)
@@ -46,3 +50,21 @@ class ClientRateThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)
+
+
+class ScopedClientRateThrottle(ClientRateThrottle):
+    """A second, smaller budget per client for the views that name a ``throttle_scope`` (DRF's scoped throttling,
+    counted as above): the expensive ones. Each scope's rate is a setting of its own, e.g. ``documents``:
+    ``API_DOCUMENTS_THROTTLE_RATE`` for the invoice PDFs and the specification (PDF and CSV). A view without a
+    scope is not counted here; the client's budget (``ClientRateThrottle``) still applies to it."""
+
+    RATE_SETTINGS = {"documents": "API_DOCUMENTS_THROTTLE_RATE"}
+
+    def get_rate(self, view) -> str:
+        scope = getattr(view, "throttle_scope", None)
+        if not scope:
+            return ""
+        if scope not in self.RATE_SETTINGS:
+            raise ImproperlyConfigured(f"No rate setting for the throttle scope {scope!r}")
+        self.key_prefix = f"throttle:{scope}"
+        return getattr(settings, self.RATE_SETTINGS[scope])
