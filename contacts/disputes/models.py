@@ -89,8 +89,12 @@ class Dispute(models.Model):
         indexes = [models.Index(fields=["status", "deadline"], name="dispute_status_deadline_idx")]
 
     class Scoping:
+        # Only the parties read a case (contacts.permissions, "The parties of a case"): the billing (seller) and
+        # the home (buyer) region, whatever its kind; the contact's provider only in a contested rejection, never
+        # in an objection, which is a matter between the two regions about an invoice the provider is not on.
         region_fields = ("contact__billing_region", "contact__home_region")
         provider_field = "contact__provider"
+        provider_only = {"kind": DisputeKind.REJECTION}
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"

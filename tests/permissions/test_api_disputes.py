@@ -10,6 +10,7 @@ import pytest
 
 from billing.models import Invoice
 from contacts.disputes.models import Dispute, DisputeComment
+from contacts.disputes.services import dispute_comment
 from tests.permissions.conftest import matrix, snapshot
 
 UNKNOWN_CONTACT = {"contact": ["Okänd kontakt."]}
@@ -92,8 +93,10 @@ def test_a_missing_contact_answers_as_one_out_of_scope(world):
     assert (response.status_code, response.json()) == (400, UNKNOWN_CONTACT)
 
 
+# Only the parties read a case: the seller's and the buyer's staff both kinds, the provider only the rejection of
+# its contact (an objection is between the two regions), a third region nothing (contacts.permissions).
 DISPUTES_SEEN = {
-    "provider": ["objection", "rejection"],
+    "provider": ["rejection"],
     "clerk-seller": ["objection", "rejection"],
     "manager-seller": ["objection", "rejection"],
     "clerk-buyer": ["objection", "rejection"],
@@ -131,21 +134,42 @@ def test_disputes_list_and_region_filter(world, actor, expected):
             assert sorted(row["kind"] for row in response.json()["results"]) == DISPUTES_SEEN[actor]
 
 
-PARTIES_READ = matrix(
-    anonymous=401,
-    provider=200,
-    clerk_seller=200,
-    manager_seller=200,
-    clerk_buyer=200,
-    manager_buyer=200,
-    clerk_third=404,
-    manager_third=404,
-    admin=200,
-)
+PARTIES_READ = {
+    "rejection": matrix(
+        anonymous=401,
+        provider=200,
+        clerk_seller=200,
+        manager_seller=200,
+        clerk_buyer=200,
+        manager_buyer=200,
+        clerk_third=404,
+        manager_third=404,
+        admin=200,
+    ),
+    "objection": matrix(
+        anonymous=401,
+        provider=404,
+        clerk_seller=200,
+        manager_seller=200,
+        clerk_buyer=200,
+        manager_buyer=200,
+        clerk_third=404,
+        manager_third=404,
+        admin=200,
+    ),
+}
 
 
-@pytest.mark.parametrize(("actor", "expected"), PARTIES_READ)
-@pytest.mark.parametrize("kind", ["rejection", "objection"])
+def by_kind(table: dict[str, list]) -> list:
+    """A matrix per kind of case as one parameter list ``(kind, actor, expected)``, named ``kind-actor``."""
+    return [
+        pytest.param(kind, *case.values, id=f"{kind}-{case.values[0]}")
+        for kind, cases in table.items()
+        for case in cases
+    ]
+
+
+@pytest.mark.parametrize(("kind", "actor", "expected"), by_kind(PARTIES_READ))
 def test_dispute_detail(world, actor, expected, kind):
     dispute = world.disputes[kind]
 
@@ -154,6 +178,49 @@ def test_dispute_detail(world, actor, expected, kind):
     assert response.status_code == expected
     if expected == 200:
         assert (response.json()["kind"], response.json()["status"], response.json()["comments"]) == (kind, "open", [])
+
+
+# Issue 16.9: a provider's system read an objection between two regions, personal identity number and all.
+OBJECTION_REQUESTS = [
+    pytest.param("get", "/api/v1/disputes/{id}/", None, id="detail"),
+    pytest.param("post", "/api/v1/disputes/{id}/comments/", {"text": "Vi har också journalen"}, id="comment"),
+    pytest.param("post", "/api/v1/disputes/{id}/assign/", {"assignee": "web-clerk-seller"}, id="assign"),
+    pytest.param("post", "/api/v1/disputes/{id}/resolve/", {"outcome": "dismissed", "note": "x"}, id="resolve"),
+]
+
+
+@pytest.mark.parametrize("provider", ["provider", "provider-other"])
+@pytest.mark.parametrize(("method", "path", "body"), OBJECTION_REQUESTS)
+def test_no_provider_reads_or_touches_an_objection_between_the_regions(world, provider, method, path, body):
+    objection = world.disputes["objection"]
+    dispute_comment(
+        dispute=objection,
+        by=world.users["clerk-buyer"],
+        text=f"Patienten {world.contacts['approved-1'].patient_id} är listad hos oss sedan 2024.",
+    )
+    before = snapshot()
+
+    response = getattr(world.api(provider), method)(path.format(id=objection.pk), body, format="json")
+
+    assert (response.status_code, response.json()) == (404, {"detail": "Hittades inte."})
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("query", ["", "?kind=objection", "?region=25", "?region=04&status=open"])
+def test_a_provider_lists_only_the_rejections_of_its_own_contacts(world, query):
+    dispute_comment(
+        dispute=world.disputes["objection"],
+        by=world.users["clerk-buyer"],
+        text=f"Patienten {world.contacts['approved-1'].patient_id} är listad hos oss.",
+    )
+
+    own = world.api("provider").get(f"/api/v1/disputes/{query}")
+    other = world.api("provider-other").get(f"/api/v1/disputes/{query}")
+
+    expected = [] if "objection" in query else [world.disputes["rejection"].pk]
+    assert (own.status_code, [row["id"] for row in own.json()["results"]]) == (200, expected)
+    assert (other.status_code, other.json()["results"]) == (200, [])
+    assert world.contacts["approved-1"].patient_id not in own.content.decode()
 
 
 COMMENT = {
@@ -170,7 +237,7 @@ COMMENT = {
     ),
     "objection": matrix(
         anonymous=401,
-        provider=403,
+        provider=404,  # no party: the case is not in its scope
         clerk_seller=201,
         manager_seller=201,
         clerk_buyer=201,
@@ -182,14 +249,7 @@ COMMENT = {
 }
 
 
-@pytest.mark.parametrize(
-    ("kind", "actor", "expected"),
-    [
-        pytest.param(kind, *case.values, id=f"{kind}-{case.values[0]}")
-        for kind, cases in COMMENT.items()
-        for case in cases
-    ],
-)
+@pytest.mark.parametrize(("kind", "actor", "expected"), by_kind(COMMENT))
 def test_dispute_comment(world, kind, actor, expected):
     dispute = world.disputes[kind]
     before = snapshot()
@@ -253,7 +313,20 @@ def test_dispute_resolve_a_rejection(world, actor, expected):
         assert snapshot() == before
 
 
-@pytest.mark.parametrize(("actor", "expected"), SELLER_DECIDES)
+SELLER_DECIDES_AN_OBJECTION = matrix(
+    anonymous=401,
+    provider=404,  # no party to an objection
+    clerk_seller=200,
+    manager_seller=200,
+    clerk_buyer=403,
+    manager_buyer=403,
+    clerk_third=404,
+    manager_third=404,
+    admin=403,
+)
+
+
+@pytest.mark.parametrize(("actor", "expected"), SELLER_DECIDES_AN_OBJECTION)
 def test_dispute_resolve_an_objection(world, actor, expected):
     dispute = world.disputes["objection"]
     before = snapshot()
