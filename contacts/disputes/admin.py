@@ -20,13 +20,20 @@ from config.business_time import stockholm_today
 from config.errors import DomainError
 from config.money import format_sek
 from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
-from contacts.disputes.services import dispute_assign, dispute_comment, dispute_open, dispute_resolve
+from contacts.disputes.selectors import dispute_assignable
+from contacts.disputes.services import (
+    assign_refused,
+    dispute_assign,
+    dispute_comment,
+    dispute_open,
+    dispute_resolve,
+)
 from contacts.models import Contact
 from contacts.permissions import can_assign_dispute, can_resolve_dispute, is_dispute_party, opened_dispute
 from contacts.reasons import REASON_LABELS
 from contacts.services import contact_decision
 from regions.admin_base import ScopedAdmin, change_history_table, person
-from regions.models import Criterion, Region, Role
+from regions.models import Criterion, Region
 from regions.selectors import scope_of, visible_to
 
 DISPUTE_ACTIONS = {
@@ -331,17 +338,7 @@ class DisputeAdmin(ScopedAdmin):
                 invoice.pk: invoice_label(invoice)
                 for invoice in Invoice.objects.filter(pk__in=noted).select_related("buyer")
             }
-            staff = (
-                get_user_model()
-                .objects.filter(
-                    membership__region_id=dispute.contact.billing_region_id,
-                    groups__name__in=[Role.CLERK, Role.MANAGER],
-                    is_active=True,
-                )
-                .exclude(pk=dispute.opened_by_id)  # the one who opened the case may not decide it
-                .distinct()
-                .order_by("first_name", "last_name", "username")
-            )
+            staff = dispute_assignable(dispute)  # never the one who opened the case: a colleague decides it
             is_open = dispute.status == DisputeStatus.OPEN
             can_decide = is_open and can_resolve_dispute(request.user, dispute)
             opener_may_not = is_open and not can_decide and opened_dispute(request.user, dispute)
@@ -410,16 +407,20 @@ class DisputeAdmin(ScopedAdmin):
         return self._back(pk)
 
     def assign_view(self, request, pk):
+        """Assign from the page's list of the billing region's deciders. Anyone else is refused before the chosen
+        person is looked at; a person not on the list (or no number at all) gets the one answer for all of them."""
         dispute = self._dispute(request, pk)
-        assignee = get_user_model().objects.filter(pk=request.POST.get("assignee") or 0).first()
-        if assignee is None:
-            self.message_user(request, gettext("Unknown user."), messages.ERROR)
-        else:
-            self._run(
-                request,
-                lambda: dispute_assign(dispute=dispute, assignee=assignee, by=request.user, via="admin"),
-                gettext("Assigned."),
-            )
+        if not can_assign_dispute(request.user, dispute):
+            self.message_user(request, str(assign_refused()), messages.ERROR)
+            return self._back(pk)
+        chosen = request.POST.get("assignee", "")
+        number = int(chosen) if chosen.isascii() and chosen.isdigit() and len(chosen) <= 9 else None
+        assignee = dispute_assignable(dispute).filter(pk=number).first() if number is not None else None
+        self._run(
+            request,
+            lambda: dispute_assign(dispute=dispute, assignee=assignee, by=request.user, via="admin"),
+            gettext("Assigned."),
+        )
         return self._back(pk)
 
     def decide_view(self, request, pk):

@@ -1,7 +1,6 @@
 """Disputes API (API.md, Disputes): open, list, detail with the thread, comment, assign, resolve."""
 
 import django_filters
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -16,8 +15,16 @@ from config.api.views import ScopedQuerysetMixin
 from config.business_time import stockholm_today
 from config.errors import InvalidInput
 from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
-from contacts.disputes.services import dispute_assign, dispute_comment, dispute_open, dispute_resolve
+from contacts.disputes.selectors import dispute_assignable
+from contacts.disputes.services import (
+    assign_refused,
+    dispute_assign,
+    dispute_comment,
+    dispute_open,
+    dispute_resolve,
+)
 from contacts.models import Contact
+from contacts.permissions import can_assign_dispute
 from regions.selectors import visible_to
 
 
@@ -184,13 +191,30 @@ class DisputeViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
         )
         return Response(DisputeSerializer(dispute).data)
 
-    @extend_schema(request=AssignSerializer, responses=DisputeSerializer)
+    @extend_schema(
+        request=AssignSerializer,
+        responses={
+            200: DisputeSerializer,
+            400: OpenApiResponse(
+                description=(
+                    "No clerk or manager of the billing region who may decide the case has that user name: one "
+                    "answer whether the name is unknown, someone else's or the opener's."
+                )
+            ),
+            403: OpenApiResponse(
+                DetailSerializer,
+                description="The caller is not a clerk or manager of the billing region (whatever name it gives).",
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
+        """Assign the case to a clerk or manager of the billing region other than the one who opened it. Only the
+        billing region's clerks and managers assign; anyone else is refused before the name is looked at."""
         dispute = self.get_object()
+        if not can_assign_dispute(request.user, dispute):
+            raise assign_refused()
         payload = AssignSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        assignee = get_user_model().objects.filter(username=payload.validated_data["assignee"]).first()
-        if assignee is None:
-            raise InvalidInput({"assignee": [_("Unknown user.")]})
+        assignee = dispute_assignable(dispute).filter(username=payload.validated_data["assignee"]).first()
         return Response(DisputeSerializer(dispute_assign(dispute=dispute, assignee=assignee, by=request.user)).data)

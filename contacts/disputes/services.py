@@ -146,16 +146,36 @@ def dispute_comment(*, dispute: Dispute, by, text: str, attachments=(), via: str
     return comment
 
 
+def not_assignable(dispute: Dispute) -> InvalidInput:
+    """The one answer for an assignee the case cannot go to, whoever it names: nobody, someone of another region or
+    role, an inactive account, or the one who opened the case. The same words for each, without a name, so that the
+    answer tells nothing about which user names exist (it is given only to those who may assign)."""
+    return InvalidInput(
+        {
+            "assignee": [
+                _(
+                    "%(region)s has no clerk or manager with that user name who may decide this case (the person "
+                    "who opened it may not)."
+                )
+                % {"region": dispute.contact.billing_region.name}
+            ]
+        }
+    )
+
+
+def assign_refused() -> NotAllowed:
+    return NotAllowed(_("Cases are assigned within the billing region's staff."))
+
+
 @transaction.atomic
 def dispute_assign(*, dispute: Dispute, assignee, by, via: str = Via.API) -> Dispute:
-    dispute = Dispute.objects.select_for_update().select_related("contact").get(pk=dispute.pk)
-    if not can_assign_dispute(by, dispute) or not can_assign_dispute(assignee, dispute):
-        raise NotAllowed(_("Cases are assigned within the billing region's staff."))
-    if not can_resolve_dispute(assignee, dispute):  # the one who opened it: a case goes to someone who may decide it
-        raise NotAllowed(
-            _("%(person)s opened this dispute and may not decide it; assign it to a colleague.")
-            % {"person": assignee.get_full_name() or assignee.get_username()}
-        )
+    """Assign the case to one of the billing region's clerks and managers who may decide it. Who may assign is
+    checked before the assignee is looked at: anyone else is refused alike, whatever name they give."""
+    dispute = Dispute.objects.select_for_update().select_related("contact__billing_region").get(pk=dispute.pk)
+    if not can_assign_dispute(by, dispute):
+        raise assign_refused()
+    if assignee is None or not can_resolve_dispute(assignee, dispute):  # a case goes to someone who may decide it
+        raise not_assignable(dispute)
     before = dispute.assignee.get_username() if dispute.assignee_id else None
     dispute.assignee = assignee
     dispute.save(update_fields=["assignee"])

@@ -10,7 +10,7 @@ import pytest
 
 from billing.models import Invoice
 from contacts.disputes.models import Dispute, DisputeComment
-from contacts.disputes.services import dispute_comment
+from contacts.disputes.services import dispute_comment, dispute_open
 from tests.permissions.conftest import matrix, snapshot
 
 UNKNOWN_CONTACT = {"contact": ["Okänd kontakt."]}
@@ -364,3 +364,83 @@ def test_resolving_a_decided_dispute_is_409_and_changes_nothing(world):
 
     assert response.status_code == 409
     assert snapshot() == before
+
+
+# Issue 16.10: the assignee's name must not tell who exists. Those who may assign (the billing region's clerks and
+# managers) get one answer for every name the case cannot go to; everyone else is refused before the name is read.
+NOT_ASSIGNABLE = {
+    "assignee": [
+        "Region Sörmland har ingen handläggare eller chef med det användarnamnet som får besluta i ärendet (den som "
+        "öppnade det får inte)."
+    ]
+}
+ASSIGN_REFUSED = {"detail": "Ärenden tilldelas inom den fakturerande regionens personal."}
+
+
+@pytest.fixture
+def opened_by_a_seller_clerk(world):
+    """A rejection the seller's own clerk contests: that clerk may not decide it, so it cannot be assigned to them."""
+    return dispute_open(contact=world.contacts["phone-2"], by=world.users["submitter"], reason="Video avsedd")
+
+
+@pytest.mark.parametrize("actor", ["clerk-seller", "manager-seller"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("nobody-of-that-name", id="missing"),
+        pytest.param("web-clerk-buyer", id="the-buyers-clerk"),
+        pytest.param("web-clerk-third", id="a-third-regions-clerk"),
+        pytest.param("web-provider", id="a-providers-user"),
+        pytest.param("web-admin", id="a-national-admin"),
+        pytest.param("web-approver", id="inactive"),
+        pytest.param("web-submitter", id="the-opener"),
+        pytest.param("WEB-CLERK-SELLER", id="a-colleague-in-other-letters"),
+    ],
+)
+def test_every_name_the_case_cannot_go_to_gets_the_same_answer(world, opened_by_a_seller_clerk, actor, name):
+    world.users["clerk-buyer"].__class__.objects.filter(username="web-clerk-buyer").update(
+        first_name="Karin", last_name="Lindqvist"
+    )
+    world.users["approver"].__class__.objects.filter(username="web-approver").update(is_active=False)
+    before = snapshot()
+
+    response = world.api(actor).post(
+        f"/api/v1/disputes/{opened_by_a_seller_clerk.pk}/assign/", {"assignee": name}, format="json"
+    )
+
+    assert (response.status_code, response.json()) == (400, NOT_ASSIGNABLE)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("actor", ["provider", "clerk-buyer", "manager-buyer", "admin"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"assignee": "web-clerk-seller"}, id="a-colleague-who-may-decide"),
+        pytest.param({"assignee": "web-clerk-buyer"}, id="an-existing-name"),
+        pytest.param({"assignee": "nobody-of-that-name"}, id="a-missing-name"),
+        pytest.param({}, id="no-name"),
+    ],
+)
+def test_who_may_not_assign_is_refused_before_any_name_is_looked_at(world, actor, body):
+    dispute = world.disputes["rejection"]
+    before = snapshot()
+
+    response = world.api(actor).post(f"/api/v1/disputes/{dispute.pk}/assign/", body, format="json")
+
+    assert (response.status_code, response.json()) == (403, ASSIGN_REFUSED)
+    assert snapshot() == before
+
+
+def test_the_seller_assigns_to_a_colleague_who_may_decide(world, opened_by_a_seller_clerk):
+    response = world.api("manager-seller").post(
+        f"/api/v1/disputes/{opened_by_a_seller_clerk.pk}/assign/", {"assignee": "web-clerk-seller"}, format="json"
+    )
+
+    opened_by_a_seller_clerk.refresh_from_db()
+    assert (response.status_code, response.json()["assignee"]) == (200, "web-clerk-seller")
+    assert opened_by_a_seller_clerk.assignee == world.users["clerk-seller"]
+    assert list(opened_by_a_seller_clerk.events.values_list("action", "changes")) == [
+        ("opened", {"status": [None, "open"]}),
+        ("assigned", {"assignee": [None, "web-clerk-seller"]}),
+    ]
