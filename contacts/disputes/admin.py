@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,12 +18,15 @@ from billing.display import invoice_label
 from billing.models import CreditReason, Invoice
 from config.business_time import stockholm_today
 from config.errors import DomainError
+from config.history import Via
 from config.money import format_sek
-from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
+from contacts.disputes.attachments import attachment_response
+from contacts.disputes.models import Dispute, DisputeAttachment, DisputeKind, DisputeStatus
 from contacts.disputes.selectors import dispute_assignable
 from contacts.disputes.services import (
     assign_refused,
     dispute_assign,
+    dispute_attachment_download,
     dispute_comment,
     dispute_open,
     dispute_resolve,
@@ -41,6 +44,7 @@ DISPUTE_ACTIONS = {
     "commented": _("Commented"),
     "assigned": _("Assigned"),
     "mail_failed": _("E-mail not sent"),
+    "downloaded": _("Attachment downloaded"),
     DisputeStatus.ACCEPTED: DisputeStatus.ACCEPTED.label,
     DisputeStatus.DISMISSED: DisputeStatus.DISMISSED.label,
 }
@@ -319,6 +323,11 @@ class DisputeAdmin(ScopedAdmin):
             path("<int:pk>/comment/", view(self.comment_view), name="contacts_dispute_comment"),
             path("<int:pk>/assign/", view(self.assign_view), name="contacts_dispute_assign"),
             path("<int:pk>/decide/", view(self.decide_view), name="contacts_dispute_decide"),
+            path(
+                "<int:pk>/attachments/<int:attachment_id>/",
+                view(self.attachment_view),
+                name="contacts_dispute_attachment",
+            ),
             *super().get_urls(),
         ]
 
@@ -403,7 +412,10 @@ class DisputeAdmin(ScopedAdmin):
                 gettext("Comment added."),
             )
         else:
-            self.message_user(request, gettext("A comment needs text."), messages.ERROR)
+            if "text" in form.errors:
+                self.message_user(request, gettext("A comment needs text."), messages.ERROR)
+            for message in form.errors.get("attachment", []):  # e.g. an empty file, refused by the form itself
+                self.message_user(request, message, messages.ERROR)
         return self._back(pk)
 
     def assign_view(self, request, pk):
@@ -445,6 +457,18 @@ class DisputeAdmin(ScopedAdmin):
             gettext("Decision recorded."),
         )
         return self._back(pk)
+
+    def attachment_view(self, request, pk, attachment_id):
+        """Download an evidence file: the case found through the scoping selector (404 outside it, as the case
+        page), the download recorded in the case's history, the file served as a download, never inline."""
+        dispute = get_object_or_404(self.get_queryset(request), pk=pk)
+        try:
+            attachment = dispute_attachment_download(
+                dispute=dispute, attachment_id=attachment_id, by=request.user, via=Via.ADMIN
+            )
+        except DisputeAttachment.DoesNotExist:
+            raise Http404 from None
+        return attachment_response(attachment)
 
     def open_view(self, request, contact_id):
         """Open a case on a contact: a buyer's objection from an invoice line, or a contested rejection."""
