@@ -146,12 +146,14 @@ DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 def attachment_response(attachment) -> FileResponse:
     """The stored file as a download: its checked type, its cleaned name, never shown inline, never sniffed,
-    never cached."""
+    never cached. A file stored before its bytes were checked keeps whatever type its sender declared: it is served
+    as bytes (``application/octet-stream``), and its name cleaned now."""
+    checked = {kind.content_type for kind in KINDS}
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
-        filename=attachment.name,
-        content_type=attachment.content_type,
+        filename=clean_name(attachment.name),
+        content_type=attachment.content_type if attachment.content_type in checked else "application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = DOWNLOAD_CSP

@@ -329,3 +329,18 @@ def test_the_admin_comment_form_judges_files_alike_and_links_the_stored_one(staf
     attachment = DisputeAttachment.objects.get()
     link = reverse("admin:contacts_dispute_attachment", args=[dispute.pk, attachment.pk])
     assert f'📎 <a href="{link}" download data-action="download">journal.pdf</a>' in page
+
+
+def test_a_file_stored_before_the_checks_is_served_as_bytes_under_a_clean_name(case, media):
+    posted = comment(case["provider"], case["dispute"], upload("journal.pdf", PDF_BYTES))
+    # As the old code stored what a client declared: an HTML page, its name reversed by U+202E.
+    DisputeAttachment.objects.update(name="sida\u202elmth.pdf", content_type="text/html")
+
+    response = case["seller"].get(posted.json()["attachments"][0]["download"])
+
+    assert response.status_code == 200
+    assert (response["Content-Type"], response["Content-Disposition"]) == (
+        "application/octet-stream",
+        'attachment; filename="sidalmth.pdf"',
+    )
+    assert response["X-Content-Type-Options"] == "nosniff"
