@@ -374,6 +374,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "utomlans@localhost"
 # Disputes: the other party answers within this many days; evidence files are limited in size and type.
 DISPUTE_RESPONSE_DAYS = env_int("DISPUTE_RESPONSE_DAYS", 30)
 DISPUTE_ATTACHMENT_MAX_BYTES = env_int("DISPUTE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Which of the kinds contacts.disputes.attachments recognises by their bytes are accepted (by media type).
 DISPUTE_ATTACHMENT_TYPES = env_list(
     "DISPUTE_ATTACHMENT_TYPES", default=["application/pdf", "image/png", "image/jpeg", "text/plain"]
 )
+# Per comment (one request) and per case: how many files and how many bytes in all.
+DISPUTE_ATTACHMENTS_PER_COMMENT = env_int("DISPUTE_ATTACHMENTS_PER_COMMENT", 5)
+DISPUTE_ATTACHMENT_BYTES_PER_COMMENT = env_int("DISPUTE_ATTACHMENT_BYTES_PER_COMMENT", 20 * 1024 * 1024)
+DISPUTE_ATTACHMENTS_PER_CASE = env_int("DISPUTE_ATTACHMENTS_PER_CASE", 30)
+DISPUTE_ATTACHMENT_BYTES_PER_CASE = env_int("DISPUTE_ATTACHMENT_BYTES_PER_CASE", 50 * 1024 * 1024)

@@ -45,8 +45,23 @@ def can_open_objection(user, contact) -> bool:
     return can_object_for(user, contact.home_region_id)
 
 
+# The parties of a case (who reads it: the case, its thread and its evidence). Decided once, in the scoping
+# selector (``Dispute.Scoping`` through ``regions.selectors.visible_to``), which every list, detail, download and
+# admin screen goes through:
+# - the billing (seller) region's staff: they decide every case;
+# - the home (buyer) region's staff: they object to invoiced contacts, and they pay for a rejected contact whose
+#   rejection is lifted, so both kinds are their business (API.md: region staff see the disputes of their region
+#   as seller or buyer);
+# - the contact's provider, in a contested rejection only: it contests its own contacts' rejections (or the billing
+#   region does so for it) and is paid when one is lifted. An objection is a matter between the two regions about
+#   an invoice the provider is not on, and its thread may quote the home region's registers: the provider is no
+#   party to it and does not see it (404, as for anything outside one's scope);
+# - national admins see everything, as the scoping rule gives them everywhere.
+# Writing in a thread is narrower (``is_dispute_party``): the buyer reads a rejection case but does not argue it.
+
+
 def is_dispute_party(user, dispute) -> bool:
-    """Who takes part in a case's thread: the seller's staff always; the provider (rejections) or the buyer's
+    """Who writes in a case's thread: the seller's staff always; the provider (rejections) or the buyer's
     staff (objections)."""
     contact = dispute.contact
     if _is_region_staff_of(user, contact.billing_region_id):

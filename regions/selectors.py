@@ -87,8 +87,9 @@ def visible_to(user, queryset: QuerySet, *, pinned: Mapping[str, str] | None = N
 
     A model opts in with an inner ``class Scoping`` naming ``region_fields`` (region staff see a row when
     their region is in any of them, e.g. billing or home region) and ``provider_field`` (a provider's
-    system sees its own provider's rows), or ``public = True`` for reference data any signed-in user may
-    read. A model without a rule, and a user without a scope, gets nothing.
+    system sees its own provider's rows; ``provider_only``, a dict of exact lookups, narrows those further to
+    the rows a provider is a party to, e.g. a dispute's kind), or ``public = True`` for reference data any
+    signed-in user may read. A model without a rule, and a user without a scope, gets nothing.
 
     ``pinned`` names region fields the caller will also filter on exactly (e.g. a list filtered on
     ``home_region=25``). When one of them is pinned to the user's own region the scope is implied by that
@@ -107,7 +108,9 @@ def visible_to(user, queryset: QuerySet, *, pinned: Mapping[str, str] | None = N
         return queryset.none()
     if scope.is_provider:
         field = getattr(rules, "provider_field", None)
-        return queryset.filter(**{field: scope.provider_id}) if field else queryset.none()
+        if not field:
+            return queryset.none()
+        return queryset.filter(**{field: scope.provider_id}, **getattr(rules, "provider_only", {}))
     if scope.is_region_staff:
         fields = getattr(rules, "region_fields", ())
         if not fields:

@@ -25,6 +25,7 @@ import datetime as dt
 import pytest
 import schemathesis
 from django.core import signals
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
@@ -39,7 +40,7 @@ from schemathesis.specs.openapi.checks import (
 
 from billing.models import Invoice, InvoiceRun
 from billing.services import invoice_submit
-from contacts.disputes.models import Dispute
+from contacts.disputes.models import Dispute, DisputeAttachment
 from contacts.disputes.services import dispute_comment, dispute_open
 from contacts.models import Contact, Content, Mode
 from regions.models import Profession, Provider, RateRecommendation, Role
@@ -67,7 +68,8 @@ def world(db, providers, staff, january):  # noqa: F811
     dispute = dispute_open(
         contact=Contact.objects.get(external_id="phone"), by=staff["clerk04"], reason="Videosamtal, se journalen."
     )
-    dispute_comment(dispute=dispute, by=staff["clerk04"], text="Journalutdrag bifogas.", attachments=[])
+    evidence = SimpleUploadedFile("journalutdrag.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    dispute_comment(dispute=dispute, by=staff["clerk04"], text="Journalutdrag bifogas.", attachments=[evidence])
     tokens = {}
     for role, scope in (
         (Role.PROVIDER, {"provider_hsa_id": providers["04a"].hsa_id}),
@@ -81,6 +83,7 @@ def world(db, providers, staff, january):  # noqa: F811
         {
             "contacts": list(Contact.objects.values_list("pk", flat=True)),
             "disputes": list(Dispute.objects.values_list("pk", flat=True)),
+            "dispute-attachments": list(DisputeAttachment.objects.values_list("comment__dispute_id", "pk")),
             "invoices": list(Invoice.objects.values_list("pk", flat=True)),
             "invoice-runs": list(InvoiceRun.objects.values_list("pk", flat=True)),
             "regions": ["01", "04", "06", "25"],
@@ -119,6 +122,9 @@ def flatmap_path_parameters(context, path_parameters):
     values = KNOWN.get(_resource(context.operation))
     if not path_parameters or not values:
         return st.just(path_parameters)
+    if set(path_parameters) == {"id", "attachment_id"}:  # a case's evidence file: the pair that belongs together
+        pairs = st.sampled_from(KNOWN["dispute-attachments"]).map(lambda p: {"id": p[0], "attachment_id": p[1]})
+        return st.one_of(st.just(path_parameters), pairs)
     (name,) = path_parameters
     return st.one_of(st.just(path_parameters), st.sampled_from(values).map(lambda value: {name: value}))
 

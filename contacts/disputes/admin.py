@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,15 +18,25 @@ from billing.display import invoice_label
 from billing.models import CreditReason, Invoice
 from config.business_time import stockholm_today
 from config.errors import DomainError
+from config.history import Via
 from config.money import format_sek
-from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
-from contacts.disputes.services import dispute_assign, dispute_comment, dispute_open, dispute_resolve
+from contacts.disputes.attachments import attachment_response
+from contacts.disputes.models import Dispute, DisputeAttachment, DisputeKind, DisputeStatus
+from contacts.disputes.selectors import dispute_assignable
+from contacts.disputes.services import (
+    assign_refused,
+    dispute_assign,
+    dispute_attachment_download,
+    dispute_comment,
+    dispute_open,
+    dispute_resolve,
+)
 from contacts.models import Contact
 from contacts.permissions import can_assign_dispute, can_resolve_dispute, is_dispute_party, opened_dispute
 from contacts.reasons import REASON_LABELS
 from contacts.services import contact_decision
 from regions.admin_base import ScopedAdmin, change_history_table, person
-from regions.models import Criterion, Region, Role
+from regions.models import Criterion, Region
 from regions.selectors import scope_of, visible_to
 
 DISPUTE_ACTIONS = {
@@ -34,6 +44,7 @@ DISPUTE_ACTIONS = {
     "commented": _("Commented"),
     "assigned": _("Assigned"),
     "mail_failed": _("E-mail not sent"),
+    "downloaded": _("Attachment downloaded"),
     DisputeStatus.ACCEPTED: DisputeStatus.ACCEPTED.label,
     DisputeStatus.DISMISSED: DisputeStatus.DISMISSED.label,
 }
@@ -312,6 +323,11 @@ class DisputeAdmin(ScopedAdmin):
             path("<int:pk>/comment/", view(self.comment_view), name="contacts_dispute_comment"),
             path("<int:pk>/assign/", view(self.assign_view), name="contacts_dispute_assign"),
             path("<int:pk>/decide/", view(self.decide_view), name="contacts_dispute_decide"),
+            path(
+                "<int:pk>/attachments/<int:attachment_id>/",
+                view(self.attachment_view),
+                name="contacts_dispute_attachment",
+            ),
             *super().get_urls(),
         ]
 
@@ -331,17 +347,7 @@ class DisputeAdmin(ScopedAdmin):
                 invoice.pk: invoice_label(invoice)
                 for invoice in Invoice.objects.filter(pk__in=noted).select_related("buyer")
             }
-            staff = (
-                get_user_model()
-                .objects.filter(
-                    membership__region_id=dispute.contact.billing_region_id,
-                    groups__name__in=[Role.CLERK, Role.MANAGER],
-                    is_active=True,
-                )
-                .exclude(pk=dispute.opened_by_id)  # the one who opened the case may not decide it
-                .distinct()
-                .order_by("first_name", "last_name", "username")
-            )
+            staff = dispute_assignable(dispute)  # never the one who opened the case: a colleague decides it
             is_open = dispute.status == DisputeStatus.OPEN
             can_decide = is_open and can_resolve_dispute(request.user, dispute)
             opener_may_not = is_open and not can_decide and opened_dispute(request.user, dispute)
@@ -406,20 +412,27 @@ class DisputeAdmin(ScopedAdmin):
                 gettext("Comment added."),
             )
         else:
-            self.message_user(request, gettext("A comment needs text."), messages.ERROR)
+            if "text" in form.errors:
+                self.message_user(request, gettext("A comment needs text."), messages.ERROR)
+            for message in form.errors.get("attachment", []):  # e.g. an empty file, refused by the form itself
+                self.message_user(request, message, messages.ERROR)
         return self._back(pk)
 
     def assign_view(self, request, pk):
+        """Assign from the page's list of the billing region's deciders. Anyone else is refused before the chosen
+        person is looked at; a person not on the list (or no number at all) gets the one answer for all of them."""
         dispute = self._dispute(request, pk)
-        assignee = get_user_model().objects.filter(pk=request.POST.get("assignee") or 0).first()
-        if assignee is None:
-            self.message_user(request, gettext("Unknown user."), messages.ERROR)
-        else:
-            self._run(
-                request,
-                lambda: dispute_assign(dispute=dispute, assignee=assignee, by=request.user, via="admin"),
-                gettext("Assigned."),
-            )
+        if not can_assign_dispute(request.user, dispute):
+            self.message_user(request, str(assign_refused()), messages.ERROR)
+            return self._back(pk)
+        chosen = request.POST.get("assignee", "")
+        number = int(chosen) if chosen.isascii() and chosen.isdigit() and len(chosen) <= 9 else None
+        assignee = dispute_assignable(dispute).filter(pk=number).first() if number is not None else None
+        self._run(
+            request,
+            lambda: dispute_assign(dispute=dispute, assignee=assignee, by=request.user, via="admin"),
+            gettext("Assigned."),
+        )
         return self._back(pk)
 
     def decide_view(self, request, pk):
@@ -444,6 +457,18 @@ class DisputeAdmin(ScopedAdmin):
             gettext("Decision recorded."),
         )
         return self._back(pk)
+
+    def attachment_view(self, request, pk, attachment_id):
+        """Download an evidence file: the case found through the scoping selector (404 outside it, as the case
+        page), the download recorded in the case's history, the file served as a download, never inline."""
+        dispute = get_object_or_404(self.get_queryset(request), pk=pk)
+        try:
+            attachment = dispute_attachment_download(
+                dispute=dispute, attachment_id=attachment_id, by=request.user, via=Via.ADMIN
+            )
+        except DisputeAttachment.DoesNotExist:
+            raise Http404 from None
+        return attachment_response(attachment)
 
     def open_view(self, request, contact_id):
         """Open a case on a contact: a buyer's objection from an invoice line, or a contested rejection."""

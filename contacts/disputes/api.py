@@ -1,30 +1,55 @@
 """Disputes API (API.md, Disputes): open, list, detail with the thread, comment, assign, resolve."""
 
 import django_filters
-from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
-from config.api.parsers import JsonParser
+from config.api.parsers import JsonParser, RequestTooLarge
+from config.api.renderers import PassthroughRenderer
 from config.api.schema import CONFLICT, DetailSerializer
 from config.api.views import ScopedQuerysetMixin
 from config.business_time import stockholm_today
 from config.errors import InvalidInput
-from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
-from contacts.disputes.services import dispute_assign, dispute_comment, dispute_open, dispute_resolve
+from config.history import Via
+from contacts.disputes.attachments import KINDS, attachment_response
+from contacts.disputes.models import Dispute, DisputeAttachment, DisputeKind, DisputeStatus
+from contacts.disputes.selectors import dispute_assignable
+from contacts.disputes.services import (
+    assign_refused,
+    dispute_assign,
+    dispute_attachment_download,
+    dispute_comment,
+    dispute_open,
+    dispute_resolve,
+)
 from contacts.models import Contact
+from contacts.permissions import can_assign_dispute
 from regions.selectors import visible_to
 
 
 class AttachmentSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    size = serializers.IntegerField()
-    content_type = serializers.CharField()
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The sender's file name, cleaned of invisible and unsafe characters.")
+    size = serializers.IntegerField(help_text="Bytes.")
+    content_type = serializers.CharField(help_text="The type its bytes showed (not the one the sender declared).")
+    download = serializers.SerializerMethodField(help_text="Where a party downloads it (each download is recorded).")
+
+    def get_download(self, obj) -> str:
+        return reverse(
+            "api-v1:dispute-attachment",
+            kwargs={"pk": obj.comment.dispute_id, "attachment_id": obj.pk},
+            request=self.context.get("request"),
+        )
 
 
 class CommentSerializer(serializers.Serializer):
@@ -116,6 +141,21 @@ class DisputeFilter(django_filters.FilterSet):
         return queryset.filter(Q(contact__billing_region_id=value) | Q(contact__home_region_id=value))
 
 
+def declared_length(request) -> int:
+    """The body length the request declares (Content-Length); 0 when it declares none or nonsense (Django then
+    reads no body at all)."""
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def comment_body_limit() -> int:
+    """The longest body a comment request may declare: its files' limit, and a megabyte for the text and the
+    multipart framing."""
+    return settings.DISPUTE_ATTACHMENT_BYTES_PER_COMMENT + 1024 * 1024
+
+
 class DisputeViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Dispute.objects.select_related("contact", "opened_by", "assignee", "invoice_line")
     serializer_class = DisputeSerializer
@@ -141,9 +181,32 @@ class DisputeViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
         dispute = dispute_open(contact=contact, by=request.user, reason=payload.validated_data["reason"])
         return Response(DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
+    def initial(self, request, *args, **kwargs):
+        # A comment's body is refused by its declared length before a byte of it is read (or written to a
+        # temporary file): its files may total DISPUTE_ATTACHMENT_BYTES_PER_COMMENT, plus room for the text.
+        if self.action == "comments":
+            limit = comment_body_limit()
+            if declared_length(request) > limit:
+                raise RequestTooLarge(
+                    _("The request is larger than %(limit)s; a comment's attachments may total at most %(total)s.")
+                    % {
+                        "limit": filesizeformat(limit),
+                        "total": filesizeformat(settings.DISPUTE_ATTACHMENT_BYTES_PER_COMMENT),
+                    }
+                )
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(request=CommentCreateSerializer, responses={201: CommentSerializer})
     @action(detail=True, methods=["post"], parser_classes=[JsonParser, MultiPartParser, FormParser])
     def comments(self, request, pk=None):
+        """Comment on a case (its parties: the billing region's staff, and the provider in a rejection or the
+        buyer's staff in an objection), with evidence files as ``multipart/form-data`` ``attachments``: PDF,
+        PNG, JPEG or plain UTF-8 text, judged by their bytes (the declared type and the name are not trusted; the
+        name must end as the content is), each at most ``DISPUTE_ATTACHMENT_MAX_BYTES``, at most
+        ``DISPUTE_ATTACHMENTS_PER_COMMENT`` files and ``DISPUTE_ATTACHMENT_BYTES_PER_COMMENT`` bytes per comment,
+        and ``DISPUTE_ATTACHMENTS_PER_CASE`` files and ``DISPUTE_ATTACHMENT_BYTES_PER_CASE`` bytes per case. A
+        file refused refuses the comment (400 on ``attachments``, every problem listed); a body longer than the
+        comment's limit is a 413 before it is read."""
         dispute = self.get_object()
         payload = CommentCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -151,7 +214,37 @@ class DisputeViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
         comment = dispute_comment(
             dispute=dispute, by=request.user, text=payload.validated_data["text"], attachments=files
         )
-        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        return Response(CommentSerializer(comment, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Download an evidence file of a dispute",
+        parameters=[OpenApiParameter("attachment_id", int, OpenApiParameter.PATH, description="The file's id.")],
+        responses={
+            **{(200, kind.content_type.split(";")[0]): OpenApiTypes.BINARY for kind in KINDS},
+            404: OpenApiResponse(
+                description="No such case in the caller's scope, no such file in the case, or the file is gone."
+            ),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>[0-9]{1,9})",
+        url_name="attachment",
+        renderer_classes=[PassthroughRenderer],
+    )
+    def attachment(self, request, pk=None, attachment_id=None):
+        """Download an evidence file of a case: for its parties only (who may read the case), as a download
+        (``Content-Disposition: attachment``, ``X-Content-Type-Options: nosniff``, a sandboxing Content Security
+        Policy, not cached). Each download is recorded in the case's history: who, when, which file, via the API."""
+        dispute = self.get_object()
+        try:
+            attachment = dispute_attachment_download(
+                dispute=dispute, attachment_id=int(attachment_id), by=request.user, via=Via.API
+            )
+        except DisputeAttachment.DoesNotExist:
+            raise NotFound() from None
+        return attachment_response(attachment)
 
     @extend_schema(
         request=ResolveSerializer,
@@ -184,13 +277,30 @@ class DisputeViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
         )
         return Response(DisputeSerializer(dispute).data)
 
-    @extend_schema(request=AssignSerializer, responses=DisputeSerializer)
+    @extend_schema(
+        request=AssignSerializer,
+        responses={
+            200: DisputeSerializer,
+            400: OpenApiResponse(
+                description=(
+                    "No clerk or manager of the billing region who may decide the case has that user name: one "
+                    "answer whether the name is unknown, someone else's or the opener's."
+                )
+            ),
+            403: OpenApiResponse(
+                DetailSerializer,
+                description="The caller is not a clerk or manager of the billing region (whatever name it gives).",
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
+        """Assign the case to a clerk or manager of the billing region other than the one who opened it. Only the
+        billing region's clerks and managers assign; anyone else is refused before the name is looked at."""
         dispute = self.get_object()
+        if not can_assign_dispute(request.user, dispute):
+            raise assign_refused()
         payload = AssignSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        assignee = get_user_model().objects.filter(username=payload.validated_data["assignee"]).first()
-        if assignee is None:
-            raise InvalidInput({"assignee": [_("Unknown user.")]})
+        assignee = dispute_assignable(dispute).filter(username=payload.validated_data["assignee"]).first()
         return Response(DisputeSerializer(dispute_assign(dispute=dispute, assignee=assignee, by=request.user)).data)

@@ -1,9 +1,12 @@
 """Dispute cases over contacts: a rejection contested by the provider or the billing region, or an objection by
 the buyer region to a contact on an approved invoice. One open case per contact, enforced by the database."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.history import AppendOnlyModel, Via
@@ -89,8 +92,12 @@ class Dispute(models.Model):
         indexes = [models.Index(fields=["status", "deadline"], name="dispute_status_deadline_idx")]
 
     class Scoping:
+        # Only the parties read a case (contacts.permissions, "The parties of a case"): the billing (seller) and
+        # the home (buyer) region, whatever its kind; the contact's provider only in a contested rejection, never
+        # in an objection, which is a matter between the two regions about an invoice the provider is not on.
         region_fields = ("contact__billing_region", "contact__home_region")
         provider_field = "contact__provider"
+        provider_only = {"kind": DisputeKind.REJECTION}
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
@@ -113,11 +120,20 @@ class DisputeComment(models.Model):
         return f"{self.dispute_id} {self.at:%Y-%m-%d %H:%M}"
 
 
+def attachment_path(instance, filename: str) -> str:
+    """Where an evidence file is stored: a random name under the month, with the extension its checked content
+    has (``filename`` is the cleaned name, which ends so). Never the sender's name: it is kept in ``name``."""
+    stem, dot, extension = filename.rpartition(".")
+    suffix = f".{extension.lower()}" if dot and stem else ""
+    return f"disputes/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
 class DisputeAttachment(models.Model):
     comment = models.ForeignKey(
         DisputeComment, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("comment")
     )
-    file = models.FileField(_("file"), upload_to="disputes/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    # The sender's name, cleaned (contacts.disputes.attachments.clean_name); the type is the one its bytes showed.
     name = models.CharField(_("name"), max_length=200)
     size = models.PositiveIntegerField(_("size (bytes)"))
     content_type = models.CharField(_("type"), max_length=100)
@@ -146,6 +162,15 @@ class DisputeEvent(AppendOnlyModel):
     # What the step changed, {"field": [before, after]}: the status, the assignee, the credit note.
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The evidence file a "downloaded" entry is about (its name is also the entry's note).
+    attachment = models.ForeignKey(
+        DisputeAttachment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("attachment"),
+    )
 
     class Meta:
         ordering = ["dispute", "at", "id"]

@@ -4,9 +4,11 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.display import invoice_label
 from billing.models import CreditReason, Invoice
@@ -15,6 +17,14 @@ from billing.services import invoice_line_credit
 from config.business_time import add_months, stockholm_today
 from config.errors import InvalidInput, NotAllowed, StateConflict
 from config.history import Via
+from contacts.disputes.attachments import (
+    FileKind,
+    NotAllowedContent,
+    allowed_kinds,
+    clean_name,
+    extension_of,
+    sniff,
+)
 from contacts.disputes.models import (
     Dispute,
     DisputeAttachment,
@@ -35,11 +45,21 @@ from contacts.permissions import (
 )
 from contacts.reasons import REASON_LABELS
 from contacts.services import contacts_reevaluate
+from regions.selectors import is_visible_to
 
 
-def _event(dispute: Dispute, *, action: str, by, via: str, note: str = "", changes: dict | None = None) -> None:
+def _event(
+    dispute: Dispute, *, action: str, by, via: str, note: str = "", changes: dict | None = None, attachment=None
+) -> None:
     DisputeEvent.objects.create(
-        dispute=dispute, at=timezone.now(), action=action, actor=by, via=via, note=note, changes=changes or {}
+        dispute=dispute,
+        at=timezone.now(),
+        action=action,
+        actor=by,
+        via=via,
+        note=note,
+        changes=changes or {},
+        attachment=attachment,
     )
 
 
@@ -102,60 +122,166 @@ def dispute_open(*, contact: Contact, by, reason: str, via: str = Via.API) -> Di
     return dispute
 
 
-def _check_attachment(upload) -> None:
+def _limit_errors(count: int, size: int, *, dispute: Dispute) -> list[str]:
+    """What a comment's files break of the per-comment and per-case limits (the case's files counted under the
+    case's row lock, so two comments at once cannot pass a limit together)."""
+    errors = []
+    per_comment = settings.DISPUTE_ATTACHMENTS_PER_COMMENT
+    per_comment_bytes = settings.DISPUTE_ATTACHMENT_BYTES_PER_COMMENT
+    if count > per_comment:
+        errors.append(
+            ngettext(
+                "A comment may have at most %(limit)d attachment; this one has %(count)d.",
+                "A comment may have at most %(limit)d attachments; this one has %(count)d.",
+                per_comment,
+            )
+            % {"limit": per_comment, "count": count}
+        )
+    if size > per_comment_bytes:
+        errors.append(
+            _("A comment's attachments may total at most %(limit)s; these are %(size)s.")
+            % {"limit": filesizeformat(per_comment_bytes), "size": filesizeformat(size)}
+        )
+    held = DisputeAttachment.objects.filter(comment__dispute=dispute).aggregate(count=Count("pk"), size=Sum("size"))
+    held_count, held_size = held["count"], held["size"] or 0
+    per_case, per_case_bytes = settings.DISPUTE_ATTACHMENTS_PER_CASE, settings.DISPUTE_ATTACHMENT_BYTES_PER_CASE
+    if held_count + count > per_case:
+        errors.append(
+            ngettext(
+                "A case may have at most %(limit)d attachment; it has %(held)d and this comment adds %(count)d.",
+                "A case may have at most %(limit)d attachments; it has %(held)d and this comment adds %(count)d.",
+                per_case,
+            )
+            % {"limit": per_case, "held": held_count, "count": count}
+        )
+    if held_size + size > per_case_bytes:
+        errors.append(
+            _("A case's attachments may total at most %(limit)s; it has %(held)s and this comment adds %(size)s.")
+            % {
+                "limit": filesizeformat(per_case_bytes),
+                "held": filesizeformat(held_size),
+                "size": filesizeformat(size),
+            }
+        )
+    return errors
+
+
+def _checked_attachment(upload, allowed) -> tuple[str, FileKind | None, list[str]]:
+    """A file's cleaned name, its kind by its bytes (None when refused) and what is wrong with it."""
+    name = clean_name(upload.name)
     if upload.size > settings.DISPUTE_ATTACHMENT_MAX_BYTES:
-        raise InvalidInput(
-            {
-                "attachments": [
-                    _("%(name)s is %(size)s; attachments may be at most %(limit)s.")
-                    % {
-                        "name": upload.name,
-                        "size": filesizeformat(upload.size),
-                        "limit": filesizeformat(settings.DISPUTE_ATTACHMENT_MAX_BYTES),
-                    }
-                ]
-            }
-        )
-    if upload.content_type not in settings.DISPUTE_ATTACHMENT_TYPES:
-        raise InvalidInput(
-            {
-                "attachments": [
-                    _("%(name)s is of type %(type)s; allowed are PDF, PNG, JPEG and plain text.")
-                    % {"name": upload.name, "type": upload.content_type}
-                ]
-            }
-        )
+        message = _("%(name)s is %(size)s; attachments may be at most %(limit)s.") % {
+            "name": name,
+            "size": filesizeformat(upload.size),
+            "limit": filesizeformat(settings.DISPUTE_ATTACHMENT_MAX_BYTES),
+        }
+        return name, None, [message]
+    if upload.size == 0:
+        return name, None, [_("%(name)s is empty.") % {"name": name}]
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    try:
+        kind = sniff(data, allowed)
+    except NotAllowedContent as refused:
+        if refused.looks_like_markup:
+            message = _(
+                "%(name)s is text that reads as HTML, SVG or XML; web pages and markup are not accepted as evidence "
+                "(send a PDF or a picture of it)."
+            )
+        else:
+            message = _(
+                "%(name)s is by its content none of the accepted kinds (%(kinds)s); its name and declared type are "
+                "not taken on trust."
+            )
+        return name, None, [message % {"name": name, "kinds": ", ".join(str(kind.label) for kind in allowed)}]
+    if extension_of(name) not in kind.extensions:
+        message = _("%(name)s is %(kind)s by its content; its name must end in %(extensions)s.") % {
+            "name": name,
+            "kind": kind.description,
+            "extensions": _(" or ").join(kind.extensions),
+        }
+        return name, None, [message]
+    return name, kind, []
 
 
 @transaction.atomic
 def dispute_comment(*, dispute: Dispute, by, text: str, attachments=(), via: str = Via.API) -> DisputeComment:
+    """Add a party's comment, with evidence files: each judged by its bytes (contacts.disputes.attachments), its
+    name cleaned, within the limits per file, per comment and per case. Anything wrong refuses the whole comment,
+    listing every problem; nothing is stored."""
     text = (text or "").strip()
     if not text:
         raise InvalidInput({"text": [_("A comment needs text.")]})
     if not is_dispute_party(by, dispute):
         raise NotAllowed(_("Only the parties of a case may comment on it."))
+    attachments = list(attachments)
+    if attachments:
+        dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    allowed = allowed_kinds()
+    checked, errors = [], []
     for upload in attachments:
-        _check_attachment(upload)
+        name, kind, problems = _checked_attachment(upload, allowed)
+        checked.append((upload, name, kind))
+        errors += problems
+    if attachments:
+        errors += _limit_errors(len(attachments), sum(upload.size for upload in attachments), dispute=dispute)
+    if errors:
+        raise InvalidInput({"attachments": errors})
     comment = DisputeComment.objects.create(dispute=dispute, author=by, at=timezone.now(), text=text)
-    for upload in attachments:
-        DisputeAttachment.objects.create(
-            comment=comment, file=upload, name=upload.name[:200], size=upload.size, content_type=upload.content_type
-        )
+    for upload, name, kind in checked:
+        attachment = DisputeAttachment(comment=comment, name=name, size=upload.size, content_type=kind.content_type)
+        attachment.file.save(name, upload, save=False)  # stored under a random name (models.attachment_path)
+        attachment.save()
     _event(dispute, action="commented", by=by, via=via)
     notify(dispute, event="commented", actor=by)
     return comment
 
 
+def dispute_attachment_download(*, dispute: Dispute, attachment_id: int, by, via: str) -> DisputeAttachment:
+    """An evidence file of the case, for a party to download, the download recorded in the case's history (who,
+    when, which file, through which interface) before a byte is served: a download that cannot be recorded is not
+    served. The caller found the case through the scoping selector; checked again here, failing closed. Raises
+    ``DisputeAttachment.DoesNotExist`` for a file that is not this case's."""
+    if not is_visible_to(by, dispute):
+        raise NotAllowed(_("Only the parties of a case may read its evidence."))
+    attachment = DisputeAttachment.objects.get(pk=attachment_id, comment__dispute=dispute)
+    if not attachment.file.storage.exists(attachment.file.name):  # lost from the storage: nothing to serve
+        raise DisputeAttachment.DoesNotExist
+    _event(dispute, action="downloaded", by=by, via=via, note=attachment.name, attachment=attachment)
+    return attachment
+
+
+def not_assignable(dispute: Dispute) -> InvalidInput:
+    """The one answer for an assignee the case cannot go to, whoever it names: nobody, someone of another region or
+    role, an inactive account, or the one who opened the case. The same words for each, without a name, so that the
+    answer tells nothing about which user names exist (it is given only to those who may assign)."""
+    return InvalidInput(
+        {
+            "assignee": [
+                _(
+                    "%(region)s has no clerk or manager with that user name who may decide this case (the person "
+                    "who opened it may not)."
+                )
+                % {"region": dispute.contact.billing_region.name}
+            ]
+        }
+    )
+
+
+def assign_refused() -> NotAllowed:
+    return NotAllowed(_("Cases are assigned within the billing region's staff."))
+
+
 @transaction.atomic
 def dispute_assign(*, dispute: Dispute, assignee, by, via: str = Via.API) -> Dispute:
-    dispute = Dispute.objects.select_for_update().select_related("contact").get(pk=dispute.pk)
-    if not can_assign_dispute(by, dispute) or not can_assign_dispute(assignee, dispute):
-        raise NotAllowed(_("Cases are assigned within the billing region's staff."))
-    if not can_resolve_dispute(assignee, dispute):  # the one who opened it: a case goes to someone who may decide it
-        raise NotAllowed(
-            _("%(person)s opened this dispute and may not decide it; assign it to a colleague.")
-            % {"person": assignee.get_full_name() or assignee.get_username()}
-        )
+    """Assign the case to one of the billing region's clerks and managers who may decide it. Who may assign is
+    checked before the assignee is looked at: anyone else is refused alike, whatever name they give."""
+    dispute = Dispute.objects.select_for_update().select_related("contact__billing_region").get(pk=dispute.pk)
+    if not can_assign_dispute(by, dispute):
+        raise assign_refused()
+    if assignee is None or not can_resolve_dispute(assignee, dispute):  # a case goes to someone who may decide it
+        raise not_assignable(dispute)
     before = dispute.assignee.get_username() if dispute.assignee_id else None
     dispute.assignee = assignee
     dispute.save(update_fields=["assignee"])

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from contacts.disputes.models import Dispute, DisputeComment
+from contacts.disputes.services import dispute_open
 from tests.permissions.conftest import GONE, LOGIN, admin_answer, matrix, messages_of, snapshot
 from tests.permissions.test_api_disputes import DISPUTES_SEEN
 
@@ -231,3 +232,49 @@ def test_case_decide(world, actor, expected):
         assert snapshot() == before
     if expected == 302 and actor not in SELLER_STAFF:
         assert messages_of(response) == ["Bara den fakturerande regionens handläggare och chefer beslutar i tvister."]
+
+
+ADMIN_NOT_ASSIGNABLE = (
+    "Region Sörmland har ingen handläggare eller chef med det användarnamnet som får besluta i ärendet (den som "
+    "öppnade det får inte)."
+)
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        pytest.param("buyer", id="the-buyers-clerk"),
+        pytest.param("opener", id="the-opener"),
+        pytest.param("999999", id="missing"),
+        pytest.param("99999999999999999999", id="out-of-range"),
+        pytest.param("abc", id="not-a-number"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_assigning_in_the_admin_gives_one_answer_for_every_person_the_case_cannot_go_to(world, chosen):
+    dispute = dispute_open(contact=world.contacts["phone-2"], by=world.users["submitter"], reason="Video")
+    value = {"buyer": world.users["clerk-buyer"].pk, "opener": world.users["submitter"].pk}.get(chosen, chosen)
+    before = snapshot()
+
+    response = world.web("clerk-seller").post(
+        reverse("admin:contacts_dispute_assign", args=[dispute.pk]), {"assignee": value}
+    )
+
+    assert (response.status_code, messages_of(response)) == (302, [ADMIN_NOT_ASSIGNABLE])
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("actor", ["clerk-buyer", "admin"])
+@pytest.mark.parametrize("chosen", ["seller", "abc", "999999"])
+def test_who_may_not_assign_in_the_admin_is_refused_whatever_is_chosen(world, actor, chosen):
+    dispute = world.disputes["rejection"]
+    value = world.users["clerk-seller"].pk if chosen == "seller" else chosen
+    before = snapshot()
+
+    response = world.web(actor).post(reverse("admin:contacts_dispute_assign", args=[dispute.pk]), {"assignee": value})
+
+    assert (response.status_code, messages_of(response)) == (
+        302,
+        ["Ärenden tilldelas inom den fakturerande regionens personal."],
+    )
+    assert snapshot() == before
