@@ -34,7 +34,8 @@ def upload_page_url(upload: ContactUpload) -> str:
 
 
 def upload_label(upload: ContactUpload) -> str:
-    return f"{upload.file_name[:60]} {localtime(upload.created_at):%Y-%m-%d %H:%M}"
+    """An upload in the filter: its file, when, and its number (the same file is often uploaded more than once)."""
+    return f"{upload.file_name[:60]} {localtime(upload.created_at):%Y-%m-%d %H:%M} #{upload.pk}"
 
 
 class ContactUploadFilter(admin.SimpleListFilter):

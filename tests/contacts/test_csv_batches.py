@@ -378,8 +378,8 @@ def test_the_contact_list_filters_on_an_upload_the_user_may_see(client, staff, p
         s for s in response.context["cl"].filter_specs if getattr(s, "parameter_name", "") == "upload"
     )
     assert uploads_filter.lookup_choices == [
-        (str(second.pk), "kontakter.csv 2026-12-01 09:00"),
-        (str(first.pk), "kontakter.csv 2026-12-01 09:00"),
+        (str(second.pk), f"kontakter.csv 2026-12-01 09:00 #{second.pk}"),
+        (str(first.pk), f"kontakter.csv 2026-12-01 09:00 #{first.pk}"),
     ]
     assert str(uploads_filter.title) == "uppladdning"
 
