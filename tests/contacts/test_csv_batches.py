@@ -9,6 +9,7 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from config.business_time import STOCKHOLM
 from contacts.csv_upload import parse_contacts_csv
@@ -16,6 +17,7 @@ from contacts.models import Contact
 from contacts.uploads import services
 from contacts.uploads.models import ContactUpload, ContactUploadContact, UploadStatus
 from contacts.uploads.selectors import uploads_visible
+from contacts.uploads.tasks import contact_upload_task
 from regions.models import Role
 from tests.contacts.test_csv_upload import UPLOAD, row, semicolons, upload
 
@@ -430,3 +432,26 @@ def test_the_upload_button_is_disabled_once_the_form_is_sent(client, clerk04):
         'data-busy-value="Laddar upp …">' in page
     )
     assert '<script src="/static/utomlans/submit_once.js' in page
+
+
+def test_a_large_file_the_job_queue_cannot_take_is_failed_with_a_message_and_nothing_stored(
+    client, clerk04, providers, small_parts, monkeypatch, django_capture_on_commit_callbacks
+):
+    def unreachable(*args, **kwargs):
+        raise KombuOperationalError("Connection refused")
+
+    monkeypatch.setattr(contact_upload_task, "delay", unreachable)
+    client.force_login(clerk04)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, five_rows(providers["04a"].hsa_id))
+
+    failed = ContactUpload.objects.get()
+    assert (response.status_code, response["Location"]) == (302, page_of(failed))
+    assert (failed.status, failed.error, bytes(failed.content), failed.processed_rows) == (
+        "failed",
+        "Jobbkön gick inte att nå, så filen bearbetades inte. Ladda upp den igen om en stund.",
+        b"",
+        0,
+    )
+    assert Contact.objects.count() == 0
