@@ -11,9 +11,12 @@ Thresholds (settings-free constants, documented on the upload page and in the RE
 
 A second upload of a file identical to one of the same scope that is still queued or running is refused
 (``UploadRefused``); were two to slip through at the same moment it would be harmless: intake is idempotent, so
-the second counts the first's contacts as unchanged.
+the second counts the first's contacts as unchanged. An upload queued or running for longer than ``STALE_AFTER``
+(the broker's visibility timeout: by then a lost worker's task has been handed out again) no longer blocks the
+same file, so a process killed mid-upload never keeps a clerk from uploading it again.
 """
 
+import datetime as dt
 import hashlib
 import logging
 
@@ -37,6 +40,7 @@ logger = logging.getLogger(__name__)
 SYNC_MAX_ROWS = 2_000
 PART_ROWS = 2_000
 MAX_ROWS = 100_000
+STALE_AFTER = dt.timedelta(minutes=30)
 
 
 def count_text(number: int) -> str:
@@ -71,7 +75,11 @@ def contact_upload_start(*, user, file_name: str, content: bytes, parsed: Parsed
     digest = hashlib.sha256(content).hexdigest()
     running = (
         visible_to(user, ContactUpload.objects.all())
-        .filter(sha256=digest, status__in=(UploadStatus.QUEUED, UploadStatus.RUNNING))
+        .filter(
+            sha256=digest,
+            status__in=(UploadStatus.QUEUED, UploadStatus.RUNNING),
+            created_at__gte=timezone.now() - STALE_AFTER,
+        )
         .order_by("-created_at")
         .first()
     )

@@ -213,6 +213,23 @@ def test_the_same_file_sent_again_while_it_is_being_uploaded_is_refused_with_a_l
     assert (ContactUpload.objects.count(), len(jobs)) == (2, 1)
 
 
+def test_an_upload_left_running_for_over_half_an_hour_no_longer_blocks_the_same_file(
+    client, clerk04, providers, small_parts, django_capture_on_commit_callbacks
+):
+    client.force_login(clerk04)
+    content = five_rows(providers["04a"].hsa_id)
+    with django_capture_on_commit_callbacks():  # queued, never run: its process was killed
+        upload(client, content)
+    ContactUpload.objects.update(status=UploadStatus.RUNNING, created_at=NOW - dt.timedelta(minutes=31))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = upload(client, content)
+
+    latest = ContactUpload.objects.latest("id")
+    assert (again.status_code, again["Location"]) == (302, page_of(latest))
+    assert (latest.status, latest.created, ContactUpload.objects.count()) == ("done", 3, 2)
+
+
 # --- the row cap -------------------------------------------------------------------------------------------------
 
 
