@@ -131,8 +131,8 @@ def _upload_queue(upload_id: int) -> None:
 def contact_upload_process(*, upload: ContactUpload, parsed: ParsedCsv | None = None) -> ContactUpload:
     """Store an upload's rows through intake in parts of ``PART_ROWS``, each part with its links to the contacts it
     stored, its counts, its refused rows and the progress in one transaction. Idempotent: a finished upload is left
-    as it is; one handed out again after its worker was lost goes on after the last stored part (a contact repeated
-    across that break is then counted unchanged instead of refused as repeated).
+    as it is; one handed out again after its worker was lost goes on after the last stored part, knowing the lines
+    of the contacts stored before (a contact repeated after the break is refused as repeated, as without one).
 
     A part that fails marks the upload failed with a message for the clerk naming the part's first line; the parts
     before it stay stored and counted. The failure is the upload's recorded outcome (its page shows it; the log has
@@ -147,7 +147,7 @@ def contact_upload_process(*, upload: ContactUpload, parsed: ParsedCsv | None = 
     if parsed is None:
         parsed = parse_contacts_csv(bytes(upload.content))
     total = len(parsed.items)
-    earlier_lines: dict[tuple[int, str], int] = {}
+    earlier_lines = _stored_lines(upload, parsed) if upload.processed_rows else {}
     for start in range(upload.processed_rows, total, PART_ROWS):
         stop = min(start + PART_ROWS, total)
         try:
@@ -173,6 +173,24 @@ def contact_upload_process(*, upload: ContactUpload, parsed: ParsedCsv | None = 
     upload.content = b""
     upload.save(update_fields=["status", "processed_rows", "finished_at", "content"])
     return upload
+
+
+def _stored_lines(upload: ContactUpload, parsed: ParsedCsv) -> dict[tuple[int, str], int]:
+    """(provider id, external_id) → file line of the contacts the upload's stored parts hold (resuming after a lost
+    worker): the first line before ``processed_rows`` with that provider and external id."""
+    stored = {
+        (hsa_id, external_id): (provider_id, external_id)
+        for provider_id, hsa_id, external_id in upload.links.values_list(
+            "contact__provider_id", "contact__provider__hsa_id", "contact__external_id"
+        )
+    }
+    lines: dict[tuple[int, str], int] = {}
+    for index in range(upload.processed_rows):
+        item = parsed.items[index]
+        key = stored.get((item.get("provider"), item.get("external_id")))
+        if key is not None and key not in lines:
+            lines[key] = parsed.lines[index]
+    return lines
 
 
 def _store_part(upload: ContactUpload, parsed: ParsedCsv, start: int, stop: int, earlier_lines: dict) -> None:

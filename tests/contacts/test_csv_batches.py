@@ -310,6 +310,50 @@ def test_a_finished_upload_handed_out_again_is_left_as_it_is(client, clerk04, pr
     assert (again.status, again.created, again.unchanged, Contact.objects.count()) == ("done", 1, 0, 1)
 
 
+def test_an_upload_whose_worker_was_lost_goes_on_after_its_last_stored_part_when_handed_out_again(
+    client, clerk04, providers, small_parts, monkeypatch, django_capture_on_commit_callbacks
+):
+    class WorkerLost(BaseException):
+        """What a killed worker looks like from inside: nothing the service catches."""
+
+    client.force_login(clerk04)
+    upsert = services.contacts_upsert
+    calls = []
+
+    def killed_in_second_part(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise WorkerLost
+        return upsert(**kwargs)
+
+    monkeypatch.setattr(services, "contacts_upsert", killed_in_second_part)
+    with django_capture_on_commit_callbacks() as jobs:
+        upload(client, five_rows(providers["04a"].hsa_id))
+    with pytest.raises(WorkerLost):
+        jobs[0]()
+    lost = ContactUpload.objects.get()
+    lost_state = (lost.status, lost.processed_rows, lost.created)
+
+    assert contact_upload_task.apply(args=[lost.pk]).get() == "done"  # handed out again
+    again = ContactUpload.objects.get()
+
+    assert lost_state == ("running", 2, 2)
+    # Line 5 repeats line 2, stored before the break: refused as repeated, as in an upload without a break.
+    assert (again.status, again.processed_rows, again.created, again.updated, again.rejected) == (
+        "done",
+        5,
+        3,
+        0,
+        2,
+    )
+    assert rejected_rows(again) == [(5, "a", [["external_id", [DUPLICATE]]]), (6, "d", [["mode", [NOT_A_MODE]]])]
+    assert sorted(again.links.values_list("contact__external_id", "outcome")) == [
+        ("a", "created"),
+        ("b", "created"),
+        ("c", "created"),
+    ]
+
+
 # --- scoping of the upload pages -----------------------------------------------------------------------------------
 
 
