@@ -1,6 +1,6 @@
 """The contacts admin for billing clerks: a changelist that stays fast over millions of rows, a read-only
 detail page (facts, evaluation, criteria, history), re-evaluation and manual rejection actions, and a CSV upload
-that goes through the one intake path.
+that goes through the one intake path (``contacts.uploads``: uploads as persisted batches).
 
 Permissions are Django model permissions, like every admin screen (``regions/roles.py`` grants them per role):
 ``contacts.view_contact`` to see, ``contacts.change_contact`` for the actions, ``contacts.add_contact`` to upload.
@@ -9,9 +9,7 @@ sees full identity numbers by ``contacts.permissions``.
 """
 
 import datetime as dt
-import secrets
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -20,7 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.formats import localize
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -34,16 +32,15 @@ from config.history import Via
 from config.money import format_sek
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown
-from contacts.csv_columns import upload_columns, upload_template_csv
-from contacts.csv_upload import ParsedCsv, parse_contacts_csv
+from contacts.csv_columns import upload_template_csv
 from contacts.filters import reason_condition
-from contacts.forms import CsvUploadForm, RejectForm
+from contacts.forms import RejectForm
 from contacts.identifiers import PersonalIdentityError, mask_personal_identity, parse_personal_identity
-from contacts.intake import contacts_upsert
 from contacts.models import Contact, Content, EventKind, Mode, Status
 from contacts.permissions import can_reject, sees_full_identity
 from contacts.reasons import REASON_LABELS, Reason
 from contacts.services import contact_decision, contact_reject, contacts_reevaluate
+from contacts.uploads.admin import ContactUploadFilter, upload_csv_view
 from regions.admin_base import ScopedAdmin, person
 from regions.models import Criterion, Provider
 from regions.selectors import scope_of, visible_to
@@ -161,61 +158,6 @@ class ProviderFilter(admin.SimpleListFilter):
         return queryset
 
 
-# The user's recent CSV uploads whose stored contacts the rules rejected, in the session: {key: {"label", "ids"}}.
-UPLOADS_SESSION_KEY = "contacts_csv_uploads"
-# How many uploads the session remembers (the oldest is forgotten first).
-UPLOADS_REMEMBERED = 5
-
-
-def remember_upload(request, *, file_name: str, contact_ids: list[int]) -> str:
-    """Remember contacts of an upload in the user's session; the key the contact list's ``UploadFilter`` takes.
-
-    No upload batch is stored with the contacts, and a list of ids in the link would pass the length a request line
-    may have (a few kilobytes) for a large file, so the ids stay on the server, as runs of consecutive ids (a file's
-    new contacts get consecutive ids)."""
-    uploads = dict(request.session.get(UPLOADS_SESSION_KEY, {}))
-    while len(uploads) >= UPLOADS_REMEMBERED:
-        uploads.pop(next(iter(uploads)))
-    key = secrets.token_hex(4)
-    label = f"{file_name[:60]} {localtime().strftime('%Y-%m-%d %H:%M')}"
-    uploads[key] = {"label": label, "runs": _runs(sorted(contact_ids))}
-    request.session[UPLOADS_SESSION_KEY] = uploads
-    return key
-
-
-def _runs(ids: list[int]) -> list[list[int]]:
-    runs: list[list[int]] = []
-    for pk in ids:
-        if runs and runs[-1][1] == pk - 1:
-            runs[-1][1] = pk
-        else:
-            runs.append([pk, pk])
-    return runs
-
-
-class UploadFilter(admin.SimpleListFilter):
-    """The contacts of one of the user's recent CSV uploads that the rules rejected (the upload report links here).
-    Offered only while the session remembers an upload; an unknown or forgotten key shows no contacts."""
-
-    title = _("CSV upload: rejected contacts")
-    parameter_name = "upload"
-
-    def _uploads(self, request) -> dict:
-        return request.session.get(UPLOADS_SESSION_KEY, {})
-
-    def lookups(self, request, model_admin):
-        return [(key, upload["label"]) for key, upload in reversed(self._uploads(request).items())]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        upload = self._uploads(request).get(self.value())
-        if upload is None:
-            return queryset.none()
-        ids = [pk for first, last in upload["runs"] for pk in range(first, last + 1)]
-        return queryset.filter(pk__in=ids)
-
-
 def _current_result(contact: Contact) -> dict:
     """The contact's evaluation as its history stores one (``ContactEvent.result_after``)."""
     return {
@@ -313,7 +255,7 @@ class ContactAdmin(ScopedAdmin):
         "home_region",
         ProviderFilter,
         "profession",
-        UploadFilter,
+        ContactUploadFilter,
     ]
     list_select_related = ["provider", "home_region", "billing_region", "profession"]
     # Matched exactly in get_search_results (never icontains): a full personal identity number or an external id.
@@ -684,78 +626,8 @@ class ContactAdmin(ScopedAdmin):
         ]
 
     def upload_csv_view(self, request):
-        if not self.has_upload_permission(request):
-            raise PermissionDenied
-        form = CsvUploadForm(request.POST or None, request.FILES or None)
-        report = None
-        file_errors: list[str] = []
-        changelist_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            parsed = parse_contacts_csv(upload.read())
-            file_errors = parsed.errors
-            if not file_errors and not parsed.items:
-                file_errors = [gettext("The file has a header row but no contacts.")]
-            if not file_errors:
-                report = self._upload(request, parsed, file_name=upload.name, changelist_url=changelist_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Upload contacts (CSV)"),
-            "opts": self.opts,
-            "form": form,
-            "file_errors": file_errors,
-            "report": report,
-            "changelist_url": changelist_url,
-            "template_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_upload_csv_template"),
-            "columns": upload_columns(request.user),
-        }
-        return TemplateResponse(request, "admin/contacts/contact/upload_csv.html", context)
-
-    def _upload(self, request, parsed: ParsedCsv, *, file_name: str, changelist_url: str) -> dict:
-        """Store a parsed file's rows through intake; the report of what became of each (the page's "Result").
-
-        Rows the parsing refused (a local time that does not exist) are not sent; every other row is. The report
-        lists every refused row by its file line, and links to the stored contacts of the file that the rules
-        rejected (``UploadFilter``)."""
-        sent = [index for index in range(len(parsed.items)) if index not in parsed.item_errors]
-        result = contacts_upsert(
-            items=[parsed.items[index] for index in sent],
-            user=request.user,
-            channel=Via.CSV,
-            text_booleans=True,
-            lines=[parsed.lines[index] for index in sent],
-        )
-        refused = [(sent[error.index], error.external_id, error.errors) for error in result.errors]
-        refused += [
-            (index, parsed.items[index].get("external_id"), errors) for index, errors in parsed.item_errors.items()
-        ]
-        refused_indexes = {sent[error.index] for error in result.errors}
-        stored_ids = [pk for index, pk in result.ids.items() if sent[index] not in refused_indexes]
-        rejected_ids = sorted(
-            Contact.objects.filter(pk__in=stored_ids, status=Status.REJECTED).values_list("pk", flat=True)
-        )
-        rules_rejected_url = None
-        if rejected_ids:
-            key = remember_upload(request, file_name=file_name, contact_ids=rejected_ids)
-            rules_rejected_url = f"{changelist_url}?{urlencode({UploadFilter.parameter_name: key})}"
-        return {
-            "created": result.created,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-            "rejected": [
-                {
-                    "line": parsed.lines[index],
-                    "external_id": external_id if isinstance(external_id, str) else "",
-                    # By the file's column; a message about the row as a whole under no name at all.
-                    "errors": sorted(
-                        ("" if field == "non_field_errors" else field, messages) for field, messages in errors.items()
-                    ),
-                }
-                for index, external_id, errors in sorted(refused, key=lambda entry: entry[0])
-            ],
-            "rules_rejected": len(rejected_ids),
-            "rules_rejected_url": rules_rejected_url,
-        }
+        # The upload page, the upload batches and their own pages live in contacts.uploads.
+        return upload_csv_view(self, request)
 
     def upload_csv_template_view(self, request):
         """A CSV file to start from: the header row and one example row, as Swedish Excel opens it (UTF-8 with a

@@ -99,6 +99,8 @@ class IntakeResult:
     errors: list[ItemError] = field(default_factory=list)
     # The stored contact id of each valid item, by its index in the request.
     ids: dict[int, int] = field(default_factory=dict)
+    # What became of each stored item, by its index: "created", "updated" or "unchanged" (refused items are absent).
+    outcomes: dict[int, str] = field(default_factory=dict)
 
     def summary(self) -> dict:
         return {
@@ -197,13 +199,22 @@ def _display(name: str, value):
 
 
 def contacts_upsert(
-    *, items: list, user, channel: str, text_booleans: bool = False, lines: list[int] | None = None
+    *,
+    items: list,
+    user,
+    channel: str,
+    text_booleans: bool = False,
+    lines: list[int] | None = None,
+    earlier_lines: dict[tuple[int, str], int] | None = None,
 ) -> IntakeResult:
     """Validate, evaluate and upsert contact items; report per-item errors, keep every valid item.
 
     A CSV file's money cells are text as a spreadsheet writes it (Swedish Excel: ``100,00``, ``1 234,50``), so the
     CSV channel reads a decimal comma as well as a point; the JSON API's contract is a point (``"100.00"``).
     ``lines`` are the items' line numbers in an uploaded file: a repeated contact then names the file's line.
+    ``earlier_lines`` carries a file's contacts across the calls that store it in parts ((provider id, external_id)
+    → its line): a contact already on an earlier part's line is refused as repeated, as within one call, and this
+    call's contacts are added to it.
     """
     decimal_comma = channel == Via.CSV
     refs = load_references(user)
@@ -217,6 +228,12 @@ def contacts_upsert(
             result.errors.append(ItemError(index, _external_id_of(raw), checked))
             continue
         key = (checked.provider_id, checked.external_id)
+        if earlier_lines is not None and key in earlier_lines:
+            message = _("The same contact (provider and external_id) is on line %(line)d of the file already.") % {
+                "line": earlier_lines[key]
+            }
+            result.errors.append(ItemError(index, checked.external_id, {"external_id": [message]}))
+            continue
         if key in first_index:
             if lines is not None:
                 message = _("The same contact (provider and external_id) is on line %(line)d of the file already.") % {
@@ -230,6 +247,8 @@ def contacts_upsert(
             continue
         first_index[key] = index
         valid.append((index, checked))
+    if earlier_lines is not None and lines is not None:
+        earlier_lines.update((key, lines[index]) for key, index in first_index.items())
 
     actor_id = user.pk if user is not None and user.is_authenticated else None
     # A concurrent request may insert the same (provider, external_id) between our read and our write; the
@@ -242,7 +261,7 @@ def contacts_upsert(
         except IntegrityError:
             if attempt == 2:
                 raise
-    result.created, result.updated, result.unchanged, locked_errors, result.ids = outcome
+    result.created, result.updated, result.unchanged, locked_errors, result.ids, result.outcomes = outcome
     result.errors.extend(locked_errors)
     result.errors.sort(key=lambda e: e.index)
     return result
@@ -256,6 +275,7 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
     creates: list[tuple[int, dict]] = []
     updates: list[tuple[int, dict, dict, Decision]] = []
     unchanged = 0
+    unchanged_indexes: list[int] = []
     errors: list[ItemError] = []
     ids: dict[int, int] = {}
     # New and changed items: (index, item, stored row or None, input values).
@@ -268,6 +288,7 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
             # Unchanged is unchanged, locked or not: re-sending (re-uploading) what is stored is never an error.
             if all(row[name] == values[name] for name in COMPARED_FIELDS):
                 unchanged += 1
+                unchanged_indexes.append(index)
                 continue
             if row["locked"]:
                 message = _("This contact is on a submitted or approved invoice and can no longer be changed.")
@@ -334,7 +355,10 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
         for _i, columns, extra, decision in updates
     ]
     writer.insert_events(events)
-    return len(creates), len(updates), unchanged, errors, ids
+    outcomes = {index: "unchanged" for index in unchanged_indexes}
+    outcomes.update((index, "created") for index, _columns in creates)
+    outcomes.update((index, "updated") for index, *_rest in updates)
+    return len(creates), len(updates), unchanged, errors, ids, outcomes
 
 
 DUPLICATE = Reason.POSSIBLE_DUPLICATE.value

@@ -260,3 +260,8 @@ __all__ = [
 from contacts.audit.models import IdentityRead, ReadVia  # noqa: E402
 
 __all__ += ["IdentityRead", "ReadVia"]
+
+# CSV uploads as persisted batches, and the contacts each stored, in their own module of this app likewise.
+from contacts.uploads.models import ContactUpload, ContactUploadContact, UploadOutcome, UploadStatus  # noqa: E402
+
+__all__ += ["ContactUpload", "ContactUploadContact", "UploadOutcome", "UploadStatus"]

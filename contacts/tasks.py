@@ -19,3 +19,7 @@ def dispute_deadline_digest(self) -> int:
     """Daily (celery beat): each billing region hears of its open disputes near or past their deadline. Handed out
     again (after a lost worker), it mails no region twice: the task's id is the digest's idempotency key."""
     return deadline_digest(once=self.request.id)
+
+
+# The CSV upload's task lives with the uploads; imported here so the workers' autodiscovery registers it.
+from contacts.uploads.tasks import contact_upload_task  # noqa: E402, F401

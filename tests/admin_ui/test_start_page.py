@@ -446,6 +446,7 @@ def test_every_one_has_the_app_list_beside_the_tasks(client, staff, data):
         "Invoice",
         "Contact",
         "Dispute",
+        "ContactUpload",  # the scope's CSV uploads (issue 15)
         "RateRecommendation",
         "RegionPopulation",
         "Region",

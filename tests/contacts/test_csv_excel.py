@@ -16,6 +16,7 @@ from config.history import Via
 from contacts.csv_upload import NonexistentLocalTime, local_time_with_offset, parse_contacts_csv
 from contacts.models import Contact
 from contacts.services import contacts_credited
+from contacts.uploads.models import ContactUpload
 from regions.models import Profession, Region, Role
 from tests.contacts.test_csv_upload import FIELDS, UPLOAD, row, semicolons, upload
 from tests.factories import contact_item, personnummer
@@ -289,6 +290,8 @@ def test_cells_beyond_the_header_are_reported_under_a_swedish_label(client, cler
 
 
 def test_the_result_links_to_exactly_the_files_stored_contacts_the_rules_rejected(client, clerk04, providers):
+    """The link is a filter on the upload batch and the rejected status (it was a key into the uploader's session
+    before uploads were stored): it still works after a logout."""
     hsa = providers["04a"].hsa_id
     client.force_login(clerk04)
     upload(client, semicolons(row(hsa, "old-phone", started_at=minute(1), mode="phone")))
@@ -304,13 +307,17 @@ def test_the_result_links_to_exactly_the_files_stored_contacts_the_rules_rejecte
         ),
     )
     report = response.context["report"]
+    batch = ContactUpload.objects.latest("id")
+    client.logout()
+    client.force_login(clerk04)
     listed = client.get(report["rules_rejected_url"])
-    forgotten = client.get(CHANGELIST, {"upload": "unknown"})
+    unknown = client.get(CHANGELIST, {"upload": "999999"})
 
     assert (report["created"], report["unchanged"], report["rules_rejected"]) == (2, 1, 2)
+    assert report["rules_rejected_url"] == f"{CHANGELIST}?upload={batch.pk}&status__exact=rejected"
     assert '<span id="rules-rejected">2</span>' in response.content.decode()
     assert sorted(c.external_id for c in listed.context["cl"].result_list) == ["new-same-region", "old-phone"]
-    assert list(forgotten.context["cl"].result_list) == []
+    assert list(unknown.context["cl"].result_list) == []
 
 
 def test_a_file_the_rules_reject_nothing_of_says_so_and_links_nowhere(client, clerk04, providers):
