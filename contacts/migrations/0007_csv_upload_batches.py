@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0005_billing_round_and_one_via'),
+        ('contacts', '0006_dispute_attachment_downloads'),
         ('regions', '0006_region_billing_details'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
