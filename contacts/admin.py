@@ -475,14 +475,15 @@ class ContactAdmin(ScopedAdmin):
             identity_shown(request, contact_id=obj.pk, via=ReadVia.ADMIN_LIST)
             return obj.patient_id
 
+        # Nine columns that fit a 1280 px screen beside the sidebar (issue 15): the regions and the profession by
+        # their codes, each naming itself on hover (<abbr title>), long names and reasons wrapped (utomlans/layout.css).
         return [
             "started_at",
             "external_id",
             "provider_name",
             patient,
-            "home_region",
-            "billing_region",
-            "profession",
+            "regions_display",
+            "profession_display",
             "status",
             "reasons_display",
             "amount_display",
@@ -494,6 +495,20 @@ class ContactAdmin(ScopedAdmin):
     @admin.display(description=_("care provider"))
     def provider_name(self, obj):
         return obj.provider.name
+
+    @admin.display(description=_("regions (billing → home)"))
+    def regions_display(self, obj):
+        return format_html(
+            '<abbr title="{}">{}</abbr>&nbsp;→ <abbr title="{}">{}</abbr>',
+            obj.billing_region.name,
+            obj.billing_region_id,
+            obj.home_region.name,
+            obj.home_region_id,
+        )
+
+    @admin.display(description=_("profession"))
+    def profession_display(self, obj):
+        return format_html('<abbr title="{}">{}</abbr>', obj.profession.name, obj.profession_id)
 
     @admin.display(description=_("amount"))
     def amount_display(self, obj):

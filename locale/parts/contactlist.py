@@ -14,6 +14,7 @@ SV = {
     "From": "Från och med",
     "To (included)": "Till och med",
     "Filter": "Filtrera",
+    "regions (billing → home)": "regioner (fakt. → hem)",
     "Clear": "Rensa",
     "A full personal identity number (YYYYMMDD-NNNN), a care provider's HSA-id, an exact external id, or the "
     "beginning of external ids followed by * (lk-2*).": "Ett fullständigt personnummer (ÅÅÅÅMMDD-NNNN), en "
