@@ -39,6 +39,8 @@ SEARCH_KEY_VAR = "qk"
 # The user's searches kept on the server, in the session: {key: term}, the oldest forgotten first.
 SEARCHES_SESSION_KEY = "admin_searches"
 SEARCHES_REMEMBERED = 20
+# A longer term is kept on the server too: an address has room for a few kilobytes at most.
+LONGEST_TERM_IN_ADDRESS = 200
 # Errors a filter value raises when the database adapter converts it (a datetime beyond year 9999 or before year 1
 # in UTC, an integer it cannot hold, a value of the wrong type): wrong parameters, not a server error.
 VALUE_ERRORS = (ValueError, OverflowError, TypeError, ValidationError, FieldError)
@@ -116,7 +118,7 @@ def list_query(params: QueryDict, term: str, request) -> str:
     for name in (SEARCH_VAR, SEARCH_KEY_VAR, PAGE_VAR, ERROR_FLAG, "csrfmiddlewaretoken"):
         query.pop(name, None)
     if term:
-        if looks_like_identity_number(term):
+        if looks_like_identity_number(term) or len(term) > LONGEST_TERM_IN_ADDRESS:
             query[SEARCH_KEY_VAR] = search_keep(request, term)
         else:
             query[SEARCH_VAR] = term

@@ -130,6 +130,26 @@ def test_every_column_of_the_contact_list_is_visible_at_1280_px(world, page_as, 
     expect(row.locator("td.field-regions_display abbr").last).to_have_attribute("title", "Västra Götalandsregionen")
     expect(row.locator("td.field-profession_display abbr")).to_have_attribute("title", "Läkare")
 
+    # The search box posts: a personnummer finds its contact, and the address never shows it.
+    page.locator("#searchbar").fill("19850312-2981")
+    page.get_by_role("button", name="Sök").click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(page.locator("#result_list tbody tr td.field-external_id")).to_have_text("vgr-lång-1")
+    assert re.search(r"[?&]qk=", page.url) and "2981" not in page.url and "19850312" not in page.url
+    # The date range keeps the search: from the contact's day to the same day, then the day after.
+    page.locator("details[data-filter-title='startdatum'] summary").click()
+    day = on(20)[:10]
+    page.locator("#started_from").fill(day)
+    page.locator("#started_to").fill(day)
+    page.locator(".started-range-filter").get_by_role("button", name="Filtrera").click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    assert f"started_from={day}" in page.url and "qk=" in page.url
+    shot(page, "search-and-range", full_page=False)
+    page.locator("#started_from").fill(on(21)[:10])
+    page.locator("#started_to").fill(on(21)[:10])
+    page.locator(".started-range-filter").get_by_role("button", name="Filtrera").click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(0)
+
 
 def test_every_column_of_the_dispute_list_is_visible_at_1280_px(world, page_as, screens):
     shot = screens("dispute-list")
