@@ -146,19 +146,19 @@ class ListRules:
         return SeeOther(f"{changelist}?{query}" if query else changelist)
 
     def changelist_view(self, request, extra_context=None):
-        if request.method == "GET":
-            term = request.GET.get(SEARCH_VAR, "")
-            if term and looks_like_identity_number(term):
-                return HttpResponseRedirect(f"{request.path}?{list_query(request.GET, term.strip(), request)}")
-            key = request.GET.get(SEARCH_KEY_VAR)
-            if key is not None:
-                kept = search_kept(request, key)
-                if kept is None:
-                    messages.warning(request, gettext("That search is no longer available: please search again."))
-                    query = request.GET.copy()
-                    query.pop(SEARCH_KEY_VAR)
-                    return HttpResponseRedirect(f"{request.path}?{query.urlencode()}".removesuffix("?"))
-                request._kept_search_term = kept
+        term = request.GET.get(SEARCH_VAR, "")
+        if request.method == "GET" and term and looks_like_identity_number(term):
+            return HttpResponseRedirect(f"{request.path}?{list_query(request.GET, term.strip(), request)}")
+        key = request.GET.get(SEARCH_KEY_VAR)
+        if key is not None:
+            # Resolved for an action's POST too: "select all" acts on the searched list, never on the whole list.
+            kept = search_kept(request, key)
+            if kept is None:
+                messages.warning(request, gettext("That search is no longer available: please search again."))
+                query = request.GET.copy()
+                query.pop(SEARCH_KEY_VAR)
+                return HttpResponseRedirect(f"{request.path}?{query.urlencode()}".removesuffix("?"))
+            request._kept_search_term = kept
         return super().changelist_view(request, extra_context)
 
 

@@ -258,3 +258,23 @@ def test_the_start_pages_lapse_links_list_the_days_they_count(client, clerk04, p
             "&started_from=2026-03-01&started_to=2026-03-31"
         ]
         assert listed(client.get(links[0])) == ["mar-1", "mar-31"]
+
+
+def test_an_action_on_all_of_a_searched_list_acts_on_the_searched_contacts_only(client, clerk04, contacts):
+    """ "Select all" of a list shown under a kept search's key re-evaluates what the search found, not every contact
+    (the key is resolved for the action's POST too)."""
+    client.force_login(clerk04)
+    searched = client.post(SEARCH, {"q": BERIT})["Location"]
+
+    response = client.post(
+        searched,
+        {
+            "action": "reevaluate",
+            "_selected_action": [str(contacts["lk-21"].pk)],
+            "index": "0",
+            "select_across": "1",
+        },
+        follow=True,
+    )
+
+    assert [str(m) for m in get_messages(response.wsgi_request)][-1:] == ["2 kontakt(er) ombedömda; 0 ändrades."]
