@@ -69,9 +69,9 @@ class StrictChangeList:
         if self.date_hierarchy and f"{self.date_hierarchy}__year" in self.filter_params:
             # The bounds Django derives from the hierarchy's year, month and day (replacing any sent under their names).
             remaining -= {f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"}
-        for name in sorted(remaining):
+        if remaining:
             # The parameter's name only (never its value: it may be an identity number).
-            raise DisallowedModelAdminLookup(f"Filtering by {name} not allowed: not a filter of this list")
+            raise DisallowedModelAdminLookup(f"Filtering by {min(remaining)} not allowed: not a filter of this list")
         return filters
 
     def get_queryset(self, request, exclude_parameters=None):
