@@ -160,7 +160,7 @@ class InvoiceRunAdmin(ScopedAdmin):
         if not items:
             return gettext("No invoices: there was nothing to invoice for the period.")
         listing = reverse("admin:billing_invoice_changelist") + (
-            f"?seller__code__exact={obj.billing_region_id}&period__exact={obj.period}"
+            f"?seller__code__exact={obj.billing_region_id}&period={obj.period}"
         )
         return format_html(
             '<ul class="run-invoices">{}</ul><p><a href="{}" class="run-invoice-list">{}</a></p>',

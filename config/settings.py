@@ -270,14 +270,35 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# No personal identity number in a log (config/identity_scrubbing.py): the filter masks them in every record that
+# passes the console handler, in django.request's records before any handler (its 4xx/5xx lines name the address),
+# and in the development server's access log (request lines with their query strings), which Django gives a handler
+# of its own and which is therefore redefined here with the filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"scrub_identity_numbers": {"()": "config.identity_scrubbing.ScrubIdentityNumbers"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub_identity_numbers"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["scrub_identity_numbers"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    # WeasyPrint and fontTools narrate every rendering step at INFO.
     "loggers": {
+        "django.request": {"filters": ["scrub_identity_numbers"]},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # WeasyPrint and fontTools narrate every rendering step at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },

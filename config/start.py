@@ -231,7 +231,7 @@ def _invoice_tasks(user, scope: Scope) -> tuple[list[Task], list[Task]]:
                         text=row["period"],
                         count=row["count"],
                         amount=_sum(row["total"]),
-                        url=_url("admin:billing_invoice_changelist", {**drafts, "period__exact": row["period"]}),
+                        url=_url("admin:billing_invoice_changelist", {**drafts, "period": row["period"]}),
                     )
                     for row in per_period
                 ),
@@ -500,8 +500,9 @@ def _lapsing_contacts_task(user, scope: Scope) -> Task | None:
         params = {
             "billing_region__code__exact": region,
             "status__exact": Status.ELIGIBLE,
-            "started_at__gte": first.isoformat(),
-            "started_at__lt": last.isoformat(),
+            # The contact list's date range (Stockholm days, both included): the bounds are Stockholm midnights.
+            "started_from": stockholm_date(first).isoformat(),
+            "started_to": (stockholm_date(last) - dt.timedelta(days=1)).isoformat(),
         }
         return _url("admin:contacts_contact_changelist", params)
 

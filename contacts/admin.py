@@ -13,9 +13,10 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -33,7 +34,7 @@ from config.money import format_sek
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown
 from contacts.csv_columns import upload_template_csv
-from contacts.filters import reason_condition
+from contacts.filters import parse_admin_date, reason_condition, stockholm_day_range
 from contacts.forms import RejectForm
 from contacts.identifiers import PersonalIdentityError, mask_personal_identity, parse_personal_identity
 from contacts.models import Contact, Content, EventKind, Mode, Status
@@ -42,11 +43,15 @@ from contacts.reasons import REASON_LABELS, Reason
 from contacts.services import contact_decision, contact_reject, contacts_reevaluate
 from contacts.uploads.admin import ContactUploadFilter, upload_csv_view
 from regions.admin_base import ScopedAdmin, person
+from regions.identifiers import IdentifierError, normalize_hsa_id
 from regions.models import Criterion, Provider
 from regions.selectors import scope_of, visible_to
 
 # The changelist counts at most this many rows; beyond it the list says "more than" and asks for a filter.
 COUNT_CAP = 10_000
+# A search term ending with this is the beginning of external ids (never of identity numbers), at least MIN_PREFIX long.
+PREFIX_MARK = "*"
+MIN_PREFIX = 2
 # At most this many contacts are rejected by one action (each one is its own locked transaction).
 MAX_REJECT = 1_000
 # At most this many selected contacts are listed on the rejection confirmation page.
@@ -108,6 +113,54 @@ class PeriodFilter(admin.SimpleListFilter):
         except ValueError:
             return queryset.none()
         return queryset.filter(started_at__gte=start, started_at__lt=end)
+
+
+class StartedRangeFilter(admin.ListFilter):
+    """Contacts that started from one Stockholm date to another, both included (either may be left open): two date
+    fields in the filter panel, ``?started_from=2026-03-01&started_to=2026-03-15``. A date that is not a date
+    (``YYYY-MM-DD``, 1900-2999) is a wrong parameter: the admin shows the unfiltered list (``?e=1``)."""
+
+    title = _("started (Stockholm dates)")
+    template = "admin/contacts/contact/started_range_filter.html"
+    parameters = ("started_from", "started_to")
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.used_parameters = {}
+        for name in self.parameters:
+            if name in params:
+                value = params.pop(name)[-1].strip()
+                if value:
+                    self.used_parameters[name] = value
+        try:
+            self.first, self.last = (
+                parse_admin_date(self.used_parameters[name]) if name in self.used_parameters else None
+                for name in self.parameters
+            )
+        except ValueError as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+    def has_output(self):
+        return True
+
+    def expected_parameters(self):
+        return list(self.parameters)
+
+    def queryset(self, request, queryset):
+        if self.first is None and self.last is None:
+            return queryset
+        return queryset.filter(stockholm_day_range(self.first, self.last))
+
+    def choices(self, changelist):
+        # The list's other filters and its search go along as hidden fields.
+        others = {name: values for name, values in changelist.filter_params.items() if name not in self.parameters}
+        yield {
+            "selected": bool(self.used_parameters),
+            "first": self.used_parameters.get("started_from", ""),
+            "last": self.used_parameters.get("started_to", ""),
+            "hidden": [(name, value) for name, values in others.items() for value in values],
+            "clear_query_string": changelist.get_query_string(remove=list(self.parameters)),
+        }
 
 
 class ReasonFilter(admin.SimpleListFilter):
@@ -248,6 +301,7 @@ class ContactAdmin(ScopedAdmin):
     sortable_by = ["started_at"]
     list_filter = [
         PeriodFilter,
+        StartedRangeFilter,
         "status",
         ReasonFilter,
         OutOfCountyFilter,
@@ -260,7 +314,10 @@ class ContactAdmin(ScopedAdmin):
     list_select_related = ["provider", "home_region", "billing_region", "profession"]
     # Matched exactly in get_search_results (never icontains): a full personal identity number or an external id.
     search_fields = ["=external_id", "=patient_id"]
-    search_help_text = _("A full personal identity number (YYYYMMDD-NNNN) or an exact external id.")
+    search_help_text = _(
+        "A full personal identity number (YYYYMMDD-NNNN), a care provider's HSA-id, an exact external id, or the "
+        "beginning of external ids followed by * (lk-2*)."
+    )
     actions = ["reevaluate", "reject"]
     fieldsets = [
         (
@@ -360,14 +417,15 @@ class ContactAdmin(ScopedAdmin):
             identity_shown(request, contact_id=obj.pk, via=ReadVia.ADMIN_LIST)
             return obj.patient_id
 
+        # Nine columns that fit a 1280 px screen beside the sidebar (issue 15): the regions and the profession by
+        # their codes, each naming itself on hover (<abbr title>), long names and reasons wrapped (utomlans/layout.css).
         return [
             "started_at",
             "external_id",
             "provider_name",
             patient,
-            "home_region",
-            "billing_region",
-            "profession",
+            "regions_display",
+            "profession_display",
             "status",
             "reasons_display",
             "amount_display",
@@ -379,6 +437,20 @@ class ContactAdmin(ScopedAdmin):
     @admin.display(description=_("care provider"))
     def provider_name(self, obj):
         return obj.provider.name
+
+    @admin.display(description=_("regions (billing → home)"))
+    def regions_display(self, obj):
+        return format_html(
+            '<abbr title="{}">{}</abbr>&nbsp;→ <abbr title="{}">{}</abbr>',
+            obj.billing_region.name,
+            obj.billing_region_id,
+            obj.home_region.name,
+            obj.home_region_id,
+        )
+
+    @admin.display(description=_("profession"))
+    def profession_display(self, obj):
+        return format_html('<abbr title="{}">{}</abbr>', obj.profession.name, obj.profession_id)
 
     @admin.display(description=_("amount"))
     def amount_display(self, obj):
@@ -408,14 +480,29 @@ class ContactAdmin(ScopedAdmin):
         return format_html_join("", "<div>{}</div>", ((label,) for label in reason_labels(obj.reason_list))) or "–"
 
     def get_search_results(self, request, queryset, search_term):
+        """One term: a full personal identity number (exactly that patient: never a prefix or part of a number),
+        a provider's HSA-id, an external id exactly, or the beginning of external ids followed by ``*``
+        (``lk-2*``). The search box posts the term; an identity number never reaches the address
+        (``config.admin_lists``)."""
         term = search_term.strip()
         if not term:
             return queryset, False
         try:
             identity = parse_personal_identity(term, today=stockholm_today())
         except PersonalIdentityError:
+            pass
+        else:
+            return queryset.filter(patient_id=identity.number), False
+        if term.endswith(PREFIX_MARK):
+            prefix = term.rstrip(PREFIX_MARK)
+            if len(prefix) < MIN_PREFIX:
+                return queryset.none(), False
+            return queryset.filter(external_id__startswith=prefix), False
+        try:
+            hsa_id = normalize_hsa_id(term)
+        except IdentifierError:
             return queryset.filter(external_id=term), False
-        return queryset.filter(patient_id=identity.number), False
+        return queryset.filter(Q(provider__hsa_id=hsa_id) | Q(external_id=term)), False
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {

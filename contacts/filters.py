@@ -1,9 +1,12 @@
+import datetime as dt
+import re
+
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from config.business_time import period_bounds
+from config.business_time import period_bounds, start_of_day
 from contacts.models import Contact, Status
 from contacts.reasons import Reason
 
@@ -42,3 +45,28 @@ class ContactFilter(django_filters.FilterSet):
 
     def filter_reason(self, queryset, name, value):
         return queryset.filter(reason_condition(value))
+
+
+# The admin's date range: Stockholm dates from 1900 to 2999 (outside, a date is a wrong parameter: the UTC conversion
+# of year 1 or 10000 overflows).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def stockholm_day_range(first: dt.date | None, last: dt.date | None) -> Q:
+    """Contacts that started on Stockholm days ``first`` to ``last``, both included (either may be open)."""
+    condition = Q()
+    if first is not None:
+        condition &= Q(started_at__gte=start_of_day(first))
+    if last is not None:
+        condition &= Q(started_at__lt=start_of_day(last + dt.timedelta(days=1)))
+    return condition
+
+
+def parse_admin_date(value: str) -> dt.date:
+    """A ``YYYY-MM-DD`` date in ASCII digits between 1900 and 2999; ValueError otherwise."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError(f"date must look like YYYY-MM-DD, got {value!r}")
+    day = dt.date.fromisoformat(value)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"date out of range: {value!r}")
+    return day

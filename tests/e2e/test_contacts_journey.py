@@ -69,7 +69,7 @@ def test_a_clerk_uploads_contacts_and_contests_a_rejection(world, page_as, scree
     rows = page.locator("#result_list tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.get_by_role("cell")).to_contain_text(
-        ["up-3", "Digitalläkaren AB", "25 Region Norrbotten", "04 Region Sörmland", "Avvisad"]
+        ["up-3", "Digitalläkaren AB", "04\u00a0→ 25", "LK", "Avvisad"]  # regions and profession by code (issue 15)
     )
     expect(rows.get_by_role("cell")).to_contain_text(["Inte en digital kontakt (telefon)", sek("0,00 kr")])
     page.get_by_role("link", name="up-3").click()
