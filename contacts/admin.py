@@ -32,6 +32,7 @@ from config.business_time import period_bounds, stockholm_today
 from config.errors import DomainError
 from config.history import Via
 from config.money import format_sek
+from config.text import is_ascii_digits, neutralise
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown
 from contacts.csv_columns import upload_columns, upload_template_csv
@@ -156,7 +157,7 @@ class ProviderFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdecimal():
+        if is_ascii_digits(value):  # "٣".isdecimal() too, and int() reads it as 3
             return queryset.filter(provider_id=int(value))
         return queryset
 
@@ -177,7 +178,7 @@ def remember_upload(request, *, file_name: str, contact_ids: list[int]) -> str:
     while len(uploads) >= UPLOADS_REMEMBERED:
         uploads.pop(next(iter(uploads)))
     key = secrets.token_hex(4)
-    label = f"{file_name[:60]} {localtime().strftime('%Y-%m-%d %H:%M')}"
+    label = f"{neutralise(file_name[:60])} {localtime().strftime('%Y-%m-%d %H:%M')}"
     uploads[key] = {"label": label, "runs": _runs(sorted(contact_ids))}
     request.session[UPLOADS_SESSION_KEY] = uploads
     return key

@@ -730,7 +730,12 @@ def test_formula_cells_are_neutralised_by_postgresql_and_by_python_alike(formula
     assert copy_rows == python_rows
     external_ids = [row[2] for row in copy_rows]
     care_units = [row[10] for row in copy_rows]
-    assert external_ids[:-1] == care_units[:-1] == ["'" + formula for formula in FORMULAS]
+    # Guarded, then a tab or carriage return shown as U+FFFD (issue 16: no control character leaves in an export).
+    assert (
+        external_ids[:-1]
+        == care_units[:-1]
+        == ["'" + formula.replace("\t", "\ufffd").replace("\r", "\ufffd") for formula in FORMULAS]
+    )
     assert (external_ids[-1], care_units[-1]) == ("f-7", "")
     assert {row[9] for row in copy_rows} == {"400.00"}  # amounts are numbers, never prefixed
 
@@ -740,5 +745,7 @@ def test_the_specification_csv_download_is_neutralised(api_as, formula_invoice):
 
     rows = _rows([b"".join(response.streaming_content).decode("utf-8")])
     assert rows[0][2] == "external_id"
-    assert [row[2] for row in rows[1:-1]] == ["'" + formula for formula in FORMULAS]
-    assert {len(row) for row in rows} == {15}  # a carriage return in a cell is quoted, never a line break
+    assert [row[2] for row in rows[1:-1]] == [
+        "'" + formula.replace("\t", "\ufffd").replace("\r", "\ufffd") for formula in FORMULAS
+    ]
+    assert {len(row) for row in rows} == {15}  # a carriage return in a cell is U+FFFD, never a line break

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from config.api import fields
 from config.api.parsers import JsonParser
 from config.api.schema import CONFLICT, DetailSerializer
 from config.api.views import ScopedQuerysetMixin
@@ -82,23 +83,23 @@ class DisputeDetailSerializer(DisputeSerializer):
 
 
 class DisputeCreateSerializer(serializers.Serializer):
-    contact = serializers.IntegerField()
-    reason = serializers.CharField()
+    contact = fields.IntegerField()
+    reason = fields.NoteField()
 
 
 class CommentCreateSerializer(serializers.Serializer):
-    text = serializers.CharField()
+    text = fields.NoteField()
     attachments = serializers.ListField(child=serializers.FileField(), required=False)
 
 
 class ResolveSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=[DisputeStatus.ACCEPTED, DisputeStatus.DISMISSED])
-    note = serializers.CharField()
-    credit_reason = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
+    note = fields.NoteField()
+    credit_reason = fields.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.CharField(
+    assignee = fields.TextField(
         help_text="Username of a clerk or manager of the billing region, not the one who opened the dispute."
     )
 
