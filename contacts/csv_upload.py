@@ -63,7 +63,9 @@ def parse_contacts_csv(data: bytes) -> ParsedCsv:
     text, encoding, error = _decode(data)
     if error:
         return ParsedCsv(errors=[error])
-    lines = _split_lines(text)
+    # With their line ends, so that a line break inside a quoted cell stays in the cell (and validation refuses it)
+    # instead of being dropped by the reader.
+    lines = _LINE_WITH_END.findall(text)
     if not lines or not lines[0].strip():
         return ParsedCsv(errors=[_("The file is empty: it needs a header row with the field names.")])
     header_line = lines[0]
@@ -134,6 +136,7 @@ def local_time_with_offset(value: str) -> str:
 # and the file and group separators, which would cut a row in two where a cell carries one of them; kept in the
 # cell, validation refuses it by name (config/text.py).
 _LINE_END = re.compile("\r\n|\r|\n")
+_LINE_WITH_END = re.compile("[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 def _split_lines(text: str) -> list[str]:

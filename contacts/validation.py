@@ -114,14 +114,15 @@ def _text(value, field: str, errors: dict, *, max_length: int, required: bool = 
     text = value.strip()
     if required and not text:
         errors[field] = [_("This field is required.")]
-    elif len(text) > max_length:
-        errors[field] = [_("At most %(max)d characters.") % {"max": max_length}]
     elif problem := input_problem(text):
         # Identifiers and codes: no control or invisible formatting character (PostgreSQL refuses NUL in text; a
         # line separator or a direction override would forge lines or turn text around in the documents), and
-        # digits 0-9 only ("c-٣" would look like "c-3"). See config/text.py.
+        # digits 0-9 only ("c-٣" would look like "c-3"). See config/text.py. Before the length: the message names
+        # the character nobody sees.
         errors[field] = [problem]
         return ""
+    elif len(text) > max_length:
+        errors[field] = [_("At most %(max)d characters.") % {"max": max_length}]
     return text
 
 
