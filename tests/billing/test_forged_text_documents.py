@@ -127,7 +127,7 @@ def test_the_specification_csv_has_one_line_per_invoice_line(forged):
     assert {len(row) for row in rows} == {15}
 
 
-# The first and last character of each range (NUL aside: PostgreSQL stores none), 44 characters.
+# The first and last character of each range (NUL aside: PostgreSQL stores none), 45 characters.
 EVERY_RANGE = "".join(chr(start) + chr(end) for start, end in FORBIDDEN_RANGES)[1:]
 
 
