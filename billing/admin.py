@@ -55,6 +55,7 @@ from regions.selectors import scope_of
 
 
 class StartRunForm(CheckedInputForm, forms.Form):
+    code_fields = ("period",)
     billing_region = forms.ModelChoiceField(queryset=Region.objects.none(), label=capfirst(_("billing region")))
     period = forms.CharField(label=capfirst(_("period")), max_length=7, help_text=_("YYYY-MM"))
 

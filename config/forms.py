@@ -21,12 +21,13 @@ class NoteField(forms.CharField):
         return normalise_note(value).strip() if value else value
 
 
-def field_problem(field: forms.Field, raw) -> str | None:
-    """Why the raw value sent for ``field`` is refused by the rules, or None."""
+def field_problem(field: forms.Field, raw, *, code: bool = False) -> str | None:
+    """Why the raw value sent for ``field`` is refused by the rules, or None. A text field that is a ``code`` (a
+    period, an identifier) takes the digits 0-9 only as well."""
     if isinstance(field, (NoteField, forms.FileField)) or not isinstance(raw, (str, list, tuple)):
         return None
     values = [raw] if isinstance(raw, str) else [value for value in raw if isinstance(value, str)]
-    text_field = isinstance(field, forms.CharField)
+    text_field = isinstance(field, forms.CharField) and not code
     multiline = text_field and isinstance(field.widget, forms.Textarea)
     for value in values:
         value = value.replace("\x00", "")
@@ -41,13 +42,17 @@ def field_problem(field: forms.Field, raw) -> str | None:
 class CheckedInputForm:
     """Mixin for ``forms.Form`` and ``forms.ModelForm``: see the module's docstring."""
 
+    # Text fields that are codes (a period, an identifier): the digits 0-9 only, as numbers and dates.
+    code_fields: tuple[str, ...] = ()
+
     # Before the fields clean (``int()`` would turn "٣" into 3 and the form's ``clean`` would see it); after them
     # the refusal replaces whatever the field said.
 
     def _clean_fields(self):
         refused = {}
         for name, bound in self._bound_items():
-            if not bound.field.disabled and (problem := field_problem(bound.field, bound.data)):
+            problem = field_problem(bound.field, bound.data, code=name in self.code_fields)
+            if not bound.field.disabled and problem:
                 refused[name] = problem
         super()._clean_fields()
         for name, problem in refused.items():
