@@ -15,6 +15,7 @@ from billing.services import invoice_line_credit
 from config.business_time import add_months, stockholm_today
 from config.errors import InvalidInput, NotAllowed, StateConflict
 from config.history import Via
+from config.text import neutralise
 from contacts.disputes.models import (
     Dispute,
     DisputeAttachment,
@@ -139,7 +140,13 @@ def dispute_comment(*, dispute: Dispute, by, text: str, attachments=(), via: str
     comment = DisputeComment.objects.create(dispute=dispute, author=by, at=timezone.now(), text=text)
     for upload in attachments:
         DisputeAttachment.objects.create(
-            comment=comment, file=upload, name=upload.name[:200], size=upload.size, content_type=upload.content_type
+            # The name as shown, with any invisible character as U+FFFD: "faktura\u202efdp.exe" would read
+            # "fakturaexe.pdf" (config/text.py).
+            comment=comment,
+            file=upload,
+            name=neutralise(upload.name[:200]),
+            size=upload.size,
+            content_type=upload.content_type,
         )
     _event(dispute, action="commented", by=by, via=via)
     notify(dispute, event="commented", actor=by)

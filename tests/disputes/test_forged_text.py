@@ -135,3 +135,17 @@ def test_the_dispute_mail_keeps_a_forged_contact_id_and_provider_name_on_their_l
     assert lines[0] == f"Bestriden avvisning {case.pk}: Öppen."
     assert lines[1].startswith("Kontakt phone\ufffdBetala 99 999,00 kr hos Vård\ufffdAB 00,534, ")
     assert len(lines) == 4 and not any(line.startswith("Betala") for line in lines)
+
+
+def test_an_attachment_whose_name_reverses_its_extension_is_named_with_a_visible_mark(staff, case):
+    # Django's multipart parser already drops such characters from an uploaded file's name; the service marks them
+    # whatever the caller passes (a file name can come from elsewhere).
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from contacts.disputes.services import dispute_comment
+
+    upload = SimpleUploadedFile("faktura\u202efdp.txt", b"journal", content_type="text/plain")
+
+    comment = dispute_comment(dispute=case, by=staff["clerk04"], text="Se bilaga", attachments=[upload])
+
+    assert [a.name for a in comment.attachments.all()] == ["faktura\ufffdfdp.txt"]
