@@ -295,3 +295,18 @@ def test_the_provider_filter_of_the_contact_list_takes_ascii_digits_only(clerk04
 
     assert [c.external_id for c in ascii_list] == ["a-1"]
     assert sorted(c.external_id for c in arabic_list) == ["a-1", "b-1"]  # not a provider id: no filter
+
+
+def test_an_id_in_an_address_written_with_look_alike_digits_names_nothing(system04, clerk04_admin):
+    pk = system04.post(CONTACTS, contact_item(), format="json").json()["id"]
+    look_alike = "".join(chr(0x0660 + int(d)) for d in str(pk))  # int() reads it as the same id
+
+    answers = [
+        system04.get(f"{CONTACTS}{look_alike}/"),
+        system04.get(f"{CONTACTS}{pk}\u200b/"),
+        clerk04_admin.get(f"/admin/contacts/contact/{look_alike}/change/"),
+    ]
+
+    assert [r.status_code for r in answers] == [404, 404, 404]
+    assert answers[0].json() == answers[1].json() == {"detail": "Hittades inte."}
+    assert system04.get(f"{CONTACTS}{pk}/").status_code == 200
