@@ -35,3 +35,17 @@ def test_the_providers_export_keeps_a_forged_name_on_its_line(client, people, fo
 
     assert "Vård\ufffdAB\ufffd" in [line.split(";")[0] for line in lines]
     assert not any(line.startswith("AB") for line in lines)
+
+
+def test_a_population_file_with_look_alike_digits_stores_nothing_from_those_cells(reference):
+    from regions.models import RegionPopulation
+    from regions.populations import populations_load
+
+    # Arabic-Indic year, fullwidth population, Arabic-Indic region code: int() reads each of them.
+    text = "län;år;folkmängd\n25;\u0662\u0660\u0662\u0665;248927\n25;2025;\uff12\uff14\uff18\n\u0660\u0664;2025;5\n"
+
+    result = populations_load(text)
+
+    assert result.stored == 0
+    assert [str(error) for error in result.errors] == ["Rad 2: inget år.", "Rad 3: ingen folkmängd för 25 2025."]
+    assert RegionPopulation.objects.filter(year=2025).count() == 0
