@@ -149,3 +149,21 @@ def test_an_attachment_whose_name_reverses_its_extension_is_named_with_a_visible
     comment = dispute_comment(dispute=case, by=staff["clerk04"], text="Se bilaga", attachments=[upload])
 
     assert [a.name for a in comment.attachments.all()] == ["faktura\ufffdfdp.txt"]
+
+
+def test_the_daily_digest_keeps_each_case_on_its_line(case, staff, mailoutbox):
+    import datetime as dt
+
+    from contacts.disputes.notifications import deadline_digest
+
+    staff["clerk04"].email = "clerk04@region04.example"
+    staff["clerk04"].save(update_fields=["email"])
+    Contact.objects.filter(pk=case.contact_id).update(external_id="phone\u2028999 FORGED\u202e00,534")
+
+    sent = deadline_digest(today=case.deadline + dt.timedelta(days=1))
+
+    assert sent == 1
+    assert mailoutbox[0].body.splitlines() == [
+        f"{case.pk}: Bestriden avvisning, kontakt phone\ufffd999 FORGED\ufffd00,534, sista dag "
+        f"{case.deadline.isoformat()} (försenad)"
+    ]
