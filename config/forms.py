@@ -45,10 +45,10 @@ class CheckedInputForm:
     # Text fields that are codes (a period, an identifier): the digits 0-9 only, as numbers and dates.
     code_fields: tuple[str, ...] = ()
 
-    # Before the fields clean (``int()`` would turn "٣" into 3 and the form's ``clean`` would see it); after them
-    # the refusal replaces whatever the field said.
-
     def _clean_fields(self):
+        # Django's own step (private, but the one place between the raw data and the fields' values): the raw values
+        # are looked at before the fields clean them (``int()`` would turn "٣" into 3 and the form's ``clean`` would
+        # see it); the refusal then replaces whatever the field said. tests/*/test_forged_text.py notice a change.
         refused = {}
         for name, bound in self._bound_items():
             problem = field_problem(bound.field, bound.data, code=name in self.code_fields)

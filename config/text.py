@@ -143,6 +143,8 @@ def neutralise(value, *, multiline: bool = False) -> str:
     """``value`` as text safe to put in a document: each control or invisible formatting character (``\\n`` and
     tab kept in ``multiline`` text) replaced by U+FFFD, so it can neither start a line nor reverse text."""
     text = str(value)
+    if text.isascii() and text.isprintable():  # the common case, checked in C: no control character at all
+        return text
     if multiline:
         return _FORBIDDEN.sub(lambda m: m.group() if m.group() in MULTILINE_ALLOWED else REPLACEMENT, text)
     return _FORBIDDEN.sub(REPLACEMENT, text)
