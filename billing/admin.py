@@ -41,6 +41,7 @@ from billing.selectors import invoice_totals, without_drafts_of_others
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_documents_render, invoice_run_start
 from config.business_time import add_months, stockholm_date, stockholm_today
 from config.errors import DomainError, InvalidInput
+from config.forms import CheckedInputForm, NoteField
 from config.history import Via
 from config.money import format_sek
 from contacts.audit.models import ReadVia
@@ -55,7 +56,8 @@ from regions.selectors import scope_of
 # --- Runs ------------------------------------------------------------------------------------------
 
 
-class StartRunForm(forms.Form):
+class StartRunForm(CheckedInputForm, forms.Form):
+    code_fields = ("period",)
     billing_region = forms.ModelChoiceField(queryset=Region.objects.none(), label=capfirst(_("billing region")))
     period = forms.CharField(label=capfirst(_("period")), max_length=7, help_text=_("YYYY-MM"))
 
@@ -310,14 +312,14 @@ class ObjectableFilter(admin.SimpleListFilter):
         return received if scope.national else received.filter(buyer_id=scope.region_code)
 
 
-class CreditForm(forms.Form):
+class CreditForm(CheckedInputForm, forms.Form):
     """The seller's own correction of approved lines: a reason (no default: it is a decision), why, and whether the
     contacts are invoiced again once the credit note is approved, with the corrected values to apply."""
 
     credit_reason = forms.TypedChoiceField(
         label=capfirst(_("credit reason")), choices=[("", "---------"), *CreditReason.choices], coerce=int
     )
-    note = forms.CharField(label=capfirst(_("why")), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    note = NoteField(label=capfirst(_("why")), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
     rebill = forms.BooleanField(
         label=_("Invoice the contacts again once the credit note is approved"),
         required=False,

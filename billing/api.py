@@ -19,6 +19,7 @@ from billing.previews.views import api_preview_response
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_run_start
+from config.api import fields
 from config.api.renderers import PassthroughRenderer
 from config.api.schema import CONFLICT, DetailSerializer
 from config.api.views import ScopedQuerysetMixin
@@ -52,8 +53,8 @@ class InvoiceRunSerializer(serializers.ModelSerializer):
 
 
 class InvoiceRunCreateSerializer(serializers.Serializer):
-    billing_region = serializers.CharField(max_length=2, help_text="Län code of the billing (seller) region.")
-    period = serializers.CharField(max_length=7, help_text="YYYY-MM")
+    billing_region = fields.TextField(code=True, max_length=2, help_text="Län code of the billing (seller) region.")
+    period = fields.TextField(code=True, max_length=7, help_text="YYYY-MM")
 
 
 class InvoiceRunViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -210,12 +211,12 @@ class InvoiceFilter(django_filters.FilterSet):
 
 
 class ReturnSerializer(serializers.Serializer):
-    note = serializers.CharField(help_text="Why the invoice goes back to draft.")
+    note = fields.NoteField(help_text="Why the invoice goes back to draft.")
 
 
 class CreditSerializer(serializers.Serializer):
     contacts = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=fields.IntegerField(min_value=1),
         min_length=1,
         max_length=10_000,
         help_text="Ids of the contacts of this invoice to credit, each in full.",
@@ -223,14 +224,14 @@ class CreditSerializer(serializers.Serializer):
     credit_reason = serializers.ChoiceField(
         choices=CreditReason.choices, help_text="Inera's credit reason, 1-9 (1 wrong home region … 9 not billable)."
     )
-    note = serializers.CharField(max_length=2000, help_text="Why the seller credits them.")
+    note = fields.NoteField(max_length=2000, help_text="Why the seller credits them.")
     rebill = serializers.BooleanField(
         default=False,
         help_text="Invoice the contacts again once the credit note is approved (reasons 1-4 only): the correction "
         "is applied through intake, and a run of the period puts them on a new invoice.",
     )
     correction = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=64),
+        child=fields.TextField(code=True, allow_blank=True, max_length=64),
         required=False,
         help_text="Corrected values applied to each contact when the credit note is approved (with rebill): "
         "home_region, profession, patient_fee, listing_unit, care_unit, as contacts are sent.",

@@ -25,6 +25,7 @@ from pypdf import PdfWriter
 from billing.models import Invoice, InvoiceLine
 from billing.selectors import invoice_totals
 from config.money import format_sek
+from config.text import POSTGRESQL_CLASS, REPLACEMENT, neutralise
 from contacts.identifiers import mask_personal_identity
 from regions.identifiers import format_org_number
 from regions.models import RateCategory
@@ -60,6 +61,14 @@ def _parties(invoice: Invoice) -> dict:
     }
 
 
+def _pdf(html: str) -> bytes:
+    """A rendered document as PDF. Defence in depth for rows stored before intake refused them (config/text.py):
+    every control or invisible formatting character (line and paragraph separators, direction overrides,
+    zero-width characters) in the HTML is shown as U+FFFD, so a name or an address can neither start a line nor
+    turn text around; the template's own line feeds and tabs are kept."""
+    return weasyprint.HTML(string=neutralise(html, multiline=True)).write_pdf()
+
+
 def render_invoice_pdf(invoice: Invoice) -> bytes:
     """The invoice itself: parties, number, dates, totals per category and rate, total to pay. No patient data."""
     with translation.override(settings.LANGUAGE_CODE):
@@ -77,7 +86,7 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
                 "objection_months": settings.OBJECTION_PERIOD_MONTHS,
             },
         )
-    return weasyprint.HTML(string=html).write_pdf()
+    return _pdf(html)
 
 
 def _specification_rows(invoice: Invoice, *, full_identity: bool) -> Iterator[tuple]:
@@ -138,6 +147,11 @@ class _Echo:
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 GUARDED_COLUMNS = ("external_id", "recommendation", "care_unit")
 _GUARDED_INDEXES = frozenset(SPECIFICATION_COLUMNS.index(column) for column in GUARDED_COLUMNS)
+# Text columns whose control and invisible formatting characters are shown as U+FFFD, after the formula guard
+# (config/text.py: defence in depth for rows stored before intake refused them). The other columns are numbers,
+# times and values the system wrote from validated codes.
+NEUTRALISED_COLUMNS = ("external_id", "profession", "category", "recommendation", "care_unit")
+_NEUTRALISED_INDEXES = frozenset(SPECIFICATION_COLUMNS.index(column) for column in NEUTRALISED_COLUMNS)
 
 
 def safe_cell(value) -> str:
@@ -163,15 +177,25 @@ def specification_csv(invoice: Invoice, *, full_identity: bool) -> Iterator[str]
 def _specification_csv_python(invoice: Invoice, *, full_identity: bool) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=";")
     for row in _specification_rows(invoice, full_identity=full_identity):
-        yield writer.writerow(
-            [safe_cell(cell) if index in _GUARDED_INDEXES else cell for index, cell in enumerate(row)]
-        )
+        cells = list(row)
+        for index in _GUARDED_INDEXES:
+            cells[index] = safe_cell(cells[index])
+        for index in _NEUTRALISED_INDEXES:
+            cells[index] = neutralise(cells[index])
+        yield writer.writerow(cells)
+
+
+def _neutralised(sql: str) -> str:
+    """SQL for a text value with its control and invisible formatting characters replaced by U+FFFD (as
+    ``neutralise``); the character class is the query parameter ``forbidden``."""
+    return f"regexp_replace({sql}, %(forbidden)s, chr({ord(REPLACEMENT)}), 'g')"
 
 
 def _guarded(column: str) -> str:
-    """SQL for a text column with formula-looking values prefixed by an apostrophe (as ``safe_cell``)."""
+    """SQL for a text column with formula-looking values prefixed by an apostrophe (as ``safe_cell``), then
+    neutralised."""
     triggers = ", ".join(f"chr({ord(char)})" for char in FORMULA_TRIGGERS)
-    return f"CASE WHEN left({column}, 1) IN ({triggers}) THEN chr(39) || {column} ELSE {column} END"
+    return _neutralised(f"CASE WHEN left({column}, 1) IN ({triggers}) THEN chr(39) || {column} ELSE {column} END")
 
 
 # Built from constants only; the invoice and the masking choice are query parameters.
@@ -181,8 +205,9 @@ COPY (
            to_char(l.started_at AT TIME ZONE 'Europe/Stockholm', 'YYYY-MM-DD"T"HH24:MI') || '+'
                || to_char((l.started_at AT TIME ZONE 'Europe/Stockholm') - (l.started_at AT TIME ZONE 'UTC'),
                           'HH24:MI'),
-           l.profession,
-           l.category, {_guarded("r.code")}, l.rate, l.patient_fee, l.amount, {_guarded("l.care_unit")},
+           {_neutralised("l.profession")},
+           {_neutralised("l.category")}, {_guarded("r.code")}, l.rate, l.patient_fee, l.amount,
+           {_guarded("l.care_unit")},
            CASE WHEN %(full)s THEN l.patient_id ELSE left(l.patient_id, 8) || '-****' END,
            i.buyer_id, l.patient_sex, CASE WHEN l.overridden THEN 'yes' ELSE '' END
     FROM billing_invoiceline l
@@ -195,7 +220,7 @@ COPY (
 
 
 def _specification_csv_copy(invoice: Invoice, *, full_identity: bool) -> Iterator[str]:
-    params = {"full": full_identity, "invoice": invoice.pk}
+    params = {"full": full_identity, "invoice": invoice.pk, "forbidden": POSTGRESQL_CLASS}
     with connection.cursor() as cursor, cursor.copy(SPECIFICATION_COPY, params) as copy:
         for block in copy:
             yield bytes(block).decode("utf-8")
@@ -236,7 +261,8 @@ _PDF_SEXES = {
 def _pdf_line(cells, *, heading: bool = False) -> str:
     out = []
     for index, (cell, (_heading, width)) in enumerate(zip(cells, PDF_COLUMNS, strict=True)):
-        text = gettext("yes") if index == 14 and cell == "yes" else str(cell)
+        # Each cell on its one line: a stored line separator or direction override shows as U+FFFD (config/text.py).
+        text = gettext("yes") if index == 14 and cell == "yes" else neutralise(cell)
         if index == 3 and len(text) > 16 and text[10] == "T":  # ISO time: date and minutes, local time
             text = f"{text[:10]} {text[11:16]}"
         elif index == 5 and not heading:
@@ -282,7 +308,7 @@ def _render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes
             "billing/specification.html",
             {"invoice": invoice, **_parties(invoice), "pages": pages, "part": part, "first": part == 1},
         )
-        merged.append(io.BytesIO(weasyprint.HTML(string=html).write_pdf()))
+        merged.append(io.BytesIO(_pdf(html)))
 
     for row in _specification_rows(invoice, full_identity=full_identity):
         chunk.append(row)

@@ -15,12 +15,17 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views import defaults
+from rest_framework.exceptions import NotFound
+
+from config.text import input_problem
 
 logger = logging.getLogger(__name__)
 
 
 class RejectNulCharactersMiddleware:
-    """A URL whose path or query string contains NUL (``%00``) is a 400.
+    """A URL whose path or query string contains NUL (``%00``) is a 400; so is an API query parameter with a
+    control or invisible formatting character or a digit other than 0-9 (config/text.py). A path with one of those
+    is a 404: it names nothing.
 
     No identifier, filter value or search term contains NUL, and PostgreSQL refuses it in any query: without
     this, a lookup such as ``/admin/regions/region/%00/change/`` or an admin search for ``%00`` fails with a
@@ -37,6 +42,24 @@ class RejectNulCharactersMiddleware:
             if request.path_info.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=400)
             return defaults.bad_request(request, exception=None)
+        if input_problem(request.path_info):
+            # An id written with look-alike digits ("/api/v1/contacts/١/": int() reads it as 1) or with an invisible
+            # character names nothing: the same answer as an id that does not exist.
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+            return defaults.page_not_found(request, exception=None)
+        if request.path_info.startswith("/api/"):
+            # Every query parameter of the API is a number, a date, a period, a code, an id, a choice or a cursor,
+            # never free text: one with a control or invisible formatting character, or a digit other than 0-9
+            # (django-filter and DRF read "٣" as 3 and "٢٠٢٦-٠١-٠١" as a date), is a 400 naming the parameter.
+            refused = {
+                name: [problem]
+                for name, values in request.GET.lists()
+                for problem in [next(filter(None, map(input_problem, values)), None)]
+                if problem
+            }
+            if refused:
+                return JsonResponse(refused, status=400)
         return self.get_response(request)
 
 

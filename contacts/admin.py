@@ -31,6 +31,7 @@ from config.business_time import period_bounds, stockholm_today
 from config.errors import DomainError
 from config.history import Via
 from config.money import format_sek
+from config.text import is_ascii_digits
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown
 from contacts.csv_columns import upload_template_csv
@@ -206,7 +207,7 @@ class ProviderFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdecimal():
+        if is_ascii_digits(value):  # "٣".isdecimal() too, and int() reads it as 3
             return queryset.filter(provider_id=int(value))
         return queryset
 

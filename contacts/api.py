@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from config.api import fields
 from config.api.schema import CONFLICT
 from config.api.views import ScopedQuerysetMixin
 from config.errors import StateConflict
@@ -29,7 +30,9 @@ class ContactInputSerializer(serializers.Serializer):
     """The input fields (documentation only: items are validated by the intake path)."""
 
     external_id = serializers.CharField(
-        max_length=64, help_text="Unique per provider; the idempotency key. No control characters (NUL, tab, ...)."
+        max_length=64,
+        help_text="Unique per provider; the idempotency key. No control or invisible formatting characters (NUL, tab, "
+        "line breaks, U+2028, direction marks such as U+202E, zero-width characters); digits 0-9 only.",
     )
     provider = serializers.CharField(required=False, help_text="HSA-id; a provider system may omit it (its own).")
     patient_id = serializers.CharField(help_text="Personnummer or samordningsnummer, 10 or 12 digits, -/+ allowed.")
@@ -110,7 +113,7 @@ class ContactDetailSerializer(ContactSerializer):
 
 
 class RejectSerializer(serializers.Serializer):
-    note = serializers.CharField(help_text="Why the contact is rejected.")
+    note = fields.NoteField(help_text="Why the contact is rejected.")
 
 
 BulkResultSerializer = inline_serializer(

@@ -63,7 +63,9 @@ def parse_contacts_csv(data: bytes) -> ParsedCsv:
     text, encoding, error = _decode(data)
     if error:
         return ParsedCsv(errors=[error])
-    lines = text.splitlines()
+    # With their line ends, so that a line break inside a quoted cell stays in the cell (and validation refuses it)
+    # instead of being dropped by the reader.
+    lines = _LINE_WITH_END.findall(text)
     if not lines or not lines[0].strip():
         return ParsedCsv(errors=[_("The file is empty: it needs a header row with the field names.")])
     header_line = lines[0]
@@ -130,9 +132,23 @@ def local_time_with_offset(value: str) -> str:
     return local.isoformat()
 
 
+# Lines end with CR LF, LF or CR only: ``str.splitlines`` also ends a line at U+2028, U+2029, U+0085, form feed
+# and the file and group separators, which would cut a row in two where a cell carries one of them; kept in the
+# cell, validation refuses it by name (config/text.py).
+_LINE_END = re.compile("\r\n|\r|\n")
+_LINE_WITH_END = re.compile("[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _split_lines(text: str) -> list[str]:
+    lines = _LINE_END.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()  # the line end of the last line
+    return lines
+
+
 def _line_at(text_before: str) -> int:
     """The 1-based line of the character that follows ``text_before`` (lines split as the parser splits them)."""
-    return len((text_before + "x").splitlines())
+    return len(_split_lines(text_before + "x"))
 
 
 def _line_of_byte(data: bytes, position: int, encoding: str) -> int:

@@ -4,13 +4,14 @@ from django import forms
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import CheckedInputForm, NoteField
 from contacts.csv_upload import MAX_UPLOAD_BYTES
 
 
-class RejectForm(forms.Form):
+class RejectForm(CheckedInputForm, forms.Form):
     """The confirmation step of the admin's "reject" action: why the selected contacts are rejected."""
 
-    note = forms.CharField(
+    note = NoteField(
         label=_("Note"),
         widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
         help_text=_("Why the contacts are rejected. Saved in each contact's history."),

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from config.history import Via
-from regions.admin_base import ScopedAdmin, change_history_table, field_labels, person
+from regions.admin_base import CheckedInline, ScopedAdmin, change_history_table, field_labels, person
 from regions.forms import ProviderForm
 from regions.identifiers import format_org_number
 from regions.models import (
@@ -52,7 +52,7 @@ def _choice_label(choices, value) -> str:
     return str(choices(value).label) if value in choices.values else ("–" if value in (None, "") else str(value))
 
 
-class PopulationInline(admin.TabularInline):
+class PopulationInline(CheckedInline, admin.TabularInline):
     model = RegionPopulation
     extra = 0
     fields = ["year", "population", "source"]
@@ -203,7 +203,7 @@ class ProviderAdmin(ScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class PublishedReadOnlyInline(admin.TabularInline):
+class PublishedReadOnlyInline(CheckedInline, admin.TabularInline):
     """Rates and criteria are editable while the version is a draft, read-only (text) once published."""
 
     extra = 0
@@ -386,7 +386,7 @@ class ApiClientAdmin(ScopedAdmin):
         self.message_user(request, _("Revoked %(count)d client(s).") % {"count": len(queryset)}, messages.SUCCESS)
 
 
-class MembershipInline(admin.StackedInline):
+class MembershipInline(CheckedInline, admin.StackedInline):
     model = Membership
     can_delete = False
     fields = ["region", "provider"]

@@ -15,6 +15,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import checked
 from config.history import Via
 from regions.permissions import can_change_reference_data
 from regions.selectors import visible_to
@@ -46,6 +47,14 @@ def confirming_action_form(confirmations: Mapping[str, str]) -> type[helpers.Act
     return ConfirmingActionForm
 
 
+class CheckedInline:
+    """Mixin for inlines: their forms refuse what ``CheckedInputForm`` refuses (config/forms.py)."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs.setdefault("form", checked(self.form))
+        return super().get_formset(request, obj, **kwargs)
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """Shows only the rows the scoping selector lets the user see; anything else is a 404.
 
@@ -69,6 +78,10 @@ class ScopedAdmin(admin.ModelAdmin):
     @property
     def action_form(self):
         return confirming_action_form(self.action_confirmations)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Control and invisible formatting characters, and digits other than 0-9, refused (config/forms.py).
+        return checked(super().get_form(request, obj, change, **kwargs))
 
     def history_view(self, request, object_id, extra_context=None):
         if not self.own_history:

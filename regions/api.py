@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from config.api import fields
 from config.api.views import ScopedQuerysetMixin
 from config.history import Via
 from regions.identifiers import format_org_number
@@ -51,12 +52,12 @@ class ProviderSerializer(serializers.ModelSerializer):
 
 
 class ProviderCreateSerializer(serializers.Serializer):
-    hsa_id = serializers.CharField(max_length=64)
-    name = serializers.CharField(max_length=200)
-    org_number = serializers.CharField(max_length=20)
-    region = serializers.CharField(max_length=2, help_text="Län code of the contracting region, e.g. '04'.")
+    hsa_id = fields.TextField(code=True, max_length=64)
+    name = fields.TextField(max_length=200)
+    org_number = fields.TextField(code=True, max_length=20)
+    region = fields.TextField(code=True, max_length=2, help_text="Län code of the contracting region, e.g. '04'.")
     active = serializers.BooleanField(default=True)
-    ended_on = serializers.DateField(
+    ended_on = fields.DateField(
         required=False,
         allow_null=True,
         help_text="For a provider created inactive: the last day its contract covers (default today).",

@@ -7,6 +7,8 @@ from stdnum import luhn
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.se import orgnr
 
+from config.text import input_problem
+
 HSA_ID_MAX_LENGTH = 31
 _HSA_ID = re.compile(r"^SE(?P<orgnr>\d{10})-[A-Za-z0-9]+\Z", re.ASCII)
 _LAN_CODE = re.compile(r"^\d{2}\Z", re.ASCII)
@@ -16,9 +18,19 @@ class IdentifierError(ValueError):
     """An identifier that is malformed; the message says what is wrong, in plain words."""
 
 
+def _plain(value: str) -> str:
+    """The stripped text of an identifier, refused when it has a control or invisible formatting character or a
+    digit other than 0-9 (``str.isdigit`` says yes to "٣", so each rule below would otherwise say something
+    misleading, such as a wrong check digit). See config/text.py."""
+    text = (value or "").strip()
+    if problem := input_problem(text):
+        raise IdentifierError(problem)
+    return text
+
+
 def normalize_org_number(value: str) -> str:
     """Validate a Swedish organisationsnummer and return its 10 digits (``2321000016``)."""
-    text = (value or "").strip()
+    text = _plain(value)
     try:
         return orgnr.validate(text)
     except StdnumError:
@@ -38,7 +50,7 @@ def format_org_number(digits: str) -> str:
 def normalize_bankgiro(value: str) -> str:
     """Validate a bankgiro number (7 or 8 digits, the last a Luhn check digit, written with or without the hyphen
     before the last four) and return it as written on invoices: ``NNN-NNNN`` or ``NNNN-NNNN``."""
-    text = (value or "").strip()
+    text = _plain(value)
     digits = text.replace("-", "").replace(" ", "")
     if not re.fullmatch(r"[0-9]{7,8}", digits):
         raise IdentifierError(
@@ -51,7 +63,7 @@ def normalize_bankgiro(value: str) -> str:
 
 def normalize_postal_code(value: str) -> str:
     """A Swedish postal code, five digits, returned as written on letters: ``611 88``."""
-    text = (value or "").strip()
+    text = _plain(value)
     digits = text.replace(" ", "")
     if not re.fullmatch(r"[0-9]{5}", digits):
         raise IdentifierError(_("Postal code must have 5 digits (NNN NN), got %(value)r.") % {"value": text})
@@ -60,7 +72,7 @@ def normalize_postal_code(value: str) -> str:
 
 def normalize_hsa_id(value: str) -> str:
     """Validate an HSA-id: ``SE`` + 10-digit organisation number + ``-`` + letters/digits, ≤ 31 chars."""
-    text = (value or "").strip()
+    text = _plain(value)
     upper = text.upper()
     if len(upper) > HSA_ID_MAX_LENGTH:
         raise IdentifierError(
@@ -84,7 +96,7 @@ def normalize_hsa_id(value: str) -> str:
 
 
 def validate_lan_code(value: str) -> str:
-    text = (value or "").strip()
+    text = _plain(value)
     if not _LAN_CODE.match(text):
         raise IdentifierError(
             _("Region must be given as its two-digit län code (e.g. '04'), got %(value)r.") % {"value": text}

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from config.text import is_ascii_digits
 from regions.models import Region, RegionPopulation
 
-YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
-REGION = re.compile(r"^\s*(\d{2})(?!\d)")
+# ASCII digits only (re.ASCII, is_ascii_digits): "٢٠٢٤" is no year, whatever int() makes of it (config/text.py).
+YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)", re.ASCII)
+REGION = re.compile(r"^\s*(\d{2})(?!\d)", re.ASCII)
 REGION_HEADERS = {"region", "län", "lan", "county", "kod", "code"}
 YEAR_HEADERS = {"år", "ar", "year"}
 POPULATION_HEADERS = {"folkmängd", "folkmangd", "population", "befolkning", "antal"}
@@ -31,7 +33,7 @@ class PopulationLoad:
 
 def _number(text: str) -> int | None:
     digits = re.sub(r"[\s\u00a0]", "", text or "")
-    return int(digits) if digits.isdigit() else None
+    return int(digits) if is_ascii_digits(digits) else None
 
 
 def _region_code(text: str) -> str | None:

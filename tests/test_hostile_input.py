@@ -176,7 +176,14 @@ def test_a_bulk_body_that_is_not_a_json_array_is_a_400_and_stores_nothing(system
 NOT_AN_OBJECT = {"non_field_errors": ["Varje kontakt ska vara ett JSON-objekt."]}
 NOT_AN_AMOUNT = 'Ska vara ett belopp, t.ex. "100.00".'
 OUT_OF_RANGE = "Datumet ligger utanför det tillåtna intervallet."
-CONTROL_CHARACTERS = "Får inte innehålla styrtecken (som NUL, tabb eller radbrytning)."
+
+
+def refused(char: str) -> str:
+    """The message refusing a control or invisible formatting character in an identifier (config/text.py)."""
+    return (
+        "Får inte innehålla styrtecken eller osynliga formateringstecken (som radbrytningar, tabbar, "
+        f"textriktningstecken eller nollbreddsmellanslag); hittade U+{ord(char):04X}."
+    )
 
 
 def test_a_bulk_with_invalid_items_stores_the_valid_ones_and_reports_the_others(system04):
@@ -201,7 +208,7 @@ def test_a_bulk_with_invalid_items_stores_the_valid_ones_and_reports_the_others(
         "unchanged": 0,
         "errors": [
             {"index": 1, "external_id": None, "errors": NOT_AN_OBJECT},
-            {"index": 2, "external_id": "nul-\x00-inside", "errors": {"external_id": [CONTROL_CHARACTERS]}},
+            {"index": 2, "external_id": "nul-\x00-inside", "errors": {"external_id": [refused("\x00")]}},
             {"index": 3, "external_id": None, "errors": NOT_AN_OBJECT},
             {"index": 4, "external_id": "ok-2", "errors": {"patient_fee": [NOT_AN_AMOUNT]}},
             {"index": 5, "external_id": None, "errors": NOT_AN_OBJECT},
@@ -237,10 +244,15 @@ TOO_LARGE = "Högst 99999.99."
         ("-Infinity", NOT_AN_AMOUNT),
         (1e308, TOO_LARGE),
         (10**30, TOO_LARGE),  # beyond 64 bits: read as a float
-        ("1e999999999", TOO_LARGE),
+        # Text is an amount written with digits 0-9 and a decimal point; exponents are not (issue 16).
+        ("1e999999999", NOT_AN_AMOUNT),
         ("123456789012345678901234567890.123", TOO_LARGE),  # more digits than decimal's precision
-        ("1e-999999999", "Högst två decimaler (öre)."),
-        ("-1e999999999", "Får inte vara negativt."),
+        ("1e-999999999", NOT_AN_AMOUNT),
+        ("-1e999999999", NOT_AN_AMOUNT),
+        ("1e2", NOT_AN_AMOUNT),
+        ("1_000", NOT_AN_AMOUNT),
+        ("-1", "Får inte vara negativt."),
+        ("0.001", "Högst två decimaler (öre)."),
         (True, "Ska vara ett belopp."),
         ("", "Fältet är obligatoriskt."),
         ("12,50", NOT_AN_AMOUNT),
@@ -254,7 +266,7 @@ def test_strange_numbers_for_the_patient_fee_are_a_400_on_that_field(system04, f
     assert Contact.objects.count() == 0
 
 
-@pytest.mark.parametrize("fee", [0, 250, 99999.99, "99999.99", "1e2", "-0.00"])
+@pytest.mark.parametrize("fee", [0, 250, 99999.99, 1e2, "99999.99", "-0.00", " 100.5 "])
 def test_numbers_within_range_are_accepted_in_any_json_spelling(system04, fee):
     response = system04.post(CONTACTS, contact_item(patient_fee=fee), format="json")
 
@@ -357,17 +369,26 @@ def test_nul_characters_in_names_of_fields_and_inside_identifiers(system04):
     response = system04.post(CONTACTS, item, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"mode\x00": ["Okänt fält."], "external_id": [CONTROL_CHARACTERS]}
+    assert response.json() == {"mode\x00": ["Okänt fält."], "external_id": [refused("\x00")]}
 
 
 @pytest.mark.parametrize(
-    "external_id", ["line\nbreak", "carriage\rreturn", "tab\tinside", "escape\x1b[31m", "del\x7f", "c1\x85control"]
+    ("external_id", "char"),
+    [
+        ("line\nbreak", "\n"),
+        ("carriage\rreturn", "\r"),
+        ("tab\tinside", "\t"),
+        ("escape\x1b[31m", "\x1b"),
+        ("del\x7f", "\x7f"),
+        ("c1\x85control", "\x85"),
+    ],
 )
-def test_control_characters_in_an_external_id_are_refused(system04, external_id):
+def test_control_characters_in_an_external_id_are_refused(system04, external_id, char):
+    # Every other category (format characters, line and paragraph separators): tests/contacts/test_forged_text.py.
     response = system04.post(CONTACTS, contact_item(external_id=external_id), format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"external_id": [CONTROL_CHARACTERS]}
+    assert response.json() == {"external_id": [refused(char)]}
 
 
 @pytest.mark.parametrize(
@@ -623,7 +644,8 @@ REFUSED_FILES = {
     ),
     "binary junk that is valid UTF-8": (
         bytes(range(1, 128)) + b"\x00",
-        ["Filen innehåller NUL-tecken (från rad 8): den är inte en CSV-textfil. Spara den som UTF-8 och försök igen."],
+        # Lines end at CR and LF only, as in a text editor (not at vertical tab, form feed or the separators 1C-1E).
+        ["Filen innehåller NUL-tecken (från rad 3): den är inte en CSV-textfil. Spara den som UTF-8 och försök igen."],
     ),
     "whitespace only": (b"\n\r\n  \n", ["Filen är tom: den behöver en rubrikrad med fältnamnen."]),
     "only a BOM": (codecs.BOM_UTF8, ["Filen är tom: den behöver en rubrikrad med fältnamnen."]),
@@ -708,7 +730,12 @@ def test_formula_cells_are_neutralised_by_postgresql_and_by_python_alike(formula
     assert copy_rows == python_rows
     external_ids = [row[2] for row in copy_rows]
     care_units = [row[10] for row in copy_rows]
-    assert external_ids[:-1] == care_units[:-1] == ["'" + formula for formula in FORMULAS]
+    # Guarded, then a tab or carriage return shown as U+FFFD (issue 16: no control character leaves in an export).
+    assert (
+        external_ids[:-1]
+        == care_units[:-1]
+        == ["'" + formula.replace("\t", "\ufffd").replace("\r", "\ufffd") for formula in FORMULAS]
+    )
     assert (external_ids[-1], care_units[-1]) == ("f-7", "")
     assert {row[9] for row in copy_rows} == {"400.00"}  # amounts are numbers, never prefixed
 
@@ -718,5 +745,7 @@ def test_the_specification_csv_download_is_neutralised(api_as, formula_invoice):
 
     rows = _rows([b"".join(response.streaming_content).decode("utf-8")])
     assert rows[0][2] == "external_id"
-    assert [row[2] for row in rows[1:-1]] == ["'" + formula for formula in FORMULAS]
-    assert {len(row) for row in rows} == {15}  # a carriage return in a cell is quoted, never a line break
+    assert [row[2] for row in rows[1:-1]] == [
+        "'" + formula.replace("\t", "\ufffd").replace("\r", "\ufffd") for formula in FORMULAS
+    ]
+    assert {len(row) for row in rows} == {15}  # a carriage return in a cell is U+FFFD, never a line break

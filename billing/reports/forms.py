@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.reports.figures import Perspective, ReportFilters
 from billing.reports.models import ContactSummary
 from config.business_time import add_months, parse_period, stockholm_today
+from config.forms import CheckedInputForm
 from regions.models import Profession, Provider, RateRecommendation, Region
 from regions.selectors import Scope, visible_to
 
@@ -39,7 +40,7 @@ class PeriodField(forms.Field):
         return dt.date(year, month, 1)
 
 
-class ReportFilterForm(forms.Form):
+class ReportFilterForm(CheckedInputForm, forms.Form):
     """Which months, region, side, provider and profession a report covers, within what the user may see.
 
     Region staff report on their own region only; a national admin may pick any region or the whole
@@ -115,7 +116,7 @@ class ReportFilterForm(forms.Form):
         )
 
 
-class WhatIfForm(forms.Form):
+class WhatIfForm(CheckedInputForm, forms.Form):
     """The version to price the contacts under."""
 
     recommendation = forms.ModelChoiceField(

@@ -20,6 +20,7 @@ from billing.reports.forms import ReportFilterForm, WhatIfForm
 from billing.reports.refresh import last_refresh
 from billing.reports.tasks import refresh_reports
 from config.money import format_sek, to_money
+from config.text import neutralise
 from regions.models import Provider, Region
 from regions.selectors import Scope, scope_of
 
@@ -113,7 +114,9 @@ def _csv_value(value, kind: str) -> str:
         return str(to_money(value))
     if isinstance(value, (int, Decimal)) and kind != "text":
         return str(value)
-    return safe_cell(str(value))
+    # Guarded against formulas, and a provider's or profession's name from before intake refused invisible
+    # characters shown with U+FFFD (config/text.py).
+    return neutralise(safe_cell(str(value)))
 
 
 def _filename(key: str, filters: figures.ReportFilters) -> str:

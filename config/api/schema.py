@@ -3,8 +3,10 @@
 drf-spectacular documents only the success codes a view declares. Clients (and the API fuzz test) need the
 error answers as well, in the shapes ``config.api.exceptions`` produces (API.md, General: Errors):
 
-- 400 ``{"field": ["message", ...]}`` for input that breaks a rule; ``{"detail": "..."}`` for a body that is not
-  JSON or an address with a NUL character (``config.middleware``), so any operation can answer 400;
+- 400 ``{"field": ["message", ...]}`` for input that breaks a rule, and ``{"parameter": ["message"]}`` for a query
+  parameter with a control or invisible formatting character or a digit other than 0-9; ``{"detail": "..."}`` for
+  a body that is not JSON or an address with a NUL character (both ``config.middleware``), so any operation can
+  answer 400;
 - 401 without valid credentials, 403 when the caller's role may not do this, 404 for a path naming something
   outside the caller's scope (or a list's invalid cursor), 413 for a body over ``API_MAX_BODY_BYTES``,
   415 for a body of a media type the operation does not read, 429 when the caller is throttled, 503 when the

@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from config.business_time import stockholm_today
+from config.text import is_ascii_digits
 from contacts.identifiers import PersonalIdentityError, parse_personal_identity
 from contacts.models import Contact
 from regions.selectors import scope_of
@@ -92,4 +93,4 @@ class IdentityReadAdmin(admin.ModelAdmin):
             pass
         else:
             return list(Contact.objects.filter(patient_id=identity.number).values_list("pk", flat=True)[:1000])
-        return [int(term)] if term.isdecimal() and len(term) < 19 else []
+        return [int(term)] if is_ascii_digits(term) and len(term) < 19 else []

@@ -18,6 +18,7 @@ from billing.display import invoice_label
 from billing.models import CreditReason, Invoice
 from config.business_time import stockholm_today
 from config.errors import DomainError
+from config.forms import CheckedInputForm, NoteField
 from config.history import Via
 from config.money import format_sek
 from contacts.disputes.attachments import attachment_response
@@ -110,22 +111,22 @@ class HomeRegionFilter(_PartyRegionFilter):
     field = "home_region"
 
 
-class OpenDisputeForm(forms.Form):
-    reason = forms.CharField(label=capfirst(_("reason")), widget=forms.Textarea(attrs={"rows": 4}))
+class OpenDisputeForm(CheckedInputForm, forms.Form):
+    reason = NoteField(label=capfirst(_("reason")), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class CommentForm(forms.Form):
-    text = forms.CharField(label=capfirst(_("comment")), widget=forms.Textarea(attrs={"rows": 3}))
+class CommentForm(CheckedInputForm, forms.Form):
+    text = NoteField(label=capfirst(_("comment")), widget=forms.Textarea(attrs={"rows": 3}))
     attachment = forms.FileField(label=capfirst(_("attachment")), required=False)
 
 
-class DecideForm(forms.Form):
+class DecideForm(CheckedInputForm, forms.Form):
     outcome = forms.ChoiceField(
         label=capfirst(_("decision")),
         # No default: a decision is made, never preselected.
         choices=[("", "---------"), (DisputeStatus.ACCEPTED, _("Accept")), (DisputeStatus.DISMISSED, _("Dismiss"))],
     )
-    note = forms.CharField(label=capfirst(_("note")), widget=forms.Textarea(attrs={"rows": 3}))
+    note = NoteField(label=capfirst(_("note")), widget=forms.Textarea(attrs={"rows": 3}))
     credit_reason = forms.TypedChoiceField(
         label=capfirst(_("credit reason")),
         choices=[("", "–"), *CreditReason.choices],

@@ -14,6 +14,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from config.api import fields
 from config.api.parsers import JsonParser, RequestTooLarge
 from config.api.renderers import PassthroughRenderer
 from config.api.schema import CONFLICT, DetailSerializer
@@ -107,23 +108,23 @@ class DisputeDetailSerializer(DisputeSerializer):
 
 
 class DisputeCreateSerializer(serializers.Serializer):
-    contact = serializers.IntegerField()
-    reason = serializers.CharField()
+    contact = fields.IntegerField()
+    reason = fields.NoteField()
 
 
 class CommentCreateSerializer(serializers.Serializer):
-    text = serializers.CharField()
+    text = fields.NoteField()
     attachments = serializers.ListField(child=serializers.FileField(), required=False)
 
 
 class ResolveSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=[DisputeStatus.ACCEPTED, DisputeStatus.DISMISSED])
-    note = serializers.CharField()
-    credit_reason = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
+    note = fields.NoteField()
+    credit_reason = fields.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.CharField(
+    assignee = fields.TextField(
         help_text="Username of a clerk or manager of the billing region, not the one who opened the dispute."
     )
 

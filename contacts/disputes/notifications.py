@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from config.business_time import stockholm_today
 from config.history import Via
 from config.money import format_sek
+from config.text import neutralise
 from contacts.disputes.models import Dispute, DisputeEvent, DisputeKind, DisputeStatus
 from regions.models import Role
 
@@ -134,7 +135,10 @@ def dispute_message(dispute: Dispute, *, event: str) -> tuple[str, str]:
         )
     if dispute.status == DisputeStatus.OPEN:
         lines.append(_("Respond by %(deadline)s.") % {"deadline": formats.localize(dispute.deadline)})
-    return subject, "\n".join(lines)
+    # Each line one line, the subject one header: a contact id or a provider name stored before intake refused
+    # control and invisible formatting characters shows them as U+FFFD (config/text.py); a line break in the
+    # subject would make Django refuse the whole mail.
+    return neutralise(subject), "\n".join(neutralise(line) for line in lines)
 
 
 def deadline_digest(*, today: dt.date | None = None, once: str | None = None) -> int:
@@ -182,7 +186,8 @@ def deadline_digest(*, today: dt.date | None = None, once: str | None = None) ->
                 }
                 for case in cases
             ]
-            messages.append((subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, recipients))
+            body = "\n".join(neutralise(line) for line in lines)
+            messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
     if not messages:
         return 0
     try:

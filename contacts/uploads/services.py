@@ -30,6 +30,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from config.errors import DomainError
 from config.history import Via
+from config.text import neutralise
 from contacts.csv_upload import ParsedCsv, parse_contacts_csv
 from contacts.intake import contacts_upsert
 from contacts.uploads.models import ContactUpload, ContactUploadContact, UploadStatus
@@ -98,7 +99,8 @@ def contact_upload_start(*, user, file_name: str, content: bytes, parsed: Parsed
         uploaded_by=user if user is not None and user.is_authenticated else None,
         region_id=scope.region_code if scope.is_region_staff else None,
         provider_id=scope.provider_id if scope.is_provider else None,
-        file_name=file_name[:255],
+        # As shown on the pages and in the filter: an invisible or reordering character (U+202E) as U+FFFD.
+        file_name=neutralise(file_name[:255]),
         file_size=len(content),
         sha256=digest,
         content=content if queued else b"",

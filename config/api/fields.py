@@ -1,0 +1,58 @@
+"""Serializer fields that apply config/text.py's rules to what API clients send.
+
+- ``TextField``: one line (a name, a code, an id): a control or invisible formatting character is a 400 naming it;
+  with ``code=True`` also a digit other than 0-9.
+- ``NoteField``: multi-line free text (notes, comments, reasons): normalised (``normalise_note``); text of nothing
+  but such characters is blank.
+- ``IntegerField``, ``DateField``: DRF reads "٣" as 3 (``int()``) and "٢٠٢٦-٠١-٠١" as a date (Django's
+  ``parse_date``); these take the digits 0-9 only.
+
+NUL is left to DRF's own validator ("Null-tecken är inte tillåtna."), so that it is reported once.
+"""
+
+from rest_framework import serializers
+
+from config.text import digits_problem, forbidden_character, input_problem, normalise_note, text_problem
+
+
+def _refuse_invisible(value: str) -> None:
+    if forbidden_character(value.replace("\x00", "")) is not None:
+        raise serializers.ValidationError(text_problem(value.replace("\x00", "")))
+
+
+def _refuse_foreign_digits(value: str) -> None:
+    if problem := digits_problem(value):
+        raise serializers.ValidationError(problem)
+
+
+class TextField(serializers.CharField):
+    def __init__(self, *, code: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(_refuse_invisible)
+        if code:
+            self.validators.append(_refuse_foreign_digits)
+
+
+class NoteField(serializers.CharField):
+    def to_internal_value(self, data):
+        value = normalise_note(super().to_internal_value(data))
+        if self.trim_whitespace:
+            value = value.strip()
+        if value == "" and not self.allow_blank:
+            self.fail("blank")
+        return value
+
+
+class _AsciiDigits:
+    def to_internal_value(self, data):
+        if isinstance(data, str) and (problem := input_problem(data)):
+            raise serializers.ValidationError(problem)
+        return super().to_internal_value(data)
+
+
+class IntegerField(_AsciiDigits, serializers.IntegerField):
+    pass
+
+
+class DateField(_AsciiDigits, serializers.DateField):
+    pass
