@@ -5,6 +5,7 @@ Celery jobs executed in-process. Production sets DATABASE_URL (PostgreSQL), CELE
 SECRET_KEY, ALLOWED_HOSTS and leaves DEBUG off; a missing production setting stops start-up.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -93,10 +94,20 @@ TEMPLATES = [
 ]
 
 # Database: DATABASE_URL, e.g. postgres://user@127.0.0.1:5432/utomlans; default a SQLite file.
+# Connections are kept open between requests for DATABASE_CONN_MAX_AGE seconds (default 60): one per gunicorn worker
+# process (sync workers answer one request at a time), so the server's connections are bounded by the number of
+# processes; see the README (Production shape: database connections) for the sum to keep under max_connections.
+# Django's development server (`runserver`, what `make run` serves) is different: it answers each HTTP connection in
+# a thread of its own, and a thread keeps its database connection for as long as its client keeps the HTTP
+# connection alive. Twenty browser tabs or API clients then hold twenty idle database connections, without bound
+# (one server reached 88 and PostgreSQL refused everyone). Under runserver each request therefore closes its
+# connection when it ends (CONN_MAX_AGE 0), whatever DATABASE_CONN_MAX_AGE says. psycopg's connection pool
+# (OPTIONS["pool"]) would bound them too, but its package (psycopg-pool) is not among the requirements.
+RUNS_THREADED_DEVELOPMENT_SERVER = sys.argv[1:2] == ["runserver"]
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_max_age=0 if RUNS_THREADED_DEVELOPMENT_SERVER else env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
