@@ -10,10 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from billing.display import invoice_label
 from billing.documents import render_invoice_pdf, render_specification_pdf, specification_csv
 from billing.models import CreditReason, Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
-from billing.permissions import can_credit, can_start_run, can_transition
+from billing.permissions import can_credit, can_start_run, can_transition, transition_refusal
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_run_start
@@ -241,7 +240,7 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     def _transition(self, request, transition: str, **kwargs):
         invoice = self.get_object()
         if not can_transition(request.user, invoice, transition):
-            raise PermissionDenied(_("You may not do this to %(invoice)s.") % {"invoice": invoice_label(invoice)})
+            raise PermissionDenied(transition_refusal(request.user, invoice, transition))
         invoice = TRANSITION_SERVICES[transition](invoice=invoice, by=request.user, via=Via.API, **kwargs)
         return Response(InvoiceSerializer(invoice).data)
 
