@@ -61,6 +61,8 @@ MIDDLEWARE = [
     # Outside everything that reads the database (sessions, users, views): a database that cannot be reached
     # answers 503 with a clear message, wherever the request noticed it. Static files (above) need no database.
     "config.middleware.DatabaseUnavailableMiddleware",
+    # Errors Django answers itself with an HTML page (no route under DEBUG=1, a refused request) are JSON under /api/.
+    "config.middleware.ApiErrorsAsJsonMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.RejectNulCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -196,6 +198,11 @@ if DEBUG:
 # Requests per API client (token or web user) and period: "N/s", "N/min", "N/h" or "N/day"; empty: no limit.
 # The default is about 70 times what `make bench` sends at its busiest (16 bulk requests of 10 000 contacts).
 API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "1200/min")
+
+# Requests per address without credentials to the only public API pages, the schema and the docs ("N/min" as above;
+# empty: no limit). Generating the schema took 0.3 s of CPU, and eight anonymous clients asking for it slowed real
+# requests fourfold; it is now generated once per process and language, and this bounds the rest.
+API_ANONYMOUS_THROTTLE_RATE = env_rate("API_ANONYMOUS_THROTTLE_RATE", "60/min")
 
 # The largest JSON body the API reads (a 10 000-contact bulk request is about 6 MB); larger is a 413.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 32 * 1024 * 1024)

@@ -6,4 +6,12 @@ SV = {
         "En API-klient får inte godkänna %(invoice)s: fyra ögon är två personer. En chef hos säljaren som inte "
         "skickade in den godkänner den, inloggad (i administrationen, eller via API:t med den inloggningen)."
     ),
+    "The body has more fields than the API reads (at most %(limit)d).": (
+        "Anropet har fler fält än API:t läser (högst %(limit)d)."
+    ),
+    "The body has more files than the API reads (at most %(limit)d).": (
+        "Anropet har fler filer än API:t läser (högst %(limit)d)."
+    ),
+    "The body is larger than the API reads.": "Anropet är större än API:t läser.",
+    "The request could not be read.": "Anropet kunde inte läsas.",
 }
