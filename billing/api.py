@@ -16,6 +16,7 @@ from billing.permissions import can_credit, can_start_run, can_transition, trans
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_run_start
+from config.api.fields import TextField
 from config.api.renderers import PassthroughRenderer
 from config.api.schema import CONFLICT, DetailSerializer
 from config.api.views import ScopedQuerysetMixin
@@ -49,8 +50,8 @@ class InvoiceRunSerializer(serializers.ModelSerializer):
 
 
 class InvoiceRunCreateSerializer(serializers.Serializer):
-    billing_region = serializers.CharField(max_length=2, help_text="Län code of the billing (seller) region.")
-    period = serializers.CharField(max_length=7, help_text="YYYY-MM")
+    billing_region = TextField(max_length=2, help_text="Län code of the billing (seller) region.")
+    period = TextField(max_length=7, help_text="YYYY-MM")
 
 
 class InvoiceRunViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -191,7 +192,7 @@ class InvoiceFilter(django_filters.FilterSet):
 
 
 class ReturnSerializer(serializers.Serializer):
-    note = serializers.CharField(help_text="Why the invoice goes back to draft.")
+    note = TextField(help_text="Why the invoice goes back to draft.")
 
 
 class CreditSerializer(serializers.Serializer):
@@ -204,7 +205,7 @@ class CreditSerializer(serializers.Serializer):
     credit_reason = serializers.ChoiceField(
         choices=CreditReason.choices, help_text="Inera's credit reason, 1-9 (1 wrong home region … 9 not billable)."
     )
-    note = serializers.CharField(max_length=2000, help_text="Why the seller credits them.")
+    note = TextField(max_length=2000, help_text="Why the seller credits them.")
     rebill = serializers.BooleanField(
         default=False,
         help_text="Invoice the contacts again once the credit note is approved (reasons 1-4 only): the correction "

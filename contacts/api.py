@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from config.api.fields import TextField
 from config.api.schema import CONFLICT
 from config.api.views import ScopedQuerysetMixin
 from config.errors import StateConflict
@@ -110,7 +111,7 @@ class ContactDetailSerializer(ContactSerializer):
 
 
 class RejectSerializer(serializers.Serializer):
-    note = serializers.CharField(help_text="Why the contact is rejected.")
+    note = TextField(help_text="Why the contact is rejected.")
 
 
 BulkResultSerializer = inline_serializer(

@@ -6,6 +6,8 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from config.api.fields import TextField
+from config.api.filters import BooleanFilter
 from config.api.views import ScopedQuerysetMixin
 from config.history import Via
 from regions.identifiers import format_org_number
@@ -51,10 +53,10 @@ class ProviderSerializer(serializers.ModelSerializer):
 
 
 class ProviderCreateSerializer(serializers.Serializer):
-    hsa_id = serializers.CharField(max_length=64)
-    name = serializers.CharField(max_length=200)
-    org_number = serializers.CharField(max_length=20)
-    region = serializers.CharField(max_length=2, help_text="Län code of the contracting region, e.g. '04'.")
+    hsa_id = TextField(max_length=64)
+    name = TextField(max_length=200)
+    org_number = TextField(max_length=20)
+    region = TextField(max_length=2, help_text="Län code of the contracting region, e.g. '04'.")
     active = serializers.BooleanField(default=True)
     ended_on = serializers.DateField(
         required=False,
@@ -65,7 +67,7 @@ class ProviderCreateSerializer(serializers.Serializer):
 
 class ProviderFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(field_name="region_id")
-    active = django_filters.BooleanFilter()
+    active = BooleanFilter()
 
     class Meta:
         model = Provider

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from config.api.fields import TextField
 from config.api.parsers import JsonParser
 from config.api.schema import CONFLICT, DetailSerializer
 from config.api.views import ScopedQuerysetMixin
@@ -83,17 +84,17 @@ class DisputeDetailSerializer(DisputeSerializer):
 
 class DisputeCreateSerializer(serializers.Serializer):
     contact = serializers.IntegerField()
-    reason = serializers.CharField()
+    reason = TextField()
 
 
 class CommentCreateSerializer(serializers.Serializer):
-    text = serializers.CharField()
+    text = TextField()
     attachments = serializers.ListField(child=serializers.FileField(), required=False)
 
 
 class ResolveSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=[DisputeStatus.ACCEPTED, DisputeStatus.DISMISSED])
-    note = serializers.CharField()
+    note = TextField()
     credit_reason = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
 
 

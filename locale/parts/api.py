@@ -14,4 +14,7 @@ SV = {
     ),
     "The body is larger than the API reads.": "Anropet är större än API:t läser.",
     "The request could not be read.": "Anropet kunde inte läsas.",
+    "Must be text (a JSON string).": "Måste vara text (en JSON-sträng).",
+    "A whole number from 1 up (at most %(max)d are given).": "Ett heltal från 1 (högst %(max)d ges).",
+    "Use true or false.": "Ange true eller false.",
 }
