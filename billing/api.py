@@ -10,10 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from billing.display import invoice_label
 from billing.documents import specification_csv
 from billing.models import CreditReason, Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
-from billing.permissions import can_credit, can_start_run, can_transition
+from billing.permissions import can_credit, can_start_run, can_transition, transition_refusal
 from billing.previews.models import PreviewDocument
 from billing.previews.views import api_preview_response
 from billing.runs import invoice_runs_fail_abandoned
@@ -261,7 +260,7 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     def _transition(self, request, transition: str, **kwargs):
         invoice = self.get_object()
         if not can_transition(request.user, invoice, transition):
-            raise PermissionDenied(_("You may not do this to %(invoice)s.") % {"invoice": invoice_label(invoice)})
+            raise PermissionDenied(transition_refusal(request.user, invoice, transition))
         invoice = TRANSITION_SERVICES[transition](invoice=invoice, by=request.user, via=Via.API, **kwargs)
         return Response(InvoiceSerializer(invoice).data)
 

@@ -1,7 +1,18 @@
-"""Who may do what with invoices and runs (the one place these decisions live)."""
+"""Who may do what with invoices and runs (the one place these decisions live).
 
+Four eyes means two people. An API client (a key, ``regions.models.ApiClient``) is a system, not a person: two keys,
+one submitting and one approving, met the rule "not the user who submitted it" with no person involved at all, and
+nothing recorded who stood behind either key. So an approval is a signed-in person's: a manager of the seller who
+did not submit the invoice, approving in the admin or through the API with the session of that sign-in. An API
+client of any role may not approve (403); it still submits, returns and marks sent or paid as its role allows. The
+approval's history entry names the manager (the actor is that person's own login).
+"""
+
+from django.utils.translation import gettext as _
+
+from billing.display import invoice_label
 from billing.models import Invoice, Transition
-from regions.models import Role
+from regions.models import ApiClient, Role
 from regions.selectors import scope_of
 
 _SELLER_STAFF = {
@@ -11,6 +22,18 @@ _SELLER_STAFF = {
     Transition.MARK_SENT: {Role.CLERK, Role.MANAGER},
     Transition.MARK_PAID: {Role.CLERK, Role.MANAGER},
 }
+# The steps only a signed-in person takes, never an API client (see the module's docstring).
+PERSONS_ONLY = {Transition.APPROVE}
+
+
+def is_api_client(user) -> bool:
+    """Whether the user is an API client's (a key's system) rather than a person's own login."""
+    if user is None or not user.is_authenticated:
+        return False
+    cached = getattr(user, "_utomlans_is_api_client", None)
+    if cached is None:
+        cached = user._utomlans_is_api_client = ApiClient.objects.filter(user_id=user.pk).exists()
+    return cached
 
 
 def can_start_run(user, billing_region: str) -> bool:
@@ -24,8 +47,23 @@ def can_start_run(user, billing_region: str) -> bool:
 def can_transition(user, invoice: Invoice, transition: str) -> bool:
     """The seller's own staff move its invoices, each transition by its roles; buyers and admins only read.
 
-    The four-eyes rule (the approver is not the submitter) is a rule of the workflow, checked by the service.
+    Approval is a signed-in person's, never an API client's. That the approver is not the submitter is a rule of the
+    workflow, checked by the service.
     """
+    return _role_may(user, invoice, transition) and (transition not in PERSONS_ONLY or not is_api_client(user))
+
+
+def transition_refusal(user, invoice: Invoice, transition: str) -> str:
+    """Why ``can_transition`` refused: the message of the 403."""
+    if transition in PERSONS_ONLY and _role_may(user, invoice, transition) and is_api_client(user):
+        return _(
+            "An API client may not approve %(invoice)s: four eyes are two people. A manager of the seller who did not "
+            "submit it approves it, signed in (in the admin, or through the API with that sign-in)."
+        ) % {"invoice": invoice_label(invoice)}
+    return _("You may not do this to %(invoice)s.") % {"invoice": invoice_label(invoice)}
+
+
+def _role_may(user, invoice: Invoice, transition: str) -> bool:
     scope = scope_of(user)
     return scope.role is not None and scope.region_code == invoice.seller_id and scope.role in _SELLER_STAFF[transition]
 

@@ -16,6 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 
 from config.text import input_problem
 
@@ -61,6 +62,33 @@ class RejectNulCharactersMiddleware:
             if refused:
                 return JsonResponse(refused, status=400)
         return self.get_response(request)
+
+
+class ApiErrorsAsJsonMiddleware:
+    """Under ``/api/`` an error is ``{"detail": "..."}`` even when Django, not an API view, answered it.
+
+    Django answers two kinds of request itself with an HTML page: an address no route matches (``handler404``
+    answers JSON, but under ``DEBUG=1`` Django shows its technical 404 page instead of calling it), and a request
+    it refuses as suspicious outside an API view (its 400 page, or the technical page under ``DEBUG=1``). An API
+    client reading the documented JSON got HTML. A 400 or 404 under ``/api/`` that is not a DRF response and is
+    HTML becomes the API's shape with the same status. It sits outside ``CommonMiddleware``, so that an address
+    missing its trailing slash is still redirected (APPEND_SLASH) rather than answered 404.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code in (400, 404)
+            and request.path_info.startswith("/api/")
+            and not isinstance(response, Response)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            message = NotFound.default_detail if response.status_code == 404 else _("The request could not be read.")
+            return JsonResponse({"detail": str(message)}, status=response.status_code)
+        return response
 
 
 # A database that cannot be reached (refused, dropped, restarting) or a transient conflict it reports the same

@@ -5,6 +5,7 @@ Celery jobs executed in-process. Production sets DATABASE_URL (PostgreSQL), CELE
 SECRET_KEY, ALLOWED_HOSTS and leaves DEBUG off; a missing production setting stops start-up.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,6 +61,8 @@ MIDDLEWARE = [
     # Outside everything that reads the database (sessions, users, views): a database that cannot be reached
     # answers 503 with a clear message, wherever the request noticed it. Static files (above) need no database.
     "config.middleware.DatabaseUnavailableMiddleware",
+    # Errors Django answers itself with an HTML page (no route under DEBUG=1, a refused request) are JSON under /api/.
+    "config.middleware.ApiErrorsAsJsonMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.RejectNulCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,10 +96,20 @@ TEMPLATES = [
 ]
 
 # Database: DATABASE_URL, e.g. postgres://user@127.0.0.1:5432/utomlans; default a SQLite file.
+# Connections are kept open between requests for DATABASE_CONN_MAX_AGE seconds (default 60): one per gunicorn worker
+# process (sync workers answer one request at a time), so the server's connections are bounded by the number of
+# processes; see the README (Production shape: database connections) for the sum to keep under max_connections.
+# Django's development server (`runserver`, what `make run` serves) is different: it answers each HTTP connection in
+# a thread of its own, and a thread keeps its database connection for as long as its client keeps the HTTP
+# connection alive. Twenty browser tabs or API clients then hold twenty idle database connections, without bound
+# (one server reached 88 and PostgreSQL refused everyone). Under runserver each request therefore closes its
+# connection when it ends (CONN_MAX_AGE 0), whatever DATABASE_CONN_MAX_AGE says. psycopg's connection pool
+# (OPTIONS["pool"]) would bound them too, but its package (psycopg-pool) is not among the requirements.
+RUNS_THREADED_DEVELOPMENT_SERVER = sys.argv[1:2] == ["runserver"]
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_max_age=0 if RUNS_THREADED_DEVELOPMENT_SERVER else env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
@@ -192,6 +205,11 @@ API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "1200/min")
 # ... and of those, requests for documents (invoice and specification PDFs, the specification CSV) per client:
 # each can read every line of an invoice. A client polling a preview after 202 asks about 12 times a minute.
 API_DOCUMENTS_THROTTLE_RATE = env_rate("API_DOCUMENTS_THROTTLE_RATE", "30/min")
+
+# Requests per address without credentials to the only public API pages, the schema and the docs ("N/min" as above;
+# empty: no limit). Generating the schema took 0.3 s of CPU, and eight anonymous clients asking for it slowed real
+# requests fourfold; it is now generated once per process and language, and this bounds the rest.
+API_ANONYMOUS_THROTTLE_RATE = env_rate("API_ANONYMOUS_THROTTLE_RATE", "60/min")
 
 # The largest JSON body the API reads (a 10 000-contact bulk request is about 6 MB); larger is a 413.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 32 * 1024 * 1024)

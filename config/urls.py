@@ -3,10 +3,10 @@ from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from billing.api import InvoiceRunViewSet, InvoiceSpecificationCsvView, InvoiceViewSet
+from config.api.docs import RedocView, SchemaView, SwaggerView
 from config.health import health
 from contacts.api import ContactViewSet
 from contacts.disputes.api import DisputeViewSet
@@ -32,9 +32,9 @@ api_v1 = [
     ),
     path("reports/", include("billing.reports.api")),
     path("", include(router.urls)),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-v1:schema"), name="redoc"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", SwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
+    path("redoc/", RedocView.as_view(url_name="api-v1:schema"), name="redoc"),
 ]
 
 

@@ -7,6 +7,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from config.api import fields
+from config.api.filters import BooleanFilter
 from config.api.views import ScopedQuerysetMixin
 from config.history import Via
 from regions.identifiers import format_org_number
@@ -66,7 +67,7 @@ class ProviderCreateSerializer(serializers.Serializer):
 
 class ProviderFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(field_name="region_id")
-    active = django_filters.BooleanFilter()
+    active = BooleanFilter()
 
     class Meta:
         model = Provider

@@ -61,6 +61,19 @@ def make_user(reference):
 
 
 @pytest.fixture
+def signed_in():
+    """The API as a person signed in (a session, as the browser's docs page or a script with a login use it): the
+    approval of an invoice is a person's, never an API client's (billing.permissions)."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
 def api_as(reference):
     """An API client authenticated with a real token of the given role."""
     counter = iter(range(1, 10_000))

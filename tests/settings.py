@@ -24,5 +24,6 @@ AXES_ENABLED = False
 # No request budget: suites that fire many requests as one client (the API fuzzing) are not about throttling.
 API_THROTTLE_RATE = ""
 API_DOCUMENTS_THROTTLE_RATE = ""
+API_ANONYMOUS_THROTTLE_RATE = ""  # likewise for the schema and docs fetched without credentials
 # Mail as before production defaulted to SMTP (a Celery worker process started by a test sends through this).
 MAILERS["default"] = {"BACKEND": "django.core.mail.backends.console.EmailBackend", "OPTIONS": {}}  # noqa: F405

@@ -42,7 +42,7 @@ FILTER_PARAMETERS = [
         enum=[figures.Perspective.BUYER, figures.Perspective.SELLER],
         description="buyer: the region's residents' contacts (default); seller: its providers' contacts.",
     ),
-    OpenApiParameter("provider", OpenApiTypes.INT, description="Care provider id."),
+    OpenApiParameter("provider", {"type": "integer", "minimum": 1}, description="Care provider id."),
     OpenApiParameter("profession", OpenApiTypes.STR, description="Kv yrkeskod code, e.g. LK."),
 ]
 

@@ -1,5 +1,8 @@
-"""Serializer fields that apply config/text.py's rules to what API clients send.
+"""Serializer fields that take JSON as it is written and apply config/text.py's rules to what API clients send.
 
+- Text fields take a string only: DRF's ``CharField`` turns a number into its digits (``{"note": 5}`` was stored as
+  the note "5", though the schema says a string: schemathesis' ST201, data outside the schema accepted). Anything
+  else is a 400 on that field ("Måste vara text (en JSON-sträng)."). Output fields are unaffected.
 - ``TextField``: one line (a name, a code, an id): a control or invisible formatting character is a 400 naming it;
   with ``code=True`` also a digit other than 0-9.
 - ``NoteField``: multi-line free text (notes, comments, reasons): normalised (``normalise_note``); text of nothing
@@ -10,6 +13,7 @@
 NUL is left to DRF's own validator ("Null-tecken är inte tillåtna."), so that it is reported once.
 """
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from config.text import digits_problem, forbidden_character, input_problem, normalise_note, text_problem
@@ -25,7 +29,16 @@ def _refuse_foreign_digits(value: str) -> None:
         raise serializers.ValidationError(problem)
 
 
-class TextField(serializers.CharField):
+class _StringOnly(serializers.CharField):
+    default_error_messages = {"not_text": _("Must be text (a JSON string).")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
+class TextField(_StringOnly):
     def __init__(self, *, code: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.validators.append(_refuse_invisible)
@@ -33,7 +46,7 @@ class TextField(serializers.CharField):
             self.validators.append(_refuse_foreign_digits)
 
 
-class NoteField(serializers.CharField):
+class NoteField(_StringOnly):
     def to_internal_value(self, data):
         value = normalise_note(super().to_internal_value(data))
         if self.trim_whitespace:

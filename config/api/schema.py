@@ -23,6 +23,9 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+# Any text without a NUL character (the API refuses an address containing one).
+NO_NUL = "^[^\\x00]*$"
+
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, in the language of the request (Accept-Language).")
@@ -103,7 +106,25 @@ class AutoSchema(openapi.AutoSchema):
             # A view may declare an error code with its own description only; the body is the common shape.
             response.setdefault("content", {"application/json": {"schema": schema}})
         operation["responses"] = dict(sorted(responses.items()))
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query":
+                self._describe_query_parameter(parameter)
         return operation
+
+    @staticmethod
+    def _describe_query_parameter(parameter: dict) -> None:
+        """What the API reads in a query parameter, as the code reads it (schemathesis' ST201 and ST202):
+
+        - an optional parameter given empty (``started_before=``, ``perspective=``) counts as left out, as
+          django-filter and the report filters read it: ``allowEmptyValue``;
+        - free text never contains NUL: the API refuses an address containing one (``config.middleware``), so
+          ``cursor`` and the other free-text parameters say so with a pattern.
+        """
+        if not parameter.get("required"):
+            parameter["allowEmptyValue"] = True
+        schema = parameter.get("schema", {})
+        if schema.get("type") == "string" and not ({"enum", "format", "pattern"} & set(schema)):
+            schema["pattern"] = NO_NUL
 
     def _error_responses(self, operation: dict):
         parameters = operation.get("parameters", [])

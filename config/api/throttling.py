@@ -8,8 +8,10 @@ window boundary; that bound is accepted for its simplicity and exactness under c
 ``SimpleRateThrottle`` keeps a list per client that concurrent processes overwrite, and rewrites it on every
 request).
 
-Anonymous requests are not counted here: the API answers them 401 before throttling, and the schema and docs,
-the only public pages, are static.
+Anonymous requests are not counted by ``ClientRateThrottle``: the API answers them 401 before throttling. The
+schema and docs, the only public pages, count them per address with ``AnonymousRateThrottle``
+(``API_ANONYMOUS_THROTTLE_RATE``, default "60/min"): the address is REMOTE_ADDR, or behind ``TRUSTED_PROXY_COUNT``
+proxies the one they saw (DRF's ``NUM_PROXIES``), so a client cannot choose it.
 """
 
 import time
@@ -30,13 +32,18 @@ class ClientRateThrottle(BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         user = getattr(request, "user", None)
-        rate = self.get_rate(view)
-        if not rate or user is None or not user.is_authenticated:
+        if user is None or not user.is_authenticated:
+            return True
+        return self._count(self.get_rate(view), user.pk)
+
+    def _count(self, rate: str, who) -> bool:
+        """Count one request of ``who`` in the current window of ``rate``; whether it is within the budget."""
+        if not rate:
             return True
         limit, period = parse_rate(rate)
         now = time.time()
         window = int(now // period)
-        key = f"{self.key_prefix}:{user.pk}:{period}:{window}"
+        key = f"{self.key_prefix}:{who}:{period}:{window}"
         cache.add(key, 0, timeout=period + 1)
         try:
             count = cache.incr(key)
@@ -68,3 +75,16 @@ class ScopedClientRateThrottle(ClientRateThrottle):
             raise ImproperlyConfigured(f"No rate setting for the throttle scope {scope!r}")
         self.key_prefix = f"throttle:{scope}"
         return getattr(settings, self.RATE_SETTINGS[scope])
+
+
+class AnonymousRateThrottle(ClientRateThrottle):
+    """Requests without credentials, per address (the public schema and docs pages); signed-in users and API
+    clients are counted by ``ClientRateThrottle``."""
+
+    key_prefix = "throttle:anonymous"
+
+    def allow_request(self, request, view) -> bool:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return True
+        return self._count(settings.API_ANONYMOUS_THROTTLE_RATE, self.get_ident(request))

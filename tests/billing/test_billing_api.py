@@ -141,16 +141,18 @@ def test_the_buyer_reads_but_cannot_move_the_invoice(api_as, january):
     assert invoice.status == "draft"
 
 
-def test_transitions_through_the_api(api_as, january, staff):
+def test_transitions_through_the_api(api_as, signed_in, january, staff):
     run_now()
     invoice = Invoice.objects.get(buyer_id="25")
-    clerk, manager = api_as(Role.CLERK, "04"), api_as(Role.MANAGER, "04")
+    # The approval is a signed-in manager's (four eyes are two people); a manager's API key may not approve.
+    clerk, manager, manager_key = api_as(Role.CLERK, "04"), signed_in(staff["manager04"]), api_as(Role.MANAGER, "04")
 
     early = manager.post(f"/api/v1/invoices/{invoice.pk}/approve/")
     submitted = clerk.post(f"/api/v1/invoices/{invoice.pk}/submit/")
     by_clerk = clerk.post(f"/api/v1/invoices/{invoice.pk}/approve/")
+    by_key = manager_key.post(f"/api/v1/invoices/{invoice.pk}/approve/")
     approved = manager.post(f"/api/v1/invoices/{invoice.pk}/approve/")
-    back = manager.post(f"/api/v1/invoices/{invoice.pk}/return/", {"note": "x"}, format="json")
+    back = manager_key.post(f"/api/v1/invoices/{invoice.pk}/return/", {"note": "x"}, format="json")
 
     assert early.status_code == 409
     assert early.json() == {
@@ -158,6 +160,10 @@ def test_transitions_through_the_api(api_as, january, staff):
     }
     assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
     assert by_clerk.status_code == 403
+    assert (by_key.status_code, by_key.json()["detail"][:57]) == (
+        403,
+        "En API-klient får inte godkänna Faktura till Region Norrb",
+    )
     assert approved.status_code == 200
     assert approved.json()["number"].endswith("-000001") and approved.json()["number"].startswith("04-")
     assert back.status_code == 409

@@ -98,15 +98,14 @@ def test_a_run_after_a_contacts_deadline_takes_it_off_the_draft_and_says_so_in_b
 
 @pytest.mark.django_db
 def test_approving_an_invoice_whose_every_contact_lapsed_is_a_409_naming_them_and_changes_nothing(
-    january, staff, api_as
+    january, staff, signed_in
 ):
     run_now()
     invoice = invoice_of("01")  # lk-01 of 15 January alone, lapsing after 15 July
     invoice_submit(invoice=invoice, by=staff["clerk04"])
-    manager = api_as(Role.MANAGER, "04")
 
     with on(2026, 7, 16):
-        response = manager.post(f"/api/v1/invoices/{invoice.pk}/approve/")
+        response = signed_in(staff["manager04"]).post(f"/api/v1/invoices/{invoice.pk}/approve/")
 
     assert response.status_code == 409
     assert response.json()["detail"] == (
@@ -291,12 +290,12 @@ def test_after_a_credit_for_a_reason_that_ends_billing_the_contact_stays_locked(
 
 @pytest.mark.django_db
 def test_a_seller_credit_and_invoice_again_goes_through_four_eyes_and_bills_the_corrected_amount(
-    january, staff, api_as, django_capture_on_commit_callbacks
+    january, staff, api_as, signed_in, django_capture_on_commit_callbacks
 ):
     run_now()
     with on(2026, 2, 11):
         invoice = approved(invoice_of("25"), staff)  # 04-2026-000001
-        clerk, manager = api_as(Role.CLERK, "04"), api_as(Role.MANAGER, "04")
+        clerk, manager = api_as(Role.CLERK, "04"), signed_in(staff["manager04b"])
         lk29 = contact("lk-29")
         response = clerk.post(
             f"/api/v1/invoices/{invoice.pk}/credit/",

@@ -50,11 +50,11 @@ def test_the_reference_data_has_every_regions_organisation_number(reference):
 
 
 @pytest.mark.django_db
-def test_approval_is_refused_naming_what_the_seller_lacks_and_changes_nothing(january, staff, api_as):
+def test_approval_is_refused_naming_what_the_seller_lacks_and_changes_nothing(january, staff, signed_in):
     Region.objects.filter(code="04").update(bankgiro="")
     invoice = submitted(staff)
 
-    response = api_as(Role.MANAGER, "04").post(f"/api/v1/invoices/{invoice.pk}/approve/")
+    response = signed_in(staff["manager04"]).post(f"/api/v1/invoices/{invoice.pk}/approve/")
 
     assert response.status_code == 409
     assert response.json()["detail"] == (

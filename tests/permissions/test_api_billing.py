@@ -1,7 +1,9 @@
 """The matrix over the billing API: invoice runs, invoices and their documents, and every workflow transition.
 
 The seller's staff move its invoices (each transition by its roles); the buyer's staff and national admins read
-them (403 on a transition); anyone else gets 404, as for an invoice that does not exist.
+them (403 on a transition); anyone else gets 404, as for an invoice that does not exist. Four eyes are two people:
+an approval is a signed-in manager's, never an API client's (``billing.permissions``), so the approval matrix runs
+twice, over the actors' API keys (no one may) and over their signed-in sessions.
 """
 
 import pytest
@@ -284,7 +286,8 @@ NOT_SELLER = {
 # transition → (URL segment, invoice it applies to, body, status after, expected per actor)
 TRANSITIONS = {
     "submit": ("submit", "draft", {}, "submitted", matrix(clerk_seller=200, manager_seller=200, **NOT_SELLER)),
-    "approve": ("approve", "submitted", {}, "approved", matrix(clerk_seller=403, manager_seller=200, **NOT_SELLER)),
+    # With a key, no one: an API client is not a person (test_invoice_approval_by_a_signed_in_person for people).
+    "approve": ("approve", "submitted", {}, "approved", matrix(clerk_seller=403, manager_seller=403, **NOT_SELLER)),
     "return": (
         "return",
         "submitted",
@@ -337,20 +340,90 @@ def test_a_transition_from_the_wrong_status_is_409_and_changes_nothing(world, se
     invoice = world.invoices[source]
     before = snapshot()
 
-    response = world.api("manager-seller").post(f"/api/v1/invoices/{invoice.pk}/{segment}/", body, format="json")
+    url = f"/api/v1/invoices/{invoice.pk}/{segment}/"
+    if segment == "approve":  # a person's step: the signed-in manager
+        response = world.web("manager-seller").post(url, body, content_type="application/json")
+    else:
+        response = world.api("manager-seller").post(url, body, format="json")
 
     assert response.status_code == 409
     assert snapshot() == before
 
 
 def test_the_manager_who_submitted_an_invoice_may_not_approve_it(world):
-    api = world.api("manager-seller")
+    person = world.web("manager-seller")
     invoice = world.invoices["draft"]
-    assert api.post(f"/api/v1/invoices/{invoice.pk}/submit/").status_code == 200
+    assert person.post(f"/api/v1/invoices/{invoice.pk}/submit/").status_code == 200
     before = snapshot()
 
-    response = api.post(f"/api/v1/invoices/{invoice.pk}/approve/")
+    response = person.post(f"/api/v1/invoices/{invoice.pk}/approve/")
 
     assert response.status_code == 403
+    assert response.json() == {
+        "detail": "Du skickade in Faktura till Region Norrbotten, 2026-10; en annan chef måste godkänna den."
+    }
     assert snapshot() == before
     assert Invoice.objects.get(pk=invoice.pk).status == "submitted"
+
+
+# --- Four eyes are two people ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    matrix(
+        anonymous=401,
+        provider=404,
+        clerk_seller=403,
+        manager_seller=200,
+        clerk_buyer=403,
+        manager_buyer=403,
+        clerk_third=404,
+        manager_third=404,
+        admin=403,
+    ),
+)
+def test_invoice_approval_by_a_signed_in_person(world, actor, expected):
+    invoice = world.invoices["submitted"]  # submitted by another clerk of the seller
+    before = snapshot()
+
+    response = world.web(actor).post(f"/api/v1/invoices/{invoice.pk}/approve/")
+
+    assert response.status_code == expected
+    if expected == 200:
+        invoice.refresh_from_db()
+        assert (response.json()["status"], invoice.status, invoice.approved_by.username) == (
+            "approved",
+            "approved",
+            "web-manager-seller",
+        )
+        event = InvoiceEvent.objects.filter(invoice=invoice).latest("id")
+        assert (event.action, event.actor.username, event.via) == ("approve", "web-manager-seller", "api")
+    else:
+        assert snapshot() == before
+
+
+def test_two_api_keys_do_not_make_four_eyes_a_signed_in_manager_approves(world):
+    invoice = world.invoices["draft"]
+    assert world.api("clerk-seller").post(f"/api/v1/invoices/{invoice.pk}/submit/").status_code == 200
+    before = snapshot()
+
+    by_key = world.api("manager-seller").post(f"/api/v1/invoices/{invoice.pk}/approve/")
+
+    assert by_key.status_code == 403
+    assert by_key.json() == {
+        "detail": "En API-klient får inte godkänna Faktura till Region Norrbotten, 2026-10: fyra ögon är två personer. "
+        "En chef hos säljaren som inte skickade in den godkänner den, inloggad (i administrationen, eller via API:t "
+        "med den inloggningen)."
+    }
+    assert snapshot() == before
+
+    by_person = world.web("manager-seller").post(f"/api/v1/invoices/{invoice.pk}/approve/")
+
+    assert by_person.status_code == 200
+    history = [
+        (event.action, event.actor.username, event.via)
+        for event in InvoiceEvent.objects.filter(invoice=invoice).order_by("id")
+        if event.action in ("submit", "approve")
+    ]
+    assert history == [("submit", "api:api-clerk-seller", "api"), ("approve", "web-manager-seller", "api")]
