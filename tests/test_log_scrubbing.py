@@ -64,11 +64,13 @@ def test_the_development_servers_access_log_is_scrubbed():
     # The settings' handler (pytest adds its own capturing handlers beside it).
     (handler,) = [h for h in logger.handlers if any(isinstance(f, ScrubIdentityNumbers) for f in h.filters)]
     stream = io.StringIO()
-    previous = handler.setStream(stream)
+    # Swapped directly, not with setStream(), which flushes the stream it replaces: the handler was made with the
+    # sys.stderr of the moment, which an earlier test's output capturing may have closed since.
+    previous, handler.stream = handler.stream, stream
     try:
         logger.info('"%s" %s %s', f"GET /admin/contacts/contact/?q={NUMBER}&p=2 HTTP/1.1", 302, 0)
     finally:
-        handler.setStream(previous)
+        handler.stream = previous
 
     line = stream.getvalue()
     assert '"GET /admin/contacts/contact/?q=19121212-****&p=2 HTTP/1.1" 302 0' in line
