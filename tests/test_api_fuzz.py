@@ -301,7 +301,7 @@ def test_no_request_of_a_second_seed_breaks_the_api_or_its_contract(case, world)
 # start), so that what one call creates the next may act on. Bounded: STATEFUL_SCENARIOS sequences of at most
 # STATEFUL_STEPS calls, from a fixed seed.
 
-STATEFUL_SCENARIOS = 40
+STATEFUL_SCENARIOS = 80
 STATEFUL_STEPS = 8
 TOKENS: dict[Role, str] = {}
 STEPS_TAKEN: list[tuple[bool, int]] = []
