@@ -39,16 +39,16 @@ from billing.previews.views import admin_preview_response
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals, without_drafts_of_others
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_documents_render, invoice_run_start
-from config.business_time import add_months, stockholm_date, stockholm_today
-from config.errors import DomainError, InvalidInput
-from config.forms import CheckedInputForm, NoteField
-from config.history import Via
-from config.money import format_sek
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
 from contacts.disputes.models import Dispute, DisputeStatus
 from contacts.disputes.services import objection_deadline
 from contacts.permissions import can_object_for
+from kernel.business_time import add_months, stockholm_date, stockholm_today
+from kernel.errors import DomainError, InvalidInput
+from kernel.forms import CheckedInputForm, NoteField
+from kernel.history import Via
+from kernel.money import format_sek
 from regions.admin_base import ScopedAdmin, change_history_table, person
 from regions.models import Profession, RateCategory, Region, Role
 from regions.selectors import scope_of

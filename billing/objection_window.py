@@ -8,7 +8,7 @@ so going back the same number of months is not exact at month ends; the answer i
 
 import datetime as dt
 
-from config.business_time import add_months
+from kernel.business_time import add_months
 
 
 def first_objectable_issue_date(today: dt.date, months: int) -> dt.date:

@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 
 from billing.models import FROZEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
-from config.money import ZERO
+from kernel.money import ZERO
 from regions.models import RateCategory, Region
 from regions.selectors import scope_of
 

@@ -37,9 +37,6 @@ from billing.models import (
 from billing.numbering import invoice_number, specification_id
 from billing.selectors import invoice_totals_snapshot, payment_details_missing
 from billing.tasks import invoice_run_task, render_documents_task
-from config.business_time import STOCKHOLM, parse_period, period_of, stockholm_today
-from config.errors import InvalidInput, NotAllowed, StateConflict
-from config.history import Via, changes_between
 from contacts.models import Contact, Status
 from contacts.services import (
     contact_correct,
@@ -48,6 +45,9 @@ from contacts.services import (
     contacts_mark_lapsed,
     contacts_release_for_billing,
 )
+from kernel.business_time import STOCKHOLM, parse_period, period_of, stockholm_today
+from kernel.errors import InvalidInput, NotAllowed, StateConflict
+from kernel.history import Via, changes_between
 from regions.models import Region
 
 logger = logging.getLogger(__name__)

@@ -39,10 +39,10 @@ from billing.models import (
 from billing.objection_window import first_objectable_issue_date
 from billing.permissions import can_start_run
 from billing.runs import invoice_runs_fail_abandoned
-from config.business_time import STOCKHOLM, add_months, period_bounds, stockholm_date, stockholm_today
-from config.money import ZERO, format_sek
 from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
 from contacts.models import Contact, Status
+from kernel.business_time import STOCKHOLM, add_months, period_bounds, stockholm_date, stockholm_today
+from kernel.money import ZERO, format_sek
 from regions.models import (
     ApiClient,
     Profession,

@@ -27,11 +27,6 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.business_time import period_bounds, stockholm_today
-from config.errors import DomainError
-from config.history import Via
-from config.money import format_sek
-from config.text import is_ascii_digits
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown
 from contacts.csv_columns import upload_template_csv
@@ -43,6 +38,11 @@ from contacts.permissions import can_reject, sees_full_identity
 from contacts.reasons import REASON_LABELS, Reason
 from contacts.services import contact_decision, contact_reject, contacts_reevaluate
 from contacts.uploads.admin import ContactUploadFilter, upload_csv_view
+from kernel.business_time import period_bounds, stockholm_today
+from kernel.errors import DomainError
+from kernel.history import Via
+from kernel.money import format_sek
+from kernel.text import is_ascii_digits
 from regions.admin_base import ScopedAdmin, person
 from regions.identifiers import IdentifierError, normalize_hsa_id
 from regions.models import Criterion, Provider

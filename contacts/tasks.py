@@ -2,9 +2,9 @@ import datetime as dt
 
 from celery import shared_task
 
-from config.business_time import STOCKHOLM
 from contacts.disputes.notifications import deadline_digest
 from contacts.services import contacts_reevaluate
+from kernel.business_time import STOCKHOLM
 
 
 @shared_task(name="contacts.reevaluate_since", acks_late=True)

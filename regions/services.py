@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.business_time import stockholm_today
-from config.errors import ImmutableObject, InvalidInput, StateConflict
-from config.history import Via, actor_or_none, changes_between
-from config.money import to_money
+from kernel.business_time import stockholm_today
+from kernel.errors import ImmutableObject, InvalidInput, StateConflict
+from kernel.history import Via, actor_or_none, changes_between
+from kernel.money import to_money
 from regions import identifiers
 from regions.authentication import hash_key, new_key
 from regions.models import (

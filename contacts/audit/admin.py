@@ -5,10 +5,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from config.business_time import stockholm_today
-from config.text import is_ascii_digits
 from contacts.identifiers import PersonalIdentityError, parse_personal_identity
 from contacts.models import Contact
+from kernel.business_time import stockholm_today
+from kernel.text import is_ascii_digits
 from regions.selectors import scope_of
 
 

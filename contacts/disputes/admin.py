@@ -16,11 +16,6 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.display import invoice_label
 from billing.models import CreditReason, Invoice
-from config.business_time import stockholm_today
-from config.errors import DomainError
-from config.forms import CheckedInputForm, NoteField
-from config.history import Via
-from config.money import format_sek
 from contacts.disputes.attachments import attachment_response
 from contacts.disputes.models import Dispute, DisputeAttachment, DisputeKind, DisputeStatus
 from contacts.disputes.selectors import dispute_assignable
@@ -36,6 +31,11 @@ from contacts.models import Contact
 from contacts.permissions import can_assign_dispute, can_resolve_dispute, is_dispute_party, opened_dispute
 from contacts.reasons import REASON_LABELS
 from contacts.services import contact_decision
+from kernel.business_time import stockholm_today
+from kernel.errors import DomainError
+from kernel.forms import CheckedInputForm, NoteField
+from kernel.history import Via
+from kernel.money import format_sek
 from regions.admin_base import ScopedAdmin, change_history_table, person
 from regions.models import Criterion, Region
 from regions.selectors import scope_of, visible_to

@@ -14,9 +14,6 @@ from billing.display import invoice_label
 from billing.models import CreditReason, Invoice
 from billing.selectors import contact_credit_line, contact_live_line
 from billing.services import invoice_line_credit
-from config.business_time import add_months, stockholm_today
-from config.errors import InvalidInput, NotAllowed, StateConflict
-from config.history import Via
 from contacts.disputes.attachments import (
     FileKind,
     NotAllowedContent,
@@ -45,6 +42,9 @@ from contacts.permissions import (
 )
 from contacts.reasons import REASON_LABELS
 from contacts.services import contacts_reevaluate
+from kernel.business_time import add_months, stockholm_today
+from kernel.errors import InvalidInput, NotAllowed, StateConflict
+from kernel.history import Via
 from regions.selectors import is_visible_to
 
 

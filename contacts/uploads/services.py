@@ -28,12 +28,12 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from config.errors import DomainError
-from config.history import Via
-from config.text import neutralise
 from contacts.csv_upload import ParsedCsv, parse_contacts_csv
 from contacts.intake import contacts_upsert
 from contacts.uploads.models import ContactUpload, ContactUploadContact, UploadStatus
+from kernel.errors import DomainError
+from kernel.history import Via
+from kernel.text import neutralise
 from regions.selectors import scope_of, visible_to
 
 logger = logging.getLogger(__name__)

@@ -21,10 +21,10 @@ from django.utils import timezone
 import config.start
 from billing.models import Invoice, InvoiceEvent, InvoiceRun
 from billing.services import invoice_approve, invoice_return, invoice_submit
-from config.business_time import STOCKHOLM
 from contacts.disputes.models import Dispute
 from contacts.disputes.services import dispute_open
 from contacts.models import Contact
+from kernel.business_time import STOCKHOLM
 from regions.models import Role
 from regions.services import recommendation_create
 from tests.billing.conftest import run_now

@@ -23,12 +23,12 @@ from django.views.defaults import server_error
 import config.start
 from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceRun
 from billing.services import invoice_approve, invoice_submit
-from config.errors import InvalidInput
 from contacts.disputes.models import DisputeEvent
 from contacts.disputes.services import dispute_assign, dispute_open, dispute_resolve
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
 from contacts.permissions import can_resolve_dispute
+from kernel.errors import InvalidInput
 from regions.models import Role
 from tests.billing.conftest import run_now
 from tests.factories import contact_item

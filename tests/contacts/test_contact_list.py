@@ -11,11 +11,11 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from config.business_time import STOCKHOLM
 from config.identity_scrubbing import looks_like_identity_number
 from contacts.audit.models import IdentityRead, ReadVia
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
+from kernel.business_time import STOCKHOLM
 from regions.models import Role
 from tests.factories import contact_item, personnummer
 
