@@ -32,7 +32,7 @@ from billing.models import (
     RunStatus,
     Transition,
 )
-from billing.objection_window import first_objectable_issue_date
+from billing.objection_window import first_objectable_issue_date, objection_deadline
 from billing.permissions import can_credit, can_render_documents, can_start_run, can_transition
 from billing.previews.models import PreviewDocument
 from billing.previews.views import admin_preview_response
@@ -42,7 +42,6 @@ from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_docume
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
 from contacts.disputes.models import Dispute, DisputeStatus
-from contacts.disputes.services import objection_deadline
 from contacts.permissions import can_object_for
 from kernel.business_time import add_months, stockholm_date, stockholm_today
 from kernel.errors import DomainError, InvalidInput

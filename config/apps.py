@@ -8,3 +8,9 @@ class UtomlansAdminConfig(AdminConfig):
     every app registers its screens) is ``UtomlansAdminSite``."""
 
     default_site = "config.admin_site.UtomlansAdminSite"
+
+    def ready(self) -> None:
+        super().ready()  # autodiscovery: each app's admin module
+        # The dispute queue: a package of contacts (its models are the contacts app's) above billing, so no app's
+        # admin module imports it; it registers its screens when imported here, from the top of the house.
+        import contacts.disputes.admin  # noqa: F401

@@ -290,7 +290,7 @@ def test_a_run_started_while_the_broker_is_unreachable_answers_and_shows_failed_
     from kombu.exceptions import OperationalError as BrokerUnreachable
 
     refused = BrokerUnreachable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-    with mock.patch("billing.services.invoice_run_task.delay", side_effect=refused):
+    with mock.patch("billing.tasks.invoice_run_task.delay", side_effect=refused):
         response = api_as(Role.CLERK, "04").post(
             "/api/v1/invoice-runs/", {"billing_region": "04", "period": month["period"]}, format="json"
         )

@@ -496,3 +496,8 @@ class DisputeAdmin(ScopedAdmin):
             "media": self.media,
         }
         return TemplateResponse(request, "admin/contacts/dispute/open.html", context)
+
+
+# Registered by the admin site's app config (config.apps) after the apps' own admin modules: the disputes sit above
+# billing, so contacts.admin, below it, does not import them.
+admin.site.register(Dispute, DisputeAdmin)

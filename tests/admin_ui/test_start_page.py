@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-import config.start
+import start.page
 from billing.models import Invoice, InvoiceEvent, InvoiceRun
 from billing.services import invoice_approve, invoice_return, invoice_submit
 from contacts.disputes.models import Dispute
@@ -86,7 +86,7 @@ def links(page: str, section: str = "tasks") -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _today(monkeypatch):
-    monkeypatch.setattr(config.start, "stockholm_today", lambda: TODAY)
+    monkeypatch.setattr(start.page, "stockholm_today", lambda: TODAY)
 
 
 @pytest.fixture

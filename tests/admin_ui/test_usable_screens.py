@@ -20,7 +20,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views.defaults import server_error
 
-import config.start
+import start.page
 from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceRun
 from billing.services import invoice_approve, invoice_submit
 from contacts.disputes.models import DisputeEvent
@@ -664,7 +664,7 @@ def test_a_case_is_never_assigned_to_the_one_who_opened_it(contested, named):
 
 @pytest.fixture
 def february_20(monkeypatch):
-    monkeypatch.setattr(config.start, "stockholm_today", lambda: dt.date(2026, 2, 20))
+    monkeypatch.setattr(start.page, "stockholm_today", lambda: dt.date(2026, 2, 20))
 
 
 def _task(page: str, key: str) -> str:
