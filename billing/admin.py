@@ -32,7 +32,7 @@ from billing.models import (
     RunStatus,
     Transition,
 )
-from billing.objection_window import first_objectable_issue_date, objection_deadline
+from billing.objection_window import first_objectable_issue_date
 from billing.permissions import can_credit, can_render_documents, can_start_run, can_transition
 from billing.previews.models import PreviewDocument
 from billing.previews.views import admin_preview_response
@@ -41,8 +41,6 @@ from billing.selectors import invoice_totals, without_drafts_of_others
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_documents_render, invoice_run_start
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
-from contacts.disputes.models import Dispute, DisputeStatus
-from contacts.permissions import can_object_for
 from kernel.business_time import add_months, stockholm_date, stockholm_today
 from kernel.errors import DomainError, InvalidInput
 from kernel.forms import CheckedInputForm, NoteField
@@ -603,35 +601,13 @@ class InvoiceAdmin(ScopedAdmin):
         return obj
 
     def objection_cases(self, request, invoice: Invoice) -> dict[int, int] | None:
-        """Whether the page offers objections, and to which lines: None when it offers none (not an approved invoice,
-        the objection period over, or a user who may not object: only the buyer's clerks and managers do); else the
-        open cases of its contacts (contact id → dispute id), whose lines link to the case instead."""
-        if request is None or not invoice.is_frozen or invoice.kind != InvoiceKind.INVOICE:
-            return None
-        if not can_object_for(request.user, invoice.buyer_id) or stockholm_today() > objection_deadline(invoice):
-            return None
-        return dict(
-            Dispute.objects.filter(
-                status=DisputeStatus.OPEN,
-                contact__invoice_lines__invoice=invoice,
-                contact__invoice_lines__credit=False,
-            ).values_list("contact_id", "pk")
-        )
+        """Whether the page offers objections, and to which lines: None here, no objection column. The disputes,
+        above billing, extend this screen with the buyer's objections (``contacts.disputes.admin.InvoiceAdmin``,
+        registered in this one's place), so that billing imports nothing of them."""
+        return None
 
     def _objection_cell(self, line, open_cases: dict[int, int] | None):
-        if open_cases is None:
-            return ""
-        if line.contact_id in open_cases:
-            return format_html(
-                '<td><a href="{}" data-action="open-case">{}</a></td>',
-                reverse("admin:contacts_dispute_change", args=[open_cases[line.contact_id]]),
-                gettext("Dispute open"),
-            )
-        return format_html(
-            '<td><a href="{}" data-action="object">{}</a></td>',
-            reverse("admin:contacts_dispute_open", args=[line.contact_id]),
-            gettext("Object"),
-        )
+        return ""  # the disputes' screen fills the column (see objection_cases)
 
     def credit_lines(self, request, invoice: Invoice) -> dict[int, Invoice] | None:
         """Whether the page offers the seller's credits, and of which lines: None when it offers none (not the

@@ -2,10 +2,10 @@
 window as a range of invoice dates.
 
 The buyer may object until the invoice date plus ``OBJECTION_PERIOD_MONTHS`` (``objection_deadline``, which the
-disputes above billing and the invoice screen both read). Lists that show the invoices still open to objection need
-the reverse: the earliest invoice date whose deadline has not passed. ``add_months`` clamps to the month's end
-(30 November + 3 months is 28 February), so going back the same number of months is not exact at month ends; the
-answer is adjusted by days until it is.
+disputes above billing read, for a case and for the invoice screen's objection column). Lists that show the invoices
+still open to objection need the reverse: the earliest invoice date whose deadline has not passed. ``add_months``
+clamps to the month's end (30 November + 3 months is 28 February), so going back the same number of months is not
+exact at month ends; the answer is adjusted by days until it is.
 """
 
 import datetime as dt

@@ -11,6 +11,8 @@ class UtomlansAdminConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()  # autodiscovery: each app's admin module
-        # The dispute queue: a package of contacts (its models are the contacts app's) above billing, so no app's
-        # admin module imports it; it registers its screens when imported here, from the top of the house.
-        import contacts.disputes.admin  # noqa: F401
+        # The disputes: a package of contacts (their models are the contacts app's) above billing, so no app's admin
+        # or tasks module imports them; they register their screens and their Celery task when imported here, from
+        # the top of the house, in every process (web and worker: Celery's Django fixup sets Django up).
+        import contacts.disputes.admin
+        import contacts.disputes.tasks  # noqa: F401

@@ -25,9 +25,9 @@ from billing.services import invoice_approve, invoice_run_start, invoice_runs_st
 from config.celery import app as celery_app
 from contacts.disputes.models import Dispute
 from contacts.disputes.services import dispute_open
+from contacts.disputes.tasks import dispute_deadline_digest
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
-from contacts.tasks import dispute_deadline_digest
 from kernel.business_time import add_months, stockholm_today
 from regions.models import Role
 from tests.factories import contact_item, personnummer
