@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -20,7 +19,6 @@ from billing.display import invoice_label, progress_bar
 from billing.documents import render_invoice_pdf
 from billing.models import (
     CORRECTABLE_CREDIT_REASONS,
-    FROZEN_STATUSES,
     TRANSITIONS,
     CreditReason,
     Invoice,
@@ -32,12 +30,11 @@ from billing.models import (
     RunStatus,
     Transition,
 )
-from billing.objection_window import first_objectable_issue_date
 from billing.permissions import can_credit, can_render_documents, can_start_run, can_transition
 from billing.previews.models import PreviewDocument
 from billing.previews.views import admin_preview_response
 from billing.runs import invoice_runs_fail_abandoned
-from billing.selectors import invoice_totals, without_drafts_of_others
+from billing.selectors import awaiting_approval_of, invoice_totals, open_to_objection, without_drafts_of_others
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_documents_render, invoice_run_start
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
@@ -240,9 +237,7 @@ class AwaitingMyApprovalFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "my-approval":
             scope = scope_of(request.user)
-            return queryset.filter(status=InvoiceStatus.SUBMITTED, seller_id=scope.region_code).exclude(
-                submitted_by=request.user
-            )
+            return queryset.filter(awaiting_approval_of(request.user), seller_id=scope.region_code)
         return queryset
 
 
@@ -304,8 +299,7 @@ class ObjectableFilter(admin.SimpleListFilter):
         if self.value() != "objectable":
             return queryset
         scope = scope_of(request.user)
-        first = first_objectable_issue_date(stockholm_today(), settings.OBJECTION_PERIOD_MONTHS)
-        received = queryset.filter(status__in=FROZEN_STATUSES, kind=InvoiceKind.INVOICE, issue_date__gte=first)
+        received = queryset.filter(open_to_objection(stockholm_today()))
         return received if scope.national else received.filter(buyer_id=scope.region_code)
 
 
