@@ -30,8 +30,8 @@ from bench.common import bench_env as _env
 from bench.common import manage as _manage
 from bench.common import recreate_database as _recreate_database
 from bench.common import wait_for as _wait_for
-from config.business_time import add_months, period_bounds
 from contacts.synthetic import contact_items
+from kernel.business_time import add_months, period_bounds
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable

@@ -70,8 +70,8 @@ import redis
 
 from bench import lists
 from bench.common import PY, ROOT, bench_env, manage, recreate_database, wait_for
-from config.business_time import add_months, period_bounds
 from contacts.synthetic import contact_items
+from kernel.business_time import add_months, period_bounds
 
 PROVIDER = "SE5561234005-DL01"  # billed by 04
 UPDATED_FEE = "50.00"  # no synthetic contact has it, so every item of an update body changes

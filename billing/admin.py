@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -20,7 +19,6 @@ from billing.display import invoice_label, progress_bar
 from billing.documents import render_invoice_pdf
 from billing.models import (
     CORRECTABLE_CREDIT_REASONS,
-    FROZEN_STATUSES,
     TRANSITIONS,
     CreditReason,
     Invoice,
@@ -32,23 +30,19 @@ from billing.models import (
     RunStatus,
     Transition,
 )
-from billing.objection_window import first_objectable_issue_date
 from billing.permissions import can_credit, can_render_documents, can_start_run, can_transition
 from billing.previews.models import PreviewDocument
 from billing.previews.views import admin_preview_response
 from billing.runs import invoice_runs_fail_abandoned
-from billing.selectors import invoice_totals, without_drafts_of_others
+from billing.selectors import awaiting_approval_of, invoice_totals, open_to_objection, without_drafts_of_others
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_documents_render, invoice_run_start
-from config.business_time import add_months, stockholm_date, stockholm_today
-from config.errors import DomainError, InvalidInput
-from config.forms import CheckedInputForm, NoteField
-from config.history import Via
-from config.money import format_sek
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
-from contacts.disputes.models import Dispute, DisputeStatus
-from contacts.disputes.services import objection_deadline
-from contacts.permissions import can_object_for
+from kernel.business_time import add_months, stockholm_date, stockholm_today
+from kernel.errors import DomainError, InvalidInput
+from kernel.forms import CheckedInputForm, NoteField
+from kernel.history import Via
+from kernel.money import format_sek
 from regions.admin_base import ScopedAdmin, change_history_table, person
 from regions.models import Profession, RateCategory, Region, Role
 from regions.selectors import scope_of
@@ -243,9 +237,7 @@ class AwaitingMyApprovalFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "my-approval":
             scope = scope_of(request.user)
-            return queryset.filter(status=InvoiceStatus.SUBMITTED, seller_id=scope.region_code).exclude(
-                submitted_by=request.user
-            )
+            return queryset.filter(awaiting_approval_of(request.user), seller_id=scope.region_code)
         return queryset
 
 
@@ -307,8 +299,7 @@ class ObjectableFilter(admin.SimpleListFilter):
         if self.value() != "objectable":
             return queryset
         scope = scope_of(request.user)
-        first = first_objectable_issue_date(stockholm_today(), settings.OBJECTION_PERIOD_MONTHS)
-        received = queryset.filter(status__in=FROZEN_STATUSES, kind=InvoiceKind.INVOICE, issue_date__gte=first)
+        received = queryset.filter(open_to_objection(stockholm_today()))
         return received if scope.national else received.filter(buyer_id=scope.region_code)
 
 
@@ -604,35 +595,13 @@ class InvoiceAdmin(ScopedAdmin):
         return obj
 
     def objection_cases(self, request, invoice: Invoice) -> dict[int, int] | None:
-        """Whether the page offers objections, and to which lines: None when it offers none (not an approved invoice,
-        the objection period over, or a user who may not object: only the buyer's clerks and managers do); else the
-        open cases of its contacts (contact id → dispute id), whose lines link to the case instead."""
-        if request is None or not invoice.is_frozen or invoice.kind != InvoiceKind.INVOICE:
-            return None
-        if not can_object_for(request.user, invoice.buyer_id) or stockholm_today() > objection_deadline(invoice):
-            return None
-        return dict(
-            Dispute.objects.filter(
-                status=DisputeStatus.OPEN,
-                contact__invoice_lines__invoice=invoice,
-                contact__invoice_lines__credit=False,
-            ).values_list("contact_id", "pk")
-        )
+        """Whether the page offers objections, and to which lines: None here, no objection column. The disputes,
+        above billing, extend this screen with the buyer's objections (``contacts.disputes.admin.InvoiceAdmin``,
+        registered in this one's place), so that billing imports nothing of them."""
+        return None
 
     def _objection_cell(self, line, open_cases: dict[int, int] | None):
-        if open_cases is None:
-            return ""
-        if line.contact_id in open_cases:
-            return format_html(
-                '<td><a href="{}" data-action="open-case">{}</a></td>',
-                reverse("admin:contacts_dispute_change", args=[open_cases[line.contact_id]]),
-                gettext("Dispute open"),
-            )
-        return format_html(
-            '<td><a href="{}" data-action="object">{}</a></td>',
-            reverse("admin:contacts_dispute_open", args=[line.contact_id]),
-            gettext("Object"),
-        )
+        return ""  # the disputes' screen fills the column (see objection_cases)
 
     def credit_lines(self, request, invoice: Invoice) -> dict[int, Invoice] | None:
         """Whether the page offers the seller's credits, and of which lines: None when it offers none (not the

@@ -18,15 +18,15 @@ from billing.previews.views import api_preview_response
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_run_start
-from config.api import fields
-from config.api.renderers import PassthroughRenderer
-from config.api.schema import CONFLICT, DetailSerializer
-from config.api.views import ScopedQuerysetMixin
-from config.history import Via
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown, specification_shown
 from contacts.identifiers import mask_personal_identity
 from contacts.permissions import sees_full_identity
+from kernel.api import fields
+from kernel.api.renderers import PassthroughRenderer
+from kernel.api.schema import CONFLICT, DetailSerializer
+from kernel.history import Via
+from regions.api_base import ScopedQuerysetMixin
 
 # --- Runs ------------------------------------------------------------------------------------------
 
@@ -245,7 +245,7 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = InvoiceFilter
     ordering = ("-id",)
     scope_filters = {"seller": "seller", "buyer": "buyer"}
-    throttle_scope = None  # "documents" on the document actions (config.api.throttling.ScopedClientRateThrottle)
+    throttle_scope = None  # "documents" on the document actions (kernel.api.throttling.ScopedClientRateThrottle)
 
     @extend_schema(responses=InvoiceLineSerializer(many=True))
     @action(detail=True, methods=["get"])

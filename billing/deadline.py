@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import ngettext
 
-from config.business_time import add_months, start_of_day, stockholm_date
+from kernel.business_time import add_months, start_of_day, stockholm_date
 
 
 def deadline_cutoff(on: dt.date) -> dt.datetime:

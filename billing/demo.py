@@ -10,11 +10,11 @@ from billing.models import Invoice, InvoiceRun
 from billing.reports.refresh import summaries_refresh
 from billing.runs import invoice_run_execute
 from billing.services import invoice_approve, invoice_submit
-from config.business_time import add_months, stockholm_today
-from config.history import Via
 from contacts.disputes.models import Dispute
 from contacts.disputes.services import dispute_open, dispute_resolve
 from contacts.models import Contact, Status
+from kernel.business_time import add_months, stockholm_today
+from kernel.history import Via
 
 DEMO_SELLERS = ("04", "06")
 

@@ -24,9 +24,9 @@ from pypdf import PdfWriter
 
 from billing.models import Invoice, InvoiceLine
 from billing.selectors import invoice_totals
-from config.money import format_sek
-from config.text import POSTGRESQL_CLASS, REPLACEMENT, neutralise
 from contacts.identifiers import mask_personal_identity
+from kernel.money import format_sek
+from kernel.text import POSTGRESQL_CLASS, REPLACEMENT, neutralise
 from regions.identifiers import format_org_number
 from regions.models import RateCategory
 
@@ -62,7 +62,7 @@ def _parties(invoice: Invoice) -> dict:
 
 
 def _pdf(html: str) -> bytes:
-    """A rendered document as PDF. Defence in depth for rows stored before intake refused them (config/text.py):
+    """A rendered document as PDF. Defence in depth for rows stored before intake refused them (kernel/text.py):
     every control or invisible formatting character (line and paragraph separators, direction overrides,
     zero-width characters) in the HTML is shown as U+FFFD, so a name or an address can neither start a line nor
     turn text around; the template's own line feeds and tabs are kept."""
@@ -148,7 +148,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 GUARDED_COLUMNS = ("external_id", "recommendation", "care_unit")
 _GUARDED_INDEXES = frozenset(SPECIFICATION_COLUMNS.index(column) for column in GUARDED_COLUMNS)
 # Text columns whose control and invisible formatting characters are shown as U+FFFD, after the formula guard
-# (config/text.py: defence in depth for rows stored before intake refused them). The other columns are numbers,
+# (kernel/text.py: defence in depth for rows stored before intake refused them). The other columns are numbers,
 # times and values the system wrote from validated codes.
 NEUTRALISED_COLUMNS = ("external_id", "profession", "category", "recommendation", "care_unit")
 _NEUTRALISED_INDEXES = frozenset(SPECIFICATION_COLUMNS.index(column) for column in NEUTRALISED_COLUMNS)
@@ -261,7 +261,7 @@ _PDF_SEXES = {
 def _pdf_line(cells, *, heading: bool = False) -> str:
     out = []
     for index, (cell, (_heading, width)) in enumerate(zip(cells, PDF_COLUMNS, strict=True)):
-        # Each cell on its one line: a stored line separator or direction override shows as U+FFFD (config/text.py).
+        # Each cell on its one line: a stored line separator or direction override shows as U+FFFD (kernel/text.py).
         text = gettext("yes") if index == 14 and cell == "yes" else neutralise(cell)
         if index == 3 and len(text) > 16 and text[10] == "T":  # ISO time: date and minutes, local time
             text = f"{text[:10]} {text[11:16]}"

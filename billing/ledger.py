@@ -20,9 +20,9 @@ from billing.models import (
     InvoiceStatus,
 )
 from billing.selectors import invoice_totals_snapshot
-from config.errors import StateConflict
-from config.history import actor_or_none, changes_between
-from config.money import ZERO
+from kernel.errors import StateConflict
+from kernel.history import actor_or_none, changes_between
+from kernel.money import ZERO
 
 # What the specification shows of a contact as billed, copied from a debit line onto the line that credits it.
 SNAPSHOT_FIELDS = (

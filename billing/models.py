@@ -5,10 +5,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import ImmutableObject
-from config.history import AppendOnlyModel, Via
-from config.money import format_sek
 from contacts.models import Contact
+from kernel.errors import ImmutableObject
+from kernel.history import AppendOnlyModel, Via
+from kernel.money import format_sek
 from regions.models import RateCategory, RateRecommendation, Region
 
 

@@ -33,11 +33,11 @@ from billing.deadline import deadline_cutoff, lapsed_note
 from billing.ledger import invoice_event_record, invoice_totals_refresh
 from billing.models import Invoice, InvoiceAction, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, RunStatus
 from billing.selectors import invoice_totals_snapshot
-from config.business_time import period_bounds, stockholm_today
-from config.history import Via, changes_between
 from contacts.models import Contact, Status
 from contacts.reasons import Reason
 from contacts.services import contacts_mark_lapsed
+from kernel.business_time import period_bounds, stockholm_today
+from kernel.history import Via, changes_between
 
 
 def _lock_key(seller: str, period: str) -> int:

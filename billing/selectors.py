@@ -1,13 +1,16 @@
 """Reads of invoices: totals per rate category, computed from the lines in the database."""
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 
 from billing.models import FROZEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
-from config.money import ZERO
+from billing.objection_window import first_objectable_issue_date
+from kernel.money import ZERO
 from regions.models import RateCategory, Region
 from regions.selectors import scope_of
 
@@ -102,3 +105,18 @@ def without_drafts_of_others(user, invoices):
     if not scope.is_region_staff:
         return invoices
     return invoices.exclude(Q(status=InvoiceStatus.DRAFT) & ~Q(seller_id=scope.region_code))
+
+
+def awaiting_approval_of(user) -> Q:
+    """Invoices awaiting ``user``'s approval, as a condition: submitted by someone else (the four-eyes rule; who may
+    approve at all is the seller's managers). The approval list's filter and the start page read it, the start page
+    inside one aggregate query."""
+    return Q(status=InvoiceStatus.SUBMITTED) & ~Q(submitted_by=user)
+
+
+def open_to_objection(today: dt.date) -> Q:
+    """Invoices their buyer may still object to on ``today``, as a condition: approved (or later) invoices, not credit
+    notes, issued within the objection period (``billing.objection_window``). The received-invoices filter and the
+    start page read it."""
+    first = first_objectable_issue_date(today, settings.OBJECTION_PERIOD_MONTHS)
+    return Q(status__in=FROZEN_STATUSES, kind=InvoiceKind.INVOICE, issue_date__gte=first)

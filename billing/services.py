@@ -36,10 +36,6 @@ from billing.models import (
 )
 from billing.numbering import invoice_number, specification_id
 from billing.selectors import invoice_totals_snapshot, payment_details_missing
-from billing.tasks import invoice_run_task, render_documents_task
-from config.business_time import STOCKHOLM, parse_period, period_of, stockholm_today
-from config.errors import InvalidInput, NotAllowed, StateConflict
-from config.history import Via, changes_between
 from contacts.models import Contact, Status
 from contacts.services import (
     contact_correct,
@@ -48,6 +44,10 @@ from contacts.services import (
     contacts_mark_lapsed,
     contacts_release_for_billing,
 )
+from kernel.business_time import STOCKHOLM, parse_period, period_of, stockholm_today
+from kernel.errors import InvalidInput, NotAllowed, StateConflict
+from kernel.history import Via, changes_between
+from kernel.jobs import job_queue
 from regions.models import Region
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def _run_queue(run_id: int) -> None:
     message saying so (the clerk starts it again), rather than answering the request with an error or leaving a
     run queued that no worker will ever take."""
     try:
-        invoice_run_task.delay(run_id)
+        job_queue("billing.invoice_run", run_id)  # billing.tasks.invoice_run_task
     except KombuOperationalError as exc:
         logger.error("Invoice run %s not queued: the broker is unreachable (%s)", run_id, exc)
         with translation.override(settings.LANGUAGE_CODE):  # stored for every reader: in the product's language
@@ -374,7 +374,7 @@ def _documents_render_on_commit(invoice: Invoice) -> None:
     # Robust: the approval stands whatever happens to its documents (a broker not reachable, in the embedded setup a
     # rendering that failed for good). The failure is logged; "Render the PDFs again" in the admin retries.
     invoice_id = invoice.pk
-    transaction.on_commit(lambda: render_documents_task.delay(invoice_id), robust=True)
+    transaction.on_commit(lambda: job_queue("billing.render_documents", invoice_id), robust=True)  # billing.tasks
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from billing.documents import render_invoice_pdf, render_specification_pdf
 from billing.models import FROZEN_STATUSES, Invoice, InvoiceRun
 from billing.previews.services import invoice_previews_discard
 from billing.runs import invoice_run_execute
+from billing.services import invoice_runs_start_scheduled
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,6 @@ def render_documents_task(invoice_id: int) -> str:
 def schedule_monthly_runs() -> list[int]:
     """Celery beat, monthly: start last month's run for every region that has active providers. Idempotent: a
     region whose scheduled run for the month is already queued, running or done gets no second one."""
-    from billing.services import invoice_runs_start_scheduled  # services import this module's tasks
-
     return invoice_runs_start_scheduled()
 
 

@@ -1,10 +1,10 @@
-"""The admin site: Django's, with a start page that says what each person has to do (``config.start``), and the
+"""The admin site: Django's, with a start page that says what each person has to do (``start.page``), and the
 rules every changelist follows (``config.admin_lists``: only declared filters, no identity number in an address)."""
 
 from django.contrib import admin
 
 from config.admin_lists import with_list_rules
-from config.start import start_page
+from start.page import start_page
 
 
 class UtomlansAdminSite(admin.AdminSite):

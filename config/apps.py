@@ -8,3 +8,11 @@ class UtomlansAdminConfig(AdminConfig):
     every app registers its screens) is ``UtomlansAdminSite``."""
 
     default_site = "config.admin_site.UtomlansAdminSite"
+
+    def ready(self) -> None:
+        super().ready()  # autodiscovery: each app's admin module
+        # The disputes: a package of contacts (their models are the contacts app's) above billing, so no app's admin
+        # or tasks module imports them; they register their screens and their Celery task when imported here, from
+        # the top of the house, in every process (web and worker: Celery's Django fixup sets Django up).
+        import contacts.disputes.admin
+        import contacts.disputes.tasks  # noqa: F401

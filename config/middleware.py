@@ -18,14 +18,14 @@ from django.views import defaults
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from config.text import input_problem
+from kernel.text import input_problem
 
 logger = logging.getLogger(__name__)
 
 
 class RejectNulCharactersMiddleware:
     """A URL whose path or query string contains NUL (``%00``) is a 400; so is an API query parameter with a
-    control or invisible formatting character or a digit other than 0-9 (config/text.py). A path with one of those
+    control or invisible formatting character or a digit other than 0-9 (kernel/text.py). A path with one of those
     is a 404: it names nothing.
 
     No identifier, filter value or search term contains NUL, and PostgreSQL refuses it in any query: without

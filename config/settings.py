@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_rate, env_str
+from kernel.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -179,17 +179,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "kernel.api.pagination.CursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kernel.api.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JsonParser"],
-    "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["kernel.api.parsers.JsonParser"],
+    "EXCEPTION_HANDLER": "kernel.api.exceptions.exception_handler",
     # One request budget per API client (its user), counted in the cache; see API_THROTTLE_RATE.
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.api.throttling.ClientRateThrottle",
+        "kernel.api.throttling.ClientRateThrottle",
         # ... and a smaller one for the views with a throttle_scope: see API_DOCUMENTS_THROTTLE_RATE.
-        "config.api.throttling.ScopedClientRateThrottle",
+        "kernel.api.throttling.ScopedClientRateThrottle",
     ],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "COERCE_DECIMAL_TO_STRING": True,

@@ -6,10 +6,10 @@ from django.views.generic import RedirectView
 from rest_framework.routers import DefaultRouter
 
 from billing.api import InvoiceRunViewSet, InvoiceSpecificationCsvView, InvoiceViewSet
-from config.api.docs import RedocView, SchemaView, SwaggerView
 from config.health import health
 from contacts.api import ContactViewSet
 from contacts.disputes.api import DisputeViewSet
+from kernel.api.docs import RedocView, SchemaView, SwaggerView
 from regions.api import ProfessionViewSet, ProviderViewSet, RecommendationViewSet, RegionViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -54,4 +54,4 @@ urlpatterns = [
 ]
 
 # A path under /api/ that matches no route answers JSON, like every other API error.
-handler404 = "config.api.exceptions.not_found"
+handler404 = "kernel.api.exceptions.not_found"

@@ -15,23 +15,16 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.formats import localize
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.business_time import period_bounds, stockholm_today
-from config.errors import DomainError
-from config.history import Via
-from config.money import format_sek
-from config.text import is_ascii_digits
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown
 from contacts.csv_columns import upload_template_csv
@@ -43,13 +36,17 @@ from contacts.permissions import can_reject, sees_full_identity
 from contacts.reasons import REASON_LABELS, Reason
 from contacts.services import contact_decision, contact_reject, contacts_reevaluate
 from contacts.uploads.admin import ContactUploadFilter, upload_csv_view
+from kernel.business_time import period_bounds, stockholm_today
+from kernel.errors import DomainError
+from kernel.history import Via
+from kernel.money import format_sek
+from kernel.paginators import COUNT_CAP, CappedCountPaginator
+from kernel.text import is_ascii_digits
 from regions.admin_base import ScopedAdmin, person
 from regions.identifiers import IdentifierError, normalize_hsa_id
 from regions.models import Criterion, Provider
 from regions.selectors import scope_of, visible_to
 
-# The changelist counts at most this many rows; beyond it the list says "more than" and asks for a filter.
-COUNT_CAP = 10_000
 # A search term ending with this is the beginning of external ids (never of identity numbers), at least MIN_PREFIX long.
 PREFIX_MARK = "*"
 MIN_PREFIX = 2
@@ -57,33 +54,6 @@ MIN_PREFIX = 2
 MAX_REJECT = 1_000
 # At most this many selected contacts are listed on the rejection confirmation page.
 MAX_LISTED = 100
-
-
-class CappedCountPaginator(Paginator):
-    """A paginator whose ``count`` never scans more than ``COUNT_CAP + 1`` rows.
-
-    Django's admin needs a count (result count, number of pages). ``COUNT(*)`` over millions of contacts
-    takes seconds on PostgreSQL, filtered or not, so the count runs over a sliced query,
-    ``SELECT COUNT(*) FROM (SELECT ... LIMIT cap + 1)``, which stops after ``cap + 1`` rows. Up to the cap the
-    count is exact; above it the paginator reports the cap (``capped`` is True) and the list shows the first
-    ``COUNT_CAP`` rows in order, with a note asking to narrow the list with filters, the dates or a search.
-    Deep OFFSET pages would be slow anyway. An estimate (PostgreSQL's ``reltuples``) was not used: it only
-    fits the unfiltered table, and a clerk's list is always filtered by the scope.
-    """
-
-    cap = COUNT_CAP
-
-    @cached_property
-    def _counted(self) -> int:
-        return self.object_list.order_by()[: self.cap + 1].count()
-
-    @property
-    def count(self) -> int:
-        return min(self._counted, self.cap)
-
-    @property
-    def capped(self) -> bool:
-        return self._counted > self.cap
 
 
 class PeriodFilter(admin.SimpleListFilter):
@@ -726,12 +696,6 @@ class ContactAdmin(ScopedAdmin):
         response["Content-Disposition"] = 'attachment; filename="kontakter-mall.csv"'
         return response
 
-
-# The dispute queue lives with the disputes; registered here, with the rest of the contacts admin.
-from contacts.disputes.admin import DisputeAdmin  # noqa: E402
-from contacts.disputes.models import Dispute  # noqa: E402
-
-admin.site.register(Dispute, DisputeAdmin)
 
 # The log of reads of full identity numbers (national admins only).
 from contacts.audit.admin import IdentityReadAdmin  # noqa: E402

@@ -8,11 +8,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from config.api import fields
-from config.api.schema import CONFLICT
-from config.api.views import ScopedQuerysetMixin
-from config.errors import StateConflict
-from config.history import Via
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_shown
 from contacts.filters import ContactFilter
@@ -22,6 +17,11 @@ from contacts.models import Contact, Content, Mode
 from contacts.permissions import can_reject, sees_full_identity
 from contacts.services import contact_decision, contact_reject
 from contacts.validation import INPUT_FIELDS
+from kernel.api import fields
+from kernel.api.schema import CONFLICT
+from kernel.errors import StateConflict
+from kernel.history import Via
+from regions.api_base import ScopedQuerysetMixin
 
 # --- Serializers -----------------------------------------------------------------------------------
 

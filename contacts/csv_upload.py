@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from config.business_time import STOCKHOLM
 from contacts.validation import INPUT_FIELDS, REQUIRED_FIELDS
+from kernel.business_time import STOCKHOLM
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 OPTIONAL_FIELDS = frozenset(f for f in INPUT_FIELDS if f not in REQUIRED_FIELDS)
@@ -134,7 +134,7 @@ def local_time_with_offset(value: str) -> str:
 
 # Lines end with CR LF, LF or CR only: ``str.splitlines`` also ends a line at U+2028, U+2029, U+0085, form feed
 # and the file and group separators, which would cut a row in two where a cell carries one of them; kept in the
-# cell, validation refuses it by name (config/text.py).
+# cell, validation refuses it by name (kernel/text.py).
 _LINE_END = re.compile("\r\n|\r|\n")
 _LINE_WITH_END = re.compile("[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from config.business_time import STOCKHOLM, stockholm_today
-from config.history import Via
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
 from contacts.synthetic import contact_items
+from kernel.business_time import STOCKHOLM, stockholm_today
+from kernel.history import Via
 from regions.models import Provider
 
 # What each demo provider mostly does (regions.demo.DEMO_PROVIDERS).

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import NamedTuple
 
-from config.money import ZERO, to_money
 from contacts.reasons import MANUAL_REASONS, Reason, ordered
+from kernel.money import ZERO, to_money
 from regions.rates import VersionFacts
 
 DIGITAL_MODES = frozenset({"video", "chat"})

@@ -6,9 +6,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from config.business_time import period_bounds, start_of_day
 from contacts.models import Contact, Status
 from contacts.reasons import Reason
+from kernel.business_time import period_bounds, start_of_day
 
 
 def reason_condition(code: str) -> Q:

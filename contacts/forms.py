@@ -4,8 +4,8 @@ from django import forms
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from config.forms import CheckedInputForm, NoteField
 from contacts.csv_upload import MAX_UPLOAD_BYTES
+from kernel.forms import CheckedInputForm, NoteField
 
 
 class RejectForm(CheckedInputForm, forms.Form):

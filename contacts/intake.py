@@ -21,13 +21,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.business_time import stockholm_date
-from config.history import Via
 from contacts.eligibility import ContactFacts, Decision, evaluate
 from contacts.identifiers import mask_personal_identity
 from contacts.models import Contact, ContactEvent, EventKind, Status
 from contacts.reasons import Reason, ordered
 from contacts.validation import INPUT_FIELDS, ContactInput, ProviderRef, References, validate_contact
+from kernel.business_time import stockholm_date
+from kernel.history import Via
 from regions.models import Profession, Provider, RateRecommendation, Region
 from regions.rates import NoRecommendationInForce, Timeline
 from regions.selectors import recommendation_timeline, scope_of, visible_to

@@ -5,9 +5,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from config.history import AppendOnlyModel, Via
 from contacts.identifiers import mask_personal_identity
 from contacts.reasons import REASON_LABELS, Reason
+from kernel.history import AppendOnlyModel, Via
 from regions.models import Profession, Provider, RateRecommendation, Region
 
 

@@ -8,13 +8,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from config.errors import InvalidInput, StateConflict
-from config.history import Via
 from contacts.eligibility import ContactFacts, Decision, evaluate
 from contacts.intake import contact_writer, contacts_upsert, load_references, stored_result
 from contacts.models import Contact, ContactEvent, EventKind, Status
 from contacts.reasons import Reason, ordered
 from contacts.validation import validate_contact
+from kernel.errors import InvalidInput, StateConflict
+from kernel.history import Via
 from regions.models import RateRecommendation
 from regions.rates import NoRecommendationInForce, Timeline
 from regions.selectors import recommendation_timeline

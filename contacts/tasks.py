@@ -2,9 +2,8 @@ import datetime as dt
 
 from celery import shared_task
 
-from config.business_time import STOCKHOLM
-from contacts.disputes.notifications import deadline_digest
 from contacts.services import contacts_reevaluate
+from kernel.business_time import STOCKHOLM
 
 
 @shared_task(name="contacts.reevaluate_since", acks_late=True)
@@ -12,13 +11,6 @@ def reevaluate_since(day: str) -> int:
     """Re-evaluate every unlocked contact dated on or after ``day`` (ISO date, Stockholm). Idempotent."""
     since = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), tzinfo=STOCKHOLM)
     return contacts_reevaluate(since=since)
-
-
-@shared_task(bind=True, name="contacts.dispute_deadline_digest", acks_late=True)
-def dispute_deadline_digest(self) -> int:
-    """Daily (celery beat): each billing region hears of its open disputes near or past their deadline. Handed out
-    again (after a lost worker), it mails no region twice: the task's id is the digest's idempotency key."""
-    return deadline_digest(once=self.request.id)
 
 
 # The CSV upload's task lives with the uploads; imported here so the workers' autodiscovery registers it.

@@ -12,11 +12,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-from config.business_time import STOCKHOLM
-from config.money import to_money
-from config.text import input_problem
 from contacts.identifiers import PersonalIdentityError, parse_personal_identity
 from contacts.models import Content, Mode
+from kernel.business_time import STOCKHOLM
+from kernel.money import to_money
+from kernel.text import input_problem
 from regions import identifiers
 
 INPUT_FIELDS = (
@@ -117,7 +117,7 @@ def _text(value, field: str, errors: dict, *, max_length: int, required: bool = 
     elif problem := input_problem(text):
         # Identifiers and codes: no control or invisible formatting character (PostgreSQL refuses NUL in text; a
         # line separator or a direction override would forge lines or turn text around in the documents), and
-        # digits 0-9 only ("c-٣" would look like "c-3"). See config/text.py. Before the length: the message names
+        # digits 0-9 only ("c-٣" would look like "c-3"). See kernel/text.py. Before the length: the message names
         # the character nobody sees.
         errors[field] = [problem]
         return ""

@@ -6,8 +6,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import DomainError
-from config.history import Via
+from kernel.errors import DomainError
+from kernel.history import Via
 from regions.admin_base import CheckedInline, ScopedAdmin, change_history_table, field_labels, person
 from regions.forms import ProviderForm
 from regions.identifiers import format_org_number

@@ -15,8 +15,8 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.forms import checked
-from config.history import Via
+from kernel.forms import checked
+from kernel.history import Via
 from regions.permissions import can_change_reference_data
 from regions.selectors import visible_to
 
@@ -48,7 +48,7 @@ def confirming_action_form(confirmations: Mapping[str, str]) -> type[helpers.Act
 
 
 class CheckedInline:
-    """Mixin for inlines: their forms refuse what ``CheckedInputForm`` refuses (config/forms.py)."""
+    """Mixin for inlines: their forms refuse what ``CheckedInputForm`` refuses (kernel/forms.py)."""
 
     def get_formset(self, request, obj=None, **kwargs):
         kwargs.setdefault("form", checked(self.form))
@@ -80,7 +80,7 @@ class ScopedAdmin(admin.ModelAdmin):
         return confirming_action_form(self.action_confirmations)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        # Control and invisible formatting characters, and digits other than 0-9, refused (config/forms.py).
+        # Control and invisible formatting characters, and digits other than 0-9, refused (kernel/forms.py).
         return checked(super().get_form(request, obj, change, **kwargs))
 
     def history_view(self, request, object_id, extra_context=None):

@@ -6,10 +6,10 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from config.api import fields
-from config.api.filters import BooleanFilter
-from config.api.views import ScopedQuerysetMixin
-from config.history import Via
+from kernel.api import fields
+from kernel.api.filters import BooleanFilter
+from kernel.history import Via
+from regions.api_base import ScopedQuerysetMixin
 from regions.identifiers import format_org_number
 from regions.models import Profession, Provider, RateCategory, RateRecommendation, Region
 from regions.permissions import ReadOnlyOrAdmin, can_create_provider

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from stdnum import luhn
 
-from config.business_time import stockholm_today
+from kernel.business_time import stockholm_today
 from regions.models import Provider, Region, RegionPopulation, Role
 from regions.seeding import reference_data_load
 from regions.services import provider_create, region_billing_details_update, user_create

@@ -7,7 +7,7 @@ from stdnum import luhn
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.se import orgnr
 
-from config.text import input_problem
+from kernel.text import input_problem
 
 HSA_ID_MAX_LENGTH = 31
 _HSA_ID = re.compile(r"^SE(?P<orgnr>\d{10})-[A-Za-z0-9]+\Z", re.ASCII)
@@ -21,7 +21,7 @@ class IdentifierError(ValueError):
 def _plain(value: str) -> str:
     """The stripped text of an identifier, refused when it has a control or invisible formatting character or a
     digit other than 0-9 (``str.isdigit`` says yes to "٣", so each rule below would otherwise say something
-    misleading, such as a wrong check digit). See config/text.py."""
+    misleading, such as a wrong check digit). See kernel/text.py."""
     text = (value or "").strip()
     if problem := input_problem(text):
         raise IdentifierError(problem)

@@ -10,8 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import ImmutableObject
-from config.history import ChangeEvent
+from kernel.errors import ImmutableObject
+from kernel.history import ChangeEvent
 from regions.validators import (
     validate_bankgiro,
     validate_hsa_id,

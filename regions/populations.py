@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from config.text import is_ascii_digits
+from kernel.text import is_ascii_digits
 from regions.models import Region, RegionPopulation
 
-# ASCII digits only (re.ASCII, is_ascii_digits): "٢٠٢٤" is no year, whatever int() makes of it (config/text.py).
+# ASCII digits only (re.ASCII, is_ascii_digits): "٢٠٢٤" is no year, whatever int() makes of it (kernel/text.py).
 YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)", re.ASCII)
 REGION = re.compile(r"^\s*(\d{2})(?!\d)", re.ASCII)
 REGION_HEADERS = {"region", "län", "lan", "county", "kod", "code"}

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from config.business_time import stockholm_date
+from kernel.business_time import stockholm_date
 
 
 @dataclass(frozen=True)

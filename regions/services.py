@@ -10,10 +10,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.business_time import stockholm_today
-from config.errors import ImmutableObject, InvalidInput, StateConflict
-from config.history import Via, actor_or_none, changes_between
-from config.money import to_money
+from kernel.business_time import stockholm_today
+from kernel.errors import ImmutableObject, InvalidInput, StateConflict
+from kernel.history import Via, actor_or_none, changes_between
+from kernel.jobs import job_queue
+from kernel.money import to_money
 from regions import identifiers
 from regions.authentication import hash_key, new_key
 from regions.models import (
@@ -403,10 +404,9 @@ def recommendation_publish(*, recommendation: RateRecommendation, by=None, via: 
     changes = {"status": [RecommendationStatus.DRAFT.value, RecommendationStatus.PUBLISHED.value]}
     _recommendation_event(recommendation, action="published", changes=changes, by=by, via=via)
     # Contacts dated from its effective day on, not yet on a submitted or approved invoice, are priced anew.
-    from contacts.tasks import reevaluate_since  # contacts builds on regions; imported here to avoid a cycle
-
     effective = recommendation.effective_from.isoformat()
-    transaction.on_commit(lambda: reevaluate_since.delay(effective))
+    # contacts.tasks.reevaluate_since, by name: contacts builds on regions, which imports nothing of it.
+    transaction.on_commit(lambda: job_queue("contacts.reevaluate_since", effective))
     return recommendation
 
 

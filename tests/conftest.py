@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from config.business_time import STOCKHOLM
+from kernel.business_time import STOCKHOLM
 from regions.models import Role
 from regions.seeding import reference_data_load
 from regions.services import api_client_create, user_create

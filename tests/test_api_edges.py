@@ -15,10 +15,10 @@ from django.core.cache import cache
 from django.test.client import BOUNDARY, encode_multipart
 from drf_spectacular.generators import SchemaGenerator
 
-from config.api import docs, throttling
 from contacts.disputes.models import DisputeComment
 from contacts.disputes.services import dispute_open
 from contacts.models import Contact
+from kernel.api import docs, throttling
 from regions.models import Role
 from tests.billing.conftest import january, staff  # noqa: F401 (shared fixtures)
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache, caches
 from django.test import override_settings
 
-from config.api import throttling
+from kernel.api import throttling
 from regions.models import Role
 
 pytestmark = pytest.mark.django_db

@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from billing.models import Invoice, InvoiceEvent, InvoiceRun
 from billing.services import invoice_approve, invoice_return, invoice_submit
-from config.history import Via
 from contacts.disputes.models import DisputeEvent
 from contacts.disputes.services import dispute_assign, dispute_open, dispute_resolve
 from contacts.intake import contacts_upsert
 from contacts.models import Contact, ContactEvent
 from contacts.services import contact_reject
+from kernel.history import Via
 from regions.models import Provider, ProviderEvent, RateRecommendation, RecommendationEvent, Role
 from regions.services import provider_create
 from tests.billing.conftest import january, run_now, staff  # noqa: F401 (fixtures)

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from billing.models import Invoice, InvoiceRun
 from billing.services import invoice_approve, invoice_submit
-from config.business_time import add_months, stockholm_today
 from contacts.intake import contacts_upsert
+from kernel.business_time import add_months, stockholm_today
 from regions.models import Role
 from regions.tasks import count_regions
 from tests.factories import contact_item

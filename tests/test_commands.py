@@ -104,7 +104,7 @@ def test_demo_disputes_fill_the_queue_with_open_overdue_and_decided_cases():
         ("rejection", "open"),
         ("rejection", "open"),
     ]
-    from config.business_time import stockholm_today
+    from kernel.business_time import stockholm_today
 
     assert Dispute.objects.filter(status="open", deadline__lt=stockholm_today()).count() == 1
     assert Dispute.objects.get(kind="objection", status="accepted").credit_note.kind == "credit_note"

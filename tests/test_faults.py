@@ -22,13 +22,13 @@ from django.urls import reverse
 
 from billing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceRun
 from billing.services import invoice_approve, invoice_run_start, invoice_runs_start_scheduled, invoice_submit
-from config.business_time import add_months, stockholm_today
 from config.celery import app as celery_app
 from contacts.disputes.models import Dispute
 from contacts.disputes.services import dispute_open
+from contacts.disputes.tasks import dispute_deadline_digest
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
-from contacts.tasks import dispute_deadline_digest
+from kernel.business_time import add_months, stockholm_today
 from regions.models import Role
 from tests.factories import contact_item, personnummer
 from tests.worker import celery_worker, new_queue, real_worker_possible, tasks_sent_to, wait_for, worker_database_url
@@ -290,7 +290,7 @@ def test_a_run_started_while_the_broker_is_unreachable_answers_and_shows_failed_
     from kombu.exceptions import OperationalError as BrokerUnreachable
 
     refused = BrokerUnreachable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-    with mock.patch("billing.services.invoice_run_task.delay", side_effect=refused):
+    with mock.patch("billing.tasks.invoice_run_task.delay", side_effect=refused):
         response = api_as(Role.CLERK, "04").post(
             "/api/v1/invoice-runs/", {"billing_region": "04", "period": month["period"]}, format="json"
         )
@@ -451,7 +451,7 @@ def test_in_the_embedded_setup_a_failing_rendering_does_not_undo_the_approval(
 
 def test_rendering_again_is_refused_for_an_invoice_that_is_not_approved(submitted, make_user):
     from billing.services import invoice_documents_render
-    from config.errors import StateConflict
+    from kernel.errors import StateConflict
 
     with pytest.raises(StateConflict, match="är inte godkänd"):
         invoice_documents_render(invoice=submitted, by=make_user(Role.CLERK, "04"))

@@ -1,11 +1,11 @@
 import pytest
 
 from billing.models import Invoice, InvoiceEvent
-from config.errors import ImmutableObject
 from contacts.disputes.models import DisputeEvent
 from contacts.disputes.services import dispute_open
 from contacts.models import Contact, ContactEvent
 from contacts.services import contact_reject
+from kernel.errors import ImmutableObject
 from regions.models import ProviderEvent, RecommendationEvent
 from regions.services import provider_update
 from tests.billing.conftest import january, run_now, staff  # noqa: F401 (fixtures)

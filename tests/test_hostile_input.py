@@ -179,7 +179,7 @@ OUT_OF_RANGE = "Datumet ligger utanför det tillåtna intervallet."
 
 
 def refused(char: str) -> str:
-    """The message refusing a control or invisible formatting character in an identifier (config/text.py)."""
+    """The message refusing a control or invisible formatting character in an identifier (kernel/text.py)."""
     return (
         "Får inte innehålla styrtecken eller osynliga formateringstecken (som radbrytningar, tabbar, "
         f"textriktningstecken eller nollbreddsmellanslag); hittade U+{ord(char):04X}."

@@ -1,11 +1,11 @@
-"""The rule for hostile text (config/text.py): which characters are refused, and how documents show them."""
+"""The rule for hostile text (kernel/text.py): which characters are refused, and how documents show them."""
 
 import sys
 import unicodedata
 
 import pytest
 
-from config.text import (
+from kernel.text import (
     FORBIDDEN_RANGES,
     digits_problem,
     forbidden_character,

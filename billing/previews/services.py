@@ -19,6 +19,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from billing.documents import render_invoice_pdf, render_specification_pdf
 from billing.models import Invoice
 from billing.previews.models import InvoicePreview, PreviewDocument, PreviewStatus
+from kernel.jobs import job_queue
 
 logger = logging.getLogger(__name__)
 
@@ -109,11 +110,9 @@ def _stored(preview: InvoicePreview) -> bool:
 
 
 def _queue(preview_id: int, version: str) -> None:
-    from billing.previews.tasks import render_preview_task  # the task calls this module
-
     def send() -> None:
         try:
-            render_preview_task.delay(preview_id, version)
+            job_queue("billing.render_preview", preview_id, version)  # billing.previews.tasks, which imports us
         except KombuOperationalError as exc:
             logger.error("Preview %s not queued: the broker is unreachable (%s)", preview_id, exc)
             _fail(preview_id, version, f"not queued: {exc}")

@@ -20,11 +20,11 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import FROZEN_STATUSES, Invoice
 from billing.reports.models import AgeGroup, ContactSummary, ListingUnitSummary
 from billing.reports.refresh import BILLABLE
-from config.business_time import add_months
-from config.money import ZERO, to_money
 from contacts.eligibility import net_of_fee
 from contacts.models import Status
 from contacts.reasons import REASON_LABELS, REASON_ORDER, Reason
+from kernel.business_time import add_months
+from kernel.money import ZERO, to_money
 from regions.models import RateCategory, RateRecommendation, Region, RegionPopulation
 from regions.selectors import version_facts, visible_to
 

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.reports.figures import Perspective, ReportFilters
 from billing.reports.models import ContactSummary
-from config.business_time import add_months, parse_period, stockholm_today
-from config.forms import CheckedInputForm
+from kernel.business_time import add_months, parse_period, stockholm_today
+from kernel.forms import CheckedInputForm
 from regions.models import Profession, Provider, RateRecommendation, Region
 from regions.selectors import Scope, visible_to
 

@@ -29,8 +29,8 @@ from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from billing.reports.models import AGE_GROUP_FLOORS, ContactSummary, ListingUnitSummary, SummaryRefresh
-from config.business_time import STOCKHOLM, start_of_day
 from contacts.models import Contact, Status
+from kernel.business_time import STOCKHOLM, start_of_day
 
 # Contacts that cost the buyer: approved, whether or not invoiced yet. Credited contacts were paid back.
 BILLABLE = (Status.ELIGIBLE, Status.INVOICED)

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from billing.reports.refresh import summaries_refresh
-from config.business_time import add_months, stockholm_today
+from kernel.business_time import add_months, stockholm_today
 
 
 @shared_task(name="billing.refresh_reports", acks_late=True)

@@ -19,8 +19,8 @@ from billing.reports import charts, figures
 from billing.reports.forms import ReportFilterForm, WhatIfForm
 from billing.reports.refresh import last_refresh
 from billing.reports.tasks import refresh_reports
-from config.money import format_sek, to_money
-from config.text import neutralise
+from kernel.money import format_sek, to_money
+from kernel.text import neutralise
 from regions.models import Provider, Region
 from regions.selectors import Scope, scope_of
 
@@ -115,7 +115,7 @@ def _csv_value(value, kind: str) -> str:
     if isinstance(value, (int, Decimal)) and kind != "text":
         return str(value)
     # Guarded against formulas, and a provider's or profession's name from before intake refused invisible
-    # characters shown with U+FFFD (config/text.py).
+    # characters shown with U+FFFD (kernel/text.py).
     return neutralise(safe_cell(str(value)))
 
 

@@ -1,10 +1,10 @@
-"""``{% load money %}{{ amount|sek }}``: an amount as a person reads it, ``1 234,50 kr`` (config.money.format_sek)."""
+"""``{% load money %}{{ amount|sek }}``: an amount as a person reads it, ``1 234,50 kr`` (kernel.money.format_sek)."""
 
 from decimal import Decimal, InvalidOperation
 
 from django import template
 
-from config.money import format_sek
+from kernel.money import format_sek
 
 register = template.Library()
 

@@ -6,5 +6,5 @@ Dates are ISO 8601 in both languages: a date ``2026-12-01``, a time ``07:17`` (2
 A month is ``2026-12``, as periods are written everywhere, and a day in the admin's date hierarchy the whole
 date. Date input is ISO too (what the admin's calendar
 writes). Anything not set here comes from Django's own formats of the language (for Swedish: decimal comma and
-a non-breaking space between thousands). Money is not a number format: ``config.money.format_sek``.
+a non-breaking space between thousands). Money is not a number format: ``kernel.money.format_sek``.
 """

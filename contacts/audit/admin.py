@@ -5,10 +5,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from config.business_time import stockholm_today
-from config.text import is_ascii_digits
 from contacts.identifiers import PersonalIdentityError, parse_personal_identity
 from contacts.models import Contact
+from kernel.business_time import stockholm_today
+from kernel.paginators import CappedCountPaginator  # the changelist of a table that only grows
+from kernel.text import is_ascii_digits
 from regions.selectors import scope_of
 
 
@@ -32,8 +33,6 @@ class IdentityReadAdmin(admin.ModelAdmin):
 
     def __init__(self, model, admin_site):
         super().__init__(model, admin_site)
-        from contacts.admin import CappedCountPaginator  # the changelist of a table that only grows
-
         self.paginator = CappedCountPaginator
 
     # --- only national admins, and only to read -----------------------------------------------------------

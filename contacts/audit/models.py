@@ -6,7 +6,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.history import AppendOnlyModel
+from kernel.history import AppendOnlyModel
 
 
 class ReadVia(models.TextChoices):

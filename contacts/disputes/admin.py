@@ -14,13 +14,10 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from billing.admin import InvoiceAdmin as BillingInvoiceAdmin
 from billing.display import invoice_label
-from billing.models import CreditReason, Invoice
-from config.business_time import stockholm_today
-from config.errors import DomainError
-from config.forms import CheckedInputForm, NoteField
-from config.history import Via
-from config.money import format_sek
+from billing.models import CreditReason, Invoice, InvoiceKind
+from billing.objection_window import objection_deadline
 from contacts.disputes.attachments import attachment_response
 from contacts.disputes.models import Dispute, DisputeAttachment, DisputeKind, DisputeStatus
 from contacts.disputes.selectors import dispute_assignable
@@ -33,9 +30,20 @@ from contacts.disputes.services import (
     dispute_resolve,
 )
 from contacts.models import Contact
-from contacts.permissions import can_assign_dispute, can_resolve_dispute, is_dispute_party, opened_dispute
+from contacts.permissions import (
+    can_assign_dispute,
+    can_object_for,
+    can_resolve_dispute,
+    is_dispute_party,
+    opened_dispute,
+)
 from contacts.reasons import REASON_LABELS
 from contacts.services import contact_decision
+from kernel.business_time import stockholm_today
+from kernel.errors import DomainError
+from kernel.forms import CheckedInputForm, NoteField
+from kernel.history import Via
+from kernel.money import format_sek
 from regions.admin_base import ScopedAdmin, change_history_table, person
 from regions.models import Criterion, Region
 from regions.selectors import scope_of, visible_to
@@ -496,3 +504,47 @@ class DisputeAdmin(ScopedAdmin):
             "media": self.media,
         }
         return TemplateResponse(request, "admin/contacts/dispute/open.html", context)
+
+
+class InvoiceAdmin(BillingInvoiceAdmin):
+    """Billing's invoice screen with the buyer's objections: on an approved invoice, within the objection period, the
+    buyer's clerks and managers object to a line from the line itself, or open the case already open for it.
+    Registered for invoices in place of billing's own screen (below), from above billing."""
+
+    def objection_cases(self, request, invoice: Invoice) -> dict[int, int] | None:
+        """Whether the page offers objections, and to which lines: None when it offers none (not an approved invoice,
+        the objection period over, or a user who may not object: only the buyer's clerks and managers do); else the
+        open cases of its contacts (contact id → dispute id), whose lines link to the case instead."""
+        if request is None or not invoice.is_frozen or invoice.kind != InvoiceKind.INVOICE:
+            return None
+        if not can_object_for(request.user, invoice.buyer_id) or stockholm_today() > objection_deadline(invoice):
+            return None
+        return dict(
+            Dispute.objects.filter(
+                status=DisputeStatus.OPEN,
+                contact__invoice_lines__invoice=invoice,
+                contact__invoice_lines__credit=False,
+            ).values_list("contact_id", "pk")
+        )
+
+    def _objection_cell(self, line, open_cases: dict[int, int] | None):
+        if open_cases is None:
+            return ""
+        if line.contact_id in open_cases:
+            return format_html(
+                '<td><a href="{}" data-action="open-case">{}</a></td>',
+                reverse("admin:contacts_dispute_change", args=[open_cases[line.contact_id]]),
+                gettext("Dispute open"),
+            )
+        return format_html(
+            '<td><a href="{}" data-action="object">{}</a></td>',
+            reverse("admin:contacts_dispute_open", args=[line.contact_id]),
+            gettext("Object"),
+        )
+
+
+# Registered when the admin site's app config (config.apps) imports this module, after the apps' own admin modules:
+# the disputes sit above billing, so neither contacts.admin nor billing.admin, below them, imports them.
+admin.site.register(Dispute, DisputeAdmin)
+admin.site.unregister(Invoice)
+admin.site.register(Invoice, InvoiceAdmin)

@@ -14,14 +14,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from config.api import fields
-from config.api.parsers import JsonParser, RequestTooLarge
-from config.api.renderers import PassthroughRenderer
-from config.api.schema import CONFLICT, DetailSerializer
-from config.api.views import ScopedQuerysetMixin
-from config.business_time import stockholm_today
-from config.errors import InvalidInput
-from config.history import Via
 from contacts.disputes.attachments import KINDS, attachment_response
 from contacts.disputes.models import Dispute, DisputeAttachment, DisputeKind, DisputeStatus
 from contacts.disputes.selectors import dispute_assignable
@@ -35,6 +27,14 @@ from contacts.disputes.services import (
 )
 from contacts.models import Contact
 from contacts.permissions import can_assign_dispute
+from kernel.api import fields
+from kernel.api.parsers import JsonParser, RequestTooLarge
+from kernel.api.renderers import PassthroughRenderer
+from kernel.api.schema import CONFLICT, DetailSerializer
+from kernel.business_time import stockholm_today
+from kernel.errors import InvalidInput
+from kernel.history import Via
+from regions.api_base import ScopedQuerysetMixin
 from regions.selectors import visible_to
 
 

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.history import AppendOnlyModel, Via
+from kernel.history import AppendOnlyModel, Via
 
 
 class DisputeKind(models.TextChoices):

@@ -13,11 +13,11 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from config.business_time import stockholm_today
-from config.history import Via
-from config.money import format_sek
-from config.text import neutralise
 from contacts.disputes.models import Dispute, DisputeEvent, DisputeKind, DisputeStatus
+from kernel.business_time import stockholm_today
+from kernel.history import Via
+from kernel.money import format_sek
+from kernel.text import neutralise
 from regions.models import Role
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def dispute_message(dispute: Dispute, *, event: str) -> tuple[str, str]:
     if dispute.status == DisputeStatus.OPEN:
         lines.append(_("Respond by %(deadline)s.") % {"deadline": formats.localize(dispute.deadline)})
     # Each line one line, the subject one header: a contact id or a provider name stored before intake refused
-    # control and invisible formatting characters shows them as U+FFFD (config/text.py); a line break in the
+    # control and invisible formatting characters shows them as U+FFFD (kernel/text.py); a line break in the
     # subject would make Django refuse the whole mail.
     return neutralise(subject), "\n".join(neutralise(line) for line in lines)
 

@@ -12,11 +12,9 @@ from django.utils.translation import ngettext
 
 from billing.display import invoice_label
 from billing.models import CreditReason, Invoice
+from billing.objection_window import objection_deadline
 from billing.selectors import contact_credit_line, contact_live_line
 from billing.services import invoice_line_credit
-from config.business_time import add_months, stockholm_today
-from config.errors import InvalidInput, NotAllowed, StateConflict
-from config.history import Via
 from contacts.disputes.attachments import (
     FileKind,
     NotAllowedContent,
@@ -45,6 +43,9 @@ from contacts.permissions import (
 )
 from contacts.reasons import REASON_LABELS
 from contacts.services import contacts_reevaluate
+from kernel.business_time import add_months, stockholm_today  # noqa: F401 (add_months: the window, billing.objection_window)
+from kernel.errors import InvalidInput, NotAllowed, StateConflict
+from kernel.history import Via
 from regions.selectors import is_visible_to
 
 
@@ -61,11 +62,6 @@ def _event(
         changes=changes or {},
         attachment=attachment,
     )
-
-
-def objection_deadline(invoice: Invoice) -> dt.date:
-    """The last day the buyer may object: the invoice date plus the objection period."""
-    return add_months(invoice.issue_date, settings.OBJECTION_PERIOD_MONTHS)
 
 
 @transaction.atomic

@@ -28,12 +28,13 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from config.errors import DomainError
-from config.history import Via
-from config.text import neutralise
 from contacts.csv_upload import ParsedCsv, parse_contacts_csv
 from contacts.intake import contacts_upsert
 from contacts.uploads.models import ContactUpload, ContactUploadContact, UploadStatus
+from kernel.errors import DomainError
+from kernel.history import Via
+from kernel.jobs import job_queue
+from kernel.text import neutralise
 from regions.selectors import scope_of, visible_to
 
 logger = logging.getLogger(__name__)
@@ -115,10 +116,8 @@ def contact_upload_start(*, user, file_name: str, content: bytes, parsed: Parsed
 def _upload_queue(upload_id: int) -> None:
     """Hand a committed upload to the workers; if the broker cannot be reached the upload is marked failed with a
     message saying so (the clerk uploads again) rather than left queued for no worker."""
-    from contacts.uploads.tasks import contact_upload_task  # the task module imports this one
-
     try:
-        contact_upload_task.delay(upload_id)
+        job_queue("contacts.upload_process", upload_id)  # contacts.uploads.tasks, which imports this module
     except KombuOperationalError as exc:
         logger.error("Upload %s not queued: the broker is unreachable (%s)", upload_id, exc)
         with translation.override(settings.LANGUAGE_CODE):  # stored for every reader: in the product's language

@@ -1,4 +1,4 @@
-"""Swedish texts of the rules for hostile text: invisible characters and look-alike digits (config/text.py)."""
+"""Swedish texts of the rules for hostile text: invisible characters and look-alike digits (kernel/text.py)."""
 
 SV = {
     "May not contain control characters or invisible formatting characters (such as line breaks, tabs, text "

@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(set_ended_on, migrations.RunPython.noop),
-        # One vocabulary of interfaces for every history (config.history.Via).
+        # One vocabulary of interfaces for every history (kernel.history.Via).
         migrations.AlterField(
             model_name="providerevent",
             name="via",

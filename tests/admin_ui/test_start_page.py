@@ -18,13 +18,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-import config.start
+import start.page
 from billing.models import Invoice, InvoiceEvent, InvoiceRun
 from billing.services import invoice_approve, invoice_return, invoice_submit
-from config.business_time import STOCKHOLM
 from contacts.disputes.models import Dispute
 from contacts.disputes.services import dispute_open
 from contacts.models import Contact
+from kernel.business_time import STOCKHOLM
 from regions.models import Role
 from regions.services import recommendation_create
 from tests.billing.conftest import run_now
@@ -86,7 +86,7 @@ def links(page: str, section: str = "tasks") -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _today(monkeypatch):
-    monkeypatch.setattr(config.start, "stockholm_today", lambda: TODAY)
+    monkeypatch.setattr(start.page, "stockholm_today", lambda: TODAY)
 
 
 @pytest.fixture

@@ -20,15 +20,15 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views.defaults import server_error
 
-import config.start
+import start.page
 from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceRun
 from billing.services import invoice_approve, invoice_submit
-from config.errors import InvalidInput
 from contacts.disputes.models import DisputeEvent
 from contacts.disputes.services import dispute_assign, dispute_open, dispute_resolve
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
 from contacts.permissions import can_resolve_dispute
+from kernel.errors import InvalidInput
 from regions.models import Role
 from tests.billing.conftest import run_now
 from tests.factories import contact_item
@@ -664,7 +664,7 @@ def test_a_case_is_never_assigned_to_the_one_who_opened_it(contested, named):
 
 @pytest.fixture
 def february_20(monkeypatch):
-    monkeypatch.setattr(config.start, "stockholm_today", lambda: dt.date(2026, 2, 20))
+    monkeypatch.setattr(start.page, "stockholm_today", lambda: dt.date(2026, 2, 20))
 
 
 def _task(page: str, key: str) -> str:

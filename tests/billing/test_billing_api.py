@@ -1,8 +1,8 @@
 import pytest
 
 from billing.models import Invoice
-from config.business_time import add_months, stockholm_today
 from contacts.intake import contacts_upsert
+from kernel.business_time import add_months, stockholm_today
 from regions.models import Role
 from tests.billing.conftest import run_now
 from tests.factories import contact_item, personnummer

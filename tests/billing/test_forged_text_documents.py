@@ -12,9 +12,9 @@ from pypdf import PdfReader
 from billing import documents
 from billing.models import Invoice, InvoiceLine
 from billing.services import invoice_approve, invoice_credit, invoice_submit
-from config.history import Via
-from config.text import FORBIDDEN_RANGES
 from contacts.models import Contact
+from kernel.history import Via
+from kernel.text import FORBIDDEN_RANGES
 from regions.models import Region
 from tests.billing.conftest import run_now
 

@@ -1,5 +1,5 @@
 """Issue 16 at billing's ways in: invoice runs, returns and credits through the API and the admin. Periods, codes,
-ids and amounts take the digits 0-9 only; notes are normalised (config/text.py)."""
+ids and amounts take the digits 0-9 only; notes are normalised (kernel/text.py)."""
 
 import pytest
 from django.urls import reverse

@@ -22,11 +22,11 @@ from billing.services import (
     invoice_submit,
     unbilled_periods,
 )
-from config.business_time import STOCKHOLM
-from config.errors import StateConflict
 from contacts.disputes.services import dispute_open, dispute_resolve
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
+from kernel.business_time import STOCKHOLM
+from kernel.errors import StateConflict
 from regions.models import Role
 from tests.billing.conftest import run_now
 from tests.factories import contact_item, personnummer
@@ -335,7 +335,7 @@ def test_a_seller_credit_and_invoice_again_goes_through_four_eyes_and_bills_the_
 
 @pytest.mark.django_db
 def test_a_seller_credit_needs_a_reason_and_rebilling_only_for_reasons_1_to_4(january, staff):
-    from config.errors import InvalidInput
+    from kernel.errors import InvalidInput
 
     run_now()
     with on(2026, 2, 11):

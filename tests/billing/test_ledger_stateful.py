@@ -49,12 +49,12 @@ from billing.services import (
     invoice_runs_start_scheduled,
     invoice_submit,
 )
-from config.business_time import STOCKHOLM, add_months, stockholm_today
-from config.errors import DomainError
 from contacts.disputes.services import dispute_open, dispute_resolve
 from contacts.intake import contacts_upsert
 from contacts.models import Contact, Status
 from contacts.services import contact_as_item
+from kernel.business_time import STOCKHOLM, add_months, stockholm_today
+from kernel.errors import DomainError
 from regions.models import Provider, Role
 from regions.services import provider_update
 from tests.factories import contact_item, personnummer

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing.numbering import NUMBER_PATTERN, invoice_number, specification_id
-from config.business_time import add_months, parse_period
+from kernel.business_time import add_months, parse_period
 
 
 def test_invoice_number_format():

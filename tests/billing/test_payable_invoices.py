@@ -14,9 +14,9 @@ from pypdf import PdfReader
 from billing.documents import render_invoice_pdf
 from billing.models import Invoice, NumberSequence
 from billing.services import invoice_approve, invoice_submit
-from config.errors import InvalidInput, StateConflict
 from contacts.disputes.services import dispute_open, dispute_resolve
 from contacts.models import Contact
+from kernel.errors import InvalidInput, StateConflict
 from regions.models import Region, RegionEvent, Role
 from regions.reference_data import REGIONS
 from regions.services import region_billing_details_update

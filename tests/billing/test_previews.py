@@ -14,8 +14,8 @@ from billing.previews import services as previews
 from billing.previews.models import InvoicePreview, PreviewDocument, PreviewStatus
 from billing.previews.tasks import render_preview_task
 from billing.services import invoice_approve, invoice_submit
-from config.api import throttling
 from contacts.intake import contacts_upsert
+from kernel.api import throttling
 from regions.models import Region, Role
 from tests.billing.conftest import run_now
 from tests.factories import contact_item

@@ -13,10 +13,10 @@ from billing.services import (
     invoice_return,
     invoice_submit,
 )
-from config.errors import ImmutableObject, InvalidInput, NotAllowed, StateConflict
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
 from contacts.services import contact_reject
+from kernel.errors import ImmutableObject, InvalidInput, NotAllowed, StateConflict
 from tests.billing.conftest import run_now
 from tests.factories import contact_item
 

@@ -11,11 +11,11 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from config.business_time import STOCKHOLM
 from config.identity_scrubbing import looks_like_identity_number
 from contacts.audit.models import IdentityRead, ReadVia
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
+from kernel.business_time import STOCKHOLM
 from regions.models import Role
 from tests.factories import contact_item, personnummer
 
@@ -236,7 +236,7 @@ def test_the_range_form_keeps_the_other_filters_and_the_kept_search(client, cler
 
 def test_the_start_pages_lapse_links_list_the_days_they_count(client, clerk04, providers):
     """The start page links to contacts near their invoicing deadline with the range's Stockholm dates
-    (``config/start.py``), declared parameters of the list rather than raw ``started_at__gte`` lookups."""
+    (``start/page.py``), declared parameters of the list rather than raw ``started_at__gte`` lookups."""
     hsa = providers["04a"].hsa_id
     with time_machine.travel(dt.datetime(2026, 9, 1, 9, 0, tzinfo=STOCKHOLM), tick=False):
         contacts_upsert(

@@ -11,13 +11,13 @@ from django.test import Client
 from django.urls import reverse
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from config.business_time import STOCKHOLM
 from contacts.csv_upload import parse_contacts_csv
 from contacts.models import Contact
 from contacts.uploads import services
 from contacts.uploads.models import ContactUpload, ContactUploadContact, UploadStatus
 from contacts.uploads.selectors import uploads_visible
 from contacts.uploads.tasks import contact_upload_task
+from kernel.business_time import STOCKHOLM
 from regions.models import Role
 from tests.contacts.test_csv_upload import UPLOAD, row, semicolons, upload
 

@@ -11,12 +11,12 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from config.business_time import STOCKHOLM
-from config.history import Via
 from contacts.csv_upload import NonexistentLocalTime, local_time_with_offset, parse_contacts_csv
 from contacts.models import Contact
 from contacts.services import contacts_credited
 from contacts.uploads.models import ContactUpload
+from kernel.business_time import STOCKHOLM
+from kernel.history import Via
 from regions.models import Profession, Region, Role
 from tests.contacts.test_csv_upload import FIELDS, UPLOAD, row, semicolons, upload
 from tests.factories import contact_item, personnummer

@@ -1,5 +1,5 @@
 """Issue 16: invisible characters and look-alike digits at contact intake, through each way in (API, bulk API, the
-admin's CSV upload), in the API's query parameters and in the contacts admin (config/text.py)."""
+admin's CSV upload), in the API's query parameters and in the contacts admin (kernel/text.py)."""
 
 import csv
 import io

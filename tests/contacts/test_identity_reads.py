@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Invoice
-from config.errors import ImmutableObject
 from contacts.audit.models import IdentityRead, ReadVia
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
+from kernel.errors import ImmutableObject
 from regions.models import ApiClient, Role
 from regions.services import api_client_create
 from tests.billing.conftest import january, run_now, staff  # noqa: F401 (fixtures)

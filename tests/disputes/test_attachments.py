@@ -10,10 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from config.errors import InvalidInput
 from contacts.disputes.models import Dispute, DisputeAttachment, DisputeComment, DisputeEvent
 from contacts.disputes.services import dispute_comment
 from contacts.models import Contact
+from kernel.errors import InvalidInput
 from regions.models import Role
 from tests.disputes.test_attachment_rules import JPEG_BYTES, PNG_BYTES
 

@@ -6,10 +6,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from billing.models import Invoice
 from billing.services import invoice_approve, invoice_submit
-from config.errors import InvalidInput, NotAllowed, StateConflict
 from contacts.disputes.models import Dispute, DisputeEvent
 from contacts.disputes.services import dispute_comment, dispute_open, dispute_resolve
 from contacts.models import Contact, ContactEvent
+from kernel.errors import InvalidInput, NotAllowed, StateConflict
 from regions.models import Role
 from tests.billing.conftest import run_now
 

@@ -1,6 +1,6 @@
 """Issue 16 in disputes: reasons, comments and decision notes are multi-line free text, normalised (line breaks
 kept, invisible characters removed); ids and numbers take the digits 0-9 only; an assignee's name refuses invisible
-characters; the e-mails show a forged contact id or provider name on its own line (config/text.py)."""
+characters; the e-mails show a forged contact id or provider name on its own line (kernel/text.py)."""
 
 import pytest
 from django.urls import reverse

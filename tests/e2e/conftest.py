@@ -29,8 +29,8 @@ from django.db import connection
 
 from billing.models import Invoice, InvoiceKind
 from billing.services import invoice_approve, invoice_run_start, invoice_submit
-from config.business_time import STOCKHOLM, add_months, stockholm_today
 from contacts.intake import contacts_upsert
+from kernel.business_time import STOCKHOLM, add_months, stockholm_today
 from regions.models import Role
 from regions.services import user_create
 from tests.factories import ProviderFactory, contact_item, personnummer
@@ -53,7 +53,7 @@ PDF_VIEWER_SETTLES_MS = 1500
 
 
 def sek(text: str) -> str:
-    """An amount as the app shows it (``config.money.format_sek``): ``1 310,00 kr`` with non-breaking spaces."""
+    """An amount as the app shows it (``kernel.money.format_sek``): ``1 310,00 kr`` with non-breaking spaces."""
     return text.replace(" ", NBSP)
 
 

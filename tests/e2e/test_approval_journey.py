@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from config.business_time import stockholm_today
+from kernel.business_time import stockholm_today
 from tests.e2e.conftest import confirm_click, field, pdf_text, sek
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -1,6 +1,6 @@
 """Issue 16 in the reference data: the regions' names, addresses and invoice references reach the invoice PDF and
 providers' names the specification and the e-mails, so the admin and the API refuse control and invisible
-formatting characters in them; numbers and identifiers take the digits 0-9 only (config/text.py)."""
+formatting characters in them; numbers and identifiers take the digits 0-9 only (kernel/text.py)."""
 
 import pytest
 from django.urls import reverse

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from config.errors import ImmutableObject, StateConflict
+from kernel.errors import ImmutableObject, StateConflict
 from regions.models import RateRecommendation, RecommendationCriterion, RecommendationRate, Role
 from regions.services import recommendation_create, recommendation_publish, recommendation_set_rates
 

@@ -1,5 +1,5 @@
 """Issue 16 in the report exports: a listing unit or a provider's name stored before intake refused invisible
-characters cannot start a line of the CSV nor turn its text around (config/text.py)."""
+characters cannot start a line of the CSV nor turn its text around (kernel/text.py)."""
 
 import pytest
 

@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from billing.reports.refresh import summaries_refresh
-from config.business_time import parse_period
+from kernel.business_time import parse_period
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from config.errors import InvalidInput
+from kernel.errors import InvalidInput
 from regions.models import Role
 from regions.services import api_client_create
 

@@ -27,7 +27,6 @@ from django.utils.translation import gettext
 from billing.deadline import deadline_cutoff, last_billable_day
 from billing.display import invoice_label
 from billing.models import (
-    FROZEN_STATUSES,
     Invoice,
     InvoiceEvent,
     InvoiceKind,
@@ -36,13 +35,13 @@ from billing.models import (
     RunStatus,
     Transition,
 )
-from billing.objection_window import first_objectable_issue_date
 from billing.permissions import can_start_run
 from billing.runs import invoice_runs_fail_abandoned
-from config.business_time import STOCKHOLM, add_months, period_bounds, stockholm_date, stockholm_today
-from config.money import ZERO, format_sek
+from billing.selectors import awaiting_approval_of, open_to_objection
 from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
 from contacts.models import Contact, Status
+from kernel.business_time import STOCKHOLM, add_months, period_bounds, stockholm_date, stockholm_today
+from kernel.money import ZERO, format_sek
 from regions.models import (
     ApiClient,
     Profession,
@@ -166,8 +165,7 @@ def _invoice_tasks(user, scope: Scope) -> tuple[list[Task], list[Task]]:
     credit_draft = Q(status=InvoiceStatus.DRAFT, kind=InvoiceKind.CREDIT_NOTE)
     returned = Q(status=InvoiceStatus.DRAFT, submitted_at__isnull=False)
     submitted = Q(status=InvoiceStatus.SUBMITTED)
-    # The four-eyes rule: a manager approves what someone else submitted (as AwaitingMyApprovalFilter lists).
-    mine_to_approve = submitted & ~Q(submitted_by=user)
+    mine_to_approve = awaiting_approval_of(user)  # as the invoice list's "awaiting my approval" filter
     approved = Q(status=InvoiceStatus.APPROVED)
     unpaid = Q(status=InvoiceStatus.SENT, due_date__lt=stockholm_today())
     totals = own.order_by().aggregate(
@@ -289,15 +287,9 @@ def _invoice_tasks(user, scope: Scope) -> tuple[list[Task], list[Task]]:
 
 def _received_invoices(user, scope: Scope) -> Task | None:
     """Invoices other regions sent the user's region that it may still object to (one aggregate)."""
-    first = first_objectable_issue_date(stockholm_today(), settings.OBJECTION_PERIOD_MONTHS)
     received = visible_to(
         user,
-        Invoice.objects.filter(
-            buyer_id=scope.region_code,
-            status__in=FROZEN_STATUSES,
-            kind=InvoiceKind.INVOICE,
-            issue_date__gte=first,
-        ),
+        Invoice.objects.filter(open_to_objection(stockholm_today()), buyer_id=scope.region_code),
         pinned={"buyer": scope.region_code},
     ).aggregate(count=Count("pk"), total=Sum("total"))
     if not received["count"]:

@@ -1,3 +1,5 @@
+"""The API base every scoped view uses: lists and details go through the one scoping selector (``visible_to``)."""
+
 from regions.selectors import visible_to
 
 

@@ -21,7 +21,7 @@ the fixed-width PDF specification, U+202E shows the rest of a line backwards ("0
 **ASCII digits.** ``int()``, ``Decimal()`` and Django's date parsing read any Unicode decimal digit: "٣٠٠"
 (Arabic-Indic), "３００" (fullwidth) and "2026-0٨" would be 300 and August to the code, yet match no period,
 filter or sum a reader expects. Numbers, dates, periods, codes and ids are written with 0-9 only
-(``first_foreign_digit``; ``config.business_time.parse_period`` follows the same rule).
+(``first_foreign_digit``; ``kernel.business_time.parse_period`` follows the same rule).
 """
 
 import re

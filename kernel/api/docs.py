@@ -18,7 +18,7 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.response import Response
 
-from config.api.throttling import AnonymousRateThrottle, ClientRateThrottle
+from kernel.api.throttling import AnonymousRateThrottle, ClientRateThrottle
 
 THROTTLES = [ClientRateThrottle, AnonymousRateThrottle]
 

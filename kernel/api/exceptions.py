@@ -16,7 +16,7 @@ from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import ImmutableObject, InvalidInput, NotAllowed, StateConflict
+from kernel.errors import ImmutableObject, InvalidInput, NotAllowed, StateConflict
 
 
 def exception_handler(exc, context):

@@ -1,4 +1,4 @@
-"""Form plumbing that applies config/text.py's rules to what people type in the admin.
+"""Form plumbing that applies kernel/text.py's rules to what people type in the admin.
 
 ``CheckedInputForm`` (a mixin for any form; ``ScopedAdmin`` adds it to every model form and inline): before the
 fields clean their values, a one-line text field (names, addresses, codes, identifiers) with a control or invisible
@@ -10,7 +10,7 @@ and fields a form disables are left alone. NUL is left to Django's own validator
 
 from django import forms
 
-from config.text import input_problem, normalise_note, text_problem
+from kernel.text import input_problem, normalise_note, text_problem
 
 
 class NoteField(forms.CharField):

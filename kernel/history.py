@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import ImmutableObject
+from kernel.errors import ImmutableObject
 
 APPEND_ONLY = _("History is append-only: an entry is never changed or removed.")
 

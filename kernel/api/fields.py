@@ -1,4 +1,4 @@
-"""Serializer fields that take JSON as it is written and apply config/text.py's rules to what API clients send.
+"""Serializer fields that take JSON as it is written and apply kernel/text.py's rules to what API clients send.
 
 - Text fields take a string only: DRF's ``CharField`` turns a number into its digits (``{"note": 5}`` was stored as
   the note "5", though the schema says a string: schemathesis' ST201, data outside the schema accepted). Anything
@@ -16,7 +16,7 @@ NUL is left to DRF's own validator ("Null-tecken är inte tillåtna."), so that 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from config.text import digits_problem, forbidden_character, input_problem, normalise_note, text_problem
+from kernel.text import digits_problem, forbidden_character, input_problem, normalise_note, text_problem
 
 
 def _refuse_invisible(value: str) -> None:

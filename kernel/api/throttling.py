@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.throttling import BaseThrottle
 
-from config.env import parse_rate
+from kernel.env import parse_rate
 
 
 class ClientRateThrottle(BaseThrottle):

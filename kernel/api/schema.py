@@ -1,7 +1,7 @@
 """OpenAPI generation: drf-spectacular's AutoSchema, plus the error answers every operation can give.
 
 drf-spectacular documents only the success codes a view declares. Clients (and the API fuzz test) need the
-error answers as well, in the shapes ``config.api.exceptions`` produces (API.md, General: Errors):
+error answers as well, in the shapes ``kernel.api.exceptions`` produces (API.md, General: Errors):
 
 - 400 ``{"field": ["message", ...]}`` for input that breaks a rule, and ``{"parameter": ["message"]}`` for a query
   parameter with a control or invisible formatting character or a digit other than 0-9; ``{"detail": "..."}`` for
