@@ -582,6 +582,9 @@ class InvoiceAdmin(ScopedAdmin):
             )
         ]
         links.append((reverse("api-v1:invoice-specification-csv", args=[obj.pk]), gettext("Specification (CSV)")))
+        links.append(
+            (reverse("api-v1:invoice-specification-csv-sv", args=[obj.pk]), gettext("Specification for Excel (CSV)"))
+        )
         if obj.specification_pdf:
             links.append(
                 (reverse("admin:billing_invoice_specification", args=[obj.pk]), gettext("Specification (PDF)"))

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from billing.document_stream import specification_stream
 from billing.documents import specification_csv
 from billing.models import CreditReason, Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
 from billing.permissions import can_credit, can_start_run, can_transition, transition_refusal
@@ -18,8 +19,9 @@ from billing.previews.views import api_preview_response
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_run_start
+from billing.specification_sv import specification_csv_sv
 from contacts.audit.models import ReadVia
-from contacts.audit.services import identity_shown, specification_shown
+from contacts.audit.services import identity_reads_record, identity_shown, specification_shown
 from contacts.identifiers import mask_personal_identity
 from contacts.permissions import sees_full_identity
 from kernel.api import fields
@@ -350,12 +352,19 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class InvoiceSpecificationCsvView(ScopedQuerysetMixin, generics.GenericAPIView):
-    """``GET /invoices/{id}/specification.csv``: the specification as CSV, one row per line, streamed."""
+    """``GET /invoices/{id}/specification.csv``: the specification as CSV, one row per line, streamed.
+
+    Nothing is sent until the first line has been read; a failure later aborts the transfer (the client sees an
+    incomplete download, never a complete-looking file). Full identity numbers are recorded as read once the lines
+    have been produced (``billing.document_stream``)."""
 
     queryset = Invoice.objects.all()
     renderer_classes = [PassthroughRenderer]
     pagination_class = None
     throttle_scope = "documents"
+    write_rows = staticmethod(specification_csv)
+    trailer_chunks = 0
+    filename = "fakturaunderlag-{number}.csv"
 
     @extend_schema(
         summary="The specification of an invoice as CSV, every line",
@@ -364,9 +373,40 @@ class InvoiceSpecificationCsvView(ScopedQuerysetMixin, generics.GenericAPIView):
     def get(self, request, pk=None):
         invoice = self.get_object()
         full_identity = sees_full_identity_on_invoice(request.user, invoice)
+        record = None
         if full_identity:
-            specification_shown(request, invoice=invoice, via=ReadVia.CSV_SPECIFICATION)
-        rows = specification_csv(invoice, full_identity=full_identity)
+            user, path = request.user, request.path
+
+            def record(lines: int) -> None:
+                identity_reads_record(user=user, path=path, documents=[(invoice.pk, lines, ReadVia.CSV_SPECIFICATION)])
+
+        rows = specification_stream(
+            self.write_rows(invoice, full_identity=full_identity),
+            record=record,
+            description=f"{request.path} (invoice {invoice.pk})",
+            trailer_chunks=self.trailer_chunks,
+        )
         response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="fakturaunderlag-{invoice.number or invoice.pk}.csv"'
+        filename = self.filename.format(number=invoice.number or invoice.pk)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+class InvoiceSpecificationSwedishCsvView(InvoiceSpecificationCsvView):
+    """``GET /invoices/{id}/specification-sv.csv``: the specification for people, as Swedish Excel opens it.
+
+    Swedish headings and values, dates ``YYYY-MM-DD`` and times in Stockholm time, amounts with a decimal comma
+    (negative on a credit note), the fee paid and the fee deducted, a last row "Summa" equal to the invoice's totals;
+    semicolons, UTF-8 with a byte-order mark. The same scope, identity-number rule, record of the read and formula
+    guard as ``specification.csv``, which stays the machine format."""
+
+    write_rows = staticmethod(specification_csv_sv)
+    trailer_chunks = 1  # the sum row
+    filename = "fakturaunderlag-{number}-sv.csv"
+
+    @extend_schema(
+        summary="The specification of an invoice as a Swedish CSV for people (Excel), every line and a sum row",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request, pk=None):
+        return super().get(request, pk)

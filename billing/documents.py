@@ -20,6 +20,7 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
+from psycopg import sql as psycopg_sql
 from pypdf import PdfWriter
 
 from billing.models import Invoice, InvoiceLine
@@ -187,8 +188,8 @@ def _specification_csv_python(invoice: Invoice, *, full_identity: bool) -> Itera
 
 def _neutralised(sql: str) -> str:
     """SQL for a text value with its control and invisible formatting characters replaced by U+FFFD (as
-    ``neutralise``); the character class is the query parameter ``forbidden``."""
-    return f"regexp_replace({sql}, %(forbidden)s, chr({ord(REPLACEMENT)}), 'g')"
+    ``neutralise``); the character class is bound as the literal ``{forbidden}`` (``_specification_copy_statement``)."""
+    return f"regexp_replace({sql}, {{forbidden}}, chr({ord(REPLACEMENT)}), 'g')"
 
 
 def _guarded(column: str) -> str:
@@ -198,7 +199,9 @@ def _guarded(column: str) -> str:
     return _neutralised(f"CASE WHEN left({column}, 1) IN ({triggers}) THEN chr(39) || {column} ELSE {column} END")
 
 
-# Built from constants only; the invoice and the masking choice are query parameters.
+# Built from constants only; the invoice and the masking choice are bound as literals by psycopg
+# (``_specification_copy_statement``): COPY takes no server-side parameters, and Django's debug cursor (DEBUG=1)
+# passes ``copy()`` the statement alone.
 SPECIFICATION_COPY = f"""
 COPY (
     SELECT l.id, l.contact_id, {_guarded("l.external_id")},
@@ -208,22 +211,43 @@ COPY (
            {_neutralised("l.profession")},
            {_neutralised("l.category")}, {_guarded("r.code")}, l.rate, l.patient_fee, l.amount,
            {_guarded("l.care_unit")},
-           CASE WHEN %(full)s THEN l.patient_id ELSE left(l.patient_id, 8) || '-****' END,
+           CASE WHEN {{full}} THEN l.patient_id ELSE left(l.patient_id, 8) || '-****' END,
            i.buyer_id, l.patient_sex, CASE WHEN l.overridden THEN 'yes' ELSE '' END
     FROM billing_invoiceline l
     JOIN billing_invoice i ON i.id = l.invoice_id
     JOIN regions_raterecommendation r ON r.id = l.recommendation_id
-    WHERE l.invoice_id = %(invoice)s
+    WHERE l.invoice_id = {{invoice}}
     ORDER BY l.id
 ) TO STDOUT WITH (FORMAT csv, DELIMITER ';')
 """  # noqa: S608
 
 
+def _specification_copy_statement(cursor, *, invoice_id: int, full_identity: bool) -> str:
+    statement = psycopg_sql.SQL(SPECIFICATION_COPY).format(
+        full=psycopg_sql.Literal(bool(full_identity)),
+        invoice=psycopg_sql.Literal(int(invoice_id)),
+        forbidden=psycopg_sql.Literal(POSTGRESQL_CLASS),
+    )
+    return statement.as_string(cursor.connection)
+
+
 def _specification_csv_copy(invoice: Invoice, *, full_identity: bool) -> Iterator[str]:
-    params = {"full": full_identity, "invoice": invoice.pk, "forbidden": POSTGRESQL_CLASS}
-    with connection.cursor() as cursor, cursor.copy(SPECIFICATION_COPY, params) as copy:
-        for block in copy:
-            yield bytes(block).decode("utf-8")
+    """One chunk per line: PostgreSQL sends a COPY TO's rows one per CopyData message, and psycopg yields each."""
+    with connection.cursor() as cursor:
+        # The statement alone, as both of Django's cursors take it (CursorDebugWrapper.copy(statement) logs it).
+        statement = _specification_copy_statement(cursor, invoice_id=invoice.pk, full_identity=full_identity)
+        with cursor.copy(statement) as copy:
+            blocks = iter(copy)
+            try:
+                for block in blocks:
+                    yield bytes(block).decode("utf-8")
+            except GeneratorExit:
+                # Closed early (the client went away): read the rest rather than leave psycopg to cancel the COPY.
+                # A cancel can arrive after the COPY has ended and cancel the next statement instead (the record of
+                # what was read), and inside a transaction it would abort the transaction.
+                for _block in blocks:
+                    pass
+                raise
 
 
 # Fixed-width columns of the PDF specification: (heading, width); text longer than its column is cut with "…".

@@ -5,7 +5,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from rest_framework.routers import DefaultRouter
 
-from billing.api import InvoiceRunViewSet, InvoiceSpecificationCsvView, InvoiceViewSet
+from billing.api import (
+    InvoiceRunViewSet,
+    InvoiceSpecificationCsvView,
+    InvoiceSpecificationSwedishCsvView,
+    InvoiceViewSet,
+)
 from config.health import health
 from contacts.api import ContactViewSet
 from contacts.disputes.api import DisputeViewSet
@@ -29,6 +34,12 @@ api_v1 = [
         "invoices/<int:pk>/specification.csv",
         InvoiceSpecificationCsvView.as_view(),
         name="invoice-specification-csv",
+    ),
+    # The same specification for people (Swedish Excel); an addition to API.md.
+    path(
+        "invoices/<int:pk>/specification-sv.csv",
+        InvoiceSpecificationSwedishCsvView.as_view(),
+        name="invoice-specification-csv-sv",
     ),
     path("reports/", include("billing.reports.api")),
     path("", include(router.urls)),

@@ -749,3 +749,16 @@ def test_the_specification_csv_download_is_neutralised(api_as, formula_invoice):
         "'" + formula.replace("\t", "\ufffd").replace("\r", "\ufffd") for formula in FORMULAS
     ]
     assert {len(row) for row in rows} == {15}  # a carriage return in a cell is U+FFFD, never a line break
+
+
+def test_the_swedish_specification_csv_download_is_neutralised(api_as, formula_invoice):
+    response = api_as(Role.CLERK, "04").get(f"/api/v1/invoices/{formula_invoice.pk}/specification-sv.csv")
+
+    rows = _rows([b"".join(response.streaming_content).decode("utf-8")])
+    assert rows[0][2] == "Externt id"
+    neutralised = ["'" + formula.replace("\t", "\ufffd").replace("\r", "\ufffd") for formula in FORMULAS]
+    assert [row[2] for row in rows[1:-2]] == neutralised
+    assert [row[12] for row in rows[1:-2]] == neutralised
+    assert {row[11] for row in rows[1:-1]} == {"400,00"}  # amounts are numbers, never prefixed
+    assert rows[-1][0] == "Summa"
+    assert {len(row) for row in rows} == {17}  # a carriage return in a cell is U+FFFD, never a line break

@@ -5,8 +5,8 @@ class IdentityReadMiddleware:
     """Writes the identity reads a request noted once its response is built (rendered templates included).
 
     A response that failed (4xx, 5xx) showed nothing, so its notes are dropped. If the write fails the request
-    fails with it: no full identity number leaves without its record. A streamed document is recorded when it
-    starts, before its rows are read from the database.
+    fails with it: no full identity number leaves without its record. A streamed specification (CSV) records its
+    read itself, once its lines have been produced and before the last of them leaves (``billing.document_stream``).
     """
 
     def __init__(self, get_response):

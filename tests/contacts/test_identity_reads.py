@@ -137,12 +137,29 @@ def test_a_csv_specification_is_one_row_with_its_size(january, staff):  # noqa: 
 
     with CaptureQueriesContext(connection) as queries:
         response = api.get(f"/api/v1/invoices/{invoice.pk}/specification.csv")
-    body = b"".join(response.streaming_content).decode()  # streamed after the read was recorded
+        assert inserts(queries) == 0  # not yet: the read is recorded once the lines have been produced
+        body = b"".join(response.streaming_content).decode()
 
     assert "198503122387" in body
     assert inserts(queries) == 1
     path = f"/api/v1/invoices/{invoice.pk}/specification.csv"
     assert reads() == [("api:finance-25", ReadVia.CSV_SPECIFICATION, None, invoice.pk, 4, path)]
+
+
+def test_the_swedish_csv_specification_is_one_row_with_its_size(january, staff):  # noqa: F811
+    run_now()
+    invoice = Invoice.objects.get(buyer_id="25")
+    api = token_client("finance-04", Role.MANAGER, "04")
+    path = f"/api/v1/invoices/{invoice.pk}/specification-sv.csv"
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(path)
+        assert reads() == []
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+
+    assert body.count("198503122387") == 4  # every line, and the sum row (not a line) is not counted
+    assert inserts(queries) == 1
+    assert reads() == [("api:finance-04", ReadVia.CSV_SPECIFICATION, None, invoice.pk, 4, path)]
 
 
 def test_a_pdf_specification_preview_is_one_row(january, staff):  # noqa: F811

@@ -320,3 +320,22 @@ def test_start_run_for_the_seller(world, actor, expected):
         assert snapshot() == before
     if expected == 200:  # the form offers only the user's own region
         assert list(response.context["form"].errors) == ["billing_region"]
+
+
+@pytest.mark.parametrize(("actor", "expected"), PARTIES_PAGE)
+def test_the_specification_for_people_from_the_invoice_page(world, actor, expected):
+    """The invoice page links the Swedish CSV beside the PDFs; the link answers the signed-in user as the API does."""
+    invoice = world.invoices["sent"]
+    browser = world.web(actor)
+    link = f"/api/v1/invoices/{invoice.pk}/specification-sv.csv"
+
+    page = browser.get(reverse("admin:billing_invoice_change", args=[invoice.pk]))
+    download = browser.get(link)
+
+    assert admin_answer(page) == expected
+    if expected == 200:
+        assert f'<a href="{link}">Fakturaunderlag för Excel (CSV)</a>' in page.content.decode()
+        body = b"".join(download.streaming_content).decode("utf-8")
+        assert (download.status_code, body.startswith("\ufeffRad;Kontakt;")) == (200, True)
+    else:  # the API's answers: not signed in (401), a provider's user or another region (outside the scope, 404)
+        assert download.status_code == (401 if actor == "anonymous" else 404)

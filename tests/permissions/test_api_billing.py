@@ -9,6 +9,7 @@ twice, over the actors' API keys (no one may) and over their signed-in sessions.
 import pytest
 
 from billing.models import Invoice, InvoiceEvent, InvoiceRun
+from contacts.audit.models import IdentityRead
 from tests.permissions.conftest import OPEN_PERIOD, STORED_PDF, matrix, snapshot
 
 # Invoices 04 → 25 in every status, and the third region's own draft 06 → 01.
@@ -206,9 +207,10 @@ def test_a_guessed_id_of_another_regions_invoice_is_404(world, actor, expected):
 
     responses = [api.get(f"/api/v1/invoices/{foreign.pk}/{path}") for path in ("", "lines/", "pdf/")]
     csv = api.get(f"/api/v1/invoices/{foreign.pk}/specification.csv")
+    csv_sv = api.get(f"/api/v1/invoices/{foreign.pk}/specification-sv.csv")
 
     assert [r.status_code for r in responses] == [expected, expected, expected]
-    assert csv.status_code == expected
+    assert (csv.status_code, csv_sv.status_code) == (expected, expected)
 
 
 @pytest.mark.parametrize(("actor", "expected"), PARTIES_READ)
@@ -270,6 +272,34 @@ def test_specification_csv(world, actor, expected):
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert len(text.strip().splitlines()) == 3  # the header and the two lines
         assert world.contacts["approved-2"].patient_id in text
+
+
+@pytest.mark.parametrize(("actor", "expected"), PARTIES_READ)
+def test_specification_csv_for_people(world, actor, expected):
+    invoice = world.invoices["approved"]
+    path = f"/api/v1/invoices/{invoice.pk}/specification-sv.csv"
+
+    response = world.api(actor).get(path)
+
+    assert response.status_code == expected
+    if expected == 200:
+        text = b"".join(response.streaming_content).decode("utf-8")
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert text.startswith("\ufeffRad;Kontakt;Externt id;Datum;Tid;")
+        lines = text.splitlines()
+        assert [line.split(";")[2] for line in lines[1:-1]] == ["approved-1", "approved-2"]
+        assert lines[-1].startswith("Summa;")
+        assert world.contacts["approved-2"].patient_id in text  # every reader here sees full numbers
+        assert list(IdentityRead.objects.filter(path=path).values_list("contact_count", flat=True)) == [2]
+    else:
+        assert (
+            response.json()
+            == {
+                401: {"detail": "Autentiseringsuppgifter ej tillhandahållna."},
+                404: {"detail": "Hittades inte."},
+            }[expected]
+        )
+        assert not IdentityRead.objects.filter(path=path).exists()
 
 
 # --- Invoices: the workflow ------------------------------------------------------------------------------
