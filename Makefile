@@ -67,11 +67,15 @@ soak: install
 bench: install
 	$(PY) -m bench
 
-# Extract UI strings, fill the Swedish catalogue from locale/sv_translations.py and compile it.
-# Needs gettext (xgettext, msgfmt); the compiled .mo is committed so `make run` and `make test` do not.
+# Extract UI strings into the Swedish catalogue (locale/sv/LC_MESSAGES/django.po, the one source of the Swedish
+# texts: write each new msgstr there), list what is untranslated or fuzzy (and stop), and compile it. Needs gettext
+# (xgettext, msgfmt); the compiled .mo is committed so `make run` and `make test` do not.
 messages: install
 	DEBUG=1 $(PY) manage.py makemessages -l sv --no-location --ignore=.venv --ignore=tests
-	$(PY) locale/fill.py
+	@$(PY) -c 'import sys, polib; po = polib.pofile("locale/sv/LC_MESSAGES/django.po"); \
+	  todo = [e.msgid for e in po if not e.obsolete and e.msgid and (not e.translated() or "fuzzy" in e.flags)]; \
+	  print("Untranslated or fuzzy in locale/sv/LC_MESSAGES/django.po:", *todo, sep="\n  ") if todo else None; \
+	  sys.exit(1 if todo else 0)'
 	DEBUG=1 $(PY) manage.py compilemessages -l sv --ignore=.venv
 
 clean:
