@@ -25,7 +25,7 @@ from pypdf import PdfWriter
 
 from billing.models import Invoice, InvoiceLine
 from billing.selectors import invoice_totals
-from contacts.identifiers import mask_personal_identity
+from contacts.identifiers import FULLY_MASKED, mask_personal_identity
 from kernel.money import format_sek
 from kernel.text import POSTGRESQL_CLASS, REPLACEMENT, neutralise
 from regions.identifiers import format_org_number
@@ -199,7 +199,7 @@ def _guarded(column: str) -> str:
     return _neutralised(f"CASE WHEN left({column}, 1) IN ({triggers}) THEN chr(39) || {column} ELSE {column} END")
 
 
-# Built from constants only; the invoice and the masking choice are bound as literals by psycopg
+# Built from constants only; the invoice, the masking choice and the fully masked text are bound as literals by psycopg
 # (``_specification_copy_statement``): COPY takes no server-side parameters, and Django's debug cursor (DEBUG=1)
 # passes ``copy()`` the statement alone.
 SPECIFICATION_COPY = f"""
@@ -211,7 +211,9 @@ COPY (
            {_neutralised("l.profession")},
            {_neutralised("l.category")}, {_guarded("r.code")}, l.rate, l.patient_fee, l.amount,
            {_guarded("l.care_unit")},
-           CASE WHEN {{full}} THEN l.patient_id ELSE left(l.patient_id, 8) || '-****' END,
+           CASE WHEN {{full}} THEN l.patient_id
+                WHEN length(l.patient_id) = 12 AND l.patient_id !~ '[^0-9]' THEN left(l.patient_id, 8) || '-****'
+                ELSE {{fully_masked}} END,
            i.buyer_id, l.patient_sex, CASE WHEN l.overridden THEN 'yes' ELSE '' END
     FROM billing_invoiceline l
     JOIN billing_invoice i ON i.id = l.invoice_id
@@ -227,6 +229,7 @@ def _specification_copy_statement(cursor, *, invoice_id: int, full_identity: boo
         full=psycopg_sql.Literal(bool(full_identity)),
         invoice=psycopg_sql.Literal(int(invoice_id)),
         forbidden=psycopg_sql.Literal(POSTGRESQL_CLASS),
+        fully_masked=psycopg_sql.Literal(FULLY_MASKED),
     )
     return statement.as_string(cursor.connection)
 
