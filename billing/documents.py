@@ -284,11 +284,11 @@ def _kronor(cell, text: str) -> str:
 
 
 def _category(cell, text: str) -> str:
-    return str(_PDF_CATEGORIES.get(cell, cell))
+    return str(_PDF_CATEGORIES.get(cell, text))
 
 
 def _sex(cell, text: str) -> str:
-    return str(_PDF_SEXES.get(cell, cell))
+    return str(_PDF_SEXES.get(cell, text))
 
 
 def _yes(cell, text: str) -> str:

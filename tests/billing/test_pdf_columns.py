@@ -52,3 +52,15 @@ def test_a_long_or_forged_text_stays_in_its_column_on_its_line():
         "       1         2 xxxxxxxxxxxxxxxxxxxxx… 2026-03-29 03:30 PS   Annan legit.   V            -435,00     0,00"
         "  -435,00                                 ********-**** 01  M"
     )
+
+
+def test_a_forged_category_or_sex_is_neutralised_like_every_other_text_cell():
+    row = [*ROW[:5], "=x\u202eyz", *ROW[6:13], "\u2028", ""]
+
+    with translation.override("sv"):
+        line = _pdf_line(row)
+
+    assert "\u202e" not in line
+    assert "\u2028" not in line
+    assert line.split()[6:8] == ["=x\ufffdyz", "SKR-2026-01"]
+    assert line.endswith("19850312-**** 25  \ufffd")
