@@ -10,22 +10,24 @@ format: plain numbers with a decimal point and ISO times, as before.
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from decimal import Decimal
+from typing import NamedTuple
 
 import weasyprint
 from django.conf import settings
 from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from psycopg import sql as psycopg_sql
 from pypdf import PdfWriter
 
 from billing.models import Invoice, InvoiceLine
 from billing.selectors import invoice_totals
-from contacts.identifiers import mask_personal_identity
+from contacts.identifiers import FULLY_MASKED, mask_personal_identity
 from kernel.money import format_sek
 from kernel.text import POSTGRESQL_CLASS, REPLACEMENT, neutralise
 from regions.identifiers import format_org_number
@@ -199,7 +201,7 @@ def _guarded(column: str) -> str:
     return _neutralised(f"CASE WHEN left({column}, 1) IN ({triggers}) THEN chr(39) || {column} ELSE {column} END")
 
 
-# Built from constants only; the invoice and the masking choice are bound as literals by psycopg
+# Built from constants only; the invoice, the masking choice and the fully masked text are bound as literals by psycopg
 # (``_specification_copy_statement``): COPY takes no server-side parameters, and Django's debug cursor (DEBUG=1)
 # passes ``copy()`` the statement alone.
 SPECIFICATION_COPY = f"""
@@ -211,7 +213,9 @@ COPY (
            {_neutralised("l.profession")},
            {_neutralised("l.category")}, {_guarded("r.code")}, l.rate, l.patient_fee, l.amount,
            {_guarded("l.care_unit")},
-           CASE WHEN {{full}} THEN l.patient_id ELSE left(l.patient_id, 8) || '-****' END,
+           CASE WHEN {{full}} THEN l.patient_id
+                WHEN length(l.patient_id) = 12 AND l.patient_id !~ '[^0-9]' THEN left(l.patient_id, 8) || '-****'
+                ELSE {{fully_masked}} END,
            i.buyer_id, l.patient_sex, CASE WHEN l.overridden THEN 'yes' ELSE '' END
     FROM billing_invoiceline l
     JOIN billing_invoice i ON i.id = l.invoice_id
@@ -227,6 +231,7 @@ def _specification_copy_statement(cursor, *, invoice_id: int, full_identity: boo
         full=psycopg_sql.Literal(bool(full_identity)),
         invoice=psycopg_sql.Literal(int(invoice_id)),
         forbidden=psycopg_sql.Literal(POSTGRESQL_CLASS),
+        fully_masked=psycopg_sql.Literal(FULLY_MASKED),
     )
     return statement.as_string(cursor.connection)
 
@@ -250,26 +255,6 @@ def _specification_csv_copy(invoice: Invoice, *, full_identity: bool) -> Iterato
                 raise
 
 
-# Fixed-width columns of the PDF specification: (heading, width); text longer than its column is cut with "…".
-PDF_COLUMNS = (
-    (gettext_lazy("Line"), 8),
-    (gettext_lazy("Contact"), 9),
-    (gettext_lazy("External id"), 22),
-    (gettext_lazy("Time"), 16),
-    (gettext_lazy("Prof."), 4),
-    (gettext_lazy("Category"), 14),
-    (gettext_lazy("Version"), 11),
-    (pgettext_lazy("specification column, 8 characters", "Rate"), 8),
-    (gettext_lazy("Fee"), 8),
-    (gettext_lazy("Net"), 8),
-    (gettext_lazy("Care unit"), 31),
-    (gettext_lazy("Personal id"), 13),
-    (gettext_lazy("Län"), 3),
-    (gettext_lazy("Sex"), 3),
-    (gettext_lazy("Overr."), 4),  # an accepted dispute overrode the contact's rejection
-)
-_NUMERIC = {0, 1, 7, 8, 9}
-_MONEY = {7, 8, 9}
 # Codes the CSV keeps as they are, written for a reader in the PDF (short enough for their columns).
 _PDF_CATEGORIES = {
     RateCategory.PHYSICIAN: pgettext_lazy("rate category, at most 14 characters", "Physician"),
@@ -282,22 +267,75 @@ _PDF_SEXES = {
 }
 
 
+# How a data cell is shown, from the row's value (``cell``) and that value neutralised (``text``): each cell on its one
+# line, a stored line separator or direction override shown as U+FFFD (kernel/text.py).
+def _as_text(cell, text: str) -> str:
+    return text
+
+
+def _local_minutes(cell, text: str) -> str:
+    """An ISO time (local, as the CSV writes it) as its date and minutes."""
+    return f"{text[:10]} {text[11:16]}" if len(text) > 16 and text[10] == "T" else text
+
+
+def _kronor(cell, text: str) -> str:
+    """ "435.00" from the rows the CSV shares, read as 435,00 (kronor)."""
+    return format_sek(Decimal(text), unit=False)
+
+
+def _category(cell, text: str) -> str:
+    return str(_PDF_CATEGORIES.get(cell, text))
+
+
+def _sex(cell, text: str) -> str:
+    return str(_PDF_SEXES.get(cell, text))
+
+
+def _yes(cell, text: str) -> str:
+    return gettext("yes") if cell == "yes" else text
+
+
+class PdfColumn(NamedTuple):
+    """A fixed-width column of the PDF specification: the row's field it shows (``SPECIFICATION_COLUMNS``), its
+    heading, its width (longer text is cut with "…"), whether it is right-aligned (numbers), and how a data cell is
+    shown (headings are shown as they are)."""
+
+    name: str
+    heading: Promise
+    width: int
+    right: bool = False
+    show: Callable[[object, str], str] = _as_text
+
+
+PDF_COLUMNS = (
+    PdfColumn("line_id", gettext_lazy("Line"), 8, right=True),
+    PdfColumn("contact_id", gettext_lazy("Contact"), 9, right=True),
+    PdfColumn("external_id", gettext_lazy("External id"), 22),
+    PdfColumn("started_at", gettext_lazy("Time"), 16, show=_local_minutes),
+    PdfColumn("profession", gettext_lazy("Prof."), 4),
+    PdfColumn("category", gettext_lazy("Category"), 14, show=_category),
+    PdfColumn("recommendation", gettext_lazy("Version"), 11),
+    PdfColumn("rate", pgettext_lazy("specification column, 8 characters", "Rate"), 8, right=True, show=_kronor),
+    PdfColumn("patient_fee", gettext_lazy("Fee"), 8, right=True, show=_kronor),
+    PdfColumn("amount", gettext_lazy("Net"), 8, right=True, show=_kronor),
+    PdfColumn("care_unit", gettext_lazy("Care unit"), 31),
+    PdfColumn("patient_id", gettext_lazy("Personal id"), 13),
+    PdfColumn("home_region", gettext_lazy("Län"), 3),
+    PdfColumn("sex", gettext_lazy("Sex"), 3, show=_sex),
+    # an accepted dispute overrode the contact's rejection
+    PdfColumn("rejection_overridden", gettext_lazy("Overr."), 4, show=_yes),
+)
+
+
 def _pdf_line(cells, *, heading: bool = False) -> str:
     out = []
-    for index, (cell, (_heading, width)) in enumerate(zip(cells, PDF_COLUMNS, strict=True)):
-        # Each cell on its one line: a stored line separator or direction override shows as U+FFFD (kernel/text.py).
-        text = gettext("yes") if index == 14 and cell == "yes" else neutralise(cell)
-        if index == 3 and len(text) > 16 and text[10] == "T":  # ISO time: date and minutes, local time
-            text = f"{text[:10]} {text[11:16]}"
-        elif index == 5 and not heading:
-            text = str(_PDF_CATEGORIES.get(cell, cell))
-        elif index == 13 and not heading:
-            text = str(_PDF_SEXES.get(cell, cell))
-        elif index in _MONEY and not heading:  # "435.00" from the rows the CSV shares, read as 435,00 (kronor)
-            text = format_sek(Decimal(text), unit=False)
-        if len(text) > width:
-            text = text[: width - 1] + "…"
-        out.append(text.rjust(width) if index in _NUMERIC else text.ljust(width))
+    for cell, column in zip(cells, PDF_COLUMNS, strict=True):
+        text = neutralise(cell)
+        if not heading:
+            text = column.show(cell, text)
+        if len(text) > column.width:
+            text = text[: column.width - 1] + "…"
+        out.append(text.rjust(column.width) if column.right else text.ljust(column.width))
     return " ".join(out).rstrip()
 
 
@@ -321,7 +359,7 @@ def _render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes
     merged = PdfWriter()
     chunk: list[tuple] = []
     part = 0
-    headings = _pdf_line([str(heading) for heading, _width in PDF_COLUMNS], heading=True)
+    headings = _pdf_line([str(column.heading) for column in PDF_COLUMNS], heading=True)
     header = f"{headings}\n{'─' * len(headings)}"
 
     def flush():

@@ -250,10 +250,10 @@ def _delete_lines(invoice_ids: list[int]) -> None:
             cursor.execute(f"DELETE FROM billing_invoiceline WHERE invoice_id IN ({placeholders})", invoice_ids)  # noqa: S608
 
 
-INSERT_LINES_SQL = """
-INSERT INTO billing_invoiceline (invoice_id, contact_id, credit, billing_round, rebill, correction, category,
-                                 recommendation_id, rate, patient_fee, fee_deducted, amount, external_id, started_at,
-                                 profession, patient_id, patient_sex, listing_unit, care_unit, overridden)
+# The lines of the unbilled contacts: the SQL twin of ``unbilled_contacts`` (the same rule, written once more for one
+# INSERT … SELECT), joined to the buyers' drafts. tests/billing/test_sql_twins.py checks that the two select the same
+# contacts.
+LINES_SELECT_SQL = """
 SELECT i.id, c.id, %(false)s, c.billing_round, %(false)s, '{}', p.category,
        c.recommendation_id, c.rate, c.patient_fee, c.rate - c.amount, c.amount, c.external_id, c.started_at,
        c.profession_id, c.patient_id, c.patient_sex, c.listing_unit, c.care_unit, c.overridden
@@ -267,6 +267,13 @@ WHERE c.billing_region_id = %(seller)s AND c.started_at >= %(start)s AND c.start
   AND NOT EXISTS (SELECT 1 FROM billing_invoiceline l
                   WHERE l.contact_id = c.id AND l.credit = %(false)s AND l.billing_round = c.billing_round)
 """
+INSERT_LINES_SQL = (
+    """
+INSERT INTO billing_invoiceline (invoice_id, contact_id, credit, billing_round, rebill, correction, category,
+                                 recommendation_id, rate, patient_fee, fee_deducted, amount, external_id, started_at,
+                                 profession, patient_id, patient_sex, listing_unit, care_unit, overridden)"""
+    + LINES_SELECT_SQL
+)
 
 
 def _insert_lines(seller: str, period: str) -> int:

@@ -7,29 +7,30 @@ sending the same items again creates and changes nothing; a contact on a submitt
 another contact is marked ``possible_duplicate`` (a manual reason: a dispute can override it), so that one contact
 sent under two external ids is not billed twice.
 
-Writes are set-based: on PostgreSQL new and changed rows go in with COPY (into the table, or into a
-temporary table followed by one UPDATE … FROM), elsewhere with Django's bulk operations.
+This module is the orchestration: validation (``contacts.validation``), the evaluation in one shape
+(``contacts.evaluation``: facts, decision, the stored result) and the set-based writes (``contacts.bulk_writer``:
+COPY on PostgreSQL, Django's bulk operations elsewhere).
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import itemgetter
 
-import orjson
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts.eligibility import ContactFacts, Decision, evaluate
+from contacts.bulk_writer import contact_writer
+from contacts.eligibility import Decision
+from contacts.evaluation import decide, decision_columns, facts_of_item, result_of_decision, stored_result
 from contacts.identifiers import mask_personal_identity
-from contacts.models import Contact, ContactEvent, EventKind, Status
+from contacts.models import EventKind
 from contacts.reasons import Reason, ordered
 from contacts.validation import INPUT_FIELDS, ContactInput, ProviderRef, References, validate_contact
 from kernel.business_time import stockholm_date
 from kernel.history import Via
 from regions.models import Profession, Provider, RateRecommendation, Region
-from regions.rates import NoRecommendationInForce, Timeline
+from regions.rates import Timeline
 from regions.selectors import recommendation_timeline, scope_of, visible_to
 
 MAX_BULK_ITEMS = 10_000
@@ -40,45 +41,6 @@ COMPARED = tuple(
     (name, _INPUT_COLUMNS.get(name, name)) for name in INPUT_FIELDS if name not in {"external_id", "provider"}
 )
 COMPARED_FIELDS = tuple(column for _name, column in COMPARED)
-# Columns written for a contact (besides id), in COPY order.
-CONTACT_COLUMNS = (
-    "provider_id",
-    "external_id",
-    "patient_id",
-    "patient_birth_date",
-    "patient_sex",
-    "home_region_id",
-    "profession_id",
-    "started_at",
-    "mode",
-    "strong_authentication",
-    "triage",
-    "documented",
-    "content",
-    "patient_fee",
-    "listing_unit",
-    "care_unit",
-    "billing_region_id",
-    "status",
-    "reasons",
-    "manual_reasons",
-    "overridden",
-    "recommendation_id",
-    "rate",
-    "amount",
-    "created_at",
-    "created_via",
-    "created_by_id",
-    "updated_at",
-    "updated_via",
-    "updated_by_id",
-    "evaluated_at",
-    "locked",
-)
-UPDATED_COLUMNS = tuple(
-    c for c in CONTACT_COLUMNS if c not in {"provider_id", "external_id", "created_at", "created_via", "created_by_id"}
-)
-EVENT_COLUMNS = ("contact_id", "at", "kind", "via", "actor_id", "changes", "result_before", "result_after", "note")
 
 
 @dataclass
@@ -134,48 +96,15 @@ def load_references(user, *, now: dt.datetime | None = None) -> References:
     )
 
 
-def facts_of(item: ContactInput) -> ContactFacts:
-    return ContactFacts(
-        started_at=item.started_at,
-        home_region=item.home_region,
-        billing_region=item.billing_region,
-        profession_category=item.profession_category,
-        mode=item.mode,
-        strong_authentication=item.strong_authentication,
-        triage=item.triage,
-        documented=item.documented,
-        content=item.content,
-        patient_fee=item.patient_fee,
+def _result_of_row(row: dict) -> dict:
+    """The stored result of a row as ``_existing_rows`` reads it."""
+    return stored_result(
+        status=row["status"],
+        reasons=row["reasons"].split() if row["reasons"] else [],
+        recommendation=row["recommendation_code"],
+        rate=row["rate"],
+        amount=row["amount"],
     )
-
-
-def decide(facts: ContactFacts, timeline: Timeline, *, manual_reasons=(), overridden=False) -> Decision:
-    try:
-        version = timeline.version_on(facts.started_at)
-    except NoRecommendationInForce:
-        version = None
-    return evaluate(facts, version, manual_reasons=manual_reasons, overridden=overridden)
-
-
-def result_of(decision: Decision) -> dict:
-    """The evaluation as history stores it (money as strings)."""
-    return {
-        "status": Status.ELIGIBLE if decision.eligible else Status.REJECTED,
-        "reasons": list(decision.reasons),
-        "recommendation": decision.recommendation,
-        "rate": None if decision.rate is None else f"{decision.rate:.2f}",
-        "amount": f"{decision.amount:.2f}",
-    }
-
-
-def stored_result(row: dict) -> dict:
-    return {
-        "status": row["status"],
-        "reasons": row["reasons"].split() if row["reasons"] else [],
-        "recommendation": row["recommendation_code"],
-        "rate": None if row["rate"] is None else f"{row['rate']:.2f}",
-        "amount": f"{row['amount']:.2f}",
-    }
 
 
 def _external_id_of(raw) -> str | None:
@@ -302,7 +231,7 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
         if index in duplicates:
             manual = list(ordered([*manual, DUPLICATE]))
         overridden = bool(row and row["overridden"])
-        decision = decide(facts_of(item), timeline, manual_reasons=manual, overridden=overridden)
+        decision = decide(facts_of_item(item), timeline, manual_reasons=manual, overridden=overridden)
         columns = {
             **values,
             "provider_id": item.provider_id,
@@ -310,13 +239,9 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
             "patient_birth_date": item.patient_birth_date,
             "patient_sex": item.patient_sex,
             "billing_region_id": item.billing_region,
-            "status": Status.ELIGIBLE if decision.eligible else Status.REJECTED,
-            "reasons": " ".join(decision.reasons),
+            **decision_columns(decision, version_ids),
             "manual_reasons": " ".join(manual),
             "overridden": overridden,
-            "recommendation_id": version_ids.get(decision.recommendation),
-            "rate": decision.rate,
-            "amount": decision.amount,
             "updated_at": now,
             "updated_via": channel,
             "updated_by_id": actor_id,
@@ -333,7 +258,7 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
                 for name in COMPARED_FIELDS
                 if row[name] != values[name]
             }
-            updates.append((index, columns, {"changes": changes, "before": stored_result(row)}, decision))
+            updates.append((index, columns, {"changes": changes, "before": _result_of_row(row)}, decision))
 
     created_ids = writer.insert_contacts([columns for _i, columns in creates])
     for (index, _columns), pk in zip(creates, created_ids, strict=True):
@@ -349,7 +274,7 @@ def _write(valid, *, timeline: Timeline, actor_id, channel):
             actor_id,
             extra["changes"],
             extra["before"],
-            result_of(decision),
+            result_of_decision(decision),
             "",
         )
         for _i, columns, extra, decision in updates
@@ -430,160 +355,10 @@ def _existing_rows(items: list[ContactInput], writer) -> dict[tuple[int, str], d
         by_provider.setdefault(item.provider_id, []).append(item.external_id)
     found: dict[tuple[int, str], dict] = {}
     for provider_id, external_ids in by_provider.items():
-        for row in writer.locked_rows(provider_id, external_ids):
+        for row in writer.locked_rows(provider_id, external_ids, EXISTING_FIELDS):
             found[(row["provider_id"], row["external_id"])] = row
     if found:
         codes = dict(RateRecommendation.objects.values_list("id", "code"))
         for row in found.values():
             row["recommendation_code"] = codes.get(row["recommendation_id"])
     return found
-
-
-def contact_writer():
-    """The bulk writer for the current database: COPY on PostgreSQL, Django's bulk operations elsewhere."""
-    return _PostgresWriter() if connection.vendor == "postgresql" else _OrmWriter()
-
-
-class _OrmWriter:
-    """Django bulk operations: portable (SQLite, the embedded default)."""
-
-    def locked_rows(self, provider_id: int, external_ids: list[str]):
-        return (
-            Contact.objects.select_for_update(no_key=True)
-            .filter(provider_id=provider_id, external_id__in=external_ids)
-            .values(*EXISTING_FIELDS)
-        )
-
-    def same_patient_rows(self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime):
-        """(external_id, patient_id, started_at, manual_reasons) of the provider's contacts of these patients that
-        start in [start, end)."""
-        return (
-            Contact.objects.filter(
-                provider_id=provider_id, patient_id__in=patient_ids, started_at__gte=start, started_at__lt=end
-            )
-            .values_list("external_id", "patient_id", "started_at", "manual_reasons")
-            .iterator(chunk_size=2000)
-        )
-
-    def insert_contacts(self, rows: list[dict]) -> list[int]:
-        objects = Contact.objects.bulk_create([Contact(**row) for row in rows], batch_size=500)
-        return [obj.pk for obj in objects]
-
-    def update_contacts(self, rows: list[dict]) -> None:
-        if rows:
-            fields = [c.removesuffix("_id") if c.endswith("_id") and c != "patient_id" else c for c in UPDATED_COLUMNS]
-            objects = [Contact(**row) for row in rows]
-            Contact.objects.bulk_update(objects, fields, batch_size=500)
-
-    def insert_events(self, rows: list[tuple]) -> None:
-        ContactEvent.objects.bulk_create(
-            [ContactEvent(**dict(zip(EVENT_COLUMNS, row, strict=True))) for row in rows], batch_size=500
-        )
-
-
-class _PostgresWriter:
-    """COPY for speed: ids come from the sequence up front, so rows and their events go in with COPY."""
-
-    def locked_rows(self, provider_id: int, external_ids: list[str]):
-        # One array parameter instead of 10 000 placeholders. FOR NO KEY UPDATE: the UPDATE that follows never
-        # changes a key, so rows that merely reference the contact (an invoice line a concurrent run inserts, a
-        # logged read) need not wait for this request, nor this request for the run's whole transaction.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {', '.join(EXISTING_FIELDS)} FROM {Contact._meta.db_table} "  # noqa: S608
-                "WHERE provider_id = %s AND external_id = ANY(%s) FOR NO KEY UPDATE",
-                [provider_id, external_ids],
-            )
-            return [dict(zip(EXISTING_FIELDS, row, strict=True)) for row in cursor.fetchall()]
-
-    def same_patient_rows(self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime):
-        """As ``_OrmWriter.same_patient_rows``, with one array parameter for the patients (the patient_id index)."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT external_id, patient_id, started_at, manual_reasons "  # noqa: S608
-                f"FROM {Contact._meta.db_table} "
-                "WHERE provider_id = %s AND patient_id = ANY(%s) AND started_at >= %s AND started_at < %s",
-                [provider_id, patient_ids, start, end],
-            )
-            return cursor.fetchall()
-
-    def _next_ids(self, cursor, table: str, count: int) -> list[int]:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
-        return [row[0] for row in cursor.fetchall()]
-
-    def insert_contacts(self, rows: list[dict]) -> list[int]:
-        if not rows:
-            return []
-        table = Contact._meta.db_table
-        with connection.cursor() as cursor:
-            ids = self._next_ids(cursor, table, len(rows))
-            columns = ("id", *CONTACT_COLUMNS)
-            types = self._column_types(cursor, table, columns)
-            # Binary COPY: no text formatting of dates, times and amounts on either side. Django does not
-            # translate errors raised by psycopg's copy(); wrapped, a duplicate key from a concurrent request
-            # is Django's IntegrityError, which contacts_upsert retries.
-            with (
-                connection.wrap_database_errors,
-                cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy,
-            ):
-                copy.set_types(types)
-                values_of = itemgetter(*CONTACT_COLUMNS)
-                for pk, row in zip(ids, rows, strict=True):
-                    copy.write_row((pk, *values_of(row)))
-        return ids
-
-    @staticmethod
-    def _column_types(cursor, table: str, columns: tuple[str, ...]) -> list[str]:
-        cursor.execute(
-            "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
-            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-            [table],
-        )
-        types = dict(cursor.fetchall())
-        return [types[column] for column in columns]
-
-    def update_contacts(self, rows: list[dict]) -> None:
-        if not rows:
-            return
-        table = Contact._meta.db_table
-        columns = ("id", *UPDATED_COLUMNS)
-        # Identifiers below come from this module's constants and the model, never from input.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE contact_update ON COMMIT DROP AS "  # noqa: S608
-                f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
-            )
-            with (
-                connection.wrap_database_errors,
-                cursor.copy(f"COPY contact_update ({', '.join(columns)}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(tuple(row[c] for c in columns))
-            assignments = ", ".join(f"{c} = u.{c}" for c in UPDATED_COLUMNS)
-            cursor.execute(f"UPDATE {table} AS c SET {assignments} FROM contact_update AS u WHERE c.id = u.id")  # noqa: S608
-            cursor.execute("DROP TABLE contact_update")
-
-    def insert_events(self, rows: list[tuple]) -> None:
-        if not rows:
-            return
-        table = ContactEvent._meta.db_table
-        with (
-            connection.wrap_database_errors,
-            connection.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                contact_id, at, kind, via, actor_id, changes, before, after, note = row
-                copy.write_row(
-                    (
-                        contact_id,
-                        at,
-                        kind,
-                        via,
-                        actor_id,
-                        orjson.dumps(changes).decode(),
-                        None if before is None else orjson.dumps(before).decode(),
-                        None if after is None else orjson.dumps(after).decode(),
-                        note,
-                    )
-                )

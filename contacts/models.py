@@ -152,6 +152,15 @@ class Contact(models.Model):
                 condition=~Q(home_region=models.F("billing_region")) | ~Q(status="eligible"),
                 name="contact_eligible_is_out_of_county",
             ),
+            # ``locked`` mirrors the billing: a contact on a submitted or approved invoice is invoiced and locked
+            # (submitting locks, returning unlocks, a lapse releases it rejected); a credited one stays locked when
+            # its credit's reason ends its billing and is released otherwise; an eligible or rejected one is never
+            # locked.
+            models.CheckConstraint(
+                condition=Q(locked=True, status__in=["invoiced", "credited"])
+                | Q(locked=False, status__in=["eligible", "rejected", "credited"]),
+                name="contact_locked_mirrors_status",
+            ),
         ]
         indexes = [
             # The clerk's and the API's lists: a region's contacts in a period, newest first.

@@ -8,56 +8,24 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from contacts.eligibility import ContactFacts, Decision, evaluate
-from contacts.intake import contact_writer, contacts_upsert, load_references, stored_result
+from contacts.bulk_writer import contact_writer
+from contacts.eligibility import Decision
+from contacts.evaluation import contact_decision, decision_columns, result_of_contact
+from contacts.intake import contacts_upsert, load_references
 from contacts.models import Contact, ContactEvent, EventKind, Status
 from contacts.reasons import Reason, ordered
 from contacts.validation import validate_contact
 from kernel.errors import InvalidInput, StateConflict
 from kernel.history import Via
 from regions.models import RateRecommendation
-from regions.rates import NoRecommendationInForce, Timeline
 from regions.selectors import recommendation_timeline
 
 REEVALUATION_CHUNK = 5_000
 
 
-def contact_facts(contact: Contact, category: str | None) -> ContactFacts:
-    return ContactFacts(
-        started_at=contact.started_at,
-        home_region=contact.home_region_id,
-        billing_region=contact.billing_region_id,
-        profession_category=category,
-        mode=contact.mode,
-        strong_authentication=contact.strong_authentication,
-        triage=contact.triage,
-        documented=contact.documented,
-        content=contact.content,
-        patient_fee=contact.patient_fee,
-    )
-
-
-def contact_decision(contact: Contact, timeline: Timeline | None = None) -> Decision:
-    """Evaluate a stored contact as it stands (used for display and re-evaluation)."""
-    timeline = timeline or recommendation_timeline()
-    try:
-        version = timeline.version_on(contact.started_at)
-    except NoRecommendationInForce:
-        version = None
-    return evaluate(
-        contact_facts(contact, contact.profession.category or None),
-        version,
-        manual_reasons=contact.manual_reason_list,
-        overridden=contact.overridden,
-    )
-
-
 def _apply(contact: Contact, decision: Decision, version_ids: dict[str, int], now: dt.datetime) -> None:
-    contact.status = Status.ELIGIBLE if decision.eligible else Status.REJECTED
-    contact.reasons = " ".join(decision.reasons)
-    contact.recommendation_id = version_ids.get(decision.recommendation)
-    contact.rate = decision.rate
-    contact.amount = decision.amount
+    for column, value in decision_columns(decision, version_ids).items():
+        setattr(contact, column, value)
     contact.evaluated_at = now
 
 
@@ -117,15 +85,7 @@ def _result_of_contact(contact: Contact) -> dict:
     code = None
     if contact.recommendation_id:
         code = RateRecommendation.objects.filter(pk=contact.recommendation_id).values_list("code", flat=True).first()
-    return stored_result(
-        {
-            "status": contact.status,
-            "reasons": contact.reasons,
-            "recommendation_code": code,
-            "rate": contact.rate,
-            "amount": contact.amount,
-        }
-    )
+    return result_of_contact(contact, code)
 
 
 def contacts_reevaluate(
@@ -243,15 +203,7 @@ def _reevaluate(
             now = timezone.now()
             rows, events = [], []
             for contact in contacts:
-                before = stored_result(
-                    {
-                        "status": contact.status,
-                        "reasons": contact.reasons,
-                        "recommendation_code": codes.get(contact.recommendation_id),
-                        "rate": contact.rate,
-                        "amount": contact.amount,
-                    }
-                )
+                before = result_of_contact(contact, codes.get(contact.recommendation_id))
                 state = (contact.manual_reasons, contact.locked, contact.billing_round)
                 if change is not None:
                     change(contact)
@@ -259,15 +211,7 @@ def _reevaluate(
                     if not billed_too and contact.status in (Status.INVOICED, Status.CREDITED):
                         continue
                     _apply(contact, contact_decision(contact, timeline), version_ids, now)
-                after = stored_result(
-                    {
-                        "status": contact.status,
-                        "reasons": contact.reasons,
-                        "recommendation_code": codes.get(contact.recommendation_id),
-                        "rate": contact.rate,
-                        "amount": contact.amount,
-                    }
-                )
+                after = result_of_contact(contact, codes.get(contact.recommendation_id))
                 if after == before and state == (contact.manual_reasons, contact.locked, contact.billing_round):
                     continue
                 contact.evaluated_at = now

@@ -295,7 +295,7 @@ def test_reject_action_refuses_the_buyer_region_and_locked_contacts(client, staf
     (contact,) = store(clerk04, contact_item(provider=hsa))
     # Another patient: the same patient at the same minute would be a possible duplicate.
     (locked,) = store(clerk04, contact_item(provider=hsa, external_id="locked", patient_id=personnummer(serial="240")))
-    Contact.objects.filter(pk=locked.pk).update(locked=True)
+    Contact.objects.filter(pk=locked.pk).update(locked=True, status="invoiced")
     buyer = staff(Role.CLERK, "25")
 
     client.force_login(buyer)
@@ -316,7 +316,7 @@ def test_reject_action_refuses_the_buyer_region_and_locked_contacts(client, staf
     assert messages_of(conflict) == [
         f"locked ({provider}): Kontakt {locked.pk} finns på en inskickad eller godkänd faktura och kan inte avvisas."
     ]
-    assert set(Contact.objects.values_list("status", flat=True)) == {"eligible"}
+    assert set(Contact.objects.values_list("status", flat=True)) == {"eligible", "invoiced"}
     assert not ContactEvent.objects.filter(kind="rejected").exists()
 
 

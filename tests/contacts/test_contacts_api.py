@@ -171,7 +171,7 @@ def test_a_body_over_the_size_limit_is_a_413_and_stores_nothing(system04, settin
 
 def test_creating_again_a_contact_on_a_submitted_invoice_is_a_409(system04):
     system04.post("/api/v1/contacts/", contact_item(), format="json")
-    Contact.objects.update(locked=True)
+    Contact.objects.update(locked=True, status="invoiced")
 
     response = system04.post("/api/v1/contacts/", contact_item(mode="chat"), format="json")
 

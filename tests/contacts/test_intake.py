@@ -96,7 +96,7 @@ def test_valid_items_are_kept_when_others_fail(clerk04, providers):
 def test_a_locked_contact_is_refused_per_item(clerk04, providers):
     hsa = providers["04a"].hsa_id
     contacts_upsert(items=[contact_item(provider=hsa)], user=clerk04, channel="bulk")
-    Contact.objects.update(locked=True)
+    Contact.objects.update(locked=True, status="invoiced")
 
     result = contacts_upsert(items=[contact_item(provider=hsa, mode="chat")], user=clerk04, channel="bulk")
 

@@ -29,7 +29,7 @@ def stored(make_user, providers):
         user=clerk,
         channel="api",
     )
-    Contact.objects.filter(external_id="locked").update(locked=True)
+    Contact.objects.filter(external_id="locked").update(locked=True, status="invoiced")
     return {c.external_id: c for c in Contact.objects.all()}
 
 
