@@ -6,11 +6,12 @@ from django.conf import settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from kernel.business_time import STOCKHOLM
+from contacts.intake import contacts_upsert
+from kernel.business_time import STOCKHOLM, add_months, stockholm_today
 from regions.models import Role
 from regions.seeding import reference_data_load
 from regions.services import api_client_create, user_create
-from tests.factories import ProviderFactory, regions_payable
+from tests.factories import ProviderFactory, contact_item, personnummer, regions_payable
 
 
 @pytest.fixture(autouse=True)
@@ -100,3 +101,36 @@ def providers(reference):
         "04b": ProviderFactory(region_id="04"),
         "06": ProviderFactory(region_id="06"),
     }
+
+
+BUYERS = ("01", "06", "25")
+
+
+def _last_month() -> str:
+    return f"{add_months(stockholm_today(), -1):%Y-%m}"
+
+
+@pytest.fixture
+def month(make_user, providers):
+    """Last month billed by Sörmland (04): 12 eligible contacts for three buyers, and one rejected (phone)."""
+    clerk = make_user(Role.CLERK, "04", username="clerk04")
+    period = _last_month()
+    items = [
+        contact_item(
+            provider=providers["04a"].hsa_id,
+            external_id=f"{buyer}-{n}",
+            home_region=buyer,
+            started_at=f"{period}-{n + 2:02d}T10:00:00+01:00",
+            patient_id=personnummer("19850312", f"{n:02d}{int(buyer) % 10}"),
+            patient_fee="100.00",
+        )
+        for buyer in BUYERS
+        for n in range(4)
+    ]
+    items.append(
+        contact_item(provider=providers["04a"].hsa_id, external_id="phone", started_at=f"{period}-03T10:00:00+01:00")
+        | {"mode": "phone"}
+    )
+    result = contacts_upsert(items=items, user=clerk, channel="api")
+    assert result.errors == []
+    return {"period": period, "clerk": clerk}

@@ -1,6 +1,8 @@
 """Factories for test data, in one place. Identifiers are valid (Luhn) unless a test says otherwise."""
 
 import factory
+import pytest
+from django.db import connection
 from stdnum import luhn
 
 from regions.models import Provider
@@ -89,3 +91,6 @@ def regions_payable() -> None:
     for region in Region.objects.all():
         region.bankgiro = valid_bankgiro(int(region.code))
         region.save(update_fields=["bankgiro"])
+
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs a PostgreSQL server to lose")
