@@ -134,3 +134,8 @@ def month(make_user, providers):
     result = contacts_upsert(items=items, user=clerk, channel="api")
     assert result.errors == []
     return {"period": period, "clerk": clerk}
+
+
+@pytest.fixture
+def clerk04_api(api_as):
+    return api_as(Role.CLERK, "04")

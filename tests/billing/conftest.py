@@ -1,10 +1,13 @@
+import csv
 import datetime as dt
+import io
 
 import pytest
 
-from billing.models import InvoiceRun
+from billing.models import Invoice, InvoiceRun
 from billing.runs import invoice_run_execute
 from contacts.intake import contacts_upsert
+from contacts.models import Contact
 from regions.models import Role
 from tests.factories import contact_item, personnummer
 
@@ -54,3 +57,30 @@ def january(billing_day, staff, providers):
 def run_now(region="04", period="2026-01", run_date=dt.date(2026, 2, 10), by=None):
     run = InvoiceRun.objects.create(billing_region_id=region, period=period, started_by=by)
     return invoice_run_execute(run=run, run_date=run_date)
+
+
+FORMULAS = ["=1+1", "+1", "-1", "@SUM(A1:A9)", "\t=1+1", "\r=1+1", '=HYPERLINK("http://x.example")']
+
+
+@pytest.fixture
+def formula_invoice(staff, providers):
+    hsa = providers["04a"].hsa_id
+    result = contacts_upsert(
+        items=[
+            contact_item(provider=hsa, external_id=f"f-{n}", started_at=f"2026-01-{10 + n:02d}T10:00:00+01:00")
+            for n in range(len(FORMULAS) + 1)
+        ],
+        user=staff["clerk04"],
+        channel="api",
+    )
+    assert result.errors == []
+    # Intake refuses control characters and checks HSA-ids, so these values can only be planted underneath it.
+    for n, formula in enumerate(FORMULAS):
+        Contact.objects.filter(external_id=f"f-{n}").update(external_id=formula, care_unit=formula)
+    run_now()
+    return Invoice.objects.get(buyer_id="25")
+
+
+def _rows(chunks) -> list[list[str]]:
+    text = "".join(chunks)
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=";"))

@@ -109,3 +109,41 @@ def test_a_real_lost_connection_gives_503_and_the_next_request_after_it_is_back_
     assert admin_answer.status_code == 503 and UNAVAILABLE in admin_answer.content.decode()
     assert api.get("/api/v1/invoices/").status_code == 200
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/providers/%00/",
+        "/api/v1/regions/%00/",
+        "/api/v1/professions/%00/",
+        "/api/v1/recommendations/%00/",
+        "/api/v1/contacts/?external_id=%00&period=2026-01%00",
+        "/api/v1/invoices/?seller=0%004",
+    ],
+)
+def test_a_nul_character_in_an_api_address_is_a_400(clerk04_api, url):
+    response = clerk04_api.get(url)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Adressen innehåller ett NUL-tecken."}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/regions/region/%00/change/",
+        "/admin/regions/profession/%00/change/",
+        "/admin/regions/provider/?q=%00",
+        "/admin/contacts/contact/?q=c-%001",
+        "/admin/billing/invoice/?q=%00",
+    ],
+)
+def test_a_nul_character_in_an_admin_address_is_a_400(client, make_user, url):
+    client.force_login(make_user(Role.ADMIN))
+
+    response = client.get(url)
+
+    assert response.status_code == 400
