@@ -1,4 +1,7 @@
 import datetime as dt
+import re
+from html import unescape
+from html.parser import HTMLParser
 
 import pytest
 import time_machine
@@ -139,3 +142,58 @@ def month(make_user, providers):
 @pytest.fixture
 def clerk04_api(api_as):
     return api_as(Role.CLERK, "04")
+
+
+NBSP = "\u00a0"
+
+
+def _page(client, user, url) -> str:
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+def _text(html: str) -> str:
+    """Text as read: tags dropped, spaces and line breaks collapsed (the non-breaking spaces of amounts stay)."""
+    return re.sub(r"[ \t\r\n]+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def field(page: str, name: str) -> str:
+    """The raw HTML of a read-only field on a change page."""
+    match = re.search(
+        rf'<div class="form-row[^"]*field-{name}">.*?<div class="readonly">(.*?)</div>\s*</div>', page, re.S
+    )
+    assert match, name
+    return match.group(1)
+
+
+class _Forms(HTMLParser):
+    """Every <form> of a page with its attributes, its hidden CSRF token, and the forms opened inside another."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self.nested: list[str] = []
+        self._open: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            if self._open:
+                self.nested.append(attrs.get("action") or attrs.get("id") or "?")
+            form = {**attrs, "csrf": False}
+            self.forms.append(form)
+            self._open.append(form)
+        elif tag == "input" and attrs.get("name") == "csrfmiddlewaretoken" and self._open:
+            self._open[-1]["csrf"] = True
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self._open:
+            self._open.pop()
+
+
+def forms_of(page: str) -> _Forms:
+    parser = _Forms()
+    parser.feed(page)
+    return parser

@@ -3,9 +3,12 @@ import datetime as dt
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from billing.models import Invoice, InvoiceRun
 from billing.runs import invoice_run_execute
+from billing.services import invoice_approve, invoice_submit
+from contacts.disputes.services import dispute_assign, dispute_open
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
 from regions.models import Role
@@ -84,3 +87,41 @@ def formula_invoice(staff, providers):
 def _rows(chunks) -> list[list[str]]:
     text = "".join(chunks)
     return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=";"))
+
+
+@pytest.fixture
+def invoices(january, staff):
+    """January's run: the invoice to Norrbotten approved (1 140,00 kr), the one to Stockholm a draft (500,00 kr)."""
+    run_now()
+    to_25 = Invoice.objects.get(buyer_id="25")
+    invoice_submit(invoice=to_25, by=staff["clerk04"])
+    return {
+        "approved": invoice_approve(invoice=to_25, by=staff["manager04b"]),
+        "draft": Invoice.objects.get(buyer_id="01"),
+    }
+
+
+@pytest.fixture
+def named(staff):
+    """The people as colleagues know them."""
+    names = {"clerk04": ("Karin", "Lindqvist"), "manager04": ("Anders", "Berg"), "clerk25": ("Lena", "Nilsson")}
+    for username, (first, last) in names.items():
+        get_user_model().objects.filter(username=username).update(first_name=first, last_name=last)
+        staff[username].refresh_from_db()
+    return staff
+
+
+@pytest.fixture
+def cases(invoices, named, make_user, providers):
+    """An objection of Norrbotten to lk-30 (assigned to Karin) and the provider's contest of the phone contact."""
+    system = make_user(Role.PROVIDER, provider=providers["04a"])
+    rejection = dispute_open(contact=Contact.objects.get(external_id="phone"), by=system, reason="Video avsedd")
+    objection = dispute_open(contact=Contact.objects.get(external_id="lk-30"), by=named["clerk25"], reason="Listad")
+    dispute_assign(dispute=objection, assignee=named["clerk04"], by=named["manager04"])
+    return {"rejection": rejection, "objection": objection, "provider": providers["04a"]}
+
+
+@pytest.fixture
+def contested(january, named):
+    """Karin, a clerk of the billing region, contests the rejection of the region's own telephone contact."""
+    return dispute_open(contact=Contact.objects.get(external_id="phone"), by=named["clerk04"], reason="Video avsedd")
