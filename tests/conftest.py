@@ -10,6 +10,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from contacts.intake import contacts_upsert
+from kernel.api import docs
 from kernel.business_time import STOCKHOLM, add_months, stockholm_today
 from regions.models import Role
 from regions.seeding import reference_data_load
@@ -197,3 +198,19 @@ def forms_of(page: str) -> _Forms:
     parser = _Forms()
     parser.feed(page)
     return parser
+
+
+@pytest.fixture
+def fresh_schema():
+    docs._schemas.clear()
+    docs._rendered.clear()
+
+
+@pytest.fixture
+def schema_parameters(client, reference, fresh_schema):
+    paths = client.get("/api/v1/schema/?format=json").json()["paths"]
+
+    def of(path: str) -> dict[str, dict]:
+        return {parameter["name"]: parameter for parameter in paths[path]["get"]["parameters"]}
+
+    return of

@@ -147,3 +147,27 @@ def test_a_nul_character_in_an_admin_address_is_a_400(client, make_user, url):
     response = client.get(url)
 
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_under_debug_the_api_still_redirects_a_missing_slash_and_other_pages_keep_their_html(client, settings):
+    settings.DEBUG = True
+
+    assert (client.get("/api/v1/regions").status_code, client.get("/api/v1/regions")["Location"]) == (
+        301,
+        "/api/v1/regions/",
+    )
+    admin_page = client.get("/no-such-page/")
+    assert (admin_page.status_code, admin_page["Content-Type"]) == (404, "text/html; charset=utf-8")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_a_request_django_refuses_itself_is_json_under_the_api(client, reference, settings, debug):
+    settings.DEBUG = debug
+    settings.ALLOWED_HOSTS = ["utomlans.example.se"]
+
+    answer = client.get("/api/v1/regions/", HTTP_HOST="attacker.example")
+
+    assert (answer.status_code, answer["Content-Type"]) == (400, "application/json")
+    assert answer.json() == {"detail": "Anropet kunde inte läsas."}

@@ -47,3 +47,19 @@ def test_nul_characters_in_other_texts_are_a_400(api_as, staff, providers, janua
     assert Dispute.objects.get().decided_at is None
     assert Contact.objects.get(pk=phone.pk).manual_reasons == ""
     assert not Provider.objects.filter(hsa_id="SE5560000019-X1").exists()
+
+
+@pytest.mark.parametrize("body", [{"note": 5}, {"note": 1.5}, {"note": True}, {"note": ["Fel period"]}])
+def test_a_note_that_is_not_text_is_a_400_and_changes_nothing(api_as, staff, january, body):  # noqa: F811
+    from billing.models import Invoice, InvoiceStatus
+    from billing.services import invoice_submit
+    from tests.billing.conftest import run_now
+
+    run_now()
+    invoice = invoice_submit(invoice=Invoice.objects.get(buyer_id="25"), by=staff["clerk04"])
+
+    answer = api_as(Role.MANAGER, "04").post(f"/api/v1/invoices/{invoice.pk}/return/", body, format="json")
+
+    assert (answer.status_code, answer.json()) == (400, {"note": ["Måste vara text (en JSON-sträng)."]})
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.SUBMITTED
