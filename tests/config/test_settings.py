@@ -13,7 +13,7 @@ import pytest
 from regions.lockout import client_ip
 from regions.models import Role
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # What a production host sets (README, "Production shape"); everything security-related left at its default.
 PRODUCTION = {
