@@ -1,6 +1,6 @@
 """Real Celery worker processes for tests: started against the test database and the configured broker (Redis).
 
-Used by tests/test_celery_worker.py, tests/billing/test_runs.py and tests/billing/test_tasks.py. A worker listens
+Used by tests/config/test_celery.py, tests/billing/test_runs.py and tests/billing/test_tasks.py. A worker listens
 on its own queue, so tests of several engineers sharing one Redis never take each other's tasks.
 """
 
