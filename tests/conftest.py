@@ -1,4 +1,7 @@
 import datetime as dt
+import re
+from html import unescape
+from html.parser import HTMLParser
 
 import pytest
 import time_machine
@@ -6,11 +9,13 @@ from django.conf import settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from kernel.business_time import STOCKHOLM
+from contacts.intake import contacts_upsert
+from kernel.api import docs
+from kernel.business_time import STOCKHOLM, add_months, stockholm_today
 from regions.models import Role
 from regions.seeding import reference_data_load
 from regions.services import api_client_create, user_create
-from tests.factories import ProviderFactory, regions_payable
+from tests.factories import ProviderFactory, contact_item, personnummer, regions_payable
 
 
 @pytest.fixture(autouse=True)
@@ -100,3 +105,112 @@ def providers(reference):
         "04b": ProviderFactory(region_id="04"),
         "06": ProviderFactory(region_id="06"),
     }
+
+
+BUYERS = ("01", "06", "25")
+
+
+def _last_month() -> str:
+    return f"{add_months(stockholm_today(), -1):%Y-%m}"
+
+
+@pytest.fixture
+def month(make_user, providers):
+    """Last month billed by Sörmland (04): 12 eligible contacts for three buyers, and one rejected (phone)."""
+    clerk = make_user(Role.CLERK, "04", username="clerk04")
+    period = _last_month()
+    items = [
+        contact_item(
+            provider=providers["04a"].hsa_id,
+            external_id=f"{buyer}-{n}",
+            home_region=buyer,
+            started_at=f"{period}-{n + 2:02d}T10:00:00+01:00",
+            patient_id=personnummer("19850312", f"{n:02d}{int(buyer) % 10}"),
+            patient_fee="100.00",
+        )
+        for buyer in BUYERS
+        for n in range(4)
+    ]
+    items.append(
+        contact_item(provider=providers["04a"].hsa_id, external_id="phone", started_at=f"{period}-03T10:00:00+01:00")
+        | {"mode": "phone"}
+    )
+    result = contacts_upsert(items=items, user=clerk, channel="api")
+    assert result.errors == []
+    return {"period": period, "clerk": clerk}
+
+
+@pytest.fixture
+def clerk04_api(api_as):
+    return api_as(Role.CLERK, "04")
+
+
+NBSP = "\u00a0"
+
+
+def _page(client, user, url) -> str:
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+def _text(html: str) -> str:
+    """Text as read: tags dropped, spaces and line breaks collapsed (the non-breaking spaces of amounts stay)."""
+    return re.sub(r"[ \t\r\n]+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def field(page: str, name: str) -> str:
+    """The raw HTML of a read-only field on a change page."""
+    match = re.search(
+        rf'<div class="form-row[^"]*field-{name}">.*?<div class="readonly">(.*?)</div>\s*</div>', page, re.S
+    )
+    assert match, name
+    return match.group(1)
+
+
+class _Forms(HTMLParser):
+    """Every <form> of a page with its attributes, its hidden CSRF token, and the forms opened inside another."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self.nested: list[str] = []
+        self._open: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            if self._open:
+                self.nested.append(attrs.get("action") or attrs.get("id") or "?")
+            form = {**attrs, "csrf": False}
+            self.forms.append(form)
+            self._open.append(form)
+        elif tag == "input" and attrs.get("name") == "csrfmiddlewaretoken" and self._open:
+            self._open[-1]["csrf"] = True
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self._open:
+            self._open.pop()
+
+
+def forms_of(page: str) -> _Forms:
+    parser = _Forms()
+    parser.feed(page)
+    return parser
+
+
+@pytest.fixture
+def fresh_schema():
+    docs._schemas.clear()
+    docs._rendered.clear()
+
+
+@pytest.fixture
+def schema_parameters(client, reference, fresh_schema):
+    paths = client.get("/api/v1/schema/?format=json").json()["paths"]
+
+    def of(path: str) -> dict[str, dict]:
+        return {parameter["name"]: parameter for parameter in paths[path]["get"]["parameters"]}
+
+    return of

@@ -1,6 +1,8 @@
 """Factories for test data, in one place. Identifiers are valid (Luhn) unless a test says otherwise."""
 
 import factory
+import pytest
+from django.db import connection
 from stdnum import luhn
 
 from regions.models import Provider
@@ -89,3 +91,20 @@ def regions_payable() -> None:
     for region in Region.objects.all():
         region.bankgiro = valid_bankgiro(int(region.code))
         region.save(update_fields=["bankgiro"])
+
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs a PostgreSQL server to lose")
+
+
+# Shared by the hostile-input tests of the contacts API, the JSON parser and the admin.
+CONTACTS = "/api/v1/contacts/"
+BULK = "/api/v1/contacts/bulk/"
+SCRIPT = '<script>alert("x")</script>'
+
+
+def post_raw(client, url: str, body: bytes, content_type: str = "application/json"):
+    return client.generic("POST", url, body, content_type=content_type)
+
+
+def items(count: int, prefix: str = "c") -> list[dict]:
+    return [contact_item(external_id=f"{prefix}-{n}") for n in range(count)]

@@ -14,7 +14,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 
 # Tasks queued by services run in-process in tests, so their effects can be asserted; the worker test
-# (tests/test_celery_worker.py) switches this off to go through the real broker.
+# (tests/config/test_celery.py) switches this off to go through the real broker.
 CELERY_TASK_ALWAYS_EAGER = True
 
 # Security settings that would get in the way of unrelated tests; tests/test_login_throttling.py and

@@ -1,7 +1,7 @@
 """Real Celery worker processes for tests: started against the test database and the configured broker (Redis).
 
-Used by tests/test_celery_worker.py and tests/test_faults.py. A worker listens on its own queue, so tests of
-several engineers sharing one Redis never take each other's tasks.
+Used by tests/config/test_celery.py, tests/billing/test_runs.py and tests/billing/test_tasks.py. A worker listens
+on its own queue, so tests of several engineers sharing one Redis never take each other's tasks.
 """
 
 import contextlib
@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from celery.result import allow_join_result
 from django.conf import settings
 from django.db import connection
@@ -141,3 +142,8 @@ def wait_for(condition: Callable[[], object], seconds: float = 90) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+needs_worker = pytest.mark.skipif(
+    not real_worker_possible(), reason="needs CELERY_BROKER_URL (a real broker) and PostgreSQL (shared with it)"
+)

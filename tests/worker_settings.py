@@ -1,4 +1,5 @@
-"""Settings of a worker process started by tests/test_faults.py: tests.settings, plus
+"""Settings of a worker process started by tests/billing/test_runs.py and tests/billing/test_tasks.py:
+tests.settings, plus
 
 - the broker's record of tasks taken but not yet acknowledged kept under keys of the test's own
   (``TEST_WORKER_KEYS``): a worker that hands out again what has been out too long then hands out only the

@@ -1,10 +1,16 @@
+import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
 
-from billing.models import Invoice, InvoiceRun
+from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceRun
+from billing.services import invoice_submit
+from contacts.disputes.services import dispute_open, dispute_resolve
+from contacts.models import Contact
+from regions.models import Role
 from tests.billing.conftest import run_now
+from tests.conftest import NBSP, _page, _text
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +141,166 @@ def test_the_draft_preview_pdf_is_the_sellers(client, staff, draft):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+
+
+def test_the_invoice_list_names_a_submitted_invoice_by_its_buyer_and_period_not_a_status(client, named, invoices):
+    invoice_submit(invoice=invoices["draft"], by=named["clerk04"])
+    client.force_login(named["clerk04"])
+
+    response = client.get(reverse("admin:billing_invoice_changelist") + "?status__exact=submitted")
+
+    page = response.content.decode()
+    row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", page, re.S).group(1)
+    cells = [_text(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)][1:]  # not the checkbox
+    assert cells == [
+        "Faktura till Region Stockholm, 2026-01",
+        "Region Sörmland",
+        "Region Stockholm",
+        "2026-01",
+        "Inskickad",
+        f"500,00{NBSP}kr",
+        "1",
+        "–",
+    ]
+
+
+def _lines(page: str) -> tuple[list[str], list[list[str]]]:
+    """The lines table: its headers, and each row's cells as HTML."""
+    table = re.search(r'<table class="invoice-lines">(.*?)</table>', page, re.S).group(1)
+    headers = re.findall(r"<th>(.*?)</th>", table)
+    body = table[table.index("<tbody>") :]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    return headers, rows
+
+
+HEADERS = ["Kontakt", "Datum", "Yrke", "Rekommendation", "Ersättning", "Avdragen patientavgift", "Belopp"]
+
+
+def test_the_buyer_objects_from_each_line_and_a_line_under_dispute_links_to_its_case(client, named, invoices):
+    approved = invoices["approved"]
+    case = dispute_open(contact=Contact.objects.get(external_id="lk-30"), by=named["clerk25"], reason="Listad")
+    url = reverse("admin:billing_invoice_change", args=[approved.pk])
+
+    page = _page(client, named["clerk25"], url)
+
+    headers, rows = _lines(page)
+    assert headers == [*HEADERS, "Invändning"]
+    last = {_text(row[0]): row[-1] for row in rows}
+    contacts = {c.external_id: c.pk for c in Contact.objects.filter(external_id__in=last)}
+    open_url = "/admin/contacts/dispute/open/{}/"
+    assert last == {
+        "lk-29": f'<a href="{open_url.format(contacts["lk-29"])}" data-action="object">Invänd</a>',
+        "lk-30": f'<a href="{reverse("admin:contacts_dispute_change", args=[case.pk])}" data-action="open-case">'
+        "Tvist öppen</a>",
+        "ps-30": f'<a href="{open_url.format(contacts["ps-30"])}" data-action="object">Invänd</a>',
+        "sj-31": f'<a href="{open_url.format(contacts["sj-31"])}" data-action="object">Invänd</a>',
+    }
+    assert "Invänd mot en rad" not in page  # no separate list at the bottom
+
+
+def test_objections_are_offered_only_to_the_buyer_within_the_period_on_an_invoice(client, named, invoices, make_user):
+    approved = invoices["approved"]
+    url = reverse("admin:billing_invoice_change", args=[approved.pk])
+    objection = dispute_open(contact=Contact.objects.get(external_id="lk-30"), by=named["clerk25"], reason="Listad")
+    dispute_resolve(dispute=objection, by=named["clerk04"], outcome="accepted", note="Ja", credit_reason=7)
+    credit_note = invoice_submit(invoice=Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE), by=named["clerk04"])
+
+    seller = _lines(_page(client, named["clerk04"], url))[0]
+    buyer_admin = _lines(_page(client, make_user(Role.ADMIN, "25"), url))[0]
+    on_credit_note = _lines(
+        _page(client, named["clerk25"], reverse("admin:billing_invoice_change", args=[credit_note.pk]))
+    )[0]
+    within = _lines(_page(client, named["clerk25"], url))[0]
+    Invoice.objects.filter(pk=approved.pk).update(issue_date=approved.issue_date - dt.timedelta(days=100))
+    after = _page(client, named["clerk25"], url)
+
+    # The seller's clerk credits a line from the line itself (the seller's own correction).
+    assert (seller, buyer_admin, on_credit_note) == ([*HEADERS, "Kreditera"], HEADERS, HEADERS)
+    assert within == [*HEADERS, "Invändning"]
+    assert _lines(after)[0] == HEADERS and 'data-action="object"' not in after
+
+
+def test_a_draft_is_the_sellers_its_buyer_sees_it_from_submission_on_and_never_to_object(
+    client, named, invoices, make_user
+):
+    draft = invoices["draft"]
+    url = reverse("admin:billing_invoice_change", args=[draft.pk])
+    buyer = make_user(Role.CLERK, "01")  # the draft's buyer
+    client.force_login(buyer)
+    hidden = client.get(url)
+    listed = client.get(reverse("admin:billing_invoice_changelist")).context["cl"].result_list
+
+    assert hidden.status_code == 302  # the admin treats an object outside its queryset as missing
+    assert draft.pk not in [invoice.pk for invoice in listed]
+    assert _lines(_page(client, named["clerk04"], url))[0] == HEADERS  # the seller's, with nothing to credit yet
+    invoice_submit(invoice=draft, by=named["clerk04"])
+    assert _lines(_page(client, buyer, url))[0] == HEADERS  # submitted: the buyer reads it, no objection yet
+
+
+def test_a_credit_note_records_its_creation_and_each_line_a_later_decision_adds(client, named, invoices, providers):
+    for external_id, decider, via in (("lk-30", "clerk04", "admin"), ("ps-30", "manager04", "api")):
+        case = dispute_open(contact=Contact.objects.get(external_id=external_id), by=named["clerk25"], reason="Nej")
+        dispute_resolve(dispute=case, by=named[decider], outcome="accepted", note="Ja", credit_reason=7, via=via)
+    credit_note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
+
+    events = InvoiceEvent.objects.filter(invoice=credit_note).order_by("id")
+    page = _page(client, named["clerk04"], reverse("admin:billing_invoice_change", args=[credit_note.pk]))
+
+    provider = providers["04a"].name
+    assert [(e.action, e.from_status, e.to_status, e.actor.username, e.via, e.changes, e.note) for e in events] == [
+        (
+            "created",
+            "",
+            "draft",
+            "clerk04",
+            "admin",
+            {"contact_count": [None, 1], "total": [None, "-335.00"]},
+            f"Godtagen invändning mot lk-30 ({provider})",
+        ),
+        (
+            "refreshed",
+            "draft",
+            "draft",
+            "manager04",
+            "api",
+            {"contact_count": [1, 2], "total": ["-335.00", "-740.00"]},
+            f"Godtagen invändning mot ps-30 ({provider})",
+        ),
+    ]
+    history = page[page.index('<table class="change-history" id="history">') :]
+    body = history[history.index("<tbody>") : history.index("</table>")]
+    rows = [
+        [_text(cell) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)][1:]  # not the time
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+    assert rows == [
+        [
+            "Skapad genom en godtagen invändning",
+            "Karin Lindqvist",
+            "Admin",
+            f"status: – → Utkast summa: – → -335,00{NBSP}kr kontakter: – → 1",
+            f"Godtagen invändning mot lk-30 ({provider})",
+        ],
+        [
+            "Rad tillagd genom en godtagen invändning",
+            "Anders Berg",
+            "API",
+            f"summa: -335,00{NBSP}kr → -740,00{NBSP}kr kontakter: 1 → 2",
+            f"Godtagen invändning mot ps-30 ({provider})",
+        ],
+    ]
+
+
+def test_the_run_form_has_the_admins_breadcrumbs_and_capitalised_labels(client, named, invoices):
+    page = _page(client, named["clerk04"], reverse("admin:billing_invoicerun_add"))
+
+    crumbs = re.search(r'<nav aria-label="Brödsmulor">\s*(<ol class="breadcrumbs">.*?</ol>)', page, re.S).group(1)
+    assert re.sub(r">\s+<", "><", crumbs) == (
+        '<ol class="breadcrumbs">'
+        f'<li><a href="{reverse("admin:index")}">Hem</a></li>'
+        f'<li><a href="{reverse("admin:app_list", args=["billing"])}">Fakturering</a></li>'
+        f'<li><a href="{reverse("admin:billing_invoicerun_changelist")}">Faktureringskörningar</a></li>'
+        '<li aria-current="page">Starta en faktureringskörning</li></ol>'
+    )
+    assert '<label for="id_billing_region">Fakturerande region:</label>' in page
+    assert '<label for="id_period">Period:</label>' in page

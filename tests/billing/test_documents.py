@@ -2,13 +2,17 @@ import csv
 import io
 
 import pytest
+from django.db import connection
 from pypdf import PdfReader
 
+from billing import documents
 from billing.documents import specification_csv
 from billing.models import Invoice
 from billing.services import invoice_approve, invoice_submit
-from regions.models import Role
-from tests.billing.conftest import run_now
+from contacts.intake import contacts_upsert
+from regions.models import Region, Role
+from tests.billing.conftest import FORMULAS, _rows, run_now
+from tests.factories import contact_item
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +107,69 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(approved):
 
     assert rows[1][2] == '\'=HYPERLINK("x")'
     assert rows[1][11] == "19850312-****"  # masked for a reader who may not see full numbers
+
+
+def _pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_html_in_texts_is_text_in_the_invoice_and_specification_pdfs(staff, providers, monkeypatch):
+    hsa = providers["04a"].hsa_id
+    contacts_upsert(
+        items=[
+            contact_item(provider=hsa, external_id="<b>fet</b>", started_at="2026-01-10T10:00:00+01:00"),
+            contact_item(provider=hsa, external_id="<script>x</script>", started_at="2026-01-11T10:00:00+01:00"),
+        ],
+        user=staff["clerk04"],
+        channel="api",
+    )
+    Region.objects.filter(code="25").update(name="Region <i>Norrbotten</i> & Co")
+    run_now()
+    invoice = Invoice.objects.get(buyer_id="25")
+    rendered_html = []
+    real_html = documents.weasyprint.HTML
+
+    def capture(*, string):
+        rendered_html.append(string)
+        return real_html(string=string)
+
+    monkeypatch.setattr(documents.weasyprint, "HTML", capture)
+
+    specification = _pdf_text(documents.render_specification_pdf(invoice, full_identity=True))
+    invoice_pdf = _pdf_text(documents.render_invoice_pdf(invoice))
+
+    assert "<b>fet</b>" in specification and "<script>x</script>" in specification
+    assert "Region <i>Norrbotten</i> & Co" in specification and "Region <i>Norrbotten</i> & Co" in invoice_pdf
+    specification_html, invoice_html = rendered_html
+    assert "&lt;script&gt;x&lt;/script&gt;" in specification_html and "<script>" not in specification_html
+    assert "&lt;b&gt;fet&lt;/b&gt;" in specification_html
+    assert "Region &lt;i&gt;Norrbotten&lt;/i&gt; &amp; Co" in invoice_html and "<i>" not in invoice_html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="compares PostgreSQL's COPY with the Python writer")
+def test_formula_cells_are_neutralised_by_postgresql_and_by_python_alike(formula_invoice):
+    copy_rows = _rows(documents._specification_csv_copy(formula_invoice, full_identity=False))
+    python_rows = _rows(documents._specification_csv_python(formula_invoice, full_identity=False))
+
+    assert copy_rows == python_rows
+    external_ids = [row[2] for row in copy_rows]
+    care_units = [row[10] for row in copy_rows]
+    # Guarded, then a tab or carriage return shown as U+FFFD (issue 16: no control character leaves in an export).
+    assert (
+        external_ids[:-1]
+        == care_units[:-1]
+        == ["'" + formula.replace("\t", "\ufffd").replace("\r", "\ufffd") for formula in FORMULAS]
+    )
+    assert (external_ids[-1], care_units[-1]) == ("f-7", "")
+    assert {row[9] for row in copy_rows} == {"400.00"}  # amounts are numbers, never prefixed
+
+
+def test_the_specification_csv_download_is_neutralised(api_as, formula_invoice):
+    response = api_as(Role.CLERK, "04").get(f"/api/v1/invoices/{formula_invoice.pk}/specification.csv")
+
+    rows = _rows([b"".join(response.streaming_content).decode("utf-8")])
+    assert rows[0][2] == "external_id"
+    assert [row[2] for row in rows[1:-1]] == [
+        "'" + formula.replace("\t", "\ufffd").replace("\r", "\ufffd") for formula in FORMULAS
+    ]
+    assert {len(row) for row in rows} == {15}  # a carriage return in a cell is U+FFFD, never a line break

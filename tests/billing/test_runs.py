@@ -1,15 +1,36 @@
 import datetime as dt
+import json
 from decimal import Decimal
+from unittest import mock
 
+import psycopg
 import pytest
+import redis
+from celery.result import AsyncResult
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Sum
+from django.urls import reverse
 
-from billing.models import Invoice, InvoiceLine
+from billing.models import Invoice, InvoiceLine, InvoiceRun
 from billing.selectors import invoice_totals
-from billing.services import invoice_submit
+from billing.services import invoice_run_start, invoice_submit
+from config.celery import app as celery_app
 from contacts.intake import contacts_upsert
 from contacts.models import Contact, ContactEvent
+from kernel.business_time import add_months, stockholm_today
+from regions.models import Role
 from tests.billing.conftest import run_now
-from tests.factories import contact_item
+from tests.conftest import BUYERS
+from tests.factories import contact_item, on_postgresql
+from tests.worker import (
+    celery_worker,
+    needs_worker,
+    new_queue,
+    tasks_sent_to,
+    wait_for,
+    worker_database_url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +161,234 @@ def test_the_monthly_schedule_starts_last_months_run_for_every_region_with_provi
     schedule = settings.CELERY_BEAT_SCHEDULE["monthly-invoice-runs"]
     assert schedule["task"] == "billing.schedule_monthly_runs"
     assert (schedule["schedule"].day_of_month, schedule["schedule"].hour) == ({5}, {2})
+
+
+INTERRUPTED = (
+    "Körningen avbröts: processen som utförde den stoppades innan den var klar (omstartad eller avbruten). "
+    "Inga av dess ändringar av fakturor sparades; starta körningen igen."
+)
+
+
+def _assert_billed_exactly_once(period: str) -> None:
+    """Every eligible contact of 04's period is on exactly one invoice line; each total is the sum of its lines."""
+    eligible = set(
+        Contact.objects.filter(billing_region_id="04").exclude(external_id="phone").values_list("pk", flat=True)
+    )
+    assert len(eligible) == 12
+    lines = list(InvoiceLine.objects.filter(credit=False).values_list("contact_id", flat=True))
+    assert sorted(lines) == sorted(eligible)
+    invoices = Invoice.objects.filter(seller_id="04", period=period).annotate(
+        line_total=Sum("lines__amount"), line_count=Count("lines")
+    )
+    # Four contacts per buyer, each 435.00 (a physician) less a patient fee of 100.00.
+    assert sorted((i.buyer_id, i.status, i.contact_count, i.total) for i in invoices) == [
+        (buyer, "draft", 4, Decimal("1340.00")) for buyer in BUYERS
+    ]
+    assert all((i.total, i.contact_count) == (i.line_total, i.line_count) for i in invoices)
+
+
+class KillableRun:
+    """A run on a real worker, stopped at a known point: inside the transaction that rebuilds the drafts.
+
+    A second session (the "blocker") puts one of the contacts on an invoice line and keeps its transaction open,
+    so the worker's INSERT … SELECT of the lines waits on that contact's entry in the unique index: the drafts are
+    created and the lines being inserted, in the worker's own uncommitted transaction. No hook in the code.
+    """
+
+    def __init__(self, queue: str, keys: str):
+        self.queue, self.keys = queue, keys
+        self.redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        self.blocker = None
+
+    def worker(self, *, visibility_timeout: int):
+        env = {"TEST_WORKER_KEYS": self.keys, "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout)}
+        return celery_worker(self.queue, settings_module="tests.worker_settings", env=env)
+
+    def block_the_lines_of(self, contact: Contact) -> None:
+        parking = Invoice.objects.create(seller_id="06", buyer_id="01", period="2000-01")  # anything but 04's
+        self.blocker = psycopg.connect(worker_database_url())
+        self.blocker.execute(
+            """INSERT INTO billing_invoiceline (invoice_id, contact_id, credit, billing_round, rebill, correction,
+                                                category, recommendation_id, rate, patient_fee, fee_deducted, amount,
+                                                external_id, started_at, profession, patient_id, patient_sex,
+                                                listing_unit, care_unit, overridden)
+               SELECT %s, c.id, false, c.billing_round, false, '{}', 'physician', c.recommendation_id, c.rate,
+                      c.patient_fee, c.rate - c.amount, c.amount, c.external_id, c.started_at, c.profession_id,
+                      c.patient_id, c.patient_sex, c.listing_unit, c.care_unit, c.overridden
+               FROM contacts_contact c WHERE c.id = %s""",
+            [parking.pk, contact.pk],
+        )
+
+    def release(self) -> None:
+        self.blocker.rollback()
+        self.blocker.close()
+
+    def waiting_backend(self) -> int | None:
+        """The worker's database session, while it waits inside the run's INSERT of invoice lines."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+                "AND query LIKE %s",
+                ["%INSERT INTO billing_invoiceline%"],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+    def backend_gone(self, pid: int) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+            return cursor.fetchone()[0] == 0
+
+    def unacknowledged(self) -> list[str]:
+        """Ids of the tasks the broker has handed out and not had acknowledged."""
+        return [json.loads(raw)[0]["headers"]["id"] for raw in self.redis.hvals(f"{self.keys}:unacked")]
+
+    def cleanup(self) -> None:
+        if self.blocker is not None and not self.blocker.closed:
+            self.release()
+        self.redis.delete(self.queue, *(f"{self.keys}:{key}" for key in ("unacked", "unacked_index", "unacked_mutex")))
+        self.redis.close()
+
+
+@pytest.fixture
+def killable():
+    queue = new_queue()
+    run = KillableRun(queue, keys=f"{queue}-keys")
+    with tasks_sent_to(queue):
+        yield run
+    run.cleanup()
+
+
+def _kill_in_the_middle(killable: KillableRun, month) -> InvoiceRun:
+    """Start a run on a worker, kill the worker (SIGKILL) inside the run's transaction, wait until PostgreSQL has
+    ended its session; prove nothing of it is visible, before or after."""
+    killable.block_the_lines_of(Contact.objects.get(external_id="25-2"))
+    with killable.worker(visibility_timeout=3600) as worker:
+        run = invoice_run_start(billing_region="04", period=month["period"], by=month["clerk"])
+        assert wait_for(killable.waiting_backend, seconds=60), worker.log()
+        pid = killable.waiting_backend()
+        run.refresh_from_db()
+        assert (run.status, run.progress) == ("running", 15)
+        # Drafts and lines exist only inside the worker's open transaction: nobody else sees any of them.
+        assert not Invoice.objects.filter(seller_id="04").exists()
+        assert not InvoiceLine.objects.filter(contact__billing_region_id="04").exists()
+
+        worker.kill()
+    killable.release()  # the dead worker's session now gets its lock, finds its client gone, and rolls back
+    assert wait_for(lambda: killable.backend_gone(pid), seconds=30)
+
+    assert not Invoice.objects.filter(seller_id="04").exists()
+    assert not InvoiceLine.objects.filter(contact__billing_region_id="04").exists()
+    run.refresh_from_db()
+    assert run.status == "running"  # as the worker left it; nobody has looked yet
+    assert len(killable.unacknowledged()) == 1  # taken, never acknowledged (acks late)
+    return run
+
+
+@pytest.mark.celery_worker
+@needs_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_worker_is_killed_is_handed_out_again_and_completes(killable, month):
+    run = _kill_in_the_middle(killable, month)
+
+    # A new worker, which hands out again what was taken more than 3 s ago and never acknowledged.
+    with killable.worker(visibility_timeout=3) as worker:
+        assert wait_for(lambda: InvoiceRun.objects.get(pk=run.pk).status != "running", seconds=60), worker.log()
+        assert wait_for(lambda: killable.unacknowledged() == [], seconds=30), worker.log()
+
+    run.refresh_from_db()
+    assert (run.status, run.progress, run.error) == ("succeeded", 100, "")
+    assert sorted(run.invoices.values_list("buyer_id", flat=True)) == list(BUYERS)
+    _assert_billed_exactly_once(month["period"])
+    assert InvoiceRun.objects.filter(billing_region_id="04").count() == 1
+
+
+@pytest.mark.celery_worker
+@needs_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_worker_is_killed_shows_failed_and_a_new_run_bills_each_contact_once(killable, month, api_as):
+    run = _kill_in_the_middle(killable, month)
+    lost_task = killable.unacknowledged()[0]
+    clerk_api = api_as(Role.CLERK, "04")
+
+    # The clerk looks: the run is not "running" forever but failed, saying why.
+    shown = clerk_api.get(f"/api/v1/invoice-runs/{run.pk}/").json()
+    assert (shown["status"], shown["error"], shown["invoices"]) == ("failed", INTERRUPTED, [])
+    assert shown["finished_at"] is not None
+
+    # A new run for the same region and period, on a new worker that also gets the lost task again.
+    started = clerk_api.post(
+        "/api/v1/invoice-runs/", {"billing_region": "04", "period": month["period"]}, format="json"
+    )
+    assert (started.status_code, started.json()["status"]) == (202, "queued")
+    with killable.worker(visibility_timeout=3) as worker:
+        new = InvoiceRun.objects.get(pk=started.json()["id"])
+        assert wait_for(lambda: InvoiceRun.objects.get(pk=new.pk).status == "succeeded", seconds=60), worker.log()
+        assert wait_for(lambda: killable.unacknowledged() == [], seconds=30), worker.log()
+        # The lost task ran again and left its run as it was: failed, with a new run having done the work.
+        assert AsyncResult(lost_task, app=celery_app).get(timeout=30) == "failed"
+
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("failed", INTERRUPTED)
+    _assert_billed_exactly_once(month["period"])
+    assert sorted(new.invoices.values_list("buyer_id", flat=True)) == list(BUYERS)
+    assert clerk_api.get(f"/api/v1/invoice-runs/{new.pk}/").json()["status"] == "succeeded"
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_running_run_whose_lock_is_held_is_not_taken_for_lost(month, client, api_as):
+    """The run lock is what tells a live run from a lost one: a live worker's session holds it."""
+    from billing.runs import _lock_key
+
+    run = InvoiceRun.objects.create(billing_region_id="04", period=month["period"])
+    InvoiceRun.objects.filter(pk=run.pk).update(status="running", started_at=run.created_at, progress=40)
+    with psycopg.connect(worker_database_url(), autocommit=True) as live_worker:
+        live_worker.execute("SELECT pg_advisory_lock(%s)", [_lock_key("04", month["period"])])
+        assert api_as(Role.CLERK, "04").get(f"/api/v1/invoice-runs/{run.pk}/").json()["status"] == "running"
+        client.force_login(month["clerk"])
+        assert 'http-equiv="refresh"' in client.get(reverse("admin:billing_invoicerun_changelist")).content.decode()
+
+    # Its session gone, the next look finds the run lost, in the admin as in the API.
+    page = client.get(reverse("admin:billing_invoicerun_changelist")).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    run.refresh_from_db()
+    assert (run.status, run.progress, run.error) == ("failed", 40, INTERRUPTED)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_next_run_for_the_region_and_period_marks_a_lost_run_failed(month):
+    from tests.billing.conftest import run_now
+
+    now = stockholm_today()
+    lost = InvoiceRun.objects.create(billing_region_id="04", period=month["period"])
+    other_pair = InvoiceRun.objects.create(billing_region_id="04", period=f"{add_months(now, -2):%Y-%m}")
+    InvoiceRun.objects.filter(pk__in=[lost.pk, other_pair.pk]).update(status="running", started_at=lost.created_at)
+
+    run = run_now(period=month["period"], run_date=now)
+
+    lost.refresh_from_db()
+    other_pair.refresh_from_db()
+    assert (run.status, lost.status, lost.error) == ("succeeded", "failed", INTERRUPTED)
+    assert other_pair.status == "running"  # another period: for its own next run, or whoever looks, to judge
+    _assert_billed_exactly_once(month["period"])
+
+
+@pytest.mark.django_db(transaction=True)  # as in production: the run is committed, then handed to the broker
+def test_a_run_started_while_the_broker_is_unreachable_answers_and_shows_failed_with_why(month, api_as, caplog):
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+
+    refused = BrokerUnreachable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    with mock.patch("billing.tasks.invoice_run_task.delay", side_effect=refused):
+        response = api_as(Role.CLERK, "04").post(
+            "/api/v1/invoice-runs/", {"billing_region": "04", "period": month["period"]}, format="json"
+        )
+
+    assert response.status_code == 202
+    assert (response.json()["status"], response.json()["error"]) == (
+        "failed",
+        "Jobbkön kunde inte nås, så körningen startades inte. Starta den igen om en stund.",
+    )
+    assert Invoice.objects.count() == 0
+    assert "not queued: the broker is unreachable" in caplog.text

@@ -20,7 +20,7 @@ from contacts.intake import contacts_upsert
 from contacts.models import Contact
 from kernel.business_time import STOCKHOLM
 from regions.models import Role
-from tests.billing.conftest import run_now
+from tests.billing.conftest import FORMULAS, _rows, run_now
 from tests.factories import contact_item, personnummer
 
 pytestmark = pytest.mark.django_db
@@ -236,3 +236,16 @@ def test_the_schema_documents_it():
     assert operation["summary"] == (
         "The specification of an invoice as a Swedish CSV for people (Excel), every line and a sum row"
     )
+
+
+def test_the_swedish_specification_csv_download_is_neutralised(api_as, formula_invoice):
+    response = api_as(Role.CLERK, "04").get(f"/api/v1/invoices/{formula_invoice.pk}/specification-sv.csv")
+
+    rows = _rows([b"".join(response.streaming_content).decode("utf-8")])
+    assert rows[0][2] == "Externt id"
+    neutralised = ["'" + formula.replace("\t", "\ufffd").replace("\r", "\ufffd") for formula in FORMULAS]
+    assert [row[2] for row in rows[1:-2]] == neutralised
+    assert [row[12] for row in rows[1:-2]] == neutralised
+    assert {row[11] for row in rows[1:-1]} == {"400,00"}  # amounts are numbers, never prefixed
+    assert rows[-1][0] == "Summa"
+    assert {len(row) for row in rows} == {17}  # a carriage return in a cell is U+FFFD, never a line break

@@ -1,17 +1,22 @@
 """The CSV upload reads files as Swedish Excel writes them: decimal commas (``100,00``, ``1 234,50``) and booleans
 such as SANT/FALSKT or ja/nej. Only the CSV path: the JSON API's contract keeps ``"100.00"``."""
 
+import codecs
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 
+from contacts.csv_upload import MAX_UPLOAD_BYTES
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
+from contacts.validation import INPUT_FIELDS
 from regions.models import Role
-from tests.factories import contact_item, personnummer
+from tests.billing.conftest import staff  # noqa: F401 (shared fixtures)
+from tests.factories import SCRIPT, contact_item, personnummer
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +265,153 @@ def test_only_the_csv_channel_reads_a_decimal_comma(clerk04, providers):
     assert [e.errors for e in from_api.errors] == [{"patient_fee": ['Ska vara ett belopp, t.ex. "100.00".']}]
     assert (from_csv.created, from_csv.errors) == (1, [])
     assert stored_fees() == {"c-1": Decimal("100.00")}
+
+
+HEADER = ",".join(INPUT_FIELDS)
+
+
+def test_a_csv_upload_over_its_limit_is_refused_in_the_admin_and_stores_nothing(client, staff, providers):  # noqa: F811
+    row = csv_row(providers["04a"].hsa_id, "big")
+    lines = [HEADER]
+    size = len(HEADER) + 1
+    while size <= MAX_UPLOAD_BYTES:
+        lines.append(row.replace("big", f"big-{len(lines)}"))
+        size += len(lines[-1]) + 1
+    content = ("\n".join(lines) + "\n").encode()
+    client.force_login(staff["clerk04"])
+
+    response = upload(client, content)
+
+    assert len(content) == size > MAX_UPLOAD_BYTES
+    assert response.context["form"].errors["file"] == [
+        f"Filen är {filesizeformat(len(content))}; gränsen är 20,0\xa0MB. Dela upp den i mindre filer."
+    ]
+    assert response.context["report"] is None
+    assert Contact.objects.count() == 0
+
+
+def csv_row(hsa: str, external_id: str, delimiter: str = ",", **overrides) -> str:
+    item = contact_item(provider=hsa, external_id=external_id, listing_unit="", care_unit="", **overrides)
+    item.update(strong_authentication="ja", triage="true", documented="1")
+    return delimiter.join(str(item[name]) for name in INPUT_FIELDS)
+
+
+@pytest.fixture
+def clerk04_admin(client, staff):  # noqa: F811
+    client.force_login(staff["clerk04"])
+    return client
+
+
+def _report(response) -> tuple[int, list]:
+    report = response.context["report"]
+    assert response.context["file_errors"] == []
+    return report["created"], [(row["line"], row["external_id"], row["errors"]) for row in report["rejected"]]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_with_a_byte_order_mark_is_read_and_its_valid_rows_stored(clerk04_admin, providers, encoding):
+    hsa = providers["04a"].hsa_id
+    bom = {"utf-16": b"", "utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}[encoding]
+    text = "\r\n".join(
+        [
+            HEADER.replace(",", "\t"),  # Excel's "Unicode text": UTF-16, tab separated
+            csv_row(hsa, "Växjö-1", "\t"),
+            csv_row(hsa, "Växjö-2", "\t", patient_id="19850312-2380"),
+            csv_row(hsa, "Växjö-3", "\t"),
+        ]
+    )
+
+    response = upload(clerk04_admin, bom + text.encode(encoding))
+
+    assert _report(response) == (
+        2,
+        [(3, "Växjö-2", [("patient_id", ["Personnumret 19850312-**** har fel kontrollsiffra."])])],
+    )
+    assert sorted(Contact.objects.values_list("external_id", flat=True)) == ["Växjö-1", "Växjö-3"]
+
+
+def test_a_utf8_file_with_a_bom_and_mixed_line_endings_is_read_row_by_row(clerk04_admin, providers):
+    hsa = providers["04a"].hsa_id
+    content = (
+        "\ufeff"
+        + HEADER.replace(",", ";")
+        + "\r\n"
+        + csv_row(hsa, "crlf", ";")
+        + "\r\n"
+        + csv_row(hsa, "lf", ";")
+        + "\n"
+        + csv_row(hsa, "cr", ";", mode="fax")
+        + "\r"
+        + csv_row(hsa, "last-without-newline", ";")
+    ).encode()
+
+    response = upload(clerk04_admin, content)
+
+    assert _report(response) == (3, [(4, "cr", [("mode", ["Ska vara något av: video, chat, phone."])])])
+    assert sorted(Contact.objects.values_list("external_id", flat=True)) == ["crlf", "last-without-newline", "lf"]
+
+
+REFUSED_FILES = {
+    # Latin-1 text is read as Windows-1252 since issue 15 (tests/contacts/test_csv_excel.py); a file-level error
+    # names the line, never a byte offset.
+    "UTF-16 without a byte-order mark": (
+        HEADER.encode("utf-16-le"),
+        ["Filen innehåller NUL-tecken (från rad 1): den är inte en CSV-textfil. Spara den som UTF-8 och försök igen."],
+    ),
+    "damaged UTF-16": (
+        codecs.BOM_UTF16_LE + HEADER.encode("utf-16-le") + b"\x00\xd8",
+        ["Filen är skadad UTF-16: rad 1 går inte att läsa. Spara den som UTF-8."],
+    ),
+    "a PNG image": (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01",
+        ["Filen innehåller NUL-tecken (från rad 3): den är inte en CSV-textfil. Spara den som UTF-8 och försök igen."],
+    ),
+    "binary junk that is valid UTF-8": (
+        bytes(range(1, 128)) + b"\x00",
+        # Lines end at CR and LF only, as in a text editor (not at vertical tab, form feed or the separators 1C-1E).
+        ["Filen innehåller NUL-tecken (från rad 3): den är inte en CSV-textfil. Spara den som UTF-8 och försök igen."],
+    ),
+    "whitespace only": (b"\n\r\n  \n", ["Filen är tom: den behöver en rubrikrad med fältnamnen."]),
+    "only a BOM": (codecs.BOM_UTF8, ["Filen är tom: den behöver en rubrikrad med fältnamnen."]),
+    "a header row only": (HEADER.encode() + b"\r\n\r\n", ["Filen har en rubrikrad men inga kontakter."]),
+}
+
+
+@pytest.mark.parametrize(("content", "errors"), REFUSED_FILES.values(), ids=REFUSED_FILES.keys())
+def test_a_file_that_cannot_be_read_is_refused_as_a_whole_in_swedish(clerk04_admin, content, errors):
+    response = upload(clerk04_admin, content)
+
+    assert response.status_code == 200
+    assert response.context["file_errors"] == errors
+    assert response.context["report"] is None
+    assert "Ingenting sparades." in response.content.decode()
+    assert Contact.objects.count() == 0
+
+
+def test_an_empty_file_is_refused_by_the_form(clerk04_admin):
+    response = upload(clerk04_admin, b"")
+
+    assert response.context["form"].errors["file"] == ["Den skickade filen var tom."]
+    assert Contact.objects.count() == 0
+
+
+def test_rows_with_too_few_or_too_many_cells_are_reported_and_the_others_kept(clerk04_admin, providers):
+    hsa = providers["04a"].hsa_id
+    content = "\n".join(
+        [
+            HEADER,
+            csv_row(hsa, "ok-1"),
+            "short-row,only,three",
+            csv_row(hsa, "too-many") + ",extra",
+            csv_row(hsa, SCRIPT.replace(",", "")),
+        ]
+    ).encode()
+
+    response = upload(clerk04_admin, content)
+
+    created, rejected = _report(response)
+    assert created == 2
+    assert [(line, external_id) for line, external_id, _errors in rejected] == [(3, "short-row"), (4, "too-many")]
+    assert dict(rejected[1][2]) == {"cells_without_column": ["Okänt fält."]}
+    assert set(dict(rejected[0][2])) == set(INPUT_FIELDS) - {"external_id", "listing_unit", "care_unit"}
+    assert "<script>" not in response.content.decode()

@@ -1,1 +1,1 @@
-from tests.billing.conftest import january, run_now, staff  # noqa: F401 (shared fixtures)
+from tests.billing.conftest import cases, contested, invoices, january, named, run_now, staff  # noqa: F401 (shared fixtures)

@@ -7,8 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from billing.models import Invoice
 from billing.services import invoice_approve, invoice_submit
 from contacts.disputes.models import Dispute, DisputeEvent
-from contacts.disputes.services import dispute_comment, dispute_open, dispute_resolve
+from contacts.disputes.services import dispute_assign, dispute_comment, dispute_open, dispute_resolve
 from contacts.models import Contact, ContactEvent
+from contacts.permissions import can_resolve_dispute
 from kernel.errors import InvalidInput, NotAllowed, StateConflict
 from regions.models import Role
 from tests.billing.conftest import run_now
@@ -346,3 +347,47 @@ def test_a_rejection_no_dispute_can_lift_is_refused_and_nothing_changes(january,
     late.refresh_from_db()
     dispute.refresh_from_db()
     assert (late.status, late.overridden, dispute.status) == ("rejected", False, "open")
+
+
+def test_who_may_decide_a_case(contested, named, make_user, providers):
+    deciders = {
+        "the opener": named["clerk04"],
+        "a colleague clerk": make_user(Role.CLERK, "04"),
+        "a manager": named["manager04"],
+        "the buyer's clerk": named["clerk25"],
+        "another region's clerk": make_user(Role.CLERK, "06"),
+        "the provider": make_user(Role.PROVIDER, provider=providers["04a"]),
+        "a national admin": make_user(Role.ADMIN),
+    }
+
+    allowed = {who: can_resolve_dispute(user, contested) for who, user in deciders.items()}
+
+    assert allowed == {
+        "the opener": False,
+        "a colleague clerk": True,
+        "a manager": True,
+        "the buyer's clerk": False,
+        "another region's clerk": False,
+        "the provider": False,
+        "a national admin": False,
+    }
+
+
+def test_a_case_is_never_assigned_to_the_one_who_opened_it(contested, named):
+    # The opener is refused with the answer every name the case cannot go to gets (issue 16.10): no name in it.
+    with pytest.raises(InvalidInput) as refused:
+        dispute_assign(dispute=contested, assignee=named["clerk04"], by=named["manager04"])
+
+    assert refused.value.errors == {
+        "assignee": [
+            "Region Sörmland har ingen handläggare eller chef med det användarnamnet som får besluta i ärendet "
+            "(den som öppnade det får inte)."
+        ]
+    }
+
+    contested.refresh_from_db()
+    assert contested.assignee_id is None
+    assert (
+        dispute_assign(dispute=contested, assignee=named["manager04"], by=named["clerk04"]).assignee
+        == named["manager04"]
+    )

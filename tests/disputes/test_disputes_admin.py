@@ -8,6 +8,7 @@ from contacts.disputes.models import Dispute
 from contacts.disputes.services import dispute_open
 from contacts.models import Contact
 from regions.models import Role
+from tests.conftest import NBSP, _page, field, forms_of
 from tests.disputes.test_disputes import approved  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +112,90 @@ def test_the_decision_has_no_default_and_none_given_decides_nothing(client, staf
     assert [str(message) for message in get_messages(response.wsgi_request)] == ["Välj ett beslut: godta eller avslå."]
     case.refresh_from_db()
     assert (case.status, case.decided_by) == ("open", None)
+
+
+def _messages(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def test_the_case_pages_comment_assign_and_decide_forms_stand_after_the_change_form(client, named, cases):
+    objection = cases["objection"]
+
+    page = _page(client, named["clerk04"], reverse("admin:contacts_dispute_change", args=[objection.pk]))
+
+    found = forms_of(page)
+    assert found.nested == []
+    actions = {form.get("action"): form for form in found.forms}
+    comment = actions[reverse("admin:contacts_dispute_comment", args=[objection.pk])]
+    assign = actions[reverse("admin:contacts_dispute_assign", args=[objection.pk])]
+    decide = actions[reverse("admin:contacts_dispute_decide", args=[objection.pk])]
+    assert (comment["csrf"], assign["csrf"], decide["csrf"]) == (True, True, True)
+    assert comment["enctype"] == "multipart/form-data"
+    assert decide["data-confirm"] == "Ett beslut kan inte ångras. Fortsätta?"
+    assert "data-confirm" not in comment and "data-confirm" not in assign
+    # After the change form's end, in the order a person works: the thread, the decision, the history.
+    change_form_end = page.index("</form>", page.index('id="dispute_form"'))
+    assert change_form_end < page.index('data-action="comment"') < page.index('data-action="decide"')
+    assert page.index('data-action="decide"') < page.index('<table class="change-history" id="history">')
+
+
+def test_a_comment_sent_from_the_case_page_is_added_to_the_thread(client, named, cases):
+    objection = cases["objection"]
+    client.force_login(named["clerk25"])
+
+    response = client.post(
+        reverse("admin:contacts_dispute_comment", args=[objection.pk]), {"text": "Intyg finns hos oss."}, follow=True
+    )
+
+    page = response.content.decode()
+    assert _messages(response) == ["Kommentaren är tillagd."]
+    assert "<p>Intyg finns hos oss.</p>" in page
+    assert "Inga kommentarer ännu." not in page
+
+
+def test_the_case_page_has_capitalised_labels_and_names_people(client, named, cases):
+    objection = cases["objection"]
+
+    page = _page(client, named["clerk04"], reverse("admin:contacts_dispute_change", args=[objection.pk]))
+
+    assert "<h2>Kommentarer</h2>" in page and "<h2>Beslut</h2>" in page
+    assert '<label for="dispute-assignee">Handläggs av:</label>' in page
+    assert '<label for="id_outcome">Beslut:</label>' in page
+    assert '<label for="id_credit_reason">Krediteringsorsak:</label>' in page
+    assert '<label for="id_note">Anteckning:</label>' in page
+    assert f"<p>Fakturarad: {objection.invoice_line.invoice.number}: 335,00{NBSP}kr</p>" in _text_keep_p(page)
+    assert '<p class="dispute-no-comments">Inga kommentarer ännu.</p>' in page
+    assert field(page, "assigned_to") == "Karin Lindqvist"
+    assert field(page, "opened_by_display") == "Lena Nilsson"
+    history = page[page.index('<table class="change-history" id="history">') :]
+    assert (
+        "<td>Tilldelad</td><td>Anders Berg</td><td>API</td><td><div>handläggs av: – → Karin Lindqvist</div></td>"
+        "<td>Karin Lindqvist</td>"
+    ) in history
+    assert "clerk04" not in history and "manager04" not in history
+
+
+def _text_keep_p(page: str) -> str:
+    """The page with the links inside paragraphs reduced to their text."""
+    return re.sub(r"<a [^>]*>(.*?)</a>", r"\1", page)
+
+
+def test_the_admin_offers_the_opener_no_decision_and_refuses_one(client, contested, named):
+    url = reverse("admin:contacts_dispute_change", args=[contested.pk])
+    decide = reverse("admin:contacts_dispute_decide", args=[contested.pk])
+
+    as_opener = _page(client, named["clerk04"], url)
+    response = client.post(decide, {"outcome": "accepted", "note": "Godtas"}, follow=True)
+    as_colleague = _page(client, named["manager04"], url)
+
+    assert f'action="{decide}"' not in as_opener
+    assert (
+        '<p class="dispute-decider-note">Du öppnade tvisten, så en kollega beslutar om den: tilldela den en kollega '
+        "ovan.</p>"
+    ) in as_opener
+    assignable = re.search(r'<select name="assignee" id="dispute-assignee">(.*?)</select>', as_opener, re.S).group(1)
+    assert "Karin Lindqvist" not in assignable and "Anders Berg" in assignable
+    assert _messages(response) == ["Du öppnade tvisten; en kollega i Region Sörmland måste besluta om den."]
+    contested.refresh_from_db()
+    assert (contested.status, contested.decided_by_id) == ("open", None)
+    assert f'action="{decide}"' in as_colleague and "dispute-decider-note" not in as_colleague

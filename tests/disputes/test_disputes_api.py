@@ -1,7 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from contacts.disputes.models import Dispute
+from contacts.disputes.models import Dispute, DisputeEvent
 from contacts.models import Contact
 from regions.models import Role
 from tests.disputes.test_disputes import approved  # noqa: F401 (fixture)
@@ -101,3 +101,24 @@ def test_an_attachment_over_the_limit_is_refused_with_a_clear_message(api_as, ja
     assert response.status_code == 400
     assert response.json() == {"attachments": ["stor.pdf är 2,0\xa0kB; bilagor får vara högst 1,0\xa0kB."]}
     assert Dispute.objects.get(pk=dispute_id).comments.count() == 0
+
+
+def test_the_api_refuses_the_opener_a_decision_and_a_colleague_decides(api_as, january, staff):
+    opener, colleague = api_as(Role.CLERK, "04"), api_as(Role.CLERK, "04")
+    phone = Contact.objects.get(external_id="phone")
+    opened = opener.post("/api/v1/disputes/", {"contact": phone.pk, "reason": "Video avsedd"}, format="json")
+    url = f"/api/v1/disputes/{opened.json()['id']}/resolve/"
+
+    refused = opener.post(url, {"outcome": "accepted", "note": "Godtas"}, format="json")
+    events = DisputeEvent.objects.filter(dispute_id=opened.json()["id"]).count()
+    decided = colleague.post(url, {"outcome": "dismissed", "note": "Telefon enligt journalen"}, format="json")
+
+    assert opened.status_code == 201
+    assert (refused.status_code, refused.json()) == (
+        403,
+        {"detail": "Du öppnade tvisten; en kollega i Region Sörmland måste besluta om den."},
+    )
+    assert events == 1  # only its opening: the refusal recorded nothing
+    phone.refresh_from_db()
+    assert (phone.status, phone.overridden) == ("rejected", False)
+    assert (decided.status_code, decided.json()["status"]) == (200, "dismissed")

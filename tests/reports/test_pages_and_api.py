@@ -267,3 +267,11 @@ def test_populations_load_long_format_replaces_and_reports_bad_lines(reference):
     assert result.stored == 1
     assert [str(error) for error in result.errors] == ["Rad 3: inget år.", "Rad 4: ingen folkmängd för 06 2025."]
     assert RegionPopulation.objects.get(region_id="25", year=2025).population == 248927
+
+
+@pytest.mark.django_db
+def test_the_reports_provider_filter_is_an_id_from_1(api_as, reference, schema_parameters):
+    answer = api_as(Role.CLERK, "04").get("/api/v1/reports/monthly/?provider=0")
+
+    assert answer.status_code == 400 and list(answer.json()) == ["provider"]
+    assert schema_parameters("/api/v1/reports/monthly/")["provider"]["schema"] == {"type": "integer", "minimum": 1}

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from regions.lockout import client_ip
 from regions.models import Role
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # What a production host sets (README, "Production shape"); everything security-related left at its default.
 PRODUCTION = {
@@ -283,26 +282,36 @@ def test_project_templates_keep_no_code_the_csp_would_block():
     assert offenders == []
 
 
-# --- the client address a login lockout is keyed on --------------------------------------------------------
+def _import_settings(**env):
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", "import config.settings"], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
 
 
-class _Request:
-    def __init__(self, **meta):
-        self.META = meta
+def test_production_without_secret_key_fails_loudly():
+    result = _import_settings(DEBUG="0", ALLOWED_HOSTS="example.se")
+
+    assert result.returncode == 1
+    assert "SECRET_KEY is not set" in result.stderr
 
 
-@pytest.mark.parametrize(
-    ("proxies", "meta", "address"),
-    [
-        (0, {"REMOTE_ADDR": "192.0.2.7", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}, "192.0.2.7"),
-        (1, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "192.0.2.7"}, "192.0.2.7"),
-        # A client's own X-Forwarded-For comes first; the proxy appends the address it saw, which counts.
-        (1, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9, 192.0.2.7"}, "192.0.2.7"),
-        (2, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.9, 192.0.2.7, 10.0.0.1"}, "192.0.2.7"),
-        (1, {"REMOTE_ADDR": "10.0.0.1"}, "10.0.0.1"),
-    ],
-)
-def test_client_address_behind_trusted_proxies(settings, proxies, meta, address):
-    settings.TRUSTED_PROXY_COUNT = proxies
+def test_production_without_allowed_hosts_fails_loudly():
+    result = _import_settings(DEBUG="0", SECRET_KEY="x" * 50)
 
-    assert client_ip(_Request(**meta)) == address
+    assert result.returncode == 1
+    assert "ALLOWED_HOSTS is not set" in result.stderr
+
+
+def test_a_bad_boolean_is_refused():
+    result = _import_settings(DEBUG="perhaps")
+
+    assert result.returncode == 1
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_development_defaults_need_nothing():
+    result = _import_settings(DEBUG="1")
+
+    assert result.returncode == 0, result.stderr

@@ -9,6 +9,7 @@ to Norrbotten submitted by manager04 (335,00 kr); the provider contests the reje
 
 import datetime as dt
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -23,11 +24,14 @@ from billing.models import Invoice, InvoiceEvent, InvoiceRun
 from billing.services import invoice_approve, invoice_return, invoice_submit
 from contacts.disputes.models import Dispute
 from contacts.disputes.services import dispute_open
+from contacts.intake import contacts_upsert
 from contacts.models import Contact
 from kernel.business_time import STOCKHOLM
 from regions.models import Role
 from regions.services import recommendation_create
 from tests.billing.conftest import run_now
+from tests.conftest import _page, _text
+from tests.factories import contact_item
 
 pytestmark = pytest.mark.django_db
 
@@ -482,3 +486,50 @@ def test_many_more_invoices_disputes_and_runs_cost_no_more_queries(client, staff
     assert after == before
     # The clerk's budget holds one aggregate per task kind; the lapse warning (issue 14) is the eighteenth query.
     assert before["clerk"] <= 18 and before["admin"] <= 14, before
+
+
+@pytest.fixture
+def february_20(monkeypatch):
+    monkeypatch.setattr(start.page, "stockholm_today", lambda: dt.date(2026, 2, 20))
+
+
+def _task(page: str, key: str) -> str:
+    match = re.search(rf'<tr class="start-task" data-task="{key}">.*?</tr>', page, re.S)
+    return match.group(0) if match else ""
+
+
+def test_rejected_contacts_of_patients_in_the_billing_region_are_not_a_task(
+    client, named, providers, january, february_20
+):
+    own = contacts_upsert(
+        items=[
+            contact_item(
+                provider=providers["04a"].hsa_id,
+                external_id="own",
+                home_region="04",
+                started_at="2026-01-12T10:00:00+01:00",
+            )
+        ],
+        user=named["clerk04"],
+        channel="api",
+    )
+    assert Contact.objects.get(pk=own.ids[0]).reasons == "not_out_of_county"
+
+    page = _page(client, named["clerk04"], reverse("admin:index"))
+
+    task = _task(page, "rejected")
+    link = unescape(re.search(r'<a href="([^"]+)"', task).group(1))
+    listed = sorted(c.external_id for c in client.get(link).context["cl"].result_list)
+    assert _text(task) == "Granska de senaste månadernas avvisade kontakter: låt rätta dem eller bestrid dem 1"
+    assert listed == ["phone"]
+
+
+def test_a_region_without_active_providers_is_not_offered_an_invoice_run(client, named, providers, make_user):
+    page_04 = _page(client, named["clerk04"], reverse("admin:index"))
+    page_25 = _page(client, named["clerk25"], reverse("admin:index"))
+    providers["04a"].__class__.objects.filter(region_id="04").update(active=False)
+    page_04_inactive = _page(client, named["clerk04"], reverse("admin:index"))
+
+    assert 'data-action="start-run"' in page_04
+    assert 'data-action="start-run"' not in page_25
+    assert 'data-action="start-run"' not in page_04_inactive

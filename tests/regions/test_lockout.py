@@ -8,6 +8,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.urls import reverse
 
+from regions.lockout import client_ip
 from regions.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +136,28 @@ def test_the_limit_and_cool_off_are_settings(client, clerk, settings):
 
     assert statuses == [200, 429]
     assert "Inloggningen är spärrad i 30 minuter" in response.content.decode()
+
+
+# --- the client address a login lockout is keyed on --------------------------------------------------------
+
+
+class _Request:
+    def __init__(self, **meta):
+        self.META = meta
+
+
+@pytest.mark.parametrize(
+    ("proxies", "meta", "address"),
+    [
+        (0, {"REMOTE_ADDR": "192.0.2.7", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}, "192.0.2.7"),
+        (1, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "192.0.2.7"}, "192.0.2.7"),
+        # A client's own X-Forwarded-For comes first; the proxy appends the address it saw, which counts.
+        (1, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9, 192.0.2.7"}, "192.0.2.7"),
+        (2, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.9, 192.0.2.7, 10.0.0.1"}, "192.0.2.7"),
+        (1, {"REMOTE_ADDR": "10.0.0.1"}, "10.0.0.1"),
+    ],
+)
+def test_client_address_behind_trusted_proxies(settings, proxies, meta, address):
+    settings.TRUSTED_PROXY_COUNT = proxies
+
+    assert client_ip(_Request(**meta)) == address

@@ -3,6 +3,7 @@ Django's cache; the request over the budget is a 429 with Retry-After and the AP
 
 import os
 import uuid
+from unittest import mock
 
 import pytest
 from django.core.cache import cache, caches
@@ -136,3 +137,24 @@ def test_counting_through_redis_as_production_does(api_as, settings):
 
     assert answers == [200, 200, 200, 429]
     assert counted == 5
+
+
+def test_anonymous_requests_to_the_public_pages_have_a_budget_per_address(client, reference, settings, api_as):
+    settings.API_ANONYMOUS_THROTTLE_RATE = "3/min"
+    cache.clear()
+    with mock.patch.object(throttling.time, "time", return_value=1_800_000_015.0):
+        answers = [client.get(page) for page in ("/api/v1/schema/", "/api/v1/docs/", "/api/v1/redoc/")]
+        refused = client.get("/api/v1/schema/?format=json")
+        elsewhere = client.get("/api/v1/schema/?format=json", REMOTE_ADDR="192.0.2.7")
+        with_a_key = api_as(Role.CLERK, "04").get("/api/v1/schema/?format=json")
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert (refused.status_code, refused["Retry-After"]) == (429, "45")
+    assert refused.json() == {"detail": "För många anrop från den här API-klienten. Försök igen om 45 sekunder."}
+    assert (elsewhere.status_code, with_a_key.status_code) == (200, 200)
+
+
+def test_the_anonymous_budget_is_a_setting_empty_for_none(client, reference, settings):
+    settings.API_ANONYMOUS_THROTTLE_RATE = ""
+
+    assert {client.get("/api/v1/redoc/").status_code for _ in range(5)} == {200}

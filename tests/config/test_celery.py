@@ -1,4 +1,5 @@
-"""A real Celery worker process runs a task through the configured broker (Redis on CI) against the test database."""
+"""The Celery app: every task acknowledged late; a real worker process runs tasks through the configured broker
+(Redis on CI) against the test database."""
 
 from pathlib import Path
 
@@ -7,19 +8,35 @@ from django.urls import reverse
 
 from billing.models import Invoice, InvoiceRun
 from billing.services import invoice_approve, invoice_submit
+from config.celery import app as celery_app
 from contacts.intake import contacts_upsert
 from kernel.business_time import add_months, stockholm_today
 from regions.models import Role
 from regions.tasks import count_regions
 from tests.factories import contact_item
-from tests.worker import celery_worker, new_queue, real_worker_possible, tasks_sent_to, wait_for
+from tests.worker import celery_worker, needs_worker, new_queue, tasks_sent_to, wait_for
 
-pytestmark = [
-    pytest.mark.celery_worker,
-    pytest.mark.skipif(
-        not real_worker_possible(), reason="needs CELERY_BROKER_URL (a real broker) and PostgreSQL (shared with it)"
-    ),
-]
+
+def test_every_project_task_is_acknowledged_late_and_requeued_if_its_worker_is_lost():
+    celery_app.autodiscover_tasks(force=True)  # every app's tasks module, as a worker imports them
+    project = {name: task for name, task in celery_app.tasks.items() if not name.startswith("celery.")}
+
+    assert set(project) >= {
+        "billing.invoice_run",
+        "billing.refresh_reports",
+        "billing.render_documents",
+        "billing.schedule_monthly_runs",
+        "contacts.dispute_deadline_digest",
+        "contacts.reevaluate_since",
+        "regions.count_regions",
+    }
+    assert {name: task.acks_late for name, task in project.items()} == dict.fromkeys(project, True)
+    assert celery_app.conf.task_reject_on_worker_lost is True
+    assert celery_app.conf.worker_prefetch_multiplier == 1
+    assert celery_app.conf.broker_transport_options == {"visibility_timeout": 1800}
+
+
+# --- A real worker process, through the broker --------------------------------------------------------------
 
 
 @pytest.fixture
@@ -36,6 +53,8 @@ def through_broker(worker_queue):
         yield
 
 
+@pytest.mark.celery_worker
+@needs_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_process_runs_a_task_through_the_broker(reference, worker_queue, through_broker):
     result = count_regions.apply_async(queue=worker_queue)
@@ -44,6 +63,8 @@ def test_a_worker_process_runs_a_task_through_the_broker(reference, worker_queue
     assert result.successful()
 
 
+@pytest.mark.celery_worker
+@needs_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_run_started_in_the_admin_completes_on_the_worker_and_the_pdfs_are_rendered_there(
     client, make_user, providers, through_broker
