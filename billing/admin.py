@@ -19,7 +19,6 @@ from billing.display import invoice_label, progress_bar
 from billing.documents import render_invoice_pdf
 from billing.models import (
     CORRECTABLE_CREDIT_REASONS,
-    TRANSITIONS,
     CreditReason,
     Invoice,
     InvoiceAction,
@@ -30,11 +29,18 @@ from billing.models import (
     RunStatus,
     Transition,
 )
-from billing.permissions import can_credit, can_render_documents, can_start_run, can_transition
+from billing.permissions import (
+    allowed_transitions,
+    awaiting_approval_of,
+    can_credit,
+    can_render_documents,
+    can_start_run,
+    can_transition,
+)
 from billing.previews.models import PreviewDocument
 from billing.previews.views import admin_preview_response
 from billing.runs import invoice_runs_fail_abandoned
-from billing.selectors import awaiting_approval_of, invoice_totals, open_to_objection, without_drafts_of_others
+from billing.selectors import invoice_totals, open_to_objection, without_drafts_of_others
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_documents_render, invoice_run_start
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
@@ -746,15 +752,8 @@ class InvoiceAdmin(ScopedAdmin):
         return response
 
     def allowed_transitions(self, request, invoice: Invoice) -> list[str]:
-        """Exactly the transitions this user may take now (status, role, and the four-eyes rule)."""
-        allowed = []
-        for transition, (sources, _target) in TRANSITIONS.items():
-            if invoice.status not in sources or not can_transition(request.user, invoice, transition):
-                continue
-            if transition == Transition.APPROVE and invoice.submitted_by_id == request.user.pk:
-                continue
-            allowed.append(transition)
-        return allowed
+        """Exactly the transitions this user may take now (``billing.permissions.allowed_transitions``)."""
+        return allowed_transitions(request.user, invoice)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         invoice = self.get_object(request, object_id)
