@@ -44,12 +44,13 @@ from billing.selectors import invoice_totals, open_to_objection, without_drafts_
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_documents_render, invoice_run_start
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
+from kernel.admin_history import change_history_table, person
 from kernel.business_time import add_months, stockholm_date, stockholm_today
 from kernel.errors import DomainError, InvalidInput
 from kernel.forms import CheckedInputForm, NoteField
 from kernel.history import Via
 from kernel.money import format_sek
-from regions.admin_base import ScopedAdmin, change_history_table, person
+from regions.admin_base import ScopedAdmin
 from regions.models import Profession, RateCategory, Region, Role
 from regions.selectors import scope_of
 

@@ -39,12 +39,13 @@ from contacts.permissions import (
 )
 from contacts.reasons import REASON_LABELS
 from contacts.services import contact_decision
+from kernel.admin_history import change_history_table, person
 from kernel.business_time import stockholm_today
 from kernel.errors import DomainError
 from kernel.forms import CheckedInputForm, NoteField
 from kernel.history import Via
 from kernel.money import format_sek
-from regions.admin_base import ScopedAdmin, change_history_table, person
+from regions.admin_base import ScopedAdmin
 from regions.models import Criterion, Region
 from regions.selectors import scope_of, visible_to
 
