@@ -44,7 +44,7 @@ from billing.selectors import invoice_totals, open_to_objection, without_drafts_
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_documents_render, invoice_run_start
 from contacts.audit.models import ReadVia
 from contacts.audit.services import specification_shown
-from kernel.admin_history import change_history_table, person
+from kernel.admin_history import change_history_table, included, person
 from kernel.business_time import add_months, stockholm_date, stockholm_today
 from kernel.errors import DomainError, InvalidInput
 from kernel.forms import CheckedInputForm, NoteField
@@ -553,32 +553,18 @@ class InvoiceAdmin(ScopedAdmin):
 
     @admin.display(description=_("totals per category"))
     def totals_table(self, obj):
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        rows = [
             (
-                (
-                    RateCategory(t.category).label,
-                    t.count,
-                    format_sek(t.rate),
-                    format_sek(t.gross),
-                    format_sek(t.patient_fees),
-                    format_sek(t.net),
-                )
-                for t in invoice_totals(obj)
-            ),
-        )
-        return format_html(
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            gettext("Category"),
-            gettext("Count"),
-            gettext("Rate"),
-            gettext("Gross"),
-            gettext("Patient fees"),
-            gettext("Net"),
-            rows,
-        )
+                RateCategory(t.category).label,
+                t.count,
+                format_sek(t.rate),
+                format_sek(t.gross),
+                format_sek(t.patient_fees),
+                format_sek(t.net),
+            )
+            for t in invoice_totals(obj)
+        ]
+        return included("admin/billing/includes/invoice_totals.html", {"rows": rows})
 
     @admin.display(description=_("documents"))
     def documents(self, obj):
@@ -610,8 +596,8 @@ class InvoiceAdmin(ScopedAdmin):
         registered in this one's place), so that billing imports nothing of them."""
         return None
 
-    def _objection_cell(self, line, open_cases: dict[int, int] | None):
-        return ""  # the disputes' screen fills the column (see objection_cases)
+    def _objection_cell(self, line, open_cases: dict[int, int] | None) -> dict | None:
+        return None  # the disputes' screen fills the column (see objection_cases)
 
     def credit_lines(self, request, invoice: Invoice) -> dict[int, Invoice] | None:
         """Whether the page offers the seller's credits, and of which lines: None when it offers none (not the
@@ -626,22 +612,22 @@ class InvoiceAdmin(ScopedAdmin):
             for line in InvoiceLine.objects.filter(credited_line__invoice=invoice).select_related("invoice__buyer")
         }
 
-    def _credit_cell(self, line, credited: dict[int, Invoice] | None):
+    def _credit_cell(self, line, credited: dict[int, Invoice] | None) -> dict | None:
+        """The line's credit cell (a link: ``url``, ``action``, ``text``), None when the page has no such column."""
         if credited is None:
-            return ""
+            return None
         if line.pk in credited:
             credit_note = credited[line.pk]
-            return format_html(
-                '<td><a href="{}" data-action="credited">{}</a></td>',
-                reverse("admin:billing_invoice_change", args=[credit_note.pk]),
-                invoice_label(credit_note),
-            )
-        return format_html(
-            '<td><a href="{}?contact={}" data-action="credit">{}</a></td>',
-            reverse("admin:billing_invoice_credit", args=[line.invoice_id]),
-            line.contact_id,
-            gettext("Credit"),
-        )
+            return {
+                "url": reverse("admin:billing_invoice_change", args=[credit_note.pk]),
+                "action": "credited",
+                "text": invoice_label(credit_note),
+            }
+        return {
+            "url": f"{reverse('admin:billing_invoice_credit', args=[line.invoice_id])}?contact={line.contact_id}",
+            "action": "credit",
+            "text": gettext("Credit"),
+        }
 
     @admin.display(description=_("lines"))
     def lines_preview(self, obj):
@@ -652,26 +638,24 @@ class InvoiceAdmin(ScopedAdmin):
         open_cases = self.objection_cases(getattr(obj, "_request", None), obj)
         # ... and the seller's clerks and managers credit a line from the line itself.
         credited = self.credit_lines(getattr(obj, "_request", None), obj)
-        rows = format_html_join(
-            "",
-            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>'
-            '<td class="amount">{}</td><td class="amount">{}</td><td class="amount">{}</td>{}{}</tr>',
-            (
-                (
-                    reverse("admin:contacts_contact_change", args=[line.contact_id]),
-                    line.external_id,
-                    stockholm_date(line.started_at).isoformat(),
-                    professions.get(line.profession, line.profession),
-                    line.recommendation.code,
-                    format_sek(line.rate),
-                    format_sek(line.fee_deducted),
-                    format_sek(line.amount),
-                    self._objection_cell(line, open_cases),
-                    self._credit_cell(line, credited),
-                )
-                for line in lines
-            ),
-        )
+        rows = [
+            {
+                "contact_url": reverse("admin:contacts_contact_change", args=[line.contact_id]),
+                "external_id": line.external_id,
+                "date": stockholm_date(line.started_at).isoformat(),
+                "profession": professions.get(line.profession, line.profession),
+                "recommendation": line.recommendation.code,
+                "rate": format_sek(line.rate),
+                "fee_deducted": format_sek(line.fee_deducted),
+                "amount": format_sek(line.amount),
+                "links": [
+                    cell
+                    for cell in (self._objection_cell(line, open_cases), self._credit_cell(line, credited))
+                    if cell is not None
+                ],
+            }
+            for line in lines
+        ]
         labels = [
             gettext("Contact"),
             gettext("Date"),
@@ -685,19 +669,13 @@ class InvoiceAdmin(ScopedAdmin):
             labels.append(gettext("Objection"))
         if credited is not None:
             labels.append(gettext("Credit"))
-        headers = format_html_join("", "<th>{}</th>", ((label,) for label in labels))
         more = ""
         if obj.contact_count > self.LINES_SHOWN:
             more = gettext("The first %(shown)d of %(count)d lines; the CSV specification has them all.") % {
                 "shown": self.LINES_SHOWN,
                 "count": obj.contact_count,
             }
-        return format_html(
-            '<table class="invoice-lines"><thead><tr>{}</tr></thead><tbody>{}</tbody></table><p>{}</p>',
-            headers,
-            rows,
-            more,
-        )
+        return included("admin/billing/includes/invoice_lines.html", {"headers": labels, "rows": rows, "more": more})
 
     def has_change_permission(self, request, obj=None):
         # Every field is read-only: the page shows text and offers the workflow buttons instead of a form.

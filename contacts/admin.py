@@ -36,7 +36,7 @@ from contacts.permissions import can_reject, sees_full_identity
 from contacts.reasons import REASON_LABELS, Reason
 from contacts.services import contact_decision, contact_reject, contacts_reevaluate
 from contacts.uploads.admin import ContactUploadFilter, upload_csv_view
-from kernel.admin_history import history_table, person
+from kernel.admin_history import history_table, included, person
 from kernel.business_time import period_bounds, stockholm_today
 from kernel.errors import DomainError
 from kernel.history import Via
@@ -526,27 +526,21 @@ class ContactAdmin(ScopedAdmin):
         decision = contact_decision(obj)
         if not decision.criteria:
             return gettext("No recommendation version was in force on the contact's date: no criteria were applied.")
-        rows = format_html_join(
-            "",
-            '<tr class="criterion-{}"><td>{}</td><td>{}</td><td>{}</td></tr>',
-            (
-                (
-                    "passed" if result.passed else "failed",
-                    Criterion(result.criterion).label if result.criterion in Criterion else result.criterion,
-                    gettext("Met") if result.passed else gettext("Not met"),
-                    "" if result.passed else REASON_LABELS[Reason(result.reason)],
-                )
-                for result in decision.criteria
-            ),
-        )
-        return format_html(
-            '<table class="contact-criteria"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
-            "<tbody>{}</tbody></table><p>{}</p>",
-            gettext("Criterion"),
-            gettext("Result"),
-            gettext("Reason"),
-            rows,
-            gettext("Recommendation version: %(code)s") % {"code": decision.recommendation},
+        rows = [
+            {
+                "outcome": "passed" if result.passed else "failed",
+                "criterion": Criterion(result.criterion).label if result.criterion in Criterion else result.criterion,
+                "result": gettext("Met") if result.passed else gettext("Not met"),
+                "reason": "" if result.passed else REASON_LABELS[Reason(result.reason)],
+            }
+            for result in decision.criteria
+        ]
+        return included(
+            "admin/contacts/includes/contact_evaluation.html",
+            {
+                "rows": rows,
+                "version": gettext("Recommendation version: %(code)s") % {"code": decision.recommendation},
+            },
         )
 
     @admin.display(description=_("history"))

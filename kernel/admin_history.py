@@ -58,7 +58,13 @@ def history_context(
 
 def history_table(rows: Sequence[Sequence], **options) -> SafeString:
     """The history rendered (see ``history_context``): for a read-only field of an admin page."""
-    return mark_safe(render_to_string(TEMPLATE, history_context(rows, **options)).strip())  # noqa: S308 - a template
+    return included(TEMPLATE, history_context(rows, **options))
+
+
+def included(template: str, context: dict) -> SafeString:
+    """An included template (a table of an admin page) rendered with ``context``, for a read-only field: the same
+    HTML as ``{% include %}`` with that context gives, less the file's surrounding blank space."""
+    return mark_safe(render_to_string(template, context).strip())  # noqa: S308 - a template's own, escaped output
 
 
 # --- The change events (kernel.history.ChangeEvent: invoices, disputes, reference data) ---------------------------
@@ -71,13 +77,13 @@ def person(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def change_history_table(
+def change_history_context(
     events,
     labels: Mapping[str, str] | None = None,
     actions: Mapping[str, str] | None = None,
     vias: Mapping[str, str] | None = None,
-) -> str:
-    """An aggregate's history as a read-only table: when, what, who, through which interface, and each changed field
+) -> dict:
+    """An aggregate's history for the template: when, what, who, through which interface, and each changed field
     before and after. ``events`` have ``at``, ``action``, ``actor``, ``via``, ``changes`` and ``note`` (the change
     events of reference data, invoices and disputes); ``labels``, ``actions`` and ``vias`` name fields, actions and
     interfaces for the reader (reference data's own by default)."""
@@ -99,7 +105,17 @@ def change_history_table(
         for event in events
     ]
     headers = (gettext("Time"), gettext("Event"), gettext("By"), gettext("Via"), gettext("Changes"), gettext("Note"))
-    return history_table(rows, headers=headers)
+    return history_context(rows, headers=headers)
+
+
+def change_history_table(
+    events,
+    labels: Mapping[str, str] | None = None,
+    actions: Mapping[str, str] | None = None,
+    vias: Mapping[str, str] | None = None,
+) -> SafeString:
+    """``change_history_context`` rendered, for a read-only field."""
+    return included(TEMPLATE, change_history_context(events, labels, actions, vias))
 
 
 ACTIONS = {

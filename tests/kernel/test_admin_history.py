@@ -19,7 +19,8 @@ def test_rows_of_texts_and_changed_fields_in_one_table_escaped():
 
     assert html == (
         '<table class="change-history" id="history"><thead><tr><th>Händelse</th><th>Ändringar</th><th>Anteckning</th>'
-        "</tr></thead><tbody><tr><td>&lt;b&gt;Ändrad&lt;/b&gt;</td><td><div>namn: A &amp; B → C</div></td><td>–</td></tr>"
+        "</tr></thead><tbody><tr><td>&lt;b&gt;Ändrad&lt;/b&gt;</td><td><div>namn: A &amp; B → C</div></td>"
+        "<td>–</td></tr>"
         "<tr><td>Skapad</td><td>–</td><td>x</td></tr></tbody></table>"
     )
 
