@@ -6,12 +6,18 @@ nothing recorded who stood behind either key. So an approval is a signed-in pers
 did not submit the invoice, approving in the admin or through the API with the session of that sign-in. An API
 client of any role may not approve (403); it still submits, returns and marks sent or paid as its role allows. The
 approval's history entry names the manager (the actor is that person's own login).
+
+The four-eyes rule itself (the approver is not the person who submitted) lives here once, in two forms that say the
+same: ``four_eyes_allow`` for one invoice (the service's check and the admin's buttons) and ``four_eyes_q`` for
+querysets (the "awaiting my approval" filter and the start page); a test holds them to agreement. The transitions a
+user may take now (status, role, four eyes) are ``allowed_transitions``.
 """
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from billing.display import invoice_label
-from billing.models import Invoice, Transition
+from billing.models import TRANSITIONS, Invoice, InvoiceStatus, Transition
 from regions.models import ApiClient, Role
 from regions.selectors import scope_of
 
@@ -47,8 +53,9 @@ def can_start_run(user, billing_region: str) -> bool:
 def can_transition(user, invoice: Invoice, transition: str) -> bool:
     """The seller's own staff move its invoices, each transition by its roles; buyers and admins only read.
 
-    Approval is a signed-in person's, never an API client's. That the approver is not the submitter is a rule of the
-    workflow, checked by the service.
+    Approval is a signed-in person's, never an API client's. That the approver is not the submitter
+    (``four_eyes_allow``) is a rule of the workflow, checked by the service; ``allowed_transitions`` combines all three
+    for the admin.
     """
     return _role_may(user, invoice, transition) and (transition not in PERSONS_ONLY or not is_api_client(user))
 
@@ -61,6 +68,45 @@ def transition_refusal(user, invoice: Invoice, transition: str) -> str:
             "submit it approves it, signed in (in the admin, or through the API with that sign-in)."
         ) % {"invoice": invoice_label(invoice)}
     return _("You may not do this to %(invoice)s.") % {"invoice": invoice_label(invoice)}
+
+
+# --- Four eyes: one rule, in two forms ----------------------------------------------------------------------------
+
+
+def four_eyes_allow(user, invoice: Invoice) -> bool:
+    """The four-eyes rule for one invoice: ``user`` may approve it only if ``user`` did not submit it (an invoice with
+    no recorded submitter may be approved by anyone allowed to). The same rule as ``four_eyes_q``."""
+    return invoice.submitted_by_id is None or invoice.submitted_by_id != getattr(user, "pk", None)
+
+
+def four_eyes_q(user) -> Q:
+    """The four-eyes rule as a condition on invoices: the same rule as ``four_eyes_allow`` (not submitted by ``user``;
+    no recorded submitter passes, as SQL's NULL does under Django's negated lookup)."""
+    return ~Q(submitted_by=user)
+
+
+def awaits_approval_of(user, invoice: Invoice) -> bool:
+    """Whether ``invoice`` awaits ``user``'s approval: submitted, by someone else. The same rule as
+    ``awaiting_approval_of``; who may approve at all (the seller's managers, persons) is ``can_transition``."""
+    return invoice.status == InvoiceStatus.SUBMITTED and four_eyes_allow(user, invoice)
+
+
+def awaiting_approval_of(user) -> Q:
+    """Invoices awaiting ``user``'s approval, as a condition: the same rule as ``awaits_approval_of``. The approval
+    list's filter and the start page read it, the start page inside one aggregate query."""
+    return Q(status=InvoiceStatus.SUBMITTED) & four_eyes_q(user)
+
+
+def allowed_transitions(user, invoice: Invoice) -> list[str]:
+    """Exactly the transitions ``user`` may take on ``invoice`` now: possible from its status (``TRANSITIONS``),
+    allowed to the user's role (``can_transition``) and, for an approval, by the four-eyes rule."""
+    return [
+        transition
+        for transition, (sources, _target) in TRANSITIONS.items()
+        if invoice.status in sources
+        and can_transition(user, invoice, transition)
+        and (transition != Transition.APPROVE or four_eyes_allow(user, invoice))
+    ]
 
 
 def _role_may(user, invoice: Invoice, transition: str) -> bool:

@@ -107,13 +107,6 @@ def without_drafts_of_others(user, invoices):
     return invoices.exclude(Q(status=InvoiceStatus.DRAFT) & ~Q(seller_id=scope.region_code))
 
 
-def awaiting_approval_of(user) -> Q:
-    """Invoices awaiting ``user``'s approval, as a condition: submitted by someone else (the four-eyes rule; who may
-    approve at all is the seller's managers). The approval list's filter and the start page read it, the start page
-    inside one aggregate query."""
-    return Q(status=InvoiceStatus.SUBMITTED) & ~Q(submitted_by=user)
-
-
 def open_to_objection(today: dt.date) -> Q:
     """Invoices their buyer may still object to on ``today``, as a condition: approved (or later) invoices, not credit
     notes, issued within the objection period (``billing.objection_window``). The received-invoices filter and the

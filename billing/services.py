@@ -35,6 +35,7 @@ from billing.models import (
     Transition,
 )
 from billing.numbering import invoice_number, specification_id
+from billing.permissions import four_eyes_allow
 from billing.selectors import invoice_totals_snapshot, payment_details_missing
 from contacts.models import Contact, Status
 from contacts.services import (
@@ -243,7 +244,7 @@ def invoice_approve(*, invoice: Invoice, by, via: str = Via.API) -> Invoice:
     refused (nothing to approve). Approving a credit note credits its contacts (``_credits_take_effect``).
     """
     invoice = _locked_invoice(invoice, Transition.APPROVE)
-    if invoice.submitted_by_id is not None and invoice.submitted_by_id == getattr(by, "pk", None):
+    if not four_eyes_allow(by, invoice):
         raise NotAllowed(
             _("You submitted %(invoice)s; another manager must approve it.") % {"invoice": invoice_label(invoice)}
         )

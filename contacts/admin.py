@@ -36,13 +36,14 @@ from contacts.permissions import can_reject, sees_full_identity
 from contacts.reasons import REASON_LABELS, Reason
 from contacts.services import contact_decision, contact_reject, contacts_reevaluate
 from contacts.uploads.admin import ContactUploadFilter, upload_csv_view
+from kernel.admin_history import history_table, included, person
 from kernel.business_time import period_bounds, stockholm_today
 from kernel.errors import DomainError
 from kernel.history import Via
 from kernel.money import format_sek
 from kernel.paginators import COUNT_CAP, CappedCountPaginator
 from kernel.text import is_ascii_digits
-from regions.admin_base import ScopedAdmin, person
+from regions.admin_base import ScopedAdmin
 from regions.identifiers import IdentifierError, normalize_hsa_id
 from regions.models import Criterion, Provider
 from regions.selectors import scope_of, visible_to
@@ -525,27 +526,21 @@ class ContactAdmin(ScopedAdmin):
         decision = contact_decision(obj)
         if not decision.criteria:
             return gettext("No recommendation version was in force on the contact's date: no criteria were applied.")
-        rows = format_html_join(
-            "",
-            '<tr class="criterion-{}"><td>{}</td><td>{}</td><td>{}</td></tr>',
-            (
-                (
-                    "passed" if result.passed else "failed",
-                    Criterion(result.criterion).label if result.criterion in Criterion else result.criterion,
-                    gettext("Met") if result.passed else gettext("Not met"),
-                    "" if result.passed else REASON_LABELS[Reason(result.reason)],
-                )
-                for result in decision.criteria
-            ),
-        )
-        return format_html(
-            '<table class="contact-criteria"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
-            "<tbody>{}</tbody></table><p>{}</p>",
-            gettext("Criterion"),
-            gettext("Result"),
-            gettext("Reason"),
-            rows,
-            gettext("Recommendation version: %(code)s") % {"code": decision.recommendation},
+        rows = [
+            {
+                "outcome": "passed" if result.passed else "failed",
+                "criterion": Criterion(result.criterion).label if result.criterion in Criterion else result.criterion,
+                "result": gettext("Met") if result.passed else gettext("Not met"),
+                "reason": "" if result.passed else REASON_LABELS[Reason(result.reason)],
+            }
+            for result in decision.criteria
+        ]
+        return included(
+            "admin/contacts/includes/contact_evaluation.html",
+            {
+                "rows": rows,
+                "version": gettext("Recommendation version: %(code)s") % {"code": decision.recommendation},
+            },
         )
 
     @admin.display(description=_("history"))
@@ -564,48 +559,38 @@ class ContactAdmin(ScopedAdmin):
             _result_text(events[0].result_before if events else _current_result(obj)),
             "–",
         )
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            [
-                created,
-                *(
-                    (
-                        EventKind(event.kind).label if event.kind in EventKind else event.kind,
-                        localize(localtime(event.at)),
-                        Via(event.via).label if event.via in Via else event.via,
-                        person(event.actor) if event.actor else "–",
-                        _changes_text(event.changes),
-                        _result_text(event.result_before),
-                        _result_text(event.result_after),
-                        event.note or "–",
-                    )
-                    for event in events
-                ),
-            ],
-        )
-        headers = format_html_join(
-            "",
-            "<th>{}</th>",
-            (
-                (label,)
-                for label in (
-                    gettext("Event"),
-                    gettext("Time"),
-                    gettext("Via"),
-                    gettext("By"),
-                    gettext("Changes"),
-                    gettext("Result before"),
-                    gettext("Result after"),
-                    gettext("Note"),
+        rows = [
+            created,
+            *(
+                (
+                    EventKind(event.kind).label if event.kind in EventKind else event.kind,
+                    localize(localtime(event.at)),
+                    Via(event.via).label if event.via in Via else event.via,
+                    person(event.actor) if event.actor else "–",
+                    _changes_text(event.changes),
+                    _result_text(event.result_before),
+                    _result_text(event.result_after),
+                    event.note or "–",
                 )
+                for event in events
             ),
+        ]
+        headers = (
+            gettext("Event"),
+            gettext("Time"),
+            gettext("Via"),
+            gettext("By"),
+            gettext("Changes"),
+            gettext("Result before"),
+            gettext("Result after"),
+            gettext("Note"),
         )
-        return format_html(
-            '<table class="contact-history" id="history"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}',
-            headers,
+        return history_table(
             rows,
-            "" if events else format_html('<p class="contact-no-changes">{}</p>', gettext("No changes recorded.")),
+            headers=headers,
+            css_class="contact-history",
+            events=bool(events),
+            no_events_class="contact-no-changes",
         )
 
     # --- actions -----------------------------------------------------------------------------------------

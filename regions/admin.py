@@ -6,9 +6,10 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kernel.admin_history import change_history_table, person
 from kernel.errors import DomainError
 from kernel.history import Via
-from regions.admin_base import CheckedInline, ScopedAdmin, change_history_table, field_labels, person
+from regions.admin_base import CheckedInline, ScopedAdmin, field_labels
 from regions.forms import ProviderForm
 from regions.identifiers import format_org_number
 from regions.models import (

@@ -9,23 +9,10 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.formats import localize
-from django.utils.html import format_html, format_html_join
-from django.utils.timezone import localtime
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from kernel.forms import checked
-from kernel.history import Via
 from regions.permissions import can_change_reference_data
 from regions.selectors import visible_to
-
-
-def person(user) -> str:
-    """A user as colleagues know them: the full name, or the user name when no name is recorded."""
-    if user is None:
-        return "–"
-    return user.get_full_name() or user.get_username()
 
 
 def confirming_action_form(confirmations: Mapping[str, str]) -> type[helpers.ActionForm]:
@@ -136,89 +123,6 @@ class ScopedAdmin(admin.ModelAdmin):
         return pinned
 
 
-def change_history_table(
-    events,
-    labels: Mapping[str, str] | None = None,
-    actions: Mapping[str, str] | None = None,
-    vias: Mapping[str, str] | None = None,
-) -> str:
-    """An aggregate's history as a read-only table: when, what, who, through which interface, and each changed field
-    before and after. ``events`` have ``at``, ``action``, ``actor``, ``via``, ``changes`` and ``note`` (the change
-    events of reference data, invoices and disputes); ``labels``, ``actions`` and ``vias`` name fields, actions and
-    interfaces for the reader (reference data's own by default)."""
-    labels = labels or {}
-    actions = {**ACTIONS, **(actions or {})}
-    vias = {**dict(Via.choices), **(vias or {})}
-    rows = format_html_join(
-        "",
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        (
-            (
-                localize(localtime(event.at)),
-                actions.get(event.action, event.action),
-                person(event.actor) if event.actor else gettext("System"),
-                vias.get(event.via, event.via),
-                format_html_join(
-                    "",
-                    "<div>{}: {} → {}</div>",
-                    (
-                        (labels.get(name, name), _value(before), _value(after))
-                        for name, (before, after) in _in_order(event.changes, labels)
-                    ),
-                )
-                or "–",
-                event.note or "–",
-            )
-            for event in events
-        ),
-    )
-    if not rows:
-        return format_html('<p class="change-history" id="history">{}</p>', gettext("No changes recorded."))
-    headers = format_html_join(
-        "",
-        "<th>{}</th>",
-        (
-            (label,)
-            for label in (
-                gettext("Time"),
-                gettext("Event"),
-                gettext("By"),
-                gettext("Via"),
-                gettext("Changes"),
-                gettext("Note"),
-            )
-        ),
-    )
-    return format_html(
-        '<table class="change-history" id="history"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', headers, rows
-    )
-
-
-ACTIONS = {
-    "created": _("Created"),
-    "changed": _("Changed"),
-    "published": _("Published"),
-    "deleted": _("Deleted"),
-}
-
-
-def _value(value) -> str:
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, bool):
-        return gettext("yes") if value else gettext("no")
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value) or "–"
-    return str(value)
-
-
 def field_labels(model) -> dict[str, str]:
     """The model's field names and their labels, for naming the fields of a change."""
     return {field.name: str(field.verbose_name) for field in model._meta.fields}
-
-
-def _in_order(changes: Mapping[str, list], labels: Mapping[str, str]) -> list[tuple[str, list]]:
-    """The changed fields in the order of ``labels`` (the form's order), then the others by name: the same order
-    whatever the database kept the JSON keys in (PostgreSQL's jsonb sorts them by length)."""
-    position = {name: index for index, name in enumerate(labels)}
-    return sorted(changes.items(), key=lambda item: (position.get(item[0], len(position)), item[0]))

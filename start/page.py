@@ -35,9 +35,9 @@ from billing.models import (
     RunStatus,
     Transition,
 )
-from billing.permissions import can_start_run
+from billing.permissions import awaiting_approval_of, can_start_run
 from billing.runs import invoice_runs_fail_abandoned
-from billing.selectors import awaiting_approval_of, open_to_objection
+from billing.selectors import open_to_objection
 from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
 from contacts.models import Contact, Status
 from kernel.business_time import STOCKHOLM, add_months, period_bounds, stockholm_date, stockholm_today

@@ -39,12 +39,13 @@ from contacts.permissions import (
 )
 from contacts.reasons import REASON_LABELS
 from contacts.services import contact_decision
+from kernel.admin_history import change_history_context, person
 from kernel.business_time import stockholm_today
 from kernel.errors import DomainError
 from kernel.forms import CheckedInputForm, NoteField
 from kernel.history import Via
 from kernel.money import format_sek
-from regions.admin_base import ScopedAdmin, change_history_table, person
+from regions.admin_base import ScopedAdmin
 from regions.models import Criterion, Region
 from regions.selectors import scope_of, visible_to
 
@@ -368,11 +369,6 @@ class DisputeAdmin(ScopedAdmin):
                 ],
                 reasons=[REASON_LABELS[r] for r in dispute.contact.reason_list if r in REASON_LABELS],
                 comments=dispute.comments.select_related("author").prefetch_related("attachments"),
-                history=change_history_table(
-                    _history_values(events, credit_notes, _people(events)),
-                    labels=DISPUTE_FIELD_LABELS,
-                    actions=DISPUTE_ACTIONS,
-                ),
                 comment_form=CommentForm() if is_dispute_party(request.user, dispute) else None,
                 can_decide=can_decide,
                 can_assign=is_open and can_assign_dispute(request.user, dispute),
@@ -385,6 +381,14 @@ class DisputeAdmin(ScopedAdmin):
                 assignable=staff,
                 is_objection=dispute.kind == DisputeKind.OBJECTION,
                 invoice_line_text=self.invoice_line_display(dispute),
+            )
+            # The history table: admin/includes/history.html, included by the page's template.
+            context.update(
+                change_history_context(
+                    _history_values(events, credit_notes, _people(events)),
+                    labels=DISPUTE_FIELD_LABELS,
+                    actions=DISPUTE_ACTIONS,
+                )
             )
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **context})
 
@@ -527,20 +531,20 @@ class InvoiceAdmin(BillingInvoiceAdmin):
             ).values_list("contact_id", "pk")
         )
 
-    def _objection_cell(self, line, open_cases: dict[int, int] | None):
+    def _objection_cell(self, line, open_cases: dict[int, int] | None) -> dict | None:
         if open_cases is None:
-            return ""
+            return None
         if line.contact_id in open_cases:
-            return format_html(
-                '<td><a href="{}" data-action="open-case">{}</a></td>',
-                reverse("admin:contacts_dispute_change", args=[open_cases[line.contact_id]]),
-                gettext("Dispute open"),
-            )
-        return format_html(
-            '<td><a href="{}" data-action="object">{}</a></td>',
-            reverse("admin:contacts_dispute_open", args=[line.contact_id]),
-            gettext("Object"),
-        )
+            return {
+                "url": reverse("admin:contacts_dispute_change", args=[open_cases[line.contact_id]]),
+                "action": "open-case",
+                "text": gettext("Dispute open"),
+            }
+        return {
+            "url": reverse("admin:contacts_dispute_open", args=[line.contact_id]),
+            "action": "object",
+            "text": gettext("Object"),
+        }
 
 
 # Registered when the admin site's app config (config.apps) imports this module, after the apps' own admin modules:

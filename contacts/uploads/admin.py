@@ -21,7 +21,8 @@ from contacts.uploads import services
 from contacts.uploads.models import ContactUpload
 from contacts.uploads.selectors import upload_report, uploads_recent, uploads_visible
 from contacts.uploads.services import UploadRefused, contact_upload_process, contact_upload_start
-from regions.admin_base import ScopedAdmin, person
+from kernel.admin_history import person
+from regions.admin_base import ScopedAdmin
 from regions.selectors import scope_of
 
 CHANGELIST = "admin:contacts_contact_changelist"

@@ -1,0 +1,355 @@
+"""Invoices: the list with its filters, and the page with its lines, totals, documents, history and workflow buttons."""
+
+from decimal import Decimal
+
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from billing.admin.filters import AwaitingMyApprovalFilter, ObjectableFilter, PaymentFilter
+from billing.admin.invoice_views import InvoiceViews
+from billing.admin.labels import CREDIT_NOTE_ACTIONS, INVOICE_ACTIONS, INVOICE_FIELD_LABELS, INVOICE_VIAS, status_label
+from billing.display import invoice_label
+from billing.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+)
+from billing.permissions import (
+    can_credit,
+    can_render_documents,
+)
+from billing.selectors import invoice_totals, without_drafts_of_others
+from billing.services import invoice_documents_render
+from kernel.admin_history import change_history_table, included, person
+from kernel.business_time import stockholm_date
+from kernel.errors import DomainError
+from kernel.history import Via
+from kernel.money import format_sek
+from regions.admin_base import ScopedAdmin
+from regions.models import Profession, RateCategory, Role
+from regions.selectors import scope_of
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(InvoiceViews, ScopedAdmin):
+    own_history = True  # the page's history table (id="history")
+    list_display = [
+        "number_display",
+        "seller_name",
+        "buyer_name",
+        "period",
+        "status",
+        "total_display",
+        "contact_count",
+        "due_date",
+    ]
+    list_display_links = ["number_display"]
+    list_filter = [
+        AwaitingMyApprovalFilter,
+        "status",
+        "kind",
+        "period",
+        PaymentFilter,
+        ObjectableFilter,
+        "seller",
+        "buyer",
+    ]
+    list_select_related = ["seller", "buyer"]
+    search_fields = ["=number", "=specification_id", "=period", "seller__name", "buyer__name"]
+    search_help_text = _("An invoice number, a specification id, a period (YYYY-MM) or a region's name.")
+    readonly_fields = [
+        "number",
+        "kind",
+        "seller",
+        "buyer",
+        "period_display",
+        "status",
+        "issue_date",
+        "due_date",
+        "total_display",
+        "contact_count",
+        "credited_invoice",
+        "credit_reason",
+        "specification_id",
+        "submitted_by_display",
+        "submitted_at",
+        "approved_by_display",
+        "approved_at",
+        "sent_at",
+        "paid_at",
+        "totals_table",
+        "documents",
+        "lines_preview",
+        "history",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "number",
+                    "kind",
+                    "status",
+                    "seller",
+                    "buyer",
+                    "period_display",
+                    "issue_date",
+                    "due_date",
+                    "specification_id",
+                    "credited_invoice",
+                    "credit_reason",
+                ]
+            },
+        ),
+        (_("Totals"), {"fields": ["total_display", "contact_count", "totals_table"]}),
+        (_("Documents"), {"fields": ["documents"]}),
+        (_("Lines"), {"fields": ["lines_preview"]}),
+        (
+            _("Workflow"),
+            {
+                "fields": [
+                    "submitted_by_display",
+                    "submitted_at",
+                    "approved_by_display",
+                    "approved_at",
+                    "sent_at",
+                    "paid_at",
+                ]
+            },
+        ),
+        (_("History"), {"fields": ["history"]}),
+    ]
+
+    def get_queryset(self, request):
+        # Scoped by ScopedAdmin (visible_to); the screens then hide a draft from its buyer.
+        return without_drafts_of_others(request.user, super().get_queryset(request)).select_related("seller", "buyer")
+
+    def object_label(self, obj):
+        return invoice_label(obj)
+
+    @admin.display(description=_("invoice"), ordering="number")
+    def number_display(self, obj):
+        """The invoice named as its page names it: its number once approved (a credit note says so), before that its
+        buyer and period ("Faktura till Region Norrbotten, 2026-11", "Kreditfaktura till …"). Never a status word:
+        the status column says where it stands."""
+        if obj.number and obj.kind == InvoiceKind.CREDIT_NOTE:
+            return gettext("%(invoice)s (credit note)") % {"invoice": obj.number}
+        return invoice_label(obj)
+
+    @admin.display(description=_("seller"), ordering="seller__name")
+    def seller_name(self, obj):
+        return obj.seller.name
+
+    @admin.display(description=_("buyer"), ordering="buyer__name")
+    def buyer_name(self, obj):
+        return obj.buyer.name
+
+    @admin.display(description=_("period"))
+    def period_display(self, obj):
+        return obj.period
+
+    @admin.display(description=_("credits invoice"))
+    def credited_invoice(self, obj):
+        if obj.credits_id is None:
+            return "–"
+        credited = Invoice.objects.select_related("buyer").get(pk=obj.credits_id)
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:billing_invoice_change", args=[credited.pk]), invoice_label(credited)
+        )
+
+    @admin.display(description=_("submitted by"))
+    def submitted_by_display(self, obj):
+        return person(obj.submitted_by) if obj.submitted_by_id else "–"
+
+    @admin.display(description=_("approved by"))
+    def approved_by_display(self, obj):
+        return person(obj.approved_by) if obj.approved_by_id else "–"
+
+    @admin.display(description=_("history"))
+    def history(self, obj):
+        events = list(obj.events.select_related("actor").order_by("at", "id"))
+        for event in events:  # as read: the status step is part of what changed, amounts in kronor
+            changes = dict(event.changes)
+            if event.from_status != event.to_status:
+                changes = {"status": [status_label(event.from_status), status_label(event.to_status)], **changes}
+            if "total" in changes:
+                changes["total"] = [format_sek(Decimal(v)) if v is not None else None for v in changes["total"]]
+            event.changes = changes
+        actions = CREDIT_NOTE_ACTIONS if obj.kind == InvoiceKind.CREDIT_NOTE else INVOICE_ACTIONS
+        return change_history_table(events, labels=INVOICE_FIELD_LABELS, actions=actions, vias=INVOICE_VIAS)
+
+    change_form_template = "admin/billing/invoice/change_form.html"
+    actions = ["render_documents_again"]
+    LINES_SHOWN = 100
+
+    @admin.action(description=_("Render the PDFs again"), permissions=["render_documents"])
+    def render_documents_again(self, request, queryset):
+        """For approved invoices whose PDFs are missing (rendering failed for good) or need rendering anew."""
+        queued, refused = [], []
+        for invoice in queryset.order_by("pk"):
+            if not can_render_documents(request.user, invoice):
+                refused.append(
+                    gettext("%(invoice)s: only the seller's clerks and managers may render its PDFs again.")
+                    % {"invoice": invoice_label(invoice)}
+                )
+                continue
+            try:
+                invoice_documents_render(invoice=invoice, by=request.user, via=Via.ADMIN)
+            except DomainError as exc:
+                refused.append(str(exc))
+            else:
+                queued.append(invoice_label(invoice))
+        if queued:
+            self.message_user(
+                request,
+                gettext("The PDFs of %(invoices)s are being rendered again.") % {"invoices": ", ".join(queued)},
+                messages.SUCCESS,
+            )
+        for text in refused:
+            self.message_user(request, text, messages.ERROR)
+
+    def has_render_documents_permission(self, request):
+        return scope_of(request.user).role in (Role.CLERK, Role.MANAGER)
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_display(self, obj):
+        return format_sek(obj.total)
+
+    @admin.display(description=_("totals per category"))
+    def totals_table(self, obj):
+        rows = [
+            (
+                RateCategory(t.category).label,
+                t.count,
+                format_sek(t.rate),
+                format_sek(t.gross),
+                format_sek(t.patient_fees),
+                format_sek(t.net),
+            )
+            for t in invoice_totals(obj)
+        ]
+        return included("admin/billing/includes/invoice_totals.html", {"rows": rows})
+
+    @admin.display(description=_("documents"))
+    def documents(self, obj):
+        links = [
+            (
+                reverse("admin:billing_invoice_pdf", args=[obj.pk]),
+                gettext("Invoice PDF") if obj.is_frozen else gettext("Preview PDF"),
+            )
+        ]
+        links.append((reverse("api-v1:invoice-specification-csv", args=[obj.pk]), gettext("Specification (CSV)")))
+        links.append(
+            (reverse("api-v1:invoice-specification-csv-sv", args=[obj.pk]), gettext("Specification for Excel (CSV)"))
+        )
+        if obj.specification_pdf:
+            links.append(
+                (reverse("admin:billing_invoice_specification", args=[obj.pk]), gettext("Specification (PDF)"))
+            )
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._request = request  # the lines offer the buyer's objections to those who may make them
+        return obj
+
+    def objection_cases(self, request, invoice: Invoice) -> dict[int, int] | None:
+        """Whether the page offers objections, and to which lines: None here, no objection column. The disputes,
+        above billing, extend this screen with the buyer's objections (``contacts.disputes.admin.InvoiceAdmin``,
+        registered in this one's place), so that billing imports nothing of them."""
+        return None
+
+    def _objection_cell(self, line, open_cases: dict[int, int] | None) -> dict | None:
+        return None  # the disputes' screen fills the column (see objection_cases)
+
+    def credit_lines(self, request, invoice: Invoice) -> dict[int, Invoice] | None:
+        """Whether the page offers the seller's credits, and of which lines: None when it offers none (not the
+        seller's clerk or manager, or not an approved invoice); else the lines already credited (line id → the credit
+        note), which show it instead."""
+        if request is None or not invoice.is_frozen or invoice.kind != InvoiceKind.INVOICE:
+            return None
+        if not can_credit(request.user, invoice):
+            return None
+        return {
+            line.credited_line_id: line.invoice
+            for line in InvoiceLine.objects.filter(credited_line__invoice=invoice).select_related("invoice__buyer")
+        }
+
+    def _credit_cell(self, line, credited: dict[int, Invoice] | None) -> dict | None:
+        """The line's credit cell (a link: ``url``, ``action``, ``text``), None when the page has no such column."""
+        if credited is None:
+            return None
+        if line.pk in credited:
+            credit_note = credited[line.pk]
+            return {
+                "url": reverse("admin:billing_invoice_change", args=[credit_note.pk]),
+                "action": "credited",
+                "text": invoice_label(credit_note),
+            }
+        return {
+            "url": f"{reverse('admin:billing_invoice_credit', args=[line.invoice_id])}?contact={line.contact_id}",
+            "action": "credit",
+            "text": gettext("Credit"),
+        }
+
+    @admin.display(description=_("lines"))
+    def lines_preview(self, obj):
+        # The contact as billed (the line's own facts); professions by their names, from the small code list.
+        lines = obj.lines.select_related("recommendation").order_by("id")[: self.LINES_SHOWN]
+        professions = {profession.code: profession for profession in Profession.objects.all()}
+        # On an approved invoice the buyer's clerks and managers object to a line from the line itself.
+        open_cases = self.objection_cases(getattr(obj, "_request", None), obj)
+        # ... and the seller's clerks and managers credit a line from the line itself.
+        credited = self.credit_lines(getattr(obj, "_request", None), obj)
+        rows = [
+            {
+                "contact_url": reverse("admin:contacts_contact_change", args=[line.contact_id]),
+                "external_id": line.external_id,
+                "date": stockholm_date(line.started_at).isoformat(),
+                "profession": professions.get(line.profession, line.profession),
+                "recommendation": line.recommendation.code,
+                "rate": format_sek(line.rate),
+                "fee_deducted": format_sek(line.fee_deducted),
+                "amount": format_sek(line.amount),
+                "links": [
+                    cell
+                    for cell in (self._objection_cell(line, open_cases), self._credit_cell(line, credited))
+                    if cell is not None
+                ],
+            }
+            for line in lines
+        ]
+        labels = [
+            gettext("Contact"),
+            gettext("Date"),
+            gettext("Profession"),
+            gettext("Recommendation"),
+            gettext("Rate"),
+            gettext("Patient fee deducted"),
+            gettext("Amount"),
+        ]
+        if open_cases is not None:
+            labels.append(gettext("Objection"))
+        if credited is not None:
+            labels.append(gettext("Credit"))
+        more = ""
+        if obj.contact_count > self.LINES_SHOWN:
+            more = gettext("The first %(shown)d of %(count)d lines; the CSV specification has them all.") % {
+                "shown": self.LINES_SHOWN,
+                "count": obj.contact_count,
+            }
+        return included("admin/billing/includes/invoice_lines.html", {"headers": labels, "rows": rows, "more": more})
+
+    def has_change_permission(self, request, obj=None):
+        # Every field is read-only: the page shows text and offers the workflow buttons instead of a form.
+        return False
+
+    def has_add_permission(self, request):
+        return False  # invoices come from runs (and credit notes from disputes)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
