@@ -32,6 +32,7 @@ from django.utils.translation import gettext
 from billing.deadline import deadline_cutoff, lapsed_note
 from billing.ledger import invoice_event_record, invoice_totals_refresh
 from billing.models import Invoice, InvoiceAction, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, RunStatus
+from billing.previews.services import invoice_previews_discard
 from billing.selectors import invoice_totals_snapshot
 from contacts.models import Contact, Status
 from contacts.reasons import Reason
@@ -223,6 +224,7 @@ def _refresh_drafts(seller: str, period: str, buyers: list[str], run: InvoiceRun
             )
         invoice_totals_refresh(invoice=invoice)
         if invoice.contact_count == 0 and invoice.submitted_at is None:
+            invoice_previews_discard(invoice_id=invoice.pk)  # its preview files too, not only their rows
             invoice.delete()  # never submitted: nothing but its creation to keep
             continue
         kept.append(invoice.pk)

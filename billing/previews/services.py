@@ -186,10 +186,10 @@ def invoice_preview_render(*, preview_id: int, version: str) -> str:
 
 
 def invoice_previews_discard(*, invoice_id: int) -> int:
-    """Remove an invoice's previews and their files (once it is approved its stored documents replace them)."""
+    """Remove an invoice's previews, and their files once the transaction commits (a rollback keeps both): when it
+    is approved (its stored documents replace them) and when a run deletes it as an empty draft."""
     previews = list(InvoicePreview.objects.filter(invoice_id=invoice_id))
-    for preview in previews:
-        if preview.file:
-            preview.file.storage.delete(preview.file.name)
+    files = [(preview.file.storage, preview.file.name) for preview in previews if preview.file]
     InvoicePreview.objects.filter(pk__in=[preview.pk for preview in previews]).delete()
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
     return len(previews)

@@ -15,6 +15,7 @@ from billing.previews.models import InvoicePreview, PreviewDocument, PreviewStat
 from billing.previews.tasks import render_preview_task
 from billing.services import invoice_approve, invoice_submit
 from contacts.intake import contacts_upsert
+from contacts.services import contact_reject
 from kernel.api import throttling
 from regions.models import Region, Role
 from tests.billing.conftest import run_now
@@ -325,3 +326,22 @@ def test_concurrent_requests_queue_one_render(january, settings, monkeypatch):
     assert statuses == [PreviewStatus.RENDERING] * 8
     assert len(queued) == 1
     assert InvoicePreview.objects.filter(invoice_id=invoice_id).count() == 1
+
+
+def test_a_draft_a_run_deletes_as_empty_takes_its_preview_files_with_it(
+    api_as, draft, worker, renders, staff, django_capture_on_commit_callbacks
+):
+    api = api_as(Role.CLERK, "04")
+    worker.get(api, f"/api/v1/invoices/{draft.pk}/specification-pdf/")
+    worker.work()
+    stored = InvoicePreview.objects.get(invoice=draft).file
+    assert stored.storage.exists(stored.name)
+    for line in draft.lines.select_related("contact"):
+        contact_reject(contact=line.contact, by=staff["clerk04"], note="Fel region")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_now()  # every contact of the draft is rejected now: the run deletes the draft
+
+    assert not Invoice.objects.filter(pk=draft.pk).exists()
+    assert not InvoicePreview.objects.filter(invoice_id=draft.pk).exists()
+    assert not stored.storage.exists(stored.name)
