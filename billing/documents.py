@@ -25,6 +25,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from psycopg import sql as psycopg_sql
 from pypdf import PdfWriter
 
+from billing.einvoice.ubl import render_ubl
 from billing.models import Invoice, InvoiceLine
 from billing.selectors import invoice_totals
 from contacts.identifiers import FULLY_MASKED, mask_personal_identity
@@ -80,9 +81,9 @@ def ubl_filename(invoice: Invoice) -> str:
 def render_invoice_pdf(invoice: Invoice, *, ubl: bytes | None = None) -> bytes:
     """The invoice itself: parties, number, dates, totals per category and rate, total to pay. No patient data.
 
-    With ``ubl`` (an approved invoice's e-invoice, ``billing.einvoice.ubl``) the PDF is PDF/A-3b with the UBL
-    embedded as an associated file ("Alternative": the same invoice for a machine), so a person and a machine read
-    the same document."""
+    An approved invoice's PDF is PDF/A-3b with its e-invoice (``billing.einvoice.ubl``; ``ubl`` when the caller
+    already has it) embedded as an associated file ("Alternative": the same invoice for a machine), so a person and
+    a machine read the same document. A draft's preview embeds nothing."""
     with translation.override(settings.LANGUAGE_CODE):
         html = render_to_string(
             "billing/invoice.html",
@@ -98,6 +99,8 @@ def render_invoice_pdf(invoice: Invoice, *, ubl: bytes | None = None) -> bytes:
                 "objection_months": settings.OBJECTION_PERIOD_MONTHS,
             },
         )
+    if ubl is None and invoice.is_frozen:
+        ubl = render_ubl(invoice)
     if ubl is None:
         return _pdf(html)
     attachment = weasyprint.Attachment(

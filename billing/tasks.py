@@ -65,7 +65,7 @@ def render_documents_task(invoice_id: int) -> str:
     if invoice.status not in FROZEN_STATUSES:
         return "not approved"
     ubl = render_ubl(invoice)
-    invoice_pdf = render_invoice_pdf(invoice, ubl=ubl)
+    invoice_pdf = render_invoice_pdf(invoice)  # embeds the same e-invoice, rendered from the same frozen lines
     # Invoices are only readable by the seller's and the buyer's staff, who see full identity numbers.
     specification_pdf = render_specification_pdf(invoice, full_identity=True)
     with transaction.atomic():
