@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
 from lxml import etree
@@ -29,6 +30,7 @@ from billing.services import invoice_approve, invoice_credit, invoice_submit
 from billing.tasks import render_documents_task
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
+from kernel.api import throttling
 from kernel.history import Via
 from regions.models import Region, Role
 from tests.billing.conftest import run_now
@@ -518,10 +520,22 @@ def test_a_draft_has_no_ubl_in_the_api(api_as, january):
     assert response.json() == {"detail": "En faktura har en e-faktura när den är godkänd."}
 
 
-def test_the_ubl_endpoint_uses_the_documents_throttle(api_as, rendered):
-    from billing.api import InvoiceViewSet
+def test_the_ubl_shares_the_document_endpoints_budget(api_as, rendered, settings, monkeypatch):
+    cache.clear()
+    monkeypatch.setattr(throttling.time, "time", lambda: 1_800_000_015.0)  # 15 s into a minute
+    settings.API_THROTTLE_RATE = "100/min"
+    settings.API_DOCUMENTS_THROTTLE_RATE = "2/min"
+    api = api_as(Role.CLERK, "25")
+    base = f"/api/v1/invoices/{rendered.pk}"
 
-    assert InvoiceViewSet.ubl.kwargs["throttle_scope"] == "documents"
+    documents = [api.get(f"{base}/ubl/").status_code, api.get(f"{base}/pdf/").status_code]
+    refused = api.get(f"{base}/ubl/")
+    other = api.get(f"{base}/").status_code
+    cache.clear()
+
+    assert documents == [200, 200]
+    assert (refused.status_code, refused["Retry-After"]) == (429, "45")
+    assert other == 200
 
 
 def test_the_invoice_page_links_the_ubl_next_to_the_pdfs(client, staff, rendered):
