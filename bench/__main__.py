@@ -353,6 +353,10 @@ def main() -> None:
         f"  PDF specification, {docs['spec_lines']:,} lines: {docs['spec_pdf']:.1f} s, "
         f"peak process memory {docs['peak_rss_mb']:.0f} MB  (targets <= 60 s, < 1 GB)"
     )
+    print(
+        f"  e-invoice (UBL) of the {docs['csv_lines']:,}-line invoice: {docs['ubl_seconds']:.2f} s, "
+        f"{docs['ubl_bytes'] / 1e3:.0f} kB, peak Python memory {docs['ubl_peak'] / 1e6:.1f} MB"
+    )
     list_total = int(os.environ.get("BENCH_LIST_CONTACTS", "1000000"))
     print(f"List latency with {list_total:,} more contacts in the table (p50 / p95 over HTTP):", flush=True)
     for label, p50, p95, rows in bench_lists(database_url, list_total, port):

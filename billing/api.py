@@ -7,11 +7,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from billing.document_stream import specification_stream
-from billing.documents import specification_csv
+from billing.documents import specification_csv, ubl_filename
 from billing.models import CreditReason, Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
 from billing.permissions import can_credit, can_start_run, can_transition, transition_refusal
 from billing.previews.models import PreviewDocument
@@ -187,6 +187,12 @@ PDF_PENDING = OpenApiResponse(
 )
 
 
+UBL_PENDING = OpenApiResponse(
+    DetailSerializer,
+    description="The approved invoice's e-invoice is still being rendered with its PDFs. Ask again after Retry-After.",
+)
+
+
 def _pdf_response(invoice: Invoice, field: str, document: str, name: str):
     if invoice.is_frozen:
         stored = getattr(invoice, field)
@@ -294,6 +300,24 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         if response.status_code == 200:
             specification_shown(request, invoice=invoice, via=ReadVia.PDF_SPECIFICATION)
         return response
+
+    @extend_schema(
+        responses={(200, "application/xml"): OpenApiTypes.BINARY, 202: UBL_PENDING, 404: DetailSerializer},
+        parameters=[RETRY_AFTER],
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[PassthroughRenderer], throttle_scope="documents")
+    def ubl(self, request, pk=None):
+        """The e-invoice: Peppol BIS Billing 3.0 (UBL 2.1 Invoice, or CreditNote for a credit note), what the
+        buyer's finance system imports. Only approved (sent, paid) invoices have one (404 before approval); it is
+        stored with their PDFs (202 until rendered)."""
+        invoice = self.get_object()
+        if not invoice.is_frozen:
+            raise NotFound(_("An invoice has an e-invoice once it is approved."))
+        if not invoice.ubl:
+            response = JsonResponse({"detail": _("The e-invoice is being rendered; try again shortly.")}, status=202)
+            response["Retry-After"] = str(APPROVED_RETRY_AFTER)
+            return response
+        return FileResponse(invoice.ubl.open("rb"), content_type="application/xml", filename=ubl_filename(invoice))
 
     @extend_schema(request=None, responses={200: InvoiceSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])

@@ -25,6 +25,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from psycopg import sql as psycopg_sql
 from pypdf import PdfWriter
 
+from billing.einvoice.ubl import render_ubl
 from billing.models import Invoice, InvoiceLine
 from billing.selectors import invoice_totals
 from contacts.identifiers import FULLY_MASKED, mask_personal_identity
@@ -64,16 +65,25 @@ def _parties(invoice: Invoice) -> dict:
     }
 
 
-def _pdf(html: str) -> bytes:
+def _pdf(html: str, **options) -> bytes:
     """A rendered document as PDF. Defence in depth for rows stored before intake refused them (kernel/text.py):
     every control or invisible formatting character (line and paragraph separators, direction overrides,
     zero-width characters) in the HTML is shown as U+FFFD, so a name or an address can neither start a line nor
     turn text around; the template's own line feeds and tabs are kept."""
-    return weasyprint.HTML(string=neutralise(html, multiline=True)).write_pdf()
+    return weasyprint.HTML(string=neutralise(html, multiline=True)).write_pdf(**options)
 
 
-def render_invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice itself: parties, number, dates, totals per category and rate, total to pay. No patient data."""
+def ubl_filename(invoice: Invoice) -> str:
+    """The e-invoice's file name, as stored, served and embedded in the PDF."""
+    return f"{'kreditfaktura' if invoice.kind == 'credit_note' else 'faktura'}-{invoice.number}.xml"
+
+
+def render_invoice_pdf(invoice: Invoice, *, ubl: bytes | None = None) -> bytes:
+    """The invoice itself: parties, number, dates, totals per category and rate, total to pay. No patient data.
+
+    An approved invoice's PDF is PDF/A-3b with its e-invoice (``billing.einvoice.ubl``; ``ubl`` when the caller
+    already has it) embedded as an associated file ("Alternative": the same invoice for a machine), so a person and
+    a machine read the same document. A draft's preview embeds nothing."""
     with translation.override(settings.LANGUAGE_CODE):
         html = render_to_string(
             "billing/invoice.html",
@@ -89,7 +99,17 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
                 "objection_months": settings.OBJECTION_PERIOD_MONTHS,
             },
         )
-    return _pdf(html)
+    if ubl is None and invoice.is_frozen:
+        ubl = render_ubl(invoice)
+    if ubl is None:
+        return _pdf(html)
+    attachment = weasyprint.Attachment(
+        string=ubl,
+        name=ubl_filename(invoice),
+        description="Peppol BIS Billing 3.0 (UBL 2.1)",
+        relationship="Alternative",
+    )
+    return _pdf(html, pdf_variant="pdf/a-3b", attachments=[attachment])
 
 
 def _specification_rows(invoice: Invoice, *, full_identity: bool) -> Iterator[tuple]:

@@ -109,7 +109,7 @@ FROZEN_STATUSES = frozenset({InvoiceStatus.APPROVED, InvoiceStatus.SENT, Invoice
 # Contacts on these invoices are locked (API.md: "a submitted or approved invoice").
 LOCKING_STATUSES = frozenset({InvoiceStatus.SUBMITTED, *FROZEN_STATUSES})
 # What may still change once an invoice is approved: its later steps and its rendered documents.
-FROZEN_MUTABLE_FIELDS = frozenset({"status", "sent_at", "paid_at", "pdf", "specification_pdf"})
+FROZEN_MUTABLE_FIELDS = frozenset({"status", "sent_at", "paid_at", "pdf", "specification_pdf", "ubl"})
 
 
 class CreditReason(models.IntegerChoices):
@@ -186,6 +186,8 @@ class Invoice(models.Model):
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="invoices/", blank=True)
     specification_pdf = models.FileField(_("specification PDF"), upload_to="invoices/", blank=True)
+    # The e-invoice (Peppol BIS Billing 3.0 UBL, billing.einvoice.ubl), rendered with the PDFs once approved.
+    ubl = models.FileField(_("e-invoice (UBL)"), upload_to="invoices/", blank=True)
     # Bumped by ``billing.ledger.invoice_totals_refresh``, with which every change of the lines ends: a draft's
     # previews (``billing.previews``) are rendered once per version of its content.
     content_version = models.PositiveIntegerField(_("content version"), default=0, editable=False)

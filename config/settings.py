@@ -390,6 +390,17 @@ INVOICE_PAYMENT_TERM_DAYS = env_int("INVOICE_PAYMENT_TERM_DAYS", 30)
 # queues it again: longer than the largest specification takes (about 1.2 ms a line).
 PREVIEW_RENDER_TIMEOUT = env_int("PREVIEW_RENDER_TIMEOUT", 600)
 
+# E-invoices (Peppol BIS Billing 3.0, billing.einvoice.ubl): compensation between regions for out-of-county care is
+# outside the scope of VAT, so every line and the VAT breakdown carry category "O" (not subject to VAT) with this
+# exemption reason code and text (BR-O-10). "E" (exempt, with a VATEX-EU-132-* code) is the one alternative the
+# renderer accepts, for a region whose tax adviser reads it so; README: E-invoices.
+EINVOICE_VAT_CATEGORY = env_str("EINVOICE_VAT_CATEGORY") or "O"
+EINVOICE_VAT_EXEMPTION_REASON_CODE = env_str("EINVOICE_VAT_EXEMPTION_REASON_CODE") or "VATEX-EU-O"
+EINVOICE_VAT_EXEMPTION_REASON = (
+    env_str("EINVOICE_VAT_EXEMPTION_REASON")
+    or "Ej föremål för mervärdesskatt: ersättning mellan regioner för utomlänsvård"
+)
+
 # E-mail (Django 6.1 mailers): the console in development; SMTP (EMAIL_HOST, default localhost:25) otherwise.
 _MAIL_BACKEND = env_str("EMAIL_BACKEND") or (
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"

@@ -249,6 +249,8 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
             links.append(
                 (reverse("admin:billing_invoice_specification", args=[obj.pk]), gettext("Specification (PDF)"))
             )
+        if obj.ubl:  # the e-invoice (Peppol BIS Billing 3.0), served by the API as the finance systems fetch it
+            links.append((reverse("api-v1:invoice-ubl", args=[obj.pk]), gettext("E-invoice (UBL)")))
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     def get_object(self, request, object_id, from_field=None):

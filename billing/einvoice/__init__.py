@@ -1,0 +1,1 @@
+"""E-invoices: the approved invoices and credit notes in the formats the regions' finance systems read."""
