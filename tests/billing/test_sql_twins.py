@@ -3,6 +3,9 @@
 - Unbilled contacts: ``billing.runs.unbilled_contacts`` (the ORM: which buyers get a draft) and the run's INSERT …
   SELECT (``billing.runs.LINES_SELECT_SQL``: which contacts get a line), and the schedule's
   ``billing.services.unbilled_periods``; on SQLite and PostgreSQL.
+- The load bench's check after its quiet run (``bench/load.py``): no twin, the run's own rule
+  (``bench.load.unbilled_count`` reads ``unbilled_contacts``); its former SQL copy missed a credited contact
+  released to be invoiced again (a line of an earlier billing round is no line of the current one).
 - The specification CSV: Python's writer (``_specification_csv_python``: the formula guard, the neutralising of
   invisible characters, the masking of identity numbers) and PostgreSQL's COPY (``SPECIFICATION_COPY``).
 """
@@ -15,6 +18,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
+from bench import load
 from billing import documents
 from billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from billing.runs import LINES_SELECT_SQL, unbilled_contacts
@@ -128,6 +132,33 @@ def test_the_orm_and_the_runs_sql_select_the_same_unbilled_contacts(billed_over_
 
     assert orm == sql_unbilled(seller, period)
     assert sorted(Contact.objects.filter(pk__in=orm).values_list("external_id", flat=True)) == expected
+
+
+@pytest.mark.parametrize(
+    ("seller", "period", "expected"),
+    [
+        ("04", "2026-01", 2),  # lk-30 (credited, its second billing round) and phone (overridden)
+        ("04", "2026-02", 1),
+        ("04", "2025-12", 0),
+        ("25", "2026-01", 0),
+    ],
+)
+def test_the_load_benchs_check_counts_the_contacts_the_run_calls_unbilled(
+    billed_over_time, capsys, seller, period, expected
+):
+    # The script the bench runs in ``manage.py shell`` against its database, here in this one
+    exec(load.UNBILLED_SCRIPT.format(seller=seller, period=period))
+
+    counted = int(capsys.readouterr().out.strip().splitlines()[-1])
+    assert counted == expected == len(orm_unbilled(seller, period))
+
+
+def test_after_a_run_the_load_benchs_check_finds_nothing_unbilled(billed_over_time):
+    before = load.unbilled_count("04", "2026-01")
+
+    run_now()
+
+    assert (before, load.unbilled_count("04", "2026-01")) == (2, 0)
 
 
 def test_a_run_bills_exactly_the_contacts_the_orm_calls_unbilled(billed_over_time):

@@ -80,3 +80,13 @@ def test_the_error_pages_stand_alone_and_read_nothing_from_the_database(name, dj
 
     assert "{% extends" not in source and "{% include" not in source
     assert page.startswith("<!DOCTYPE html>") and '<html lang="sv">' in page
+
+
+def test_the_browsers_favicon_request_finds_the_products_icon(client):
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+
+    assert (response.status_code, response["Location"]) == (301, "/static/utomlans/favicon.ico")
+    with open(finders.find("utomlans/favicon.ico"), "rb") as icon:
+        assert icon.read(4) == b"\x00\x00\x01\x00"  # an ICO file, where the static files are collected from
