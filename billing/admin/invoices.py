@@ -260,6 +260,13 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
                 messages.ERROR,
             )
             return None
+        nothing = {
+            Transition.SUBMIT: gettext("None of the selected invoices can be submitted for approval."),
+            Transition.APPROVE: gettext("None of the selected invoices can be approved by you."),
+        }[transition]
+        if not ids:  # none of the selected is on the user's list (``get_queryset``'s scope)
+            self.message_user(request, nothing, messages.WARNING)
+            return None
         if request.POST.get("confirm") == "yes":
             step = invoices_submit_bulk if transition == Transition.SUBMIT else invoices_approve_bulk
             self._bulk_report(request, transition, step(ids=ids, by=request.user, via=Via.ADMIN))
@@ -298,10 +305,7 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
                 len(refused),
             )
             % {"count": len(refused)},
-            "nothing": {
-                Transition.SUBMIT: gettext("None of the selected invoices can be submitted for approval."),
-                Transition.APPROVE: gettext("None of the selected invoices can be approved by you."),
-            }[transition],
+            "nothing": nothing,
             "confirm_label": TRANSITION_BUTTONS[transition],
             "cancel_url": request.get_full_path(),
             "selected_ids": ids,
