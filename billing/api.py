@@ -263,7 +263,7 @@ class InvoiceIdField(fields.IntegerField):
         return super().to_internal_value(data)
 
 
-class BulkInvoicesSerializer(serializers.Serializer):
+class InvoiceBulkRequestSerializer(serializers.Serializer):
     ids = serializers.ListField(
         child=InvoiceIdField(),
         min_length=1,
@@ -291,26 +291,26 @@ class BulkInvoicesSerializer(serializers.Serializer):
         return ids
 
 
-class BulkRefusalSerializer(serializers.Serializer):
+class InvoiceBulkRefusalSerializer(serializers.Serializer):
     status = serializers.IntegerField(help_text="The status the single operation answers for it: 403, 404 or 409.")
     code = serializers.ChoiceField(choices=[code.value for code in Refusal], help_text="Why, for machines.")
     detail = serializers.CharField(help_text="Why, as the single operation's message says it.")
 
 
-class BulkOutcomeSerializer(serializers.Serializer):
+class InvoiceBulkOutcomeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField(allow_null=True, help_text="The invoice's number (null until approved).")
     status = serializers.ChoiceField(
         choices=InvoiceStatus.choices, allow_null=True, help_text="Its status afterwards (null when not found)."
     )
     result = serializers.ChoiceField(choices=["done", "refused"])
-    error = BulkRefusalSerializer(allow_null=True, help_text="Why it was refused; null when done.")
+    error = InvoiceBulkRefusalSerializer(allow_null=True, help_text="Why it was refused; null when done.")
 
 
-class BulkResultSerializer(serializers.Serializer):
+class InvoiceBulkResultSerializer(serializers.Serializer):
     done = serializers.IntegerField(help_text="How many invoices were submitted (approved).")
     refused = serializers.IntegerField(help_text="How many were refused, each with its reason in results.")
-    results = BulkOutcomeSerializer(many=True, help_text="One per invoice, in ascending id.")
+    results = InvoiceBulkOutcomeSerializer(many=True, help_text="One per invoice, in ascending id.")
 
 
 def _bulk_response(outcomes: list[InvoiceOutcome]) -> Response:
@@ -407,7 +407,7 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     def _bulk(self, request, transition: str, service) -> Response:
         if not can_transition_in_bulk(request.user, transition):
             raise PermissionDenied(bulk_refusal(request.user, transition))  # before the body is read
-        payload = BulkInvoicesSerializer(data=request.data)
+        payload = InvoiceBulkRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         return _bulk_response(service(ids=payload.validated_data["ids"], by=request.user, via=Via.BULK))
 
@@ -416,8 +416,8 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         description="The clerk's or manager's month close: `POST .../submit/` for each invoice of `ids` (the seller's "
         "clerks and managers). " + BULK_DESCRIPTION,
         operation_id="invoices_submit_bulk",
-        request=BulkInvoicesSerializer,
-        responses={200: BulkResultSerializer},
+        request=InvoiceBulkRequestSerializer,
+        responses={200: InvoiceBulkResultSerializer},
     )
     @action(detail=False, methods=["post"], url_path="submit", url_name="submit-bulk")
     def submit_bulk(self, request):
@@ -429,8 +429,8 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         "client's key is refused with 403, as for one invoice), never an invoice the manager submitted; each "
         "approved one gets the next number. " + BULK_DESCRIPTION,
         operation_id="invoices_approve_bulk",
-        request=BulkInvoicesSerializer,
-        responses={200: BulkResultSerializer},
+        request=InvoiceBulkRequestSerializer,
+        responses={200: InvoiceBulkResultSerializer},
     )
     @action(detail=False, methods=["post"], url_path="approve", url_name="approve-bulk")
     def approve_bulk(self, request):
