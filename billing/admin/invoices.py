@@ -243,6 +243,15 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
     def approve_selected(self, request, queryset):
         return self._bulk_step(request, queryset, Transition.APPROVE)
 
+    BULK_BUTTONS = ("submit_selected", "approve_selected")
+
+    def changelist_view(self, request, extra_context=None):
+        """The month close's actions as buttons of their own beside the action list ("select all", the button,
+        confirm: three clicks), each offered as its action is (``templates/admin/billing/invoice/actions.html``)."""
+        offered = self.get_actions(request)
+        buttons = [(name, offered[name].description) for name in self.BULK_BUTTONS if name in offered]
+        return super().changelist_view(request, {**(extra_context or {}), "bulk_buttons": buttons})
+
     def has_submit_permission(self, request):
         return can_transition_in_bulk(request.user, Transition.SUBMIT)
 

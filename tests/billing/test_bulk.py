@@ -2,6 +2,8 @@
 (one refusal undoes nothing else), the outcome of each reported with the single step's code and message; in the
 service, through the API and in the admin's actions; and two managers approving overlapping lists at once."""
 
+import re
+
 import pytest
 from celery import current_app
 from django.contrib.messages import get_messages
@@ -384,12 +386,31 @@ def test_the_approve_action_confirms_the_count_and_total_and_names_what_would_be
     assert numbers == ["04-2026-000001", None, "04-2026-000002", None]
 
 
+def _buttons(html: str) -> list[tuple[str, str, str]]:
+    """The month close's buttons on the list: (the action of the hidden field, the button's index, its text)."""
+    return re.findall(
+        r'<input type="hidden" name="action" value="([a-z_]+)">\s*'
+        r'<button type="submit" class="button bulk-step" name="index" value="(\d+)"[^>]*>([^<]+)</button>',
+        html,
+    )
+
+
 def test_the_clerk_submits_the_months_drafts_in_three_clicks(client, january, staff):
+    """Select all, "Skicka markerade för godkännande", confirm: the button posts the action list (left empty) and its
+    own hidden action, naming the position of its own."""
     run_now()
     client.force_login(staff["clerk04"])
     drafts = list(Invoice.objects.order_by("pk"))
+    listing = client.get(CHANGELIST).content.decode()
+    assert _buttons(listing) == [("submit_selected", "1", "Skicka markerade för godkännande")]
+    selected = [invoice.pk for invoice in drafts]
 
-    page = client.post(CHANGELIST, _action("submit_selected", *drafts))
+    page = client.post(CHANGELIST, {"action": ["", "submit_selected"], "index": "1", "_selected_action": selected})
+    confirmation = page.content.decode()
+    assert re.findall(r'<input type="hidden" name="(action|confirm)" value="([a-z_]+)">', confirmation) == [
+        ("action", "submit_selected"),
+        ("confirm", "yes"),
+    ]
     confirmed = client.post(CHANGELIST, _action("submit_selected", *drafts, confirm="yes"))
 
     assert page.context["question"] == (
@@ -411,13 +432,16 @@ def test_the_clerk_submits_the_months_drafts_in_three_clicks(client, january, st
         ("clerk25", ["submit_selected", "render_documents_again"]),
     ],
 )
-def test_the_actions_are_offered_only_to_those_who_take_the_step(client, staff, user, offered):
+def test_the_actions_are_offered_only_to_those_who_take_the_step(client, approvals, staff, user, offered):
     client.force_login(staff[user])
 
     page = client.get(CHANGELIST)
 
     choices = [name for name, _label in page.context["action_form"].fields["action"].choices if name]
     assert choices == offered
+    assert [name for name, _index, _text in _buttons(page.content.decode())] == [
+        name for name in offered if name != "render_documents_again"
+    ]
 
 
 def test_an_action_not_offered_changes_nothing(client, approvals, staff):
