@@ -2,9 +2,11 @@
 (one refusal undoes nothing else), the outcome of each reported with the single step's code and message; in the
 service, through the API and in the admin's actions; and two managers approving overlapping lists at once."""
 
+import datetime as dt
 import re
 
 import pytest
+import time_machine
 from celery import current_app
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -13,6 +15,7 @@ from billing.bulk import MAX_BULK_INVOICES, invoices_approve_bulk, invoices_bulk
 from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceStatus, NumberSequence, Transition
 from billing.selectors import approval_queue_of
 from contacts.models import Contact, Status
+from kernel.business_time import STOCKHOLM
 from regions.models import Region, Role
 from tests.billing.conftest import run_now
 from tests.billing.test_concurrency import _at_once, on_postgresql
@@ -140,7 +143,10 @@ def test_a_mixed_list_submits_exactly_the_submittable(january, staff, make_user)
     empty = _invoice("03", "2026-01", status=InvoiceStatus.DRAFT)
     bought = _invoice("04", "2026-01", seller="06", status=InvoiceStatus.DRAFT)  # the API shows the buyer drafts
 
-    outcomes = invoices_submit_bulk(ids=[bought.pk, empty.pk, submitted.pk, to_01.pk, to_25.pk], by=staff["clerk04"])
+    ids = [bought.pk, empty.pk, submitted.pk, to_01.pk, to_25.pk]
+    preview = invoices_bulk_preview(transition=Transition.SUBMIT, ids=ids, by=staff["clerk04"])
+
+    outcomes = invoices_submit_bulk(ids=ids, by=staff["clerk04"])
 
     assert _outcomes(outcomes) == sorted(
         [
@@ -151,6 +157,11 @@ def test_a_mixed_list_submits_exactly_the_submittable(january, staff, make_user)
             (bought.pk, "forbidden", "draft"),
         ]
     )
+    # The preview foresaw every refusal but the changed contact, which only submitting finds (under its locks).
+    assert [(o.id, o.refused) for o in preview if o.id != to_01.pk] == [
+        (o.id, o.refused) for o in outcomes if o.id != to_01.pk
+    ]
+    assert next(o for o in preview if o.id == to_01.pk).done
     details = {o.id: o.refused.detail for o in outcomes if not o.done}
     assert details[to_01.pk] == (
         "1 kontakt på Faktura till Region Stockholm, 2026-01 har ändrats sedan den byggdes; kör faktureringen igen."
@@ -160,6 +171,29 @@ def test_a_mixed_list_submits_exactly_the_submittable(january, staff, make_user)
     statuses = dict(Contact.objects.values_list("external_id", "status"))
     assert (statuses["lk-01"], statuses["lk-29"], statuses["sj-31"]) == (Status.ELIGIBLE, Status.INVOICED, "invoiced")
     assert Invoice.objects.get(pk=to_25.pk).submitted_by == staff["clerk04"]
+
+
+def test_contacts_past_their_deadline_leave_the_approval_and_an_invoice_left_empty_is_refused(january, staff):
+    """On 30 July the contacts started before 30 January have lapsed: Stockholm's invoice loses its only contact and
+    is refused; Norrbotten's loses lk-29 and is approved with the other three. The preview foresaw both."""
+    run_now()
+    invoices_submit_bulk(ids=Invoice.objects.values_list("pk", flat=True), by=staff["clerk04"])
+    to_25, to_01 = Invoice.objects.get(buyer_id="25"), Invoice.objects.get(buyer_id="01")
+
+    with time_machine.travel(dt.datetime(2026, 7, 30, 10, 0, tzinfo=STOCKHOLM), tick=False):
+        preview = invoices_bulk_preview(transition=Transition.APPROVE, ids=[to_25.pk, to_01.pk], by=staff["manager04"])
+        outcomes = invoices_approve_bulk(ids=[to_25.pk, to_01.pk], by=staff["manager04"])
+
+    assert [(o.id, o.refused) for o in preview] == [(o.id, o.refused) for o in outcomes]
+    assert _outcomes(outcomes) == sorted([(to_25.pk, "done", "approved"), (to_01.pk, "nothing_left", "submitted")])
+    refused = next(o for o in outcomes if not o.done)
+    assert refused.refused.detail == (
+        "Kontakten på Faktura till Region Stockholm, 2026-01 har passerat sin faktureringsfrist: inget finns kvar att "
+        "godkänna. Skicka tillbaka den till utkast; nästa körning tar bort den."
+    )
+    approved = Invoice.objects.get(pk=to_25.pk)
+    assert (approved.contact_count, str(approved.total)) == (3, "740.00")
+    assert sorted(approved.lines.values_list("external_id", flat=True)) == ["lk-30", "ps-30", "sj-31"]
 
 
 def test_the_approval_queue_is_the_count_and_total_of_what_awaits_the_manager(approvals, staff):
