@@ -11,7 +11,9 @@ The invoices are taken in ascending id, whatever order they were named in, and e
 the next begins: two managers approving overlapping lists lock the same invoices in the same order, and hold at most
 one invoice (and their seller's number sequence) at a time, so they wait for each other but never deadlock; the
 second finds an invoice the first approved in status approved and is refused it (never approved twice). Numbers are
-given in that order: ascending ids get ascending numbers.
+given in that order: ascending ids get ascending numbers. That needs each invoice committed before the next: call
+these outside a transaction, as the API and the admin's actions do (inside one, each invoice is a savepoint and its
+locks are held until the caller commits).
 """
 
 from collections.abc import Iterable

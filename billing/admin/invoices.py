@@ -51,6 +51,9 @@ from regions.admin_base import ScopedAdmin
 from regions.models import Profession, RateCategory, Role
 from regions.selectors import scope_of
 
+# The month close's actions by their step.
+BULK_ACTION_NAMES = {Transition.SUBMIT: "submit_selected", Transition.APPROVE: "approve_selected"}
+
 
 @admin.register(Invoice)
 class InvoiceAdmin(InvoiceViews, ScopedAdmin):
@@ -243,7 +246,7 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
     def approve_selected(self, request, queryset):
         return self._bulk_step(request, queryset, Transition.APPROVE)
 
-    BULK_BUTTONS = ("submit_selected", "approve_selected")
+    BULK_BUTTONS = tuple(BULK_ACTION_NAMES.values())
 
     def changelist_view(self, request, extra_context=None):
         """The month close's actions as buttons of their own beside the action list ("select all", the button,
@@ -304,7 +307,8 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": TRANSITION_BUTTONS[transition],
-            "action": request.POST.get("action", ""),
+            # The action confirmed is this step's (the list's form posts several "action" fields: the buttons').
+            "action": BULK_ACTION_NAMES[transition],
             "question": questions[transition] % {"count": len(done), "total": total},
             "done": [(invoice_label(o.invoice), format_sek(o.invoice.total)) for o in done],
             "refused": [(_outcome_label(o), o.refused.detail) for o in refused],

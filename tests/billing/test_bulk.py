@@ -458,6 +458,25 @@ def test_the_clerk_submits_the_months_drafts_in_three_clicks(client, january, st
     assert list(Invoice.objects.order_by().values_list("status", flat=True).distinct()) == ["submitted"]
 
 
+def test_the_action_chosen_in_the_list_is_the_one_confirmed_whatever_the_buttons_post(client, approvals, staff):
+    """The list's form posts the buttons' hidden actions too; "Run" (index 0) takes the list's choice, and the
+    confirmation page asks for that one."""
+    client.force_login(staff["manager04"])
+    chosen = ["submit_selected", "submit_selected", "approve_selected"]  # the list's choice, then the buttons' fields
+
+    page = client.post(CHANGELIST, {"action": chosen, "index": "0", "_selected_action": [approvals["draft"].pk]})
+
+    assert re.findall(r'<input type="hidden" name="action" value="([a-z_]+)">', page.content.decode()) == [
+        "submit_selected"
+    ]
+    assert page.context["refused"] == [  # submitting, not approving, this (empty) draft
+        (
+            "Faktura till Region Jönköpings län, 2025-03",
+            "Faktura till Region Jönköpings län, 2025-03 har inga rader att skicka in.",
+        )
+    ]
+
+
 @pytest.mark.parametrize(
     ("user", "offered"),
     [
