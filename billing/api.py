@@ -10,12 +10,21 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
+from billing.bulk import MAX_BULK_INVOICES, InvoiceOutcome, invoices_approve_bulk, invoices_submit_bulk
 from billing.document_stream import specification_stream
 from billing.documents import specification_csv, ubl_filename
 from billing.models import CreditReason, Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
-from billing.permissions import can_credit, can_start_run, can_transition, transition_refusal
+from billing.permissions import (
+    bulk_refusal,
+    can_credit,
+    can_start_run,
+    can_transition,
+    can_transition_in_bulk,
+    transition_refusal,
+)
 from billing.previews.models import PreviewDocument
 from billing.previews.views import api_preview_response
+from billing.refusals import Refusal
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_run_start
@@ -245,6 +254,96 @@ class CreditSerializer(serializers.Serializer):
     )
 
 
+class InvoiceIdField(fields.IntegerField):
+    """An invoice id as JSON writes a whole number: text ("12"), a fraction (12.5) and a boolean are refused, as
+    the schema's integer says, and so is a number past the ids' 64-bit range (never a database error)."""
+
+    default_error_messages = {"invalid": _("Must be an invoice id: a whole number (not text).")}
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class InvoiceBulkRequestSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=InvoiceIdField(),
+        min_length=1,
+        max_length=MAX_BULK_INVOICES,
+        help_text=f"Ids of the invoices, each once, at most {MAX_BULK_INVOICES}; taken in ascending order.",
+        error_messages={
+            "not_a_list": _("Must be a JSON array of invoice ids."),
+            "empty": _("Name at least one invoice."),
+            "min_length": _("Name at least one invoice."),
+            "max_length": _("At most {max_length} invoices per request."),
+        },
+    )
+
+    def validate_ids(self, ids: list[int]) -> list[int]:
+        seen, repeated = set(), []
+        for pk in ids:
+            if pk in seen and pk not in repeated:
+                repeated.append(pk)
+            seen.add(pk)
+        if repeated:
+            raise serializers.ValidationError(
+                _("Name each invoice once; given more than once: %(ids)s.")
+                % {"ids": ", ".join(str(pk) for pk in repeated)}
+            )
+        return ids
+
+
+class InvoiceBulkRefusalSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text="The status the single operation answers for it: 403, 404 or 409.")
+    code = serializers.ChoiceField(choices=[code.value for code in Refusal], help_text="Why, for machines.")
+    detail = serializers.CharField(help_text="Why, as the single operation's message says it.")
+
+
+class InvoiceBulkOutcomeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField(allow_null=True, help_text="The invoice's number (null until approved).")
+    status = serializers.ChoiceField(
+        choices=InvoiceStatus.choices, allow_null=True, help_text="Its status afterwards (null when not found)."
+    )
+    result = serializers.ChoiceField(choices=["done", "refused"])
+    error = InvoiceBulkRefusalSerializer(allow_null=True, help_text="Why it was refused; null when done.")
+
+
+class InvoiceBulkResultSerializer(serializers.Serializer):
+    done = serializers.IntegerField(help_text="How many invoices were submitted (approved).")
+    refused = serializers.IntegerField(help_text="How many were refused, each with its reason in results.")
+    results = InvoiceBulkOutcomeSerializer(many=True, help_text="One per invoice, in ascending id.")
+
+
+def _bulk_response(outcomes: list[InvoiceOutcome]) -> Response:
+    results = [
+        {
+            "id": outcome.id,
+            "number": outcome.invoice.number if outcome.invoice else None,
+            "status": outcome.invoice.status if outcome.invoice else None,
+            "result": "done" if outcome.done else "refused",
+            "error": None
+            if outcome.done
+            else {"status": outcome.refused.status, "code": outcome.refused.code, "detail": outcome.refused.detail},
+        }
+        for outcome in outcomes
+    ]
+    done = sum(1 for outcome in outcomes if outcome.done)
+    return Response({"done": done, "refused": len(outcomes) - done, "results": results})
+
+
+BULK_DESCRIPTION = (
+    "Each invoice goes through every check of the single operation on its own, in ascending id, and is done or "
+    "refused with the status, code and message that operation gives (404 not found or outside the caller's scope, "
+    "403 not the caller's to move, 409 its state); one refusal does not undo the others. 400 for a body that is not "
+    f'{{"ids": [...]}} with 1-{MAX_BULK_INVOICES} distinct whole-number ids; then nothing is done.'
+)
+
+
 class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Invoices where the caller's region is seller or buyer. The buyer's staff read; the seller's move them."""
 
@@ -328,6 +427,38 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._transition(request, Transition.APPROVE)
+
+    def _bulk(self, request, transition: str, service) -> Response:
+        if not can_transition_in_bulk(request.user, transition):
+            raise PermissionDenied(bulk_refusal(request.user, transition))  # before the body is read
+        payload = InvoiceBulkRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return _bulk_response(service(ids=payload.validated_data["ids"], by=request.user, via=Via.BULK))
+
+    @extend_schema(
+        summary="Submit invoices for approval in bulk",
+        description="The clerk's or manager's month close: `POST .../submit/` for each invoice of `ids` (the seller's "
+        "clerks and managers). " + BULK_DESCRIPTION,
+        operation_id="invoices_submit_bulk",
+        request=InvoiceBulkRequestSerializer,
+        responses={200: InvoiceBulkResultSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="submit", url_name="submit-bulk")
+    def submit_bulk(self, request):
+        return self._bulk(request, Transition.SUBMIT, invoices_submit_bulk)
+
+    @extend_schema(
+        summary="Approve invoices in bulk",
+        description="`POST .../approve/` for each invoice of `ids`: a manager of the seller, signed in (an API "
+        "client's key is refused with 403, as for one invoice), never an invoice the manager submitted; each "
+        "approved one gets the next number. " + BULK_DESCRIPTION,
+        operation_id="invoices_approve_bulk",
+        request=InvoiceBulkRequestSerializer,
+        responses={200: InvoiceBulkResultSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="approve", url_name="approve-bulk")
+    def approve_bulk(self, request):
+        return self._bulk(request, Transition.APPROVE, invoices_approve_bulk)
 
     @extend_schema(request=ReturnSerializer, responses={200: InvoiceSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="return")

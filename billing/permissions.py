@@ -70,6 +70,30 @@ def transition_refusal(user, invoice: Invoice, transition: str) -> str:
     return _("You may not do this to %(invoice)s.") % {"invoice": invoice_label(invoice)}
 
 
+def can_transition_in_bulk(user, transition: str) -> bool:
+    """Whether ``user`` takes ``transition`` on invoices at all: the role that takes it on its own region's invoices
+    (an approval a person's, never an API client's). The gate of the bulk operations and of the admin's actions;
+    each invoice is still checked on its own (``can_transition``, then the service)."""
+    scope = scope_of(user)
+    return (
+        scope.role in _SELLER_STAFF[transition]
+        and scope.region_code is not None
+        and (transition not in PERSONS_ONLY or not is_api_client(user))
+    )
+
+
+def bulk_refusal(user, transition: str) -> str:
+    """Why ``can_transition_in_bulk`` refused: the message of the 403."""
+    if transition in PERSONS_ONLY and is_api_client(user) and scope_of(user).role in _SELLER_STAFF[transition]:
+        return _(
+            "An API client may not approve invoices: four eyes are two people. A manager of the seller who did not "
+            "submit them approves them, signed in (in the admin, or through the API with that sign-in)."
+        )
+    if transition == Transition.APPROVE:
+        return _("Only the seller's managers approve its invoices.")
+    return _("Only the seller's clerks and managers submit its invoices.")
+
+
 # --- Four eyes: one rule, in two forms ----------------------------------------------------------------------------
 
 

@@ -8,11 +8,12 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 
-from billing.models import FROZEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from billing.models import FROZEN_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Transition
 from billing.objection_window import first_objectable_issue_date
-from kernel.money import ZERO
+from billing.permissions import awaiting_approval_of, can_transition_in_bulk
+from kernel.money import ZERO, to_money
 from regions.models import RateCategory, Region
-from regions.selectors import scope_of
+from regions.selectors import scope_of, visible_to
 
 _CATEGORY_ORDER = {category: index for index, category in enumerate(RateCategory.values)}
 
@@ -113,3 +114,29 @@ def open_to_objection(today: dt.date) -> Q:
     start page read it."""
     first = first_objectable_issue_date(today, settings.OBJECTION_PERIOD_MONTHS)
     return Q(status__in=FROZEN_STATUSES, kind=InvoiceKind.INVOICE, issue_date__gte=first)
+
+
+@dataclass(frozen=True)
+class ApprovalQueue:
+    count: int
+    total: Decimal
+
+
+def invoices_awaiting_approval_by(user):
+    """The invoices ``user`` may approve now: submitted invoices of the user's region (as seller) that someone else
+    submitted (``awaiting_approval_of``, the four-eyes rule), for a manager signed in as a person
+    (``can_transition_in_bulk``); none for anyone else. What the invoice list's "awaiting my approval" shows a
+    manager, and what "Approve selected" there approves."""
+    if not can_transition_in_bulk(user, Transition.APPROVE):
+        return Invoice.objects.none()
+    region = scope_of(user).region_code
+    return visible_to(user, Invoice.objects.filter(seller_id=region), pinned={"seller": region}).filter(
+        awaiting_approval_of(user)
+    )
+
+
+def approval_queue_of(user) -> ApprovalQueue:
+    """How many invoices await ``user``'s approval and their total, in one aggregate query: the start page's task
+    "Godkänn N fakturor (X kr)"."""
+    totals = invoices_awaiting_approval_by(user).order_by().aggregate(count=Count("pk"), total=Sum("total"))
+    return ApprovalQueue(count=totals["count"], total=to_money(totals["total"] or ZERO))

@@ -36,6 +36,7 @@ from billing.models import (
 )
 from billing.numbering import invoice_number, specification_id
 from billing.permissions import four_eyes_allow
+from billing.refusals import InvoiceConflict, InvoiceNotAllowed, Refusal
 from billing.selectors import invoice_totals_snapshot, payment_details_missing
 from contacts.models import Contact, Status
 from contacts.services import (
@@ -46,7 +47,7 @@ from contacts.services import (
     contacts_release_for_billing,
 )
 from kernel.business_time import STOCKHOLM, parse_period, period_of, stockholm_today
-from kernel.errors import InvalidInput, NotAllowed, StateConflict
+from kernel.errors import DomainError, InvalidInput, StateConflict
 from kernel.history import Via, changes_between
 from kernel.jobs import job_queue
 from regions.models import Region
@@ -147,19 +148,102 @@ def invoice_runs_start_scheduled(*, today: dt.date | None = None) -> list[int]:
 # --- The invoice workflow ----------------------------------------------------------------------------
 
 
+def _status_conflict(invoice: Invoice, transition: str) -> InvoiceConflict | None:
+    """The refusal of ``transition`` from the invoice's status (``TRANSITIONS``), None when it starts from there."""
+    allowed_from, _to = TRANSITIONS[transition]
+    if invoice.status in allowed_from:
+        return None
+    return InvoiceConflict(
+        _("%(action)s is not possible for %(invoice)s in status %(status)s.")
+        % {
+            "action": Transition(transition).label,
+            "invoice": invoice_label(invoice),
+            "status": invoice.get_status_display().lower(),
+        },
+        code=Refusal.WRONG_STATUS,
+    )
+
+
 def _locked_invoice(invoice: Invoice, transition: str) -> Invoice:
     invoice = Invoice.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=invoice.pk)
-    allowed_from, _to = TRANSITIONS[transition]
-    if invoice.status not in allowed_from:
-        raise StateConflict(
-            _("%(action)s is not possible for %(invoice)s in status %(status)s.")
-            % {
-                "action": Transition(transition).label,
-                "invoice": invoice_label(invoice),
-                "status": invoice.get_status_display().lower(),
-            }
-        )
+    if conflict := _status_conflict(invoice, transition):
+        raise conflict
     return invoice
+
+
+def _no_lines_conflict(invoice: Invoice) -> InvoiceConflict:
+    return InvoiceConflict(
+        _("%(invoice)s has no lines to submit.") % {"invoice": invoice_label(invoice)}, code=Refusal.NO_LINES
+    )
+
+
+def _four_eyes_refusal(invoice: Invoice, by) -> InvoiceNotAllowed | None:
+    if four_eyes_allow(by, invoice):
+        return None
+    return InvoiceNotAllowed(
+        _("You submitted %(invoice)s; another manager must approve it.") % {"invoice": invoice_label(invoice)},
+        code=Refusal.FOUR_EYES,
+    )
+
+
+def _payment_conflict(invoice: Invoice, seller: Region, buyer: Region) -> InvoiceConflict | None:
+    missing = payment_details_missing(seller, buyer, kind=invoice.kind)
+    if not missing:
+        return None
+    return InvoiceConflict(
+        _("%(invoice)s cannot be approved: %(missing)s. Add them under Regions in the admin first.")
+        % {"invoice": invoice_label(invoice), "missing": "; ".join(missing)},
+        code=Refusal.PAYMENT_DETAILS_MISSING,
+    )
+
+
+def _nothing_left_conflict(invoice: Invoice, removed: int) -> InvoiceConflict:
+    return InvoiceConflict(
+        ngettext(
+            "The contact of %(invoice)s passed its invoicing deadline: nothing is left to approve. "
+            "Return it to draft; the next run removes it.",
+            "All %(count)d contacts of %(invoice)s passed their invoicing deadline: nothing is left to "
+            "approve. Return it to draft; the next run removes them.",
+            removed,
+        )
+        % {"count": removed, "invoice": invoice_label(invoice)},
+        code=Refusal.NOTHING_LEFT,
+    )
+
+
+def invoice_submit_refusal(*, invoice: Invoice, on: dt.date) -> InvoiceConflict | None:
+    """What would make ``invoice_submit`` refuse ``invoice`` on ``on``, read now without locks (None when nothing
+    known beforehand): its status, or no line left once the lapsed ones are removed. The same refusals as the
+    service, for a confirmation page that lists them before anything is done; contacts changed since the run are
+    found only by submitting (the service compares them under their locks)."""
+    if conflict := _status_conflict(invoice, Transition.SUBMIT):
+        return conflict
+    if invoice.kind == InvoiceKind.INVOICE and not _lines_left_after_lapse(invoice, on=on):
+        return _no_lines_conflict(invoice)
+    return None
+
+
+def invoice_approval_refusal(*, invoice: Invoice, by, on: dt.date) -> DomainError | None:
+    """What would make ``invoice_approve`` by ``by`` refuse ``invoice`` on ``on``, read now without locks (None when
+    nothing): its status, the four-eyes rule, missing payment details, every contact past its invoicing deadline.
+    The same refusals, in the same order, as the service."""
+    if conflict := _status_conflict(invoice, Transition.APPROVE):
+        return conflict
+    if refusal := _four_eyes_refusal(invoice, by):
+        return refusal
+    regions = Region.objects.in_bulk([invoice.seller_id, invoice.buyer_id])
+    if conflict := _payment_conflict(invoice, regions[invoice.seller_id], regions[invoice.buyer_id]):
+        return conflict
+    if invoice.kind == InvoiceKind.INVOICE:
+        lapsing = invoice.lines.filter(credit=False, started_at__lt=deadline_cutoff(on)).count()
+        if lapsing and not _lines_left_after_lapse(invoice, on=on):
+            return _nothing_left_conflict(invoice, lapsing)
+    return None
+
+
+def _lines_left_after_lapse(invoice: Invoice, *, on: dt.date) -> bool:
+    """Whether the invoice keeps a line once ``_lapsed_lines_remove`` has removed the lapsed ones on ``on``."""
+    return invoice.lines.exclude(credit=False, started_at__lt=deadline_cutoff(on)).exists()
 
 
 def _contacts_of(invoice: Invoice):
@@ -200,7 +284,7 @@ def invoice_submit(*, invoice: Invoice, by, via: str = Via.API) -> Invoice:
     if invoice.kind == InvoiceKind.INVOICE:
         _lapsed_lines_remove(invoice, on=stockholm_today(), by=by, via=via)
         if not invoice.lines.exists():
-            raise StateConflict(_("%(invoice)s has no lines to submit.") % {"invoice": invoice_label(invoice)})
+            raise _no_lines_conflict(invoice)
         # Lock first (the UPDATE takes the row locks), then verify nothing changed since the run priced them: the
         # price, and every fact the specification shows (they are frozen on the line from here on).
         _contacts_of(invoice).filter(status=Status.ELIGIBLE).update(locked=True, status=Status.INVOICED)
@@ -215,13 +299,14 @@ def invoice_submit(*, invoice: Invoice, by, via: str = Via.API) -> Invoice:
         )
         stale = invoice.lines.exclude(unchanged).count()
         if stale:
-            raise StateConflict(
+            raise InvoiceConflict(
                 ngettext(
                     "%(count)d contact on %(invoice)s changed since it was built; run invoicing again.",
                     "%(count)d contacts on %(invoice)s changed since it was built; run invoicing again.",
                     stale,
                 )
-                % {"count": stale, "invoice": invoice_label(invoice)}
+                % {"count": stale, "invoice": invoice_label(invoice)},
+                code=Refusal.CONTACTS_CHANGED,
             )
     before = invoice.status
     invoice.status = InvoiceStatus.SUBMITTED
@@ -244,32 +329,17 @@ def invoice_approve(*, invoice: Invoice, by, via: str = Via.API) -> Invoice:
     refused (nothing to approve). Approving a credit note credits its contacts (``_credits_take_effect``).
     """
     invoice = _locked_invoice(invoice, Transition.APPROVE)
-    if not four_eyes_allow(by, invoice):
-        raise NotAllowed(
-            _("You submitted %(invoice)s; another manager must approve it.") % {"invoice": invoice_label(invoice)}
-        )
+    if refusal := _four_eyes_refusal(invoice, by):
+        raise refusal
     regions = Region.objects.in_bulk([invoice.seller_id, invoice.buyer_id])
     seller, buyer = regions[invoice.seller_id], regions[invoice.buyer_id]
-    missing = payment_details_missing(seller, buyer, kind=invoice.kind)
-    if missing:
-        raise StateConflict(
-            _("%(invoice)s cannot be approved: %(missing)s. Add them under Regions in the admin first.")
-            % {"invoice": invoice_label(invoice), "missing": "; ".join(missing)}
-        )
+    if conflict := _payment_conflict(invoice, seller, buyer):
+        raise conflict
     today = stockholm_today()
     if invoice.kind == InvoiceKind.INVOICE:
         removed = _lapsed_lines_remove(invoice, on=today, by=by, via=via)
         if removed and not invoice.lines.exists():
-            raise StateConflict(
-                ngettext(
-                    "The contact of %(invoice)s passed its invoicing deadline: nothing is left to approve. "
-                    "Return it to draft; the next run removes it.",
-                    "All %(count)d contacts of %(invoice)s passed their invoicing deadline: nothing is left to "
-                    "approve. Return it to draft; the next run removes them.",
-                    removed,
-                )
-                % {"count": removed, "invoice": invoice_label(invoice)}
-            )
+            raise _nothing_left_conflict(invoice, removed)
     before = invoice.status
     try:
         with transaction.atomic():
@@ -294,9 +364,10 @@ def invoice_approve(*, invoice: Invoice, by, via: str = Via.API) -> Invoice:
         # Cannot happen while numbers are allocated under their row locks; if it ever does, a clear refusal that
         # changes nothing, never a 500.
         logger.exception("Approving invoice %s: its number or specification id was already in use", invoice.pk)
-        raise StateConflict(
+        raise InvoiceConflict(
             _("%(invoice)s could not be given a number; nothing was changed. Try again.")
-            % {"invoice": invoice_label(invoice)}
+            % {"invoice": invoice_label(invoice)},
+            code=Refusal.NUMBER_UNAVAILABLE,
         ) from None
     assigned = {
         "number": [None, invoice.number],

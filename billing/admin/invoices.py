@@ -3,23 +3,42 @@
 from decimal import Decimal
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from billing.admin.filters import AwaitingMyApprovalFilter, ObjectableFilter, PaymentFilter
 from billing.admin.invoice_views import InvoiceViews
-from billing.admin.labels import CREDIT_NOTE_ACTIONS, INVOICE_ACTIONS, INVOICE_FIELD_LABELS, INVOICE_VIAS, status_label
+from billing.admin.labels import (
+    CREDIT_NOTE_ACTIONS,
+    INVOICE_ACTIONS,
+    INVOICE_FIELD_LABELS,
+    INVOICE_VIAS,
+    TRANSITION_BUTTONS,
+    status_label,
+)
+from billing.bulk import (
+    MAX_BULK_INVOICES,
+    InvoiceOutcome,
+    invoices_approve_bulk,
+    invoices_bulk_preview,
+    invoices_submit_bulk,
+    outcomes_total,
+)
 from billing.display import invoice_label
 from billing.models import (
     Invoice,
     InvoiceKind,
     InvoiceLine,
+    Transition,
 )
 from billing.permissions import (
     can_credit,
     can_render_documents,
+    can_transition_in_bulk,
 )
 from billing.selectors import invoice_totals, without_drafts_of_others
 from billing.services import invoice_documents_render
@@ -31,6 +50,9 @@ from kernel.money import format_sek
 from regions.admin_base import ScopedAdmin
 from regions.models import Profession, RateCategory, Role
 from regions.selectors import scope_of
+
+# The month close's actions by their step.
+BULK_ACTION_NAMES = {Transition.SUBMIT: "submit_selected", Transition.APPROVE: "approve_selected"}
 
 
 @admin.register(Invoice)
@@ -182,7 +204,7 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
         return change_history_table(events, labels=INVOICE_FIELD_LABELS, actions=actions, vias=INVOICE_VIAS)
 
     change_form_template = "admin/billing/invoice/change_form.html"
-    actions = ["render_documents_again"]
+    actions = ["submit_selected", "approve_selected", "render_documents_again"]
     LINES_SHOWN = 100
 
     @admin.action(description=_("Render the PDFs again"), permissions=["render_documents"])
@@ -213,6 +235,126 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
 
     def has_render_documents_permission(self, request):
         return scope_of(request.user).role in (Role.CLERK, Role.MANAGER)
+
+    # --- The month close: submit and approve the selected invoices (billing.bulk) -------------------------------
+
+    @admin.action(description=_("Submit selected for approval"), permissions=["submit"])
+    def submit_selected(self, request, queryset):
+        return self._bulk_step(request, queryset, Transition.SUBMIT)
+
+    @admin.action(description=_("Approve selected"), permissions=["approve"])
+    def approve_selected(self, request, queryset):
+        return self._bulk_step(request, queryset, Transition.APPROVE)
+
+    BULK_BUTTONS = tuple(BULK_ACTION_NAMES.values())
+
+    def changelist_view(self, request, extra_context=None):
+        """The month close's actions as buttons of their own beside the action list ("select all", the button,
+        confirm: three clicks), each offered as its action is (``templates/admin/billing/invoice/actions.html``)."""
+        offered = self.get_actions(request)
+        buttons = [(name, offered[name].description) for name in self.BULK_BUTTONS if name in offered]
+        return super().changelist_view(request, {**(extra_context or {}), "bulk_buttons": buttons})
+
+    def has_submit_permission(self, request):
+        return can_transition_in_bulk(request.user, Transition.SUBMIT)
+
+    def has_approve_permission(self, request):
+        return can_transition_in_bulk(request.user, Transition.APPROVE)
+
+    def _bulk_step(self, request, queryset, transition: str):
+        """The confirmation page (the count and total of what would be done, and which would be refused and why);
+        on confirming, the step for each invoice and a message per outcome."""
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True)[: MAX_BULK_INVOICES + 1])
+        if len(ids) > MAX_BULK_INVOICES:
+            self.message_user(
+                request,
+                gettext("Select at most %(max)d invoices at a time.") % {"max": MAX_BULK_INVOICES},
+                messages.ERROR,
+            )
+            return None
+        nothing = {
+            Transition.SUBMIT: gettext("None of the selected invoices can be submitted for approval."),
+            Transition.APPROVE: gettext("None of the selected invoices can be approved by you."),
+        }[transition]
+        if not ids:  # none of the selected is on the user's list (``get_queryset``'s scope)
+            self.message_user(request, nothing, messages.WARNING)
+            return None
+        if request.POST.get("confirm") == "yes":
+            step = invoices_submit_bulk if transition == Transition.SUBMIT else invoices_approve_bulk
+            self._bulk_report(request, transition, step(ids=ids, by=request.user, via=Via.ADMIN))
+            return None
+        outcomes = invoices_bulk_preview(transition=transition, ids=ids, by=request.user)
+        done = [outcome for outcome in outcomes if outcome.done]
+        refused = [outcome for outcome in outcomes if not outcome.done]
+        total = format_sek(outcomes_total(done))
+        questions = {
+            Transition.SUBMIT: ngettext(
+                "Submit %(count)d invoice (%(total)s) for approval? Its contacts are locked until a manager approves "
+                "or returns it.",
+                "Submit %(count)d invoices (%(total)s) for approval? Their contacts are locked until a manager "
+                "approves or returns them.",
+                len(done),
+            ),
+            Transition.APPROVE: ngettext(
+                "Approve %(count)d invoice (%(total)s)? It gets its number and can never be changed again: "
+                "corrections are made with a credit note.",
+                "Approve %(count)d invoices (%(total)s)? They get their numbers and can never be changed again: "
+                "corrections are made with credit notes.",
+                len(done),
+            ),
+        }
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": TRANSITION_BUTTONS[transition],
+            # The action confirmed is this step's (the list's form posts several "action" fields: the buttons').
+            "action": BULK_ACTION_NAMES[transition],
+            "question": questions[transition] % {"count": len(done), "total": total},
+            "done": [(invoice_label(o.invoice), format_sek(o.invoice.total)) for o in done],
+            "refused": [(_outcome_label(o), o.refused.detail) for o in refused],
+            "refused_heading": ngettext(
+                "%(count)d of the selected invoices would be refused:",
+                "%(count)d of the selected invoices would be refused:",
+                len(refused),
+            )
+            % {"count": len(refused)},
+            "nothing": nothing,
+            "confirm_label": TRANSITION_BUTTONS[transition],
+            "cancel_url": request.get_full_path(),
+            "selected_ids": ids,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/billing/invoice/bulk_confirmation.html", context)
+
+    def _bulk_report(self, request, transition: str, outcomes) -> None:
+        done = [outcome for outcome in outcomes if outcome.done]
+        refused = [outcome for outcome in outcomes if not outcome.done]
+        if done:
+            texts = {
+                Transition.SUBMIT: ngettext(
+                    "%(count)d invoice submitted for approval (%(total)s).",
+                    "%(count)d invoices submitted for approval (%(total)s).",
+                    len(done),
+                ),
+                Transition.APPROVE: ngettext(
+                    "%(count)d invoice approved (%(total)s).", "%(count)d invoices approved (%(total)s).", len(done)
+                ),
+            }
+            total = format_sek(outcomes_total(done))
+            self.message_user(request, texts[transition] % {"count": len(done), "total": total}, messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                ngettext("%(count)d invoice refused:", "%(count)d invoices refused:", len(refused))
+                % {"count": len(refused)},
+                messages.WARNING,
+            )
+        for outcome in refused:
+            text = outcome.refused.detail
+            if outcome.invoice is None:
+                text = f"{_outcome_label(outcome)}: {text}"
+            self.message_user(request, text, messages.ERROR)
 
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, obj):
@@ -355,3 +497,9 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _outcome_label(outcome: InvoiceOutcome) -> str:
+    if outcome.invoice is None:
+        return gettext("Invoice %(id)d") % {"id": outcome.id}
+    return invoice_label(outcome.invoice)

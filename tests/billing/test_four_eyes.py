@@ -3,8 +3,11 @@ check, the admin's buttons) and a condition for querysets (the "awaiting my appr
 matrix of invoices × users the two forms select exactly the same invoices, and the service refuses exactly where the
 predicate does."""
 
+from decimal import Decimal
+
 import pytest
 
+from billing.bulk import invoices_bulk_preview
 from billing.models import Invoice, InvoiceStatus, Transition
 from billing.permissions import (
     allowed_transitions,
@@ -13,6 +16,7 @@ from billing.permissions import (
     four_eyes_allow,
     four_eyes_q,
 )
+from billing.selectors import approval_queue_of
 from billing.services import invoice_approve
 from kernel.errors import NotAllowed
 from regions.models import Role
@@ -95,3 +99,23 @@ def test_the_service_refuses_the_submitter_exactly_where_the_predicate_does(matr
         invoice_approve(invoice=own, by=users["manager_a"])
     own.refresh_from_db()
     assert own.status == InvoiceStatus.SUBMITTED
+
+
+def test_the_bulk_approval_and_the_approval_queue_follow_the_same_rule(matrix):
+    """The bulk step refuses "four_eyes" exactly where the predicate refuses a submitted invoice, and the start page's
+    queue counts exactly the invoices awaiting the user, for the managers who approve (no one else has a queue)."""
+    users, invoices = matrix
+    submitted = [invoice for invoice in invoices if invoice.status == InvoiceStatus.SUBMITTED]
+    for name, user in users.items():
+        queue = approval_queue_of(user)
+        awaiting = [invoice for invoice in submitted if awaits_approval_of(user, invoice)]
+        if name.startswith("manager_"):
+            assert (queue.count, queue.total) == (len(awaiting), Decimal("100.00") * len(awaiting)), name
+            preview = invoices_bulk_preview(
+                transition=Transition.APPROVE, ids=[invoice.pk for invoice in submitted], by=user
+            )
+            refused = {o.id for o in preview if not o.done and o.refused.code == "four_eyes"}
+            assert refused == {invoice.pk for invoice in submitted if not four_eyes_allow(user, invoice)}, name
+            assert {o.id for o in preview if o.done} == {invoice.pk for invoice in awaiting}, name
+        else:
+            assert (queue.count, queue.total) == (0, Decimal("0.00")), name

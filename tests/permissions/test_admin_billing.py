@@ -339,3 +339,103 @@ def test_the_specification_for_people_from_the_invoice_page(world, actor, expect
         assert (download.status_code, body.startswith("\ufeffRad;Kontakt;")) == (200, True)
     else:  # the API's answers: not signed in (401), a provider's user or another region (outside the scope, 404)
         assert download.status_code == (401 if actor == "anonymous" else 404)
+
+
+# --- The month close: submit and approve the selected invoices ------------------------------------------------
+
+# Offered to the roles that take the step (submit: clerks and managers; approve: managers), each invoice then
+# judged on its own. The buyer's staff and a third region do not have the seller's draft on their list (nothing
+# selected); the buyer's manager has the submitted invoice and is refused it; a clerk asking for an approval is told
+# no action was chosen; a national admin is offered no action, so the POST is a plain view of the list.
+BULK_ACTIONS = {
+    # action → (invoice, status after, expected per actor, the messages of the refused)
+    "submit_selected": (
+        "draft",
+        "submitted",
+        matrix(
+            anonymous=LOGIN,
+            provider=LOGIN,
+            clerk_seller=302,
+            manager_seller=302,
+            clerk_buyer=302,
+            manager_buyer=302,
+            clerk_third=302,
+            manager_third=302,
+            admin=200,
+        ),
+        {
+            "clerk-buyer": ["Ingen av de markerade fakturorna kan skickas in för godkännande."],
+            "manager-buyer": ["Ingen av de markerade fakturorna kan skickas in för godkännande."],
+            "clerk-third": ["Ingen av de markerade fakturorna kan skickas in för godkännande."],
+            "manager-third": ["Ingen av de markerade fakturorna kan skickas in för godkännande."],
+        },
+    ),
+    "approve_selected": (
+        "submitted",
+        "approved",
+        matrix(
+            anonymous=LOGIN,
+            provider=LOGIN,
+            clerk_seller=302,
+            manager_seller=302,
+            clerk_buyer=302,
+            manager_buyer=302,
+            clerk_third=302,
+            manager_third=302,
+            admin=200,
+        ),
+        {
+            "clerk-seller": ["Inga åtgärder valda."],
+            "clerk-buyer": ["Inga åtgärder valda."],
+            "manager-buyer": [
+                "1 faktura nekad:",
+                "Du får inte göra detta med Faktura till Region Norrbotten, 2026-09.",
+            ],
+            "clerk-third": ["Inga åtgärder valda."],
+            "manager-third": ["Ingen av de markerade fakturorna kan godkännas av dig."],
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("action", "actor", "expected"),
+    [
+        pytest.param(name, *case.values, id=f"{name}-{case.values[0]}")
+        for name, (_source, _target, cases, _messages) in BULK_ACTIONS.items()
+        for case in cases
+    ],
+)
+def test_bulk_action_confirmed(world, action, actor, expected):
+    source, target, _cases, refusals = BULK_ACTIONS[action]
+    invoice = world.invoices[source]
+    before = snapshot()
+
+    response = world.web(actor).post(INVOICES, admin_action(action, invoice, confirm="yes"))
+
+    assert admin_answer(response) == expected
+    if actor in ("clerk-seller", "manager-seller") and actor not in refusals:
+        invoice.refresh_from_db()
+        event = InvoiceEvent.objects.filter(invoice=invoice).latest("id")
+        assert (invoice.status, event.actor, event.via) == (target, world.users[actor], "admin")
+    else:
+        assert snapshot() == before
+    if actor in refusals:
+        assert messages_of(response) == refusals[actor]
+    if expected == 200:
+        assert response.context["action_form"] is None
+
+
+@pytest.mark.parametrize("actor", ["clerk-seller", "manager-seller"])
+def test_bulk_action_asks_before_it_changes_anything(world, actor):
+    invoice = world.invoices["draft"]
+    before = snapshot()
+
+    response = world.web(actor).post(INVOICES, admin_action("submit_selected", invoice))
+
+    assert response.status_code == 200
+    assert response.context["question"] == (
+        "Skicka in 1 faktura (335,00\u00a0kr) för godkännande? Dess kontakter låses tills en chef godkänner eller "
+        "returnerar den."
+    )
+    assert snapshot() == before

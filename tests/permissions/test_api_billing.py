@@ -457,3 +457,118 @@ def test_two_api_keys_do_not_make_four_eyes_a_signed_in_manager_approves(world):
         if event.action in ("submit", "approve")
     ]
     assert history == [("submit", "api:api-clerk-seller", "api"), ("approve", "web-manager-seller", "api")]
+
+
+# --- Bulk submit and bulk approve -----------------------------------------------------------------------------
+
+# The outcome of the one invoice named: done, or refused with the code of the single step's answer (403 for the
+# buyer's staff, who read the invoice but do not move it; 404 for a third region, which does not see it). A role
+# that never takes the step (the provider, a national admin; for an approval a clerk, and every API key) is a 403
+# for the request, before its body is read.
+BULK_SUBMIT = {
+    "clerk-seller": "done",
+    "manager-seller": "done",
+    "clerk-buyer": "forbidden",
+    "manager-buyer": "forbidden",
+    "clerk-third": "not_found",
+    "manager-third": "not_found",
+}
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    matrix(
+        anonymous=401,
+        provider=403,
+        clerk_seller=200,
+        manager_seller=200,
+        clerk_buyer=200,
+        manager_buyer=200,
+        clerk_third=200,
+        manager_third=200,
+        admin=403,
+    ),
+)
+def test_bulk_submit(world, actor, expected):
+    invoice = world.invoices["draft"]
+    before = snapshot()
+
+    response = world.api(actor).post("/api/v1/invoices/submit/", {"ids": [invoice.pk]}, format="json")
+
+    assert response.status_code == expected
+    if expected == 200:
+        (result,) = response.json()["results"]
+        assert (result["id"], result["result"] if result["error"] is None else result["error"]["code"]) == (
+            invoice.pk,
+            BULK_SUBMIT[actor],
+        )
+    if expected == 200 and BULK_SUBMIT[actor] == "done":
+        invoice.refresh_from_db()
+        event = InvoiceEvent.objects.filter(invoice=invoice).latest("id")
+        assert (invoice.status, event.actor.username, event.via) == ("submitted", f"api:api-{actor}", "bulk")
+    else:
+        assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    matrix(
+        anonymous=401,
+        provider=403,
+        clerk_seller=403,
+        manager_seller=403,
+        clerk_buyer=403,
+        manager_buyer=403,
+        clerk_third=403,
+        manager_third=403,
+        admin=403,
+    ),
+)
+def test_bulk_approval_with_an_api_key(world, actor, expected):
+    before = snapshot()
+
+    response = world.api(actor).post(
+        "/api/v1/invoices/approve/", {"ids": [world.invoices["submitted"].pk]}, format="json"
+    )
+
+    assert response.status_code == expected
+    assert snapshot() == before
+
+
+BULK_APPROVE = {"manager-seller": "done", "manager-buyer": "forbidden", "manager-third": "not_found"}
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    matrix(
+        anonymous=401,
+        provider=403,
+        clerk_seller=403,
+        manager_seller=200,
+        clerk_buyer=403,
+        manager_buyer=200,
+        clerk_third=403,
+        manager_third=200,
+        admin=403,
+    ),
+)
+def test_bulk_approval_by_a_signed_in_person(world, actor, expected):
+    invoice = world.invoices["submitted"]
+    before = snapshot()
+
+    response = world.web(actor).post(
+        "/api/v1/invoices/approve/", {"ids": [invoice.pk]}, content_type="application/json"
+    )
+
+    assert response.status_code == expected
+    if expected == 200:
+        (result,) = response.json()["results"]
+        assert (result["id"], result["result"] if result["error"] is None else result["error"]["code"]) == (
+            invoice.pk,
+            BULK_APPROVE[actor],
+        )
+    if expected == 200 and BULK_APPROVE[actor] == "done":
+        invoice.refresh_from_db()
+        assert (invoice.status, invoice.approved_by.username) == ("approved", "web-manager-seller")
+    else:
+        assert snapshot() == before
