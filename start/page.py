@@ -38,8 +38,8 @@ from billing.models import (
 from billing.permissions import awaiting_approval_of, can_start_run
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import open_to_objection
-from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
 from contacts.models import Contact, Status
+from disputes.models import Dispute, DisputeKind, DisputeStatus
 from kernel.business_time import STOCKHOLM, add_months, period_bounds, stockholm_date, stockholm_today
 from kernel.money import ZERO, format_sek
 from regions.models import (
@@ -360,9 +360,9 @@ def _dispute_tasks(user, scope: Scope) -> tuple[list[Task], list[Task]]:
                     key=key,
                     text=text,
                     count=counts[key],
-                    url=_url("admin:contacts_dispute_changelist", params),
+                    url=_url("admin:disputes_dispute_changelist", params),
                     overdue=counts[f"{key}_late"],
-                    overdue_url=_url("admin:contacts_dispute_changelist", {**params, "overdue": "yes"}),
+                    overdue_url=_url("admin:disputes_dispute_changelist", {**params, "overdue": "yes"}),
                 )
             )
     if counts["ours"]:
@@ -372,9 +372,9 @@ def _dispute_tasks(user, scope: Scope) -> tuple[list[Task], list[Task]]:
                 key="our-objections",
                 text=gettext("Your region's objections waiting for the billing region's decision"),
                 count=counts["ours"],
-                url=_url("admin:contacts_dispute_changelist", params),
+                url=_url("admin:disputes_dispute_changelist", params),
                 overdue=counts["ours_late"],
-                overdue_url=_url("admin:contacts_dispute_changelist", {**params, "overdue": "yes"}),
+                overdue_url=_url("admin:disputes_dispute_changelist", {**params, "overdue": "yes"}),
             )
         )
     return tasks, waiting
@@ -663,8 +663,8 @@ def _per_region(user) -> list[RegionRow]:
             _url("admin:billing_invoice_changelist", {**seller, "status__exact": InvoiceStatus.DRAFT}),
             _url("admin:billing_invoice_changelist", {**seller, "status__exact": InvoiceStatus.SUBMITTED}),
             _url("admin:billing_invoice_changelist", {**seller, "status__exact": InvoiceStatus.APPROVED}),
-            _url("admin:contacts_dispute_changelist", decides),
-            _url("admin:contacts_dispute_changelist", {**decides, "overdue": "yes"}),
+            _url("admin:disputes_dispute_changelist", decides),
+            _url("admin:disputes_dispute_changelist", {**decides, "overdue": "yes"}),
         ]
         rows.append(RegionRow(region=region, cells=tuple(zip(values, urls, strict=True))))
     return rows

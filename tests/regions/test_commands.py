@@ -92,7 +92,7 @@ def test_demo_invoices_are_built_for_last_month_and_one_is_approved(django_captu
 
 
 def test_demo_disputes_fill_the_queue_with_open_overdue_and_decided_cases():
-    from contacts.disputes.models import Dispute
+    from disputes.models import Dispute
 
     call_command("seed_demo", "--password", "demo-pass-123")
     call_command("seed_demo", "--password", "demo-pass-123")
