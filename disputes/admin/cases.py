@@ -151,7 +151,7 @@ class DisputeAdmin(CaseViews, ScopedAdmin):
         )
 
     def has_add_permission(self, request):
-        return False  # cases are opened from a contact or an invoice line (the "open" view below)
+        return False  # cases are opened from a contact or an invoice line (the "open" view, case_views)
 
     def has_delete_permission(self, request, obj=None):
         return False
