@@ -171,7 +171,7 @@ class UserLanguageMiddleware:
       dates) is the same in both languages.
 
     What goes to other parties is written in ``LANGUAGE_CODE`` whoever causes it: the invoice and specification
-    PDFs (billing.documents) and the dispute e-mails (contacts.disputes.notifications).
+    PDFs (billing.documents) and the dispute e-mails (disputes.notifications).
 
     Every response says its language (``Content-Language``) and varies by ``Cookie``. It reads no database
     (only a cookie and a header), so it sits outside ``DatabaseUnavailableMiddleware`` and the 503 page is in

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "regions",
     "contacts",
     "billing",
+    "disputes",
 ]
 
 MIDDLEWARE = [
@@ -227,8 +228,8 @@ SPECTACULAR_SETTINGS = {
         "ContactStatusEnum": "contacts.models.Status",
         "InvoiceStatusEnum": "billing.models.InvoiceStatus",
         "RunStatusEnum": "billing.models.RunStatus",
-        "DisputeStatusEnum": "contacts.disputes.models.DisputeStatus",
-        "DisputeKindEnum": "contacts.disputes.models.DisputeKind",
+        "DisputeStatusEnum": "disputes.models.DisputeStatus",
+        "DisputeKindEnum": "disputes.models.DisputeKind",
         "InvoiceKindEnum": "billing.models.InvoiceKind",
     },
     # Swagger UI and ReDoc served from the project's own static files: the docs work without internet.
@@ -424,7 +425,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "utomlans@localhost"
 # Disputes: the other party answers within this many days; evidence files are limited in size and type.
 DISPUTE_RESPONSE_DAYS = env_int("DISPUTE_RESPONSE_DAYS", 30)
 DISPUTE_ATTACHMENT_MAX_BYTES = env_int("DISPUTE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
-# Which of the kinds contacts.disputes.attachments recognises by their bytes are accepted (by media type).
+# Which of the kinds disputes.attachments recognises by their bytes are accepted (by media type).
 DISPUTE_ATTACHMENT_TYPES = env_list(
     "DISPUTE_ATTACHMENT_TYPES", default=["application/pdf", "image/png", "image/jpeg", "text/plain"]
 )

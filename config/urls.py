@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path, reverse
 from django.views.generic import RedirectView
 from rest_framework.routers import DefaultRouter
 
@@ -13,7 +13,7 @@ from billing.api import (
 )
 from config.health import health
 from contacts.api import ContactViewSet
-from contacts.disputes.api import DisputeViewSet
+from disputes.api import DisputeViewSet
 from kernel.api.docs import RedocView, SchemaView, SwaggerView
 from regions.api import ProfessionViewSet, ProviderViewSet, RecommendationViewSet, RegionViewSet
 
@@ -54,8 +54,18 @@ def favicon(request):
     return HttpResponsePermanentRedirect(static("utomlans/favicon.ico"))
 
 
+def dispute_old_address(request, rest):
+    """The dispute screens' addresses while the disputes were a package of contacts (/admin/contacts/dispute/...),
+    in e-mails already sent and in bookmarks: moved for good to the disputes app's (/admin/disputes/dispute/...),
+    the rest of the path and the query string kept."""
+    query = request.META.get("QUERY_STRING", "")
+    target = reverse("admin:disputes_dispute_changelist") + rest
+    return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    re_path(r"^admin/contacts/dispute/(?P<rest>.*)$", dispute_old_address, name="dispute-old-address"),
     path("admin/reports/", include("billing.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api-v1"))),

@@ -240,32 +240,16 @@ class ContactEvent(AppendOnlyModel):
         return f"{self.contact_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
-# Dispute cases live in their own module of this app; imported here so Django registers their models.
-from contacts.disputes.models import (  # noqa: E402
-    Dispute,
-    DisputeAttachment,
-    DisputeComment,
-    DisputeEvent,
-    DisputeKind,
-    DisputeStatus,
-)
-
 __all__ = [
     "Contact",
     "ContactEvent",
     "Content",
-    "Dispute",
-    "DisputeAttachment",
-    "DisputeComment",
-    "DisputeEvent",
-    "DisputeKind",
-    "DisputeStatus",
     "EventKind",
     "Mode",
     "Status",
 ]
 
-# The log of reads of full identity numbers lives in its own module of this app, registered here likewise.
+# The log of reads of full identity numbers lives in its own module of this app, registered here so Django finds it.
 from contacts.audit.models import IdentityRead, ReadVia  # noqa: E402
 
 __all__ += ["IdentityRead", "ReadVia"]

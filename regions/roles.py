@@ -28,8 +28,9 @@ _REGION_STAFF = [
     "contacts.change_contact",
     "contacts.add_contact",
     "contacts.view_contactevent",
-    "contacts.view_dispute",
-    "contacts.change_dispute",
+    # Disputes: the queue and the case page (its comment, assignment and decision forms check who may).
+    "disputes.view_dispute",
+    "disputes.change_dispute",
     # Billing: follow and start runs; read invoices, move them through the workflow (services check who may).
     "billing.view_invoicerun",
     "billing.add_invoicerun",
@@ -48,6 +49,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "regions.*",
         "contacts.*",
         "billing.*",
+        "disputes.*",
         "auth.view_user",
         "auth.change_user",
         "auth.add_user",

@@ -6,7 +6,7 @@ import datetime as dt
 from django.db.models import Count, Q
 from django.utils.translation import gettext
 
-from contacts.disputes.models import Dispute, DisputeKind, DisputeStatus
+from disputes.models import Dispute, DisputeKind, DisputeStatus
 from regions.selectors import Scope, visible_to
 from start.tasks import Task, admin_url
 
@@ -45,9 +45,9 @@ def dispute_tasks(user, scope: Scope, today: dt.date) -> tuple[list[Task], list[
                     key=key,
                     text=text,
                     count=counts[key],
-                    url=admin_url("admin:contacts_dispute_changelist", params),
+                    url=admin_url("admin:disputes_dispute_changelist", params),
                     overdue=counts[f"{key}_late"],
-                    overdue_url=admin_url("admin:contacts_dispute_changelist", {**params, "overdue": "yes"}),
+                    overdue_url=admin_url("admin:disputes_dispute_changelist", {**params, "overdue": "yes"}),
                 )
             )
     if counts["ours"]:
@@ -57,9 +57,9 @@ def dispute_tasks(user, scope: Scope, today: dt.date) -> tuple[list[Task], list[
                 key="our-objections",
                 text=gettext("Your region's objections waiting for the billing region's decision"),
                 count=counts["ours"],
-                url=admin_url("admin:contacts_dispute_changelist", params),
+                url=admin_url("admin:disputes_dispute_changelist", params),
                 overdue=counts["ours_late"],
-                overdue_url=admin_url("admin:contacts_dispute_changelist", {**params, "overdue": "yes"}),
+                overdue_url=admin_url("admin:disputes_dispute_changelist", {**params, "overdue": "yes"}),
             )
         )
     return tasks, waiting

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from billing.models import Invoice, InvoiceRun, InvoiceStatus, RunStatus
-from contacts.disputes.models import Dispute, DisputeStatus
+from disputes.models import Dispute, DisputeStatus
 from regions.models import RateRecommendation, RecommendationStatus, Region
 from regions.permissions import can_change_reference_data, can_manage_users
 from regions.selectors import visible_to
@@ -125,8 +125,8 @@ def per_region(user, today: dt.date) -> list[RegionRow]:
             admin_url("admin:billing_invoice_changelist", {**seller, "status__exact": InvoiceStatus.DRAFT}),
             admin_url("admin:billing_invoice_changelist", {**seller, "status__exact": InvoiceStatus.SUBMITTED}),
             admin_url("admin:billing_invoice_changelist", {**seller, "status__exact": InvoiceStatus.APPROVED}),
-            admin_url("admin:contacts_dispute_changelist", decides),
-            admin_url("admin:contacts_dispute_changelist", {**decides, "overdue": "yes"}),
+            admin_url("admin:disputes_dispute_changelist", decides),
+            admin_url("admin:disputes_dispute_changelist", {**decides, "overdue": "yes"}),
         ]
         rows.append(RegionRow(region=region, cells=tuple(zip(values, urls, strict=True))))
     return rows

@@ -46,9 +46,9 @@ from schemathesis.specs.openapi.checks import (
 
 from billing.models import Invoice, InvoiceRun
 from billing.services import invoice_submit
-from contacts.disputes.models import Dispute, DisputeAttachment
-from contacts.disputes.services import dispute_comment, dispute_open
 from contacts.models import Contact, Content, Mode
+from disputes.models import Dispute, DisputeAttachment
+from disputes.services import dispute_comment, dispute_open
 from regions.models import Profession, Provider, RateRecommendation, Role
 from regions.services import api_client_create
 from tests.billing.conftest import january, run_now, staff  # noqa: F401 (shared fixtures)

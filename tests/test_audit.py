@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from billing.models import Invoice, InvoiceEvent, InvoiceRun
 from billing.services import invoice_approve, invoice_return, invoice_submit
-from contacts.disputes.models import DisputeEvent
-from contacts.disputes.services import dispute_assign, dispute_open, dispute_resolve
 from contacts.intake import contacts_upsert
 from contacts.models import Contact, ContactEvent
 from contacts.services import contact_reject
+from disputes.models import DisputeEvent
+from disputes.services import dispute_assign, dispute_open, dispute_resolve
 from kernel.history import Via
 from regions.models import Provider, ProviderEvent, RateRecommendation, RecommendationEvent, Role
 from regions.services import provider_create

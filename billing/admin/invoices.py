@@ -403,7 +403,7 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
 
     def objection_cases(self, request, invoice: Invoice) -> dict[int, int] | None:
         """Whether the page offers objections, and to which lines: None here, no objection column. The disputes,
-        above billing, extend this screen with the buyer's objections (``contacts.disputes.admin.InvoiceAdmin``,
+        above billing, extend this screen with the buyer's objections (``disputes.admin.InvoiceAdmin``,
         registered in this one's place), so that billing imports nothing of them."""
         return None
 

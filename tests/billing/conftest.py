@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from billing.models import Invoice, InvoiceRun
 from billing.runs import invoice_run_execute
 from billing.services import invoice_approve, invoice_submit
-from contacts.disputes.services import dispute_assign, dispute_open
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
+from disputes.services import dispute_assign, dispute_open
 from regions.models import Role
 from tests.factories import contact_item, personnummer
 

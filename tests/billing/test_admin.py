@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from billing.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceRun
 from billing.services import invoice_submit
-from contacts.disputes.services import dispute_open, dispute_resolve
 from contacts.models import Contact
+from disputes.services import dispute_open, dispute_resolve
 from regions.models import Role
 from tests.billing.conftest import run_now
 from tests.conftest import NBSP, _page, _text
@@ -187,10 +187,10 @@ def test_the_buyer_objects_from_each_line_and_a_line_under_dispute_links_to_its_
     assert headers == [*HEADERS, "Invändning"]
     last = {_text(row[0]): row[-1] for row in rows}
     contacts = {c.external_id: c.pk for c in Contact.objects.filter(external_id__in=last)}
-    open_url = "/admin/contacts/dispute/open/{}/"
+    open_url = "/admin/disputes/dispute/open/{}/"
     assert last == {
         "lk-29": f'<a href="{open_url.format(contacts["lk-29"])}" data-action="object">Invänd</a>',
-        "lk-30": f'<a href="{reverse("admin:contacts_dispute_change", args=[case.pk])}" data-action="open-case">'
+        "lk-30": f'<a href="{reverse("admin:disputes_dispute_change", args=[case.pk])}" data-action="open-case">'
         "Tvist öppen</a>",
         "ps-30": f'<a href="{open_url.format(contacts["ps-30"])}" data-action="object">Invänd</a>',
         "sj-31": f'<a href="{open_url.format(contacts["sj-31"])}" data-action="object">Invänd</a>',

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from billing.models import Invoice
 from billing.services import invoice_mark_sent, invoice_submit
-from contacts.disputes.services import dispute_open, dispute_resolve
 from contacts.models import Contact
+from disputes.services import dispute_open, dispute_resolve
 from tests.admin_pages import NBSP, field, listed, queries
 
 pytestmark = pytest.mark.django_db

@@ -22,9 +22,9 @@ from billing.services import (
     invoice_submit,
     unbilled_periods,
 )
-from contacts.disputes.services import dispute_open, dispute_resolve
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
+from disputes.services import dispute_open, dispute_resolve
 from kernel.business_time import STOCKHOLM
 from kernel.errors import StateConflict
 from regions.models import Role

@@ -49,10 +49,10 @@ from billing.services import (
     invoice_runs_start_scheduled,
     invoice_submit,
 )
-from contacts.disputes.services import dispute_open, dispute_resolve
 from contacts.intake import contacts_upsert
 from contacts.models import Contact, Status
 from contacts.services import contact_as_item
+from disputes.services import dispute_open, dispute_resolve
 from kernel.business_time import STOCKHOLM, add_months, stockholm_today
 from kernel.errors import DomainError
 from regions.models import Provider, Role

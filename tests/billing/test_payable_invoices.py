@@ -14,8 +14,8 @@ from pypdf import PdfReader
 from billing.documents import render_invoice_pdf
 from billing.models import Invoice, NumberSequence
 from billing.services import invoice_approve, invoice_submit
-from contacts.disputes.services import dispute_open, dispute_resolve
 from contacts.models import Contact
+from disputes.services import dispute_open, dispute_resolve
 from kernel.errors import InvalidInput, StateConflict
 from regions.models import Region, RegionEvent, Role
 from regions.reference_data import REGIONS

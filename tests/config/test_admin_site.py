@@ -16,8 +16,8 @@ def test_no_admin_page_nests_a_form_in_another(client, named, cases):
     contact = Contact.objects.get(external_id="phone")
     pages = {
         named["clerk04"]: [
-            reverse("admin:contacts_dispute_change", args=[cases["objection"].pk]),
-            reverse("admin:contacts_dispute_change", args=[cases["rejection"].pk]),
+            reverse("admin:disputes_dispute_change", args=[cases["objection"].pk]),
+            reverse("admin:disputes_dispute_change", args=[cases["rejection"].pk]),
             reverse("admin:billing_invoice_change", args=[draft.pk]),
             reverse("admin:billing_invoice_change", args=[approved.pk]),
             reverse("admin:contacts_contact_change", args=[contact.pk]),
@@ -28,8 +28,8 @@ def test_no_admin_page_nests_a_form_in_another(client, named, cases):
         ],
         named["clerk25"]: [
             reverse("admin:billing_invoice_change", args=[approved.pk]),
-            reverse("admin:contacts_dispute_open", args=[Contact.objects.get(external_id="ps-30").pk]),
-            reverse("admin:contacts_dispute_change", args=[cases["objection"].pk]),
+            reverse("admin:disputes_dispute_open", args=[Contact.objects.get(external_id="ps-30").pk]),
+            reverse("admin:disputes_dispute_change", args=[cases["objection"].pk]),
         ],
     }
 

@@ -229,7 +229,7 @@ def test_the_csp_has_no_unsafe_source(client, reference):
     [
         "/admin/",
         "/admin/contacts/contact/",
-        "/admin/contacts/dispute/",
+        "/admin/disputes/dispute/",
         "/admin/billing/invoice/",
         "/admin/billing/invoicerun/",
         "/admin/billing/invoicerun/add/",

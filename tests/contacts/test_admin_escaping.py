@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from contacts.disputes.models import Dispute, DisputeComment
 from contacts.models import Contact, ContactEvent
+from disputes.models import Dispute, DisputeComment
 from regions.models import Role
 from tests.billing.conftest import staff  # noqa: F401 (shared fixtures)
 from tests.factories import CONTACTS, SCRIPT, contact_item
@@ -37,7 +37,7 @@ def test_sql_and_html_in_texts_are_stored_as_given_and_escaped_in_the_admin(clie
         "contact": client.get(reverse("admin:contacts_contact_change", args=[html_id])),
         "rejected contact": client.get(reverse("admin:contacts_contact_change", args=[sql_id])),
         "search": client.get(reverse("admin:contacts_contact_changelist"), {"q": SQL}),
-        "dispute": client.get(reverse("admin:contacts_dispute_change", args=[dispute["id"]])),
+        "dispute": client.get(reverse("admin:disputes_dispute_change", args=[dispute["id"]])),
         "providers": client.get(reverse("admin:regions_provider_changelist")),
     }
 

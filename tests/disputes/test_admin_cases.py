@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.disputes.models import Dispute
-from contacts.disputes.services import dispute_assign, dispute_open
 from contacts.models import Contact
+from disputes.models import Dispute
+from disputes.services import dispute_assign, dispute_open
 from regions.models import Role
 from tests.admin_pages import NBSP, field, listed, queries
 
@@ -30,7 +30,7 @@ def cases(invoices, staff, make_user, providers):
 def test_the_dispute_list_names_contact_provider_regions_and_assignee_and_marks_overdue(client, staff, cases):
     client.force_login(staff["clerk04"])
 
-    response = client.get(reverse("admin:contacts_dispute_changelist"))
+    response = client.get(reverse("admin:disputes_dispute_changelist"))
 
     provider = cases["provider"].name
     deadline = cases["objection"].deadline.isoformat()
@@ -61,7 +61,7 @@ def test_the_dispute_list_names_contact_provider_regions_and_assignee_and_marks_
 
 def test_the_dispute_filters_by_the_deciding_and_the_objecting_region(client, staff, cases):
     client.force_login(staff["clerk25"])
-    url = reverse("admin:contacts_dispute_changelist")
+    url = reverse("admin:disputes_dispute_changelist")
 
     def kinds(query):
         return sorted(d.kind for d in client.get(f"{url}?{query}").context["cl"].result_list)
@@ -73,7 +73,7 @@ def test_the_dispute_filters_by_the_deciding_and_the_objecting_region(client, st
 
 def test_the_dispute_list_costs_the_same_queries_for_many_cases(client, staff, cases, django_assert_max_num_queries):
     client.force_login(staff["clerk04"])
-    url = reverse("admin:contacts_dispute_changelist")
+    url = reverse("admin:disputes_dispute_changelist")
     few = queries(client, url)
     for contact in Contact.objects.exclude(external_id__in=["phone", "lk-30"]):
         Dispute.objects.create(
@@ -94,7 +94,7 @@ def test_the_case_page_reads_names_not_ids(client, staff, cases):
     objection = cases["objection"]
     client.force_login(staff["clerk04"])
 
-    page = client.get(reverse("admin:contacts_dispute_change", args=[objection.pk])).content.decode()
+    page = client.get(reverse("admin:disputes_dispute_change", args=[objection.pk])).content.decode()
 
     approved = objection.invoice_line.invoice
     provider = cases["provider"].name
@@ -110,10 +110,10 @@ def test_the_case_page_reads_names_not_ids(client, staff, cases):
 def test_deciding_and_opening_a_case_ask_first(client, staff, cases):
     client.force_login(staff["clerk04"])
 
-    case = client.get(reverse("admin:contacts_dispute_change", args=[cases["objection"].pk])).content.decode()
+    case = client.get(reverse("admin:disputes_dispute_change", args=[cases["objection"].pk])).content.decode()
     client.force_login(staff["clerk25"])
     open_form = client.get(
-        reverse("admin:contacts_dispute_open", args=[Contact.objects.get(external_id="ps-30").pk])
+        reverse("admin:disputes_dispute_open", args=[Contact.objects.get(external_id="ps-30").pk])
     ).content.decode()
 
     assert 'data-confirm="Ett beslut kan inte ångras. Fortsätta?"' in case

@@ -2,7 +2,7 @@
 
 import pytest
 
-from contacts.disputes.attachments import JPEG, KINDS, PDF, PNG, TEXT, NotAllowedContent, clean_name, sniff
+from disputes.attachments import JPEG, KINDS, PDF, PNG, TEXT, NotAllowedContent, clean_name, sniff
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"

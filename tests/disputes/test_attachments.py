@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from contacts.disputes.models import Dispute, DisputeAttachment, DisputeComment, DisputeEvent
-from contacts.disputes.services import dispute_comment
 from contacts.models import Contact
+from disputes.models import Dispute, DisputeAttachment, DisputeComment, DisputeEvent
+from disputes.services import dispute_comment
 from kernel.errors import InvalidInput
 from regions.models import Role
 from tests.disputes.test_attachment_rules import JPEG_BYTES, PNG_BYTES
@@ -304,7 +304,7 @@ def test_an_empty_file_is_refused_by_the_service_too(case, media):
 
 def test_the_admin_comment_form_judges_files_alike_and_links_the_stored_one(staff, case, media):
     dispute = case["dispute"]
-    url = reverse("admin:contacts_dispute_comment", args=[dispute.pk])
+    url = reverse("admin:disputes_dispute_comment", args=[dispute.pk])
 
     def post(text, file):
         browser = Client()  # a browser per request: each response's messages are its own
@@ -317,7 +317,7 @@ def test_the_admin_comment_form_judges_files_alike_and_links_the_stored_one(staf
     stored = post("Journalen", upload("journal\u202e.pdf", PDF_BYTES))
     browser = Client()
     browser.force_login(staff["clerk04"])
-    page = browser.get(reverse("admin:contacts_dispute_change", args=[dispute.pk])).content.decode()
+    page = browser.get(reverse("admin:disputes_dispute_change", args=[dispute.pk])).content.decode()
 
     assert [str(m) for m in get_messages(markup.wsgi_request)] == [
         "sida.txt är text som läses som HTML, SVG eller XML; webbsidor och märkspråk tas inte emot som bevis (skicka "
@@ -327,7 +327,7 @@ def test_the_admin_comment_form_judges_files_alike_and_links_the_stored_one(staf
     assert nothing_yet == (0, [])
     assert [str(m) for m in get_messages(stored.wsgi_request)] == ["Kommentaren är tillagd."]
     attachment = DisputeAttachment.objects.get()
-    link = reverse("admin:contacts_dispute_attachment", args=[dispute.pk, attachment.pk])
+    link = reverse("admin:disputes_dispute_attachment", args=[dispute.pk, attachment.pk])
     assert f'📎 <a href="{link}" download data-action="download">journal.pdf</a>' in page
 
 

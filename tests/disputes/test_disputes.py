@@ -6,10 +6,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from billing.models import Invoice
 from billing.services import invoice_approve, invoice_submit
-from contacts.disputes.models import Dispute, DisputeEvent
-from contacts.disputes.services import dispute_assign, dispute_comment, dispute_open, dispute_resolve
 from contacts.models import Contact, ContactEvent
-from contacts.permissions import can_resolve_dispute
+from disputes.models import Dispute, DisputeEvent
+from disputes.permissions import can_resolve_dispute
+from disputes.services import dispute_assign, dispute_comment, dispute_open, dispute_resolve
 from kernel.errors import InvalidInput, NotAllowed, StateConflict
 from regions.models import Role
 from tests.billing.conftest import run_now
@@ -114,7 +114,7 @@ def test_one_open_case_per_contact(january, staff, system04):
 
 
 def test_the_objection_period_is_three_months_from_the_invoice_date(approved, staff, monkeypatch):
-    from contacts.disputes import services
+    from disputes import services
 
     contact = Contact.objects.get(external_id="lk-30")
     monkeypatch.setattr(services, "stockholm_today", lambda: services.add_months(approved.issue_date, 3))
@@ -264,7 +264,7 @@ def test_a_rejection_the_billing_region_contests_itself_is_mailed_to_the_colleag
 def test_a_mail_server_that_cannot_be_reached_loses_nothing_and_says_so_in_the_case(
     january, staff, system04, monkeypatch, caplog, django_capture_on_commit_callbacks
 ):
-    from contacts.disputes import notifications
+    from disputes import notifications
 
     def unreachable(*args, **kwargs):
         raise ConnectionRefusedError(111, "Connection refused")
@@ -286,7 +286,7 @@ def test_a_mail_server_that_cannot_be_reached_loses_nothing_and_says_so_in_the_c
 
 
 def test_the_daily_digest_lists_cases_near_or_past_their_deadline(january, staff, system04, mailoutbox):
-    from contacts.disputes.notifications import deadline_digest
+    from disputes.notifications import deadline_digest
 
     _with_email(staff["clerk04"], "clerk04@region04.example")
     dispute = dispute_open(contact=Contact.objects.get(external_id="phone"), by=system04, reason="x")

@@ -4,9 +4,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from contacts.disputes.models import Dispute
-from contacts.disputes.services import dispute_open
 from contacts.models import Contact
+from disputes.models import Dispute
+from disputes.services import dispute_open
 from regions.models import Role
 from tests.conftest import NBSP, _page, field, forms_of
 from tests.disputes.test_disputes import approved  # noqa: F401 (fixture)
@@ -28,9 +28,9 @@ def test_the_queue_counts_open_and_overdue_cases_and_filters_them(client, staff,
     Dispute.objects.filter(pk=case.pk).update(deadline="2020-01-01")
     client.force_login(staff["clerk04"])
 
-    page = client.get(reverse("admin:contacts_dispute_changelist")).content.decode()
-    overdue = client.get(reverse("admin:contacts_dispute_changelist") + "?overdue=yes")
-    mine = client.get(reverse("admin:contacts_dispute_changelist") + "?mine=yes")
+    page = client.get(reverse("admin:disputes_dispute_changelist")).content.decode()
+    overdue = client.get(reverse("admin:disputes_dispute_changelist") + "?overdue=yes")
+    mine = client.get(reverse("admin:disputes_dispute_changelist") + "?mine=yes")
 
     assert "Öppna ärenden: 1</strong> · <strong>Försenade: 1" in page
     assert [d.pk for d in overdue.context["cl"].result_list] == [case.pk]
@@ -40,7 +40,7 @@ def test_the_queue_counts_open_and_overdue_cases_and_filters_them(client, staff,
 def test_the_case_page_shows_the_evaluation_and_the_sellers_actions(client, staff, case):
     client.force_login(staff["clerk04"])
 
-    page = client.get(reverse("admin:contacts_dispute_change", args=[case.pk])).content.decode()
+    page = client.get(reverse("admin:disputes_dispute_change", args=[case.pk])).content.decode()
 
     assert "Kontakten är digital (chatt eller video), inte telefon" in page
     assert 'class="criterion-not-met"' in page
@@ -50,10 +50,10 @@ def test_the_case_page_shows_the_evaluation_and_the_sellers_actions(client, staf
 def test_a_third_region_cannot_open_the_case(client, staff, case):
     client.force_login(staff["clerk06"])
 
-    assert client.get(reverse("admin:contacts_dispute_change", args=[case.pk])).status_code == 302
+    assert client.get(reverse("admin:disputes_dispute_change", args=[case.pk])).status_code == 302
     assert (
         client.post(
-            reverse("admin:contacts_dispute_decide", args=[case.pk]), {"outcome": "accepted", "note": "x"}
+            reverse("admin:disputes_dispute_decide", args=[case.pk]), {"outcome": "accepted", "note": "x"}
         ).status_code
         == 404
     )
@@ -64,8 +64,8 @@ def test_a_third_region_cannot_open_the_case(client, staff, case):
 def test_deciding_and_commenting_through_the_admin(client, staff, case):
     client.force_login(staff["clerk04"])
 
-    client.post(reverse("admin:contacts_dispute_comment", args=[case.pk]), {"text": "Vi har kollat journalen"})
-    client.post(reverse("admin:contacts_dispute_decide", args=[case.pk]), {"outcome": "accepted", "note": "Godtas"})
+    client.post(reverse("admin:disputes_dispute_comment", args=[case.pk]), {"text": "Vi har kollat journalen"})
+    client.post(reverse("admin:disputes_dispute_decide", args=[case.pk]), {"outcome": "accepted", "note": "Godtas"})
 
     case.refresh_from_db()
     assert (case.status, case.decision_note, case.comments.get().text) == (
@@ -80,7 +80,7 @@ def test_the_buyer_opens_an_objection_from_the_invoice_page(client, staff, appro
     client.force_login(staff["clerk25"])
     invoice_page = client.get(reverse("admin:billing_invoice_change", args=[approved.pk])).content.decode()
     contact = Contact.objects.get(external_id="lk-30")
-    url = reverse("admin:contacts_dispute_open", args=[contact.pk])
+    url = reverse("admin:disputes_dispute_open", args=[contact.pk])
 
     response = client.post(url, {"reason": "Listad hos oss sedan 2024"})
 
@@ -88,7 +88,7 @@ def test_the_buyer_opens_an_objection_from_the_invoice_page(client, staff, appro
     assert url in invoice_page
     dispute = Dispute.objects.get()
     assert (dispute.kind, dispute.contact, dispute.invoice_line.invoice) == ("objection", contact, approved)
-    assert response["Location"] == reverse("admin:contacts_dispute_change", args=[dispute.pk])
+    assert response["Location"] == reverse("admin:disputes_dispute_change", args=[dispute.pk])
 
 
 def test_the_seller_sees_no_objection_links(client, staff, approved):  # noqa: F811
@@ -101,10 +101,10 @@ def test_the_seller_sees_no_objection_links(client, staff, approved):  # noqa: F
 
 def test_the_decision_has_no_default_and_none_given_decides_nothing(client, staff, case):
     client.force_login(staff["clerk04"])
-    page = client.get(reverse("admin:contacts_dispute_change", args=[case.pk])).content.decode()
+    page = client.get(reverse("admin:disputes_dispute_change", args=[case.pk])).content.decode()
     select = page[page.index('name="outcome"') : page.index("</select>", page.index('name="outcome"'))]
 
-    response = client.post(reverse("admin:contacts_dispute_decide", args=[case.pk]), {"note": "Godtas"})
+    response = client.post(reverse("admin:disputes_dispute_decide", args=[case.pk]), {"note": "Godtas"})
 
     assert "selected" not in select.replace('<option value="" selected>', "")
     assert '<option value="" selected>---------</option>' in select
@@ -121,14 +121,14 @@ def _messages(response) -> list[str]:
 def test_the_case_pages_comment_assign_and_decide_forms_stand_after_the_change_form(client, named, cases):
     objection = cases["objection"]
 
-    page = _page(client, named["clerk04"], reverse("admin:contacts_dispute_change", args=[objection.pk]))
+    page = _page(client, named["clerk04"], reverse("admin:disputes_dispute_change", args=[objection.pk]))
 
     found = forms_of(page)
     assert found.nested == []
     actions = {form.get("action"): form for form in found.forms}
-    comment = actions[reverse("admin:contacts_dispute_comment", args=[objection.pk])]
-    assign = actions[reverse("admin:contacts_dispute_assign", args=[objection.pk])]
-    decide = actions[reverse("admin:contacts_dispute_decide", args=[objection.pk])]
+    comment = actions[reverse("admin:disputes_dispute_comment", args=[objection.pk])]
+    assign = actions[reverse("admin:disputes_dispute_assign", args=[objection.pk])]
+    decide = actions[reverse("admin:disputes_dispute_decide", args=[objection.pk])]
     assert (comment["csrf"], assign["csrf"], decide["csrf"]) == (True, True, True)
     assert comment["enctype"] == "multipart/form-data"
     assert decide["data-confirm"] == "Ett beslut kan inte ångras. Fortsätta?"
@@ -144,7 +144,7 @@ def test_a_comment_sent_from_the_case_page_is_added_to_the_thread(client, named,
     client.force_login(named["clerk25"])
 
     response = client.post(
-        reverse("admin:contacts_dispute_comment", args=[objection.pk]), {"text": "Intyg finns hos oss."}, follow=True
+        reverse("admin:disputes_dispute_comment", args=[objection.pk]), {"text": "Intyg finns hos oss."}, follow=True
     )
 
     page = response.content.decode()
@@ -156,7 +156,7 @@ def test_a_comment_sent_from_the_case_page_is_added_to_the_thread(client, named,
 def test_the_case_page_has_capitalised_labels_and_names_people(client, named, cases):
     objection = cases["objection"]
 
-    page = _page(client, named["clerk04"], reverse("admin:contacts_dispute_change", args=[objection.pk]))
+    page = _page(client, named["clerk04"], reverse("admin:disputes_dispute_change", args=[objection.pk]))
 
     assert "<h2>Kommentarer</h2>" in page and "<h2>Beslut</h2>" in page
     assert '<label for="dispute-assignee">Handläggs av:</label>' in page
@@ -181,8 +181,8 @@ def _text_keep_p(page: str) -> str:
 
 
 def test_the_admin_offers_the_opener_no_decision_and_refuses_one(client, contested, named):
-    url = reverse("admin:contacts_dispute_change", args=[contested.pk])
-    decide = reverse("admin:contacts_dispute_decide", args=[contested.pk])
+    url = reverse("admin:disputes_dispute_change", args=[contested.pk])
+    decide = reverse("admin:disputes_dispute_decide", args=[contested.pk])
 
     as_opener = _page(client, named["clerk04"], url)
     response = client.post(decide, {"outcome": "accepted", "note": "Godtas"}, follow=True)

@@ -1,8 +1,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from contacts.disputes.models import Dispute, DisputeEvent
 from contacts.models import Contact
+from disputes.models import Dispute, DisputeEvent
 from regions.models import Role
 from tests.disputes.test_disputes import approved  # noqa: F401 (fixture)
 

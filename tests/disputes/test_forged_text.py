@@ -5,10 +5,10 @@ characters; the e-mails show a forged contact id or provider name on its own lin
 import pytest
 from django.urls import reverse
 
-from contacts.disputes.models import Dispute, DisputeComment
-from contacts.disputes.notifications import dispute_message
-from contacts.disputes.services import dispute_open
 from contacts.models import Contact
+from disputes.models import Dispute, DisputeComment
+from disputes.notifications import dispute_message
+from disputes.services import dispute_open
 from regions.models import Provider, Role
 
 pytestmark = pytest.mark.django_db
@@ -98,8 +98,8 @@ def test_an_assignee_with_an_invisible_character_is_refused(clerk04, case):
 def test_a_comment_and_a_decision_in_the_admin_are_stored_normalised(client, staff, case):
     client.force_login(staff["clerk04"])
 
-    client.post(reverse("admin:contacts_dispute_comment", args=[case.pk]), {"text": PASTED})
-    client.post(reverse("admin:contacts_dispute_decide", args=[case.pk]), {"outcome": "dismissed", "note": PASTED})
+    client.post(reverse("admin:disputes_dispute_comment", args=[case.pk]), {"text": PASTED})
+    client.post(reverse("admin:disputes_dispute_decide", args=[case.pk]), {"outcome": "dismissed", "note": PASTED})
 
     case.refresh_from_db()
     assert (case.comments.get().text, case.decision_note, case.status) == (STORED, STORED, "dismissed")
@@ -117,7 +117,7 @@ def test_an_objection_opened_in_the_admin_keeps_its_lines(client, staff, january
     client.force_login(staff["clerk25"])
     contact = Contact.objects.get(external_id="lk-30")
 
-    response = client.post(reverse("admin:contacts_dispute_open", args=[contact.pk]), {"reason": PASTED})
+    response = client.post(reverse("admin:disputes_dispute_open", args=[contact.pk]), {"reason": PASTED})
 
     assert response.status_code == 302
     assert Dispute.objects.get().reason == STORED
@@ -139,11 +139,11 @@ def test_the_dispute_mail_keeps_a_forged_contact_id_and_provider_name_on_their_l
 
 def test_an_attachment_whose_name_reverses_its_extension_is_stored_without_the_reversing_character(staff, case):
     # Django's multipart parser already drops such characters from an uploaded file's name; the service's name
-    # cleaning (contacts/disputes/attachments.clean_name) drops them whatever the caller passes (a file name can come
+    # cleaning (disputes/attachments.clean_name) drops them whatever the caller passes (a file name can come
     # from elsewhere), so the name reads as what it is.
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from contacts.disputes.services import dispute_comment
+    from disputes.services import dispute_comment
 
     upload = SimpleUploadedFile("faktura\u202efdp.txt", b"journal", content_type="text/plain")
 
@@ -155,7 +155,7 @@ def test_an_attachment_whose_name_reverses_its_extension_is_stored_without_the_r
 def test_the_daily_digest_keeps_each_case_on_its_line(case, staff, mailoutbox):
     import datetime as dt
 
-    from contacts.disputes.notifications import deadline_digest
+    from disputes.notifications import deadline_digest
 
     staff["clerk04"].email = "clerk04@region04.example"
     staff["clerk04"].save(update_fields=["email"])

@@ -1,9 +1,9 @@
 import uuid
 
-from contacts.disputes.models import Dispute
-from contacts.disputes.services import dispute_open
-from contacts.disputes.tasks import dispute_deadline_digest
 from contacts.models import Contact
+from disputes.models import Dispute
+from disputes.services import dispute_open
+from disputes.tasks import dispute_deadline_digest
 from kernel.business_time import stockholm_today
 
 

@@ -4,8 +4,8 @@ the objection and the credit note appears, as a draft that goes the invoice's wa
 import pytest
 from playwright.sync_api import expect
 
-from contacts.disputes.services import dispute_open
 from contacts.models import Contact
+from disputes.services import dispute_open
 from tests.e2e.conftest import confirm_click, field, sek
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

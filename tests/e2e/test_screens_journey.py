@@ -7,9 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from billing.services import invoice_approve, invoice_submit
-from contacts.disputes.services import dispute_open
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
+from disputes.services import dispute_open
 from regions.models import Region
 from regions.services import region_billing_details_update
 from tests.e2e.conftest import VIEWPORT, on, pdf_text
@@ -159,7 +159,7 @@ def test_every_column_of_the_dispute_list_is_visible_at_1280_px(world, page_as, 
     dispute_open(contact=_long_named_contact(world), by=world.clerk04, reason="Triagering gjordes.", via="admin")
     page = page_as(world.clerk04)
 
-    page.goto("/admin/contacts/dispute/")
+    page.goto("/admin/disputes/dispute/")
     shot(page, "1280", full_page=False)
 
     expect(page.locator("#result_list tbody tr")).to_have_count(2)

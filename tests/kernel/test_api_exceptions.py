@@ -1,9 +1,9 @@
 import pytest
 from django.test.client import BOUNDARY, encode_multipart
 
-from contacts.disputes.models import DisputeComment
-from contacts.disputes.services import dispute_open
 from contacts.models import Contact
+from disputes.models import DisputeComment
+from disputes.services import dispute_open
 from regions.models import Role
 from tests.billing.conftest import january, staff  # noqa: F401 (shared fixtures)
 

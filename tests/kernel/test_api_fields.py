@@ -1,9 +1,9 @@
 import pytest
 
 from billing.models import Invoice
-from contacts.disputes.models import Dispute, DisputeComment
-from contacts.disputes.services import dispute_open
 from contacts.models import Contact
+from disputes.models import Dispute, DisputeComment
+from disputes.services import dispute_open
 from regions.models import Provider, Role
 from tests.billing.conftest import january, run_now, staff  # noqa: F401 (shared fixtures)
 

@@ -1,10 +1,10 @@
 import pytest
 
 from billing.models import Invoice, InvoiceEvent
-from contacts.disputes.models import DisputeEvent
-from contacts.disputes.services import dispute_open
 from contacts.models import Contact, ContactEvent
 from contacts.services import contact_reject
+from disputes.models import DisputeEvent
+from disputes.services import dispute_open
 from kernel.errors import ImmutableObject
 from regions.models import ProviderEvent, RecommendationEvent
 from regions.services import provider_update

@@ -36,10 +36,10 @@ from billing.reports.refresh import summaries_refresh
 from billing.runs import invoice_run_execute
 from billing.services import invoice_approve, invoice_mark_paid, invoice_mark_sent, invoice_submit
 from contacts.audit.models import IdentityRead
-from contacts.disputes.models import Dispute, DisputeComment, DisputeEvent
-from contacts.disputes.services import dispute_open
 from contacts.intake import contacts_upsert
 from contacts.models import Contact, ContactEvent
+from disputes.models import Dispute, DisputeComment, DisputeEvent
+from disputes.services import dispute_open
 from kernel.business_time import STOCKHOLM
 from regions.models import ApiClient, Provider, RateRecommendation, Role
 from regions.seeding import reference_data_load

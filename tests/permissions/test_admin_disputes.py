@@ -4,12 +4,12 @@
 import pytest
 from django.urls import reverse
 
-from contacts.disputes.models import Dispute, DisputeComment
-from contacts.disputes.services import dispute_open
+from disputes.models import Dispute, DisputeComment
+from disputes.services import dispute_open
 from tests.permissions.conftest import GONE, LOGIN, admin_answer, matrix, messages_of, snapshot
 from tests.permissions.test_api_disputes import DISPUTES_SEEN
 
-QUEUE = reverse("admin:contacts_dispute_changelist")
+QUEUE = reverse("admin:disputes_dispute_changelist")
 
 
 def _kinds(response) -> list[str]:
@@ -79,10 +79,10 @@ PARTIES_PAGE = matrix(
 def test_dispute_page(world, actor, expected, page):
     dispute = world.disputes["rejection"]
 
-    response = world.web(actor).get(reverse(f"admin:contacts_dispute_{page}", args=[dispute.pk]))
+    response = world.web(actor).get(reverse(f"admin:disputes_dispute_{page}", args=[dispute.pk]))
 
     if page == "history" and expected == 200:  # the "History" button leads to the page's own history
-        change = reverse("admin:contacts_dispute_change", args=[dispute.pk])
+        change = reverse("admin:disputes_dispute_change", args=[dispute.pk])
         assert (response.status_code, response["Location"]) == (302, f"{change}#history")
     else:
         assert admin_answer(response) == expected
@@ -103,7 +103,7 @@ OFFERED = {
 
 @pytest.mark.parametrize("actor", list(OFFERED))
 def test_dispute_page_offers_only_what_the_actor_may_do(world, actor):
-    response = world.web(actor).get(reverse("admin:contacts_dispute_change", args=[world.disputes["rejection"].pk]))
+    response = world.web(actor).get(reverse("admin:disputes_dispute_change", args=[world.disputes["rejection"].pk]))
 
     assert (response.context["comment_form"] is not None, response.context["can_decide"]) == OFFERED[actor]
 
@@ -123,7 +123,7 @@ def test_dispute_page_offers_only_what_the_actor_may_do(world, actor):
     ),
 )
 def test_open_case_form(world, actor, expected):
-    response = world.web(actor).get(reverse("admin:contacts_dispute_open", args=[world.contacts["phone-2"].pk]))
+    response = world.web(actor).get(reverse("admin:disputes_dispute_open", args=[world.contacts["phone-2"].pk]))
 
     assert admin_answer(response) == expected
 
@@ -147,12 +147,12 @@ def test_open_case(world, actor, expected):
     contact = world.contacts["phone-2"]
     before = snapshot()
 
-    response = world.web(actor).post(reverse("admin:contacts_dispute_open", args=[contact.pk]), {"reason": "Video"})
+    response = world.web(actor).post(reverse("admin:disputes_dispute_open", args=[contact.pk]), {"reason": "Video"})
 
     assert admin_answer(response) == expected
     if expected == 302:
         dispute = Dispute.objects.get(contact=contact)
-        assert response["Location"] == reverse("admin:contacts_dispute_change", args=[dispute.pk])
+        assert response["Location"] == reverse("admin:disputes_dispute_change", args=[dispute.pk])
         assert (dispute.kind, dispute.opened_by) == ("rejection", world.users[actor])
     else:
         assert snapshot() == before
@@ -185,7 +185,7 @@ def test_case_comment(world, actor, expected, kind):
     parties = (*SELLER_STAFF, "clerk-buyer", "manager-buyer") if kind == "objection" else SELLER_STAFF
     before = snapshot()
 
-    response = world.web(actor).post(reverse("admin:contacts_dispute_comment", args=[dispute.pk]), {"text": "Se"})
+    response = world.web(actor).post(reverse("admin:disputes_dispute_comment", args=[dispute.pk]), {"text": "Se"})
 
     assert admin_answer(response) == expected
     if actor in parties:
@@ -202,7 +202,7 @@ def test_case_assign(world, actor, expected):
     before = snapshot()
 
     response = world.web(actor).post(
-        reverse("admin:contacts_dispute_assign", args=[dispute.pk]), {"assignee": world.users["clerk-seller"].pk}
+        reverse("admin:disputes_dispute_assign", args=[dispute.pk]), {"assignee": world.users["clerk-seller"].pk}
     )
 
     assert admin_answer(response) == expected
@@ -221,7 +221,7 @@ def test_case_decide(world, actor, expected):
     before = snapshot()
 
     response = world.web(actor).post(
-        reverse("admin:contacts_dispute_decide", args=[dispute.pk]), {"outcome": "dismissed", "note": "Telefon"}
+        reverse("admin:disputes_dispute_decide", args=[dispute.pk]), {"outcome": "dismissed", "note": "Telefon"}
     )
 
     assert admin_answer(response) == expected
@@ -257,7 +257,7 @@ def test_assigning_in_the_admin_gives_one_answer_for_every_person_the_case_canno
     before = snapshot()
 
     response = world.web("clerk-seller").post(
-        reverse("admin:contacts_dispute_assign", args=[dispute.pk]), {"assignee": value}
+        reverse("admin:disputes_dispute_assign", args=[dispute.pk]), {"assignee": value}
     )
 
     assert (response.status_code, messages_of(response)) == (302, [ADMIN_NOT_ASSIGNABLE])
@@ -271,7 +271,7 @@ def test_who_may_not_assign_in_the_admin_is_refused_whatever_is_chosen(world, ac
     value = world.users["clerk-seller"].pk if chosen == "seller" else chosen
     before = snapshot()
 
-    response = world.web(actor).post(reverse("admin:contacts_dispute_assign", args=[dispute.pk]), {"assignee": value})
+    response = world.web(actor).post(reverse("admin:disputes_dispute_assign", args=[dispute.pk]), {"assignee": value})
 
     assert (response.status_code, messages_of(response)) == (
         302,

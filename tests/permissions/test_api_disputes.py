@@ -9,8 +9,8 @@ contact; the billing region decides. The parties of a case's thread are the sell
 import pytest
 
 from billing.models import Invoice
-from contacts.disputes.models import Dispute, DisputeComment
-from contacts.disputes.services import dispute_comment, dispute_open
+from disputes.models import Dispute, DisputeComment
+from disputes.services import dispute_comment, dispute_open
 from tests.permissions.conftest import matrix, snapshot
 
 UNKNOWN_CONTACT = {"contact": ["Okänd kontakt."]}
@@ -94,7 +94,7 @@ def test_a_missing_contact_answers_as_one_out_of_scope(world):
 
 
 # Only the parties read a case: the seller's and the buyer's staff both kinds, the provider only the rejection of
-# its contact (an objection is between the two regions), a third region nothing (contacts.permissions).
+# its contact (an objection is between the two regions), a third region nothing (disputes.permissions).
 DISPUTES_SEEN = {
     "provider": ["rejection"],
     "clerk-seller": ["objection", "rejection"],

@@ -5,8 +5,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from contacts.disputes.models import DisputeAttachment, DisputeEvent
-from contacts.disputes.services import dispute_comment
+from disputes.models import DisputeAttachment, DisputeEvent
+from disputes.services import dispute_comment
 from tests.permissions.conftest import LOGIN, admin_answer, matrix, snapshot
 
 EVIDENCE = b"%PDF-1.4\n% journalutdrag\n%%EOF\n"
@@ -136,14 +136,14 @@ ADMIN_READ = {
 @pytest.mark.parametrize(("kind", "actor", "expected"), _by_kind(ADMIN_READ))
 def test_admin_download_from_the_case_page(world, evidence, kind, actor, expected):
     dispute, attachment = world.disputes[kind], evidence[kind]
-    url = reverse("admin:contacts_dispute_attachment", args=[dispute.pk, attachment.pk])
+    url = reverse("admin:disputes_dispute_attachment", args=[dispute.pk, attachment.pk])
     before = snapshot()
 
     response = world.web(actor).get(url)
 
     assert admin_answer(response) == expected
     if expected == 200:
-        page = world.web(actor).get(reverse("admin:contacts_dispute_change", args=[dispute.pk])).content.decode()
+        page = world.web(actor).get(reverse("admin:disputes_dispute_change", args=[dispute.pk])).content.decode()
         assert f'<a href="{url}" download data-action="download">journal-{kind}.pdf</a>' in page
         assert (
             f"<td>Bilaga nedladdad</td><td>web-{actor}</td><td>Admin</td><td>–</td><td>journal-{kind}.pdf</td>" in page

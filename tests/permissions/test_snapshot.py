@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from billing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceRun
 from contacts.audit.models import IdentityRead
-from contacts.disputes.models import Dispute, DisputeComment, DisputeEvent
 from contacts.models import Contact, ContactEvent
+from disputes.models import Dispute, DisputeComment, DisputeEvent
 from regions.models import ApiClient, Provider, RateRecommendation
 from tests.permissions.conftest import WATCHED, snapshot
 

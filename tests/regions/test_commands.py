@@ -89,22 +89,3 @@ def test_demo_invoices_are_built_for_last_month_and_one_is_approved(django_captu
     assert approved.number.startswith("04-")
     assert bool(approved.pdf) and bool(approved.specification_pdf)
     assert Invoice.objects.filter(status="draft").count() == invoices_after_first - 1
-
-
-def test_demo_disputes_fill_the_queue_with_open_overdue_and_decided_cases():
-    from contacts.disputes.models import Dispute
-
-    call_command("seed_demo", "--password", "demo-pass-123")
-    call_command("seed_demo", "--password", "demo-pass-123")
-
-    assert sorted(Dispute.objects.values_list("kind", "status")) == [
-        ("objection", "accepted"),
-        ("objection", "open"),
-        ("rejection", "accepted"),
-        ("rejection", "open"),
-        ("rejection", "open"),
-    ]
-    from kernel.business_time import stockholm_today
-
-    assert Dispute.objects.filter(status="open", deadline__lt=stockholm_today()).count() == 1
-    assert Dispute.objects.get(kind="objection", status="accepted").credit_note.kind == "credit_note"

@@ -11,9 +11,9 @@ from pypdf import PdfReader
 
 from billing.documents import render_invoice_pdf, render_specification_pdf, specification_csv
 from billing.models import Invoice
-from contacts.disputes.notifications import deadline_digest
-from contacts.disputes.services import dispute_open, dispute_resolve
 from contacts.models import Contact
+from disputes.notifications import deadline_digest
+from disputes.services import dispute_open, dispute_resolve
 from regions.models import Role
 from tests.billing.conftest import run_now
 

@@ -3,13 +3,13 @@
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from contacts.disputes.models import Dispute
+from disputes.models import Dispute
 from regions.models import Role
 
 
 def dispute_assignable(dispute: Dispute) -> QuerySet:
     """The people a case may be assigned to: the active clerks and managers of its billing region, but not the one
-    who opened it (who may not decide it). The same set as ``contacts.permissions.can_resolve_dispute``: a user's
+    who opened it (who may not decide it). The same set as ``disputes.permissions.can_resolve_dispute``: a user's
     role is its highest role group, so a member of the admin group (or a superuser) is an admin, not a clerk."""
     return (
         get_user_model()

@@ -14,10 +14,12 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from contacts.disputes.attachments import KINDS, attachment_response
-from contacts.disputes.models import Dispute, DisputeAttachment, DisputeKind, DisputeStatus
-from contacts.disputes.selectors import dispute_assignable
-from contacts.disputes.services import (
+from contacts.models import Contact
+from disputes.attachments import KINDS, attachment_response
+from disputes.models import Dispute, DisputeAttachment, DisputeKind, DisputeStatus
+from disputes.permissions import can_assign_dispute
+from disputes.selectors import dispute_assignable
+from disputes.services import (
     assign_refused,
     dispute_assign,
     dispute_attachment_download,
@@ -25,8 +27,6 @@ from contacts.disputes.services import (
     dispute_open,
     dispute_resolve,
 )
-from contacts.models import Contact
-from contacts.permissions import can_assign_dispute
 from kernel.api import fields
 from kernel.api.parsers import JsonParser, RequestTooLarge
 from kernel.api.renderers import PassthroughRenderer

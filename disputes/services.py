@@ -15,7 +15,10 @@ from billing.models import CreditReason, Invoice
 from billing.objection_window import objection_deadline
 from billing.selectors import contact_credit_line, contact_live_line
 from billing.services import invoice_line_credit
-from contacts.disputes.attachments import (
+from contacts.models import Contact, ContactEvent, EventKind, Status
+from contacts.reasons import REASON_LABELS
+from contacts.services import contacts_reevaluate
+from disputes.attachments import (
     FileKind,
     NotAllowedContent,
     allowed_kinds,
@@ -23,7 +26,7 @@ from contacts.disputes.attachments import (
     extension_of,
     sniff,
 )
-from contacts.disputes.models import (
+from disputes.models import (
     Dispute,
     DisputeAttachment,
     DisputeComment,
@@ -31,9 +34,8 @@ from contacts.disputes.models import (
     DisputeKind,
     DisputeStatus,
 )
-from contacts.disputes.notifications import notify
-from contacts.models import Contact, ContactEvent, EventKind, Status
-from contacts.permissions import (
+from disputes.notifications import notify
+from disputes.permissions import (
     can_assign_dispute,
     can_open_objection,
     can_open_rejection_dispute,
@@ -41,8 +43,6 @@ from contacts.permissions import (
     is_dispute_party,
     opened_dispute,
 )
-from contacts.reasons import REASON_LABELS
-from contacts.services import contacts_reevaluate
 from kernel.business_time import add_months, stockholm_today  # noqa: F401 (add_months: the window, billing.objection_window)
 from kernel.errors import InvalidInput, NotAllowed, StateConflict
 from kernel.history import Via
@@ -203,7 +203,7 @@ def _checked_attachment(upload, allowed) -> tuple[str, FileKind | None, list[str
 
 @transaction.atomic
 def dispute_comment(*, dispute: Dispute, by, text: str, attachments=(), via: str = Via.API) -> DisputeComment:
-    """Add a party's comment, with evidence files: each judged by its bytes (contacts.disputes.attachments), its
+    """Add a party's comment, with evidence files: each judged by its bytes (disputes.attachments), its
     name cleaned, within the limits per file, per comment and per case. Anything wrong refuses the whole comment,
     listing every problem; nothing is stored."""
     text = (text or "").strip()

@@ -1,5 +1,8 @@
 """Dispute cases over contacts: a rejection contested by the provider or the billing region, or an objection by
-the buyer region to a contact on an approved invoice. One open case per contact, enforced by the database."""
+the buyer region to a contact on an approved invoice. One open case per contact, enforced by the database.
+
+The models were the contacts app's until the disputes became an app of their own: their tables kept their names
+(``db_table``), so the move touched no data (disputes/migrations/0001_initial.py)."""
 
 import uuid
 
@@ -72,6 +75,7 @@ class Dispute(models.Model):
     )
 
     class Meta:
+        db_table = "contacts_dispute"
         ordering = ["-opened_at", "-id"]
         verbose_name = _("dispute")
         verbose_name_plural = _("disputes")
@@ -92,7 +96,7 @@ class Dispute(models.Model):
         indexes = [models.Index(fields=["status", "deadline"], name="dispute_status_deadline_idx")]
 
     class Scoping:
-        # Only the parties read a case (contacts.permissions, "The parties of a case"): the billing (seller) and
+        # Only the parties read a case (disputes.permissions, "The parties of a case"): the billing (seller) and
         # the home (buyer) region, whatever its kind; the contact's provider only in a contested rejection, never
         # in an objection, which is a matter between the two regions about an invoice the provider is not on.
         region_fields = ("contact__billing_region", "contact__home_region")
@@ -112,6 +116,7 @@ class DisputeComment(models.Model):
     text = models.TextField(_("text"))
 
     class Meta:
+        db_table = "contacts_disputecomment"
         ordering = ["dispute", "at", "id"]
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
@@ -133,12 +138,13 @@ class DisputeAttachment(models.Model):
         DisputeComment, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("comment")
     )
     file = models.FileField(_("file"), upload_to=attachment_path)
-    # The sender's name, cleaned (contacts.disputes.attachments.clean_name); the type is the one its bytes showed.
+    # The sender's name, cleaned (disputes.attachments.clean_name); the type is the one its bytes showed.
     name = models.CharField(_("name"), max_length=200)
     size = models.PositiveIntegerField(_("size (bytes)"))
     content_type = models.CharField(_("type"), max_length=100)
 
     class Meta:
+        db_table = "contacts_disputeattachment"
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
 
@@ -173,6 +179,7 @@ class DisputeEvent(AppendOnlyModel):
     )
 
     class Meta:
+        db_table = "contacts_disputeevent"
         ordering = ["dispute", "at", "id"]
         verbose_name = _("dispute event")
         verbose_name_plural = _("dispute history")

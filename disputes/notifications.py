@@ -13,7 +13,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from contacts.disputes.models import Dispute, DisputeEvent, DisputeKind, DisputeStatus
+from disputes.models import Dispute, DisputeEvent, DisputeKind, DisputeStatus
 from kernel.business_time import stockholm_today
 from kernel.history import Via
 from kernel.money import format_sek

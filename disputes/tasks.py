@@ -1,10 +1,10 @@
-"""Celery tasks of the disputes. Celery's autodiscovery reads each app's ``tasks`` module only, and
-``contacts.tasks``, below billing, may not import the disputes above it: the admin site's app config
-(``config.apps``) imports this module instead, in every process."""
+"""Celery tasks of the disputes, found by Celery's autodiscovery (each app's ``tasks`` module) and imported by the
+app's config in every process. The task keeps the name it had while the disputes were a package of contacts
+(``contacts.dispute_deadline_digest``): the beat schedule and messages already queued use it."""
 
 from celery import shared_task
 
-from contacts.disputes.notifications import deadline_digest
+from disputes.notifications import deadline_digest
 
 
 @shared_task(bind=True, name="contacts.dispute_deadline_digest", acks_late=True)
