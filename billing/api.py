@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from billing.document_stream import specification_stream
 from billing.documents import specification_csv
+from billing.einvoice.claim import claim_specification_filename
 from billing.models import CreditReason, Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
 from billing.permissions import can_credit, can_start_run, can_transition, transition_refusal
 from billing.previews.models import PreviewDocument
@@ -27,6 +28,7 @@ from contacts.permissions import sees_full_identity
 from kernel.api import fields
 from kernel.api.renderers import PassthroughRenderer
 from kernel.api.schema import CONFLICT, DetailSerializer
+from kernel.errors import StateConflict
 from kernel.history import Via
 from regions.api_base import ScopedQuerysetMixin
 
@@ -186,6 +188,11 @@ PDF_PENDING = OpenApiResponse(
     "invoice's preview (rendered once per version of its content) after a change. Ask again after Retry-After.",
 )
 
+CLAIM_PENDING = OpenApiResponse(
+    DetailSerializer,
+    description="The fakturaunderlag is rendered with the PDFs after approval. Ask again after Retry-After.",
+)
+
 
 def _pdf_response(invoice: Invoice, field: str, document: str, name: str):
     if invoice.is_frozen:
@@ -294,6 +301,53 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         if response.status_code == 200:
             specification_shown(request, invoice=invoice, via=ReadVia.PDF_SPECIFICATION)
         return response
+
+    @extend_schema(
+        summary="Inera's fakturaunderlag (ProcessClaimSpecification XML) of an approved invoice or credit note",
+        responses={
+            (200, "application/xml"): OpenApiTypes.BINARY,
+            202: CLAIM_PENDING,
+            403: OpenApiResponse(DetailSerializer, description="The caller may not see full identity numbers."),
+            409: CONFLICT,
+        },
+        parameters=[RETRY_AFTER],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="claim-specification",
+        renderer_classes=[PassthroughRenderer],
+        throttle_scope="documents",
+    )
+    def claim_specification(self, request, pk=None):
+        """Every line with the patient's full identity number, for the buyer's system to import (matched on the
+        specification id): stored with the PDFs once approved (202 until rendered). Only for those who see full
+        identity numbers; each read is recorded as one identity read of the whole invoice, as the CSV's."""
+        invoice = self.get_object()
+        if not sees_full_identity_on_invoice(request.user, invoice):
+            raise PermissionDenied(
+                _("Only the parties' clerks, managers and administrators may read the fakturaunderlag.")
+            )
+        if not invoice.is_frozen:
+            raise StateConflict(_("Only an approved invoice has a fakturaunderlag (Inera XML)."))
+        if not invoice.claim_specification:
+            detail = _("The fakturaunderlag is being rendered; try again shortly.")
+            response = JsonResponse({"detail": detail}, status=202)
+            response["Retry-After"] = str(APPROVED_RETRY_AFTER)
+            return response
+        stored = invoice.claim_specification.open("rb")
+        # Recorded before anything is sent: a read that cannot be recorded fails the request.
+        identity_reads_record(
+            user=request.user,
+            path=request.path,
+            documents=[(invoice.pk, invoice.contact_count, ReadVia.CLAIM_SPECIFICATION)],
+        )
+        return FileResponse(
+            stored,
+            content_type="application/xml",
+            as_attachment=True,
+            filename=claim_specification_filename(invoice),
+        )
 
     @extend_schema(request=None, responses={200: InvoiceSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])

@@ -109,7 +109,7 @@ FROZEN_STATUSES = frozenset({InvoiceStatus.APPROVED, InvoiceStatus.SENT, Invoice
 # Contacts on these invoices are locked (API.md: "a submitted or approved invoice").
 LOCKING_STATUSES = frozenset({InvoiceStatus.SUBMITTED, *FROZEN_STATUSES})
 # What may still change once an invoice is approved: its later steps and its rendered documents.
-FROZEN_MUTABLE_FIELDS = frozenset({"status", "sent_at", "paid_at", "pdf", "specification_pdf"})
+FROZEN_MUTABLE_FIELDS = frozenset({"status", "sent_at", "paid_at", "pdf", "specification_pdf", "claim_specification"})
 
 
 class CreditReason(models.IntegerChoices):
@@ -186,6 +186,8 @@ class Invoice(models.Model):
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="invoices/", blank=True)
     specification_pdf = models.FileField(_("specification PDF"), upload_to="invoices/", blank=True)
+    # Inera's fakturaunderlag (ProcessClaimSpecification XML, billing.einvoice.claim), rendered with the PDFs.
+    claim_specification = models.FileField(_("specification (Inera XML)"), upload_to="invoices/", blank=True)
     # Bumped by ``billing.ledger.invoice_totals_refresh``, with which every change of the lines ends: a draft's
     # previews (``billing.previews``) are rendered once per version of its content.
     content_version = models.PositiveIntegerField(_("content version"), default=0, editable=False)
@@ -327,6 +329,7 @@ class InvoiceLine(models.Model):
     patient_sex = models.CharField(_("sex"), max_length=1)
     listing_unit = models.CharField(_("listing unit (HSA-id)"), max_length=31, blank=True)
     care_unit = models.CharField(_("care unit (HSA-id)"), max_length=31, blank=True)
+    home_municipality = models.CharField(_("home municipality (kommun code)"), max_length=4, blank=True, default="")
     overridden = models.BooleanField(_("rejection overridden"), default=False)
 
     objects = InvoiceLineQuerySet.as_manager()

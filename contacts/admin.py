@@ -300,6 +300,7 @@ class ContactAdmin(ScopedAdmin):
                     "external_id",
                     "patient_identity",
                     "home_region",
+                    "home_municipality",
                     "profession",
                     "started_at",
                     "mode",

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.admin.filters import AwaitingMyApprovalFilter, ObjectableFilter, PaymentFilter
 from billing.admin.invoice_views import InvoiceViews
 from billing.admin.labels import CREDIT_NOTE_ACTIONS, INVOICE_ACTIONS, INVOICE_FIELD_LABELS, INVOICE_VIAS, status_label
+from billing.api import sees_full_identity_on_invoice
 from billing.display import invoice_label
 from billing.models import (
     Invoice,
@@ -248,6 +249,15 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
         if obj.specification_pdf:
             links.append(
                 (reverse("admin:billing_invoice_specification", args=[obj.pk]), gettext("Specification (PDF)"))
+            )
+        request = getattr(obj, "_request", None)
+        if obj.claim_specification and request is not None and sees_full_identity_on_invoice(request.user, obj):
+            # The API's download (session authentication): one place decides, serves and records the read.
+            links.append(
+                (
+                    reverse("api-v1:invoice-claim-specification", args=[obj.pk]),
+                    gettext("Specification for the buyer's system (Inera XML)"),
+                )
             )
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
