@@ -65,7 +65,10 @@ class Contact(models.Model):
     care_unit = models.CharField(_("care unit (HSA-id)"), max_length=31, blank=True)
     # SCB's kommunkod of the patient's home municipality, when the provider reports it: four digits beginning with
     # the home region's län code (a constraint). Inera's fakturaunderlag carries it next to the län.
-    home_municipality = models.CharField(_("home municipality (kommun code)"), max_length=4, blank=True, default="")
+    # A database default as well: rows written by SQL that names no such column (bench fills) stay valid.
+    home_municipality = models.CharField(
+        _("home municipality (kommun code)"), max_length=4, blank=True, default="", db_default=""
+    )
 
     # --- derived and decided -------------------------------------------------------------------------
     # Copied from the provider's contracting region at intake (the provider's own foreign key guards it),

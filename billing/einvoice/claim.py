@@ -29,8 +29,10 @@ stays flat however many lines an invoice has (``bench`` renders one of 150 000).
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
+from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.utils import timezone
@@ -47,7 +49,7 @@ RESPONDER_XSD = (
 )
 RESPONDER_NS = "urn:riv:financial:billing:claim:ProcessClaimSpecificationResponder:1"
 CLAIM_NS = "urn:riv:financial:billing:claim:1"
-NSMAP = {None: RESPONDER_NS, "claim": CLAIM_NS}
+NSMAP = {"rsp": RESPONDER_NS, None: CLAIM_NS}  # the lines, most of the document, unprefixed
 
 INVOICE_TYPE = "380"
 CREDIT_NOTE_TYPE = "381"
@@ -127,7 +129,7 @@ def _header(invoice: Invoice) -> list:
     """The document's elements before its lines, in the schema's order."""
     credit = invoice.kind == InvoiceKind.CREDIT_NOTE
     issue = invoice.issue_date or stockholm_date(timezone.now())
-    root = etree.Element(_q("header"), nsmap={"claim": CLAIM_NS})
+    root = etree.Element(_q("header"), nsmap={None: CLAIM_NS})
     _sub(root, "id", invoice.specification_id or "")
     _sub(root, "issueDate", _date(issue))
     _sub(root, "typeOfInvoice", CREDIT_NOTE_TYPE if credit else INVOICE_TYPE)
@@ -145,74 +147,75 @@ def _header(invoice: Invoice) -> list:
     return list(root)
 
 
-def _line(row: tuple, *, county: str, credit_reason: int | None, medical_field: str):
+def _text(value) -> str:
+    """Text from outside as XML character data: control and invisible formatting characters shown as U+FFFD (XML 1.0
+    forbids most of them; kernel/text.py), then ``&``, ``<`` and ``>`` escaped."""
+    return escape(neutralise(value))
+
+
+# The same few values on most lines (a provider's name and HSA-id, professions, rate categories): escaped once.
+_known_text = lru_cache(maxsize=4096)(_text)
+
+
+def _amount_xml(name: str, value: Decimal) -> str:
+    return f"<{name}><amount>{abs(value):.2f}</amount>{_SEK}</{name}>"
+
+
+_SEK = f"<currency><code>SEK</code><codeSystem>{CURRENCY_SYSTEM}</codeSystem></currency>"
+
+
+def _line(row: tuple, *, county: str, credit_reason: int | None, medical_field: str, local) -> str:
+    """One ``healthCareServicesSpecificationLine``, serialised: the hot path of a 150 000-line document, so a
+    template (in the claim namespace, the document's default) rather than an element tree per line; every text from
+    outside goes through ``_text``, and the tests validate the result against Inera's schema."""
     (line_id, credited_line_id, external_id, started_at, profession, category, recommendation, rate, patient_fee,
      fee_deducted, amount, care_unit, patient_id, municipality, provider_hsa_id, provider_name) = row  # fmt: skip
-    line = etree.Element(_q("healthCareServicesSpecificationLine"), nsmap={"claim": CLAIM_NS})
-
-    patient = _sub(line, "patientInformation")
-    identity = _sub(patient, "patientIdentity")
-    _sub(identity, "root", identity_oid(patient_id))
-    _sub(identity, "extension", patient_id)
-    other = _sub(patient, "patientOtherInformation")
-    county_element = _sub(other, "county")
-    _sub(county_element, "code", county)
-    _sub(county_element, "codeSystem", COUNTY_SYSTEM)
-    # Required by the schema; the code only where the contact has one (no empty element: rule ÖR1).
-    municipality_element = _sub(other, "municipality")
-    if municipality:
-        _sub(municipality_element, "code", municipality)
-    _sub(municipality_element, "codeSystem", MUNICIPALITY_SYSTEM)
-    gender = _sub(other, "gender")
-    _sub(gender, "code", iso5218_sex(patient_id))
-    _sub(gender, "codeSystem", SEX_SYSTEM)
-
-    performed = _sub(line, "healthcarePerformed")
-    _sub(performed, "lineId", str(line_id))
-    _sub(performed, "careContactId", neutralise(external_id))
+    visit = started_at.astimezone(local)
+    patient = patient_id if patient_id.isascii() and patient_id.isdigit() else _text(patient_id)
+    municipality_code = f"<code>{_known_text(municipality)}</code>" if municipality else ""
+    credit = ""
     if credited_line_id is not None:
-        _sub(performed, "referenceToLineId", str(credited_line_id))
+        credit = f"<referenceToLineId>{credited_line_id}</referenceToLineId>"
         if credit_reason is not None:
-            _sub(performed, "reasonForCredit", str(credit_reason))
-    category_element = _sub(performed, "healthcareCategory")
-    care_form = _sub(category_element, "typeOfCare")
-    _sub(care_form, "code", OUTPATIENT_CARE)
-    _sub(care_form, "codeSystem", CARE_FORM_SYSTEM)
-    # A digital contact is taken when the patient asks for it: no time agreed beforehand (Socialstyrelsen's
-    # "oplanerat öppenvårdsbesök").
-    _sub(category_element, "plannedHealthcare", "false")
-    timespan = _sub(performed, "timespan")
-    visit = _sub(timespan, "healthcareVisitDateTime")
-    local = timezone.localtime(started_at)
-    _sub(visit, "careVisitDate", _date(local.date()))
-    _sub(visit, "careVisitTime", local.strftime("%H%M%S"))
-    unit = _sub(performed, "healthcareUnit")
-    unit_id = _sub(unit, "careUnitId")
-    _sub(unit_id, "root", HSA_ID_ROOT)
-    _sub(unit_id, "extension", neutralise(care_unit or provider_hsa_id))
-    _sub(unit, "careUnitName", neutralise(provider_name))
-    _sub(unit, "professionCodeForHealthcare", neutralise(profession))
-    categorization = _sub(performed, "categorization")
-    _sub(categorization, "productCategory", CONTACT_COMPENSATION)
-    item = _sub(categorization, "patientSpecificCare")
-    _sub(item, "patientSpecificCareCode", category)
-    name = f"{CATEGORY_NAMES.get(category, category)} ({neutralise(recommendation)})"
-    _sub(item, "patientSpecificCareCodeName", name)
-    _sub(item, "numberOfPatientSpecificCare", "1")
-    _amount(item, "patientSpecificCarePrice", rate)
-    _amount(item, "patientSpecificCareTotalAmount", rate)
-    details = _sub(performed, "invoicedAmountDetails")
-    _amount(details, "patientCareInvoiceGrossAmount", amount)
-    _amount(details, "patientCareInvoiceNetAmount", amount)
+            credit += f"<reasonForCredit>{credit_reason}</reasonForCredit>"
+    fees = ""
     if abs(patient_fee) != abs(fee_deducted):
         # A fee above the rate: what the patient paid, of which the rate was deducted (the amount is then 0).
-        _amount(details, "outPatientCareFee", patient_fee)
+        fees += _amount_xml("outPatientCareFee", patient_fee)
     if fee_deducted:
-        _amount(details, "outPatientCareFeePaid", fee_deducted)
-    activity = _sub(performed, "activity")
-    _sub(activity, "medicalFieldCode", medical_field)
-    _sub(activity, "careLevel", PRIMARY_CARE)
-    return line
+        fees += _amount_xml("outPatientCareFeePaid", fee_deducted)
+    item_name = f"{CATEGORY_NAMES.get(category, category)} ({recommendation})"
+    rate_xml = f"<amount>{abs(rate):.2f}</amount>{_SEK}"
+    net = _amount_xml("patientCareInvoiceGrossAmount", amount) + _amount_xml("patientCareInvoiceNetAmount", amount)
+    return (
+        "<healthCareServicesSpecificationLine><patientInformation>"
+        f"<patientIdentity><root>{identity_oid(patient_id)}</root><extension>{patient}</extension>"
+        "</patientIdentity><patientOtherInformation>"
+        f"<county><code>{county}</code><codeSystem>{COUNTY_SYSTEM}</codeSystem></county>"
+        # Required by the schema; the code only where the contact has one (no empty element: rule ÖR1).
+        f"<municipality>{municipality_code}<codeSystem>{MUNICIPALITY_SYSTEM}</codeSystem></municipality>"
+        f"<gender><code>{iso5218_sex(patient_id)}</code><codeSystem>{SEX_SYSTEM}</codeSystem></gender>"
+        "</patientOtherInformation></patientInformation><healthcarePerformed>"
+        f"<lineId>{line_id}</lineId><careContactId>{_text(external_id)}</careContactId>{credit}"
+        f"<healthcareCategory><typeOfCare><code>{OUTPATIENT_CARE}</code><codeSystem>{CARE_FORM_SYSTEM}</codeSystem>"
+        # A digital contact is taken when the patient asks for it: no time agreed beforehand (Socialstyrelsen's
+        # "oplanerat öppenvårdsbesök").
+        "</typeOfCare><plannedHealthcare>false</plannedHealthcare></healthcareCategory>"
+        f"<timespan><healthcareVisitDateTime><careVisitDate>{visit:%Y%m%d}</careVisitDate>"
+        f"<careVisitTime>{visit:%H%M%S}</careVisitTime></healthcareVisitDateTime></timespan>"
+        f"<healthcareUnit><careUnitId><root>{HSA_ID_ROOT}</root><extension>{_known_text(care_unit or provider_hsa_id)}"
+        f"</extension></careUnitId><careUnitName>{_known_text(provider_name)}</careUnitName>"
+        f"<professionCodeForHealthcare>{_known_text(profession)}</professionCodeForHealthcare></healthcareUnit>"
+        f"<categorization><productCategory>{CONTACT_COMPENSATION}</productCategory><patientSpecificCare>"
+        f"<patientSpecificCareCode>{_known_text(category)}</patientSpecificCareCode>"
+        f"<patientSpecificCareCodeName>{_known_text(item_name)}</patientSpecificCareCodeName>"
+        "<numberOfPatientSpecificCare>1</numberOfPatientSpecificCare>"
+        f"<patientSpecificCarePrice>{rate_xml}</patientSpecificCarePrice>"
+        f"<patientSpecificCareTotalAmount>{rate_xml}</patientSpecificCareTotalAmount></patientSpecificCare>"
+        f"</categorization><invoicedAmountDetails>{net}{fees}</invoicedAmountDetails>"
+        f"<activity><medicalFieldCode>{medical_field}</medicalFieldCode><careLevel>{PRIMARY_CARE}</careLevel>"
+        "</activity></healthcarePerformed></healthCareServicesSpecificationLine>"
+    )
 
 
 def _line_rows(invoice: Invoice) -> Iterator[tuple]:
@@ -223,10 +226,13 @@ def _line_rows(invoice: Invoice) -> Iterator[tuple]:
 def write_claim_specification(invoice: Invoice, out: BinaryIO) -> int:
     """Write the invoice's (or credit note's) fakturaunderlag to ``out`` as UTF-8 XML; returns the number of lines.
 
-    ``invoice`` with its seller, buyer and (credit note) the invoice it credits; the lines are read in chunks and
-    written one by one (constant memory)."""
+    ``invoice`` with its seller, buyer and (credit note) the invoice it credits. lxml writes the envelope and the
+    header (``etree.xmlfile``); the lines are read in chunks and their serialised text written to ``out`` between,
+    a chunk at a time (constant memory)."""
     credit_reason = invoice.credit_reason if invoice.kind == InvoiceKind.CREDIT_NOTE else None
-    medical_field = settings.CLAIM_MEDICAL_FIELD_CODE
+    medical_field = escape(settings.CLAIM_MEDICAL_FIELD_CODE)
+    county = escape(invoice.buyer_id)
+    local = timezone.get_current_timezone()
     count = 0
     with etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
@@ -236,11 +242,17 @@ def write_claim_specification(invoice: Invoice, out: BinaryIO) -> int:
         ):
             for element in _header(invoice):
                 xf.write(element)
+            xf.flush()  # what lxml wrote is in ``out``; the lines follow it there
+            chunk: list[str] = []
             for row in _line_rows(invoice):
-                xf.write(_line(row, county=invoice.buyer_id, credit_reason=credit_reason, medical_field=medical_field))
+                chunk.append(
+                    _line(row, county=county, credit_reason=credit_reason, medical_field=medical_field, local=local)
+                )
                 count += 1
-                if count % LINE_CHUNK == 0:
-                    xf.flush()
+                if len(chunk) == LINE_CHUNK:
+                    out.write("".join(chunk).encode())
+                    chunk = []
+            out.write("".join(chunk).encode())
     return count
 
 
