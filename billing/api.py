@@ -242,7 +242,7 @@ class CreditSerializer(serializers.Serializer):
         child=fields.TextField(code=True, allow_blank=True, max_length=64),
         required=False,
         help_text="Corrected values applied to each contact when the credit note is approved (with rebill): "
-        "home_region, profession, patient_fee, listing_unit, care_unit, as contacts are sent.",
+        "home_region, home_municipality, profession, patient_fee, listing_unit, care_unit, as contacts are sent.",
     )
 
 
