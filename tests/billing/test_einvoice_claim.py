@@ -36,6 +36,8 @@ def mixed(billing_day, staff, providers):
     """January 2026 billed by Sörmland (04) to Norrbotten (25): two rate versions, a samordningsnummer, a kommun code,
     a fee above the rate, a care unit of its own."""
     Region.objects.filter(code="25").update(org_number="2321000230")  # the public register's number (issue 17)
+    providers["04a"].name = "Vård & <Hälsa> AB"  # text for XML to escape
+    providers["04a"].save(update_fields=["name"])
     hsa = providers["04a"].hsa_id
 
     def item(external_id, started, **facts):
@@ -191,7 +193,7 @@ def test_the_stored_fakturaunderlag_of_a_mixed_month_is_valid_and_has_every_fiel
             "line": str(lines[0]),
             "contact": "lk-29",
             "visit": ("20260129", "100000"),
-            "unit": ("1.2.752.129.2.1.4.1", provider.hsa_id, provider.name, "LK"),
+            "unit": ("1.2.752.129.2.1.4.1", provider.hsa_id, "Vård & <Hälsa> AB", "LK"),
             "product": ("04", "physician", "Digital vårdkontakt, läkare (SKL-2019)", "1", "500.00", "500.00"),
             "amounts": ("400.00", "400.00", None, "100.00"),
         },
@@ -203,7 +205,7 @@ def test_the_stored_fakturaunderlag_of_a_mixed_month_is_valid_and_has_every_fiel
             "line": str(lines[1]),
             "contact": "ps-30",
             "visit": ("20260130", "110509"),
-            "unit": ("1.2.752.129.2.1.4.1", "SE2321000032-VC1", provider.name, "PS"),
+            "unit": ("1.2.752.129.2.1.4.1", "SE2321000032-VC1", "Vård & <Hälsa> AB", "PS"),
             "product": (
                 "04",
                 "psychologist",
@@ -222,7 +224,7 @@ def test_the_stored_fakturaunderlag_of_a_mixed_month_is_valid_and_has_every_fiel
             "line": str(lines[2]),
             "contact": "sj-31",
             "visit": ("20260131", "233000"),
-            "unit": ("1.2.752.129.2.1.4.1", provider.hsa_id, provider.name, "SJ"),
+            "unit": ("1.2.752.129.2.1.4.1", provider.hsa_id, "Vård & <Hälsa> AB", "SJ"),
             "product": (
                 "04",
                 "other_licensed",
@@ -236,7 +238,7 @@ def test_the_stored_fakturaunderlag_of_a_mixed_month_is_valid_and_has_every_fiel
     ]
 
 
-def test_the_visit_time_is_swedish_summer_time_in_summer(billing_day, staff, providers):
+def test_the_visit_date_and_time_are_swedish_time(billing_day, staff, providers):
     Region.objects.filter(code="25").update(org_number="2321000230")
     item = contact_item(provider=providers["04a"].hsa_id, external_id="s", started_at="2025-12-31T23:15:00+00:00")
     assert contacts_upsert(items=[item], user=staff["clerk04"], channel="api").errors == []
@@ -250,7 +252,11 @@ def test_the_visit_time_is_swedish_summer_time_in_summer(billing_day, staff, pro
 
 
 def test_a_credit_notes_fakturaunderlag_references_the_original_attachment_and_lines(rendered, credit_note):
-    document = _document(credit_note)
+    from billing.tasks import render_documents_task
+
+    render_documents_task(credit_note.pk)  # as its approval queued it
+    credit_note.refresh_from_db()
+    document = etree.parse(credit_note.claim_specification.open("rb"))
     spec = _spec(document)
     original = dict(InvoiceLine.objects.filter(invoice=rendered).values_list("external_id", "id"))
     credit_lines = list(InvoiceLine.objects.filter(invoice=credit_note).order_by("id").values_list("id", flat=True))
