@@ -6,7 +6,8 @@ the contacts table, measured in the same run.
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/utomlans_bench; the database
 is dropped and created), BENCH_CONTACTS (default 160 000), BENCH_LIST_CONTACTS (default 1 000 000),
-BENCH_PORT (default 8765). BENCH_ONLY=reports loads the contacts set-based and measures only the reports.
+BENCH_PORT (default 8765). BENCH_ONLY=reports loads the contacts set-based and measures only the reports;
+BENCH_ONLY=claim only the fakturaunderlag (Inera XML) of a 150 000-line invoice (bench/claim.py).
 
 Load (last): concurrent bulk uploads and lists while invoice runs execute on a real Celery worker, in a
 database of its own, with checks for errors, lost or doubled contacts and contacts billed twice (bench/load.py,
@@ -25,7 +26,7 @@ from pathlib import Path
 import orjson
 import psycopg
 
-from bench import lists, load, runs
+from bench import claim, lists, load, runs
 from bench.common import bench_env as _env
 from bench.common import manage as _manage
 from bench.common import recreate_database as _recreate_database
@@ -306,6 +307,10 @@ def main() -> None:
         _load_section(port)
         return
     _recreate_database(database_url)
+    if os.environ.get("BENCH_ONLY") == "claim":
+        print("Fakturaunderlag (Inera XML) of a 150 000-line invoice, PostgreSQL:", flush=True)
+        claim.print_claim(claim.bench_claim_only(database_url))
+        return
     if os.environ.get("BENCH_ONLY") == "reports":
         # Only the report figures: the same contacts the full run leaves behind, loaded set-based.
         env = _env(database_url)
@@ -357,6 +362,8 @@ def main() -> None:
         f"  e-invoice (UBL) of the {docs['csv_lines']:,}-line invoice: {docs['ubl_seconds']:.2f} s, "
         f"{docs['ubl_bytes'] / 1e3:.0f} kB, peak Python memory {docs['ubl_peak'] / 1e6:.1f} MB"
     )
+    ids = claim.invoices_of_seller_06(database_url, f"{add_months(dt.date.today(), -1):%Y-%m}")
+    claim.print_claim(claim.time_claim(database_url, ids["25"], ids["24"]))
     list_total = int(os.environ.get("BENCH_LIST_CONTACTS", "1000000"))
     print(f"List latency with {list_total:,} more contacts in the table (p50 / p95 over HTTP):", flush=True)
     for label, p50, p95, rows in bench_lists(database_url, list_total, port):

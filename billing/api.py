@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from billing.bulk import MAX_BULK_INVOICES, InvoiceOutcome, invoices_approve_bulk, invoices_submit_bulk
 from billing.document_stream import specification_stream
 from billing.documents import specification_csv, ubl_filename
+from billing.einvoice.claim import claim_specification_filename
 from billing.models import CreditReason, Invoice, InvoiceKind, InvoiceLine, InvoiceRun, InvoiceStatus, Transition
 from billing.permissions import (
     bulk_refusal,
@@ -20,6 +21,7 @@ from billing.permissions import (
     can_start_run,
     can_transition,
     can_transition_in_bulk,
+    sees_full_identity_on_invoice,
     transition_refusal,
 )
 from billing.previews.models import PreviewDocument
@@ -32,10 +34,10 @@ from billing.specification_sv import specification_csv_sv
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_reads_record, identity_shown, specification_shown
 from contacts.identifiers import mask_personal_identity
-from contacts.permissions import sees_full_identity
 from kernel.api import fields
 from kernel.api.renderers import PassthroughRenderer
 from kernel.api.schema import CONFLICT, DetailSerializer
+from kernel.errors import StateConflict
 from kernel.history import Via
 from regions.api_base import ScopedQuerysetMixin
 
@@ -164,21 +166,10 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
     def get_patient_id(self, obj) -> str:
         request = self.context["request"]
-        if sees_full_identity(request.user, _InvoiceParties(obj.invoice)):
+        if sees_full_identity_on_invoice(request.user, obj.invoice):
             identity_shown(request, contact_id=obj.contact_id, via=ReadVia.API_INVOICE_LINES)
             return obj.patient_id
         return mask_personal_identity(obj.patient_id)
-
-
-def sees_full_identity_on_invoice(user, invoice: Invoice) -> bool:
-    """The parties' clerks, managers and admins see full numbers (contacts.permissions' rule, per invoice)."""
-    return sees_full_identity(user, _InvoiceParties(invoice))
-
-
-class _InvoiceParties:
-    def __init__(self, invoice: Invoice):
-        self.billing_region_id = invoice.seller_id
-        self.home_region_id = invoice.buyer_id
 
 
 APPROVED_RETRY_AFTER = 5  # seconds: an approved invoice's documents are rendered by the task its approval queued
@@ -193,6 +184,11 @@ PDF_PENDING = OpenApiResponse(
     DetailSerializer,
     description="The PDF is still being rendered: an approved invoice's after its approval, a draft's or submitted "
     "invoice's preview (rendered once per version of its content) after a change. Ask again after Retry-After.",
+)
+
+CLAIM_PENDING = OpenApiResponse(
+    DetailSerializer,
+    description="The fakturaunderlag is rendered with the PDFs after approval. Ask again after Retry-After.",
 )
 
 
@@ -250,7 +246,7 @@ class CreditSerializer(serializers.Serializer):
         child=fields.TextField(code=True, allow_blank=True, max_length=64),
         required=False,
         help_text="Corrected values applied to each contact when the credit note is approved (with rebill): "
-        "home_region, profession, patient_fee, listing_unit, care_unit, as contacts are sent.",
+        "home_region, home_municipality, profession, patient_fee, listing_unit, care_unit, as contacts are sent.",
     )
 
 
@@ -417,6 +413,53 @@ class InvoiceViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
             response["Retry-After"] = str(APPROVED_RETRY_AFTER)
             return response
         return FileResponse(invoice.ubl.open("rb"), content_type="application/xml", filename=ubl_filename(invoice))
+
+    @extend_schema(
+        summary="Inera's fakturaunderlag (ProcessClaimSpecification XML) of an approved invoice or credit note",
+        responses={
+            (200, "application/xml"): OpenApiTypes.BINARY,
+            202: CLAIM_PENDING,
+            403: OpenApiResponse(DetailSerializer, description="The caller may not see full identity numbers."),
+            409: CONFLICT,
+        },
+        parameters=[RETRY_AFTER],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="claim-specification",
+        renderer_classes=[PassthroughRenderer],
+        throttle_scope="documents",
+    )
+    def claim_specification(self, request, pk=None):
+        """Every line with the patient's full identity number, for the buyer's system to import (matched on the
+        specification id): stored with the PDFs once approved (202 until rendered). Only for those who see full
+        identity numbers; each read is recorded as one identity read of the whole invoice, as the CSV's."""
+        invoice = self.get_object()
+        if not sees_full_identity_on_invoice(request.user, invoice):
+            raise PermissionDenied(
+                _("Only the parties' clerks, managers and administrators may read the fakturaunderlag.")
+            )
+        if not invoice.is_frozen:
+            raise StateConflict(_("Only an approved invoice has a fakturaunderlag (Inera XML)."))
+        if not invoice.claim_specification:
+            detail = _("The fakturaunderlag is being rendered; try again shortly.")
+            response = JsonResponse({"detail": detail}, status=202)
+            response["Retry-After"] = str(APPROVED_RETRY_AFTER)
+            return response
+        stored = invoice.claim_specification.open("rb")
+        # Recorded before anything is sent: a read that cannot be recorded fails the request.
+        identity_reads_record(
+            user=request.user,
+            path=request.path,
+            documents=[(invoice.pk, invoice.contact_count, ReadVia.CLAIM_SPECIFICATION)],
+        )
+        return FileResponse(
+            stored,
+            content_type="application/xml",
+            as_attachment=True,
+            filename=claim_specification_filename(invoice),
+        )
 
     @extend_schema(request=None, responses={200: InvoiceSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])

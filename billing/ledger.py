@@ -33,6 +33,7 @@ SNAPSHOT_FIELDS = (
     "patient_sex",
     "listing_unit",
     "care_unit",
+    "home_municipality",
     "overridden",
 )
 

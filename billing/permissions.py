@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from billing.display import invoice_label
 from billing.models import TRANSITIONS, Invoice, InvoiceStatus, Transition
+from contacts.permissions import sees_full_identity
 from regions.models import ApiClient, Role
 from regions.selectors import scope_of
 
@@ -149,3 +150,16 @@ def can_credit(user, invoice: Invoice) -> bool:
     credit note then needs a manager's approval like every invoice."""
     scope = scope_of(user)
     return scope.role in (Role.CLERK, Role.MANAGER) and scope.region_code == invoice.seller_id
+
+
+def sees_full_identity_on_invoice(user, invoice: Invoice) -> bool:
+    """The parties' clerks, managers and admins see full numbers (contacts.permissions' rule, per invoice)."""
+    return sees_full_identity(user, InvoiceParties(invoice))
+
+
+class InvoiceParties:
+    """An invoice's seller and buyer in the shape of a contact's regions, for contacts.permissions' rules."""
+
+    def __init__(self, invoice: Invoice):
+        self.billing_region_id = invoice.seller_id
+        self.home_region_id = invoice.buyer_id

@@ -258,7 +258,7 @@ def _delete_lines(invoice_ids: list[int]) -> None:
 LINES_SELECT_SQL = """
 SELECT i.id, c.id, %(false)s, c.billing_round, %(false)s, '{}', p.category,
        c.recommendation_id, c.rate, c.patient_fee, c.rate - c.amount, c.amount, c.external_id, c.started_at,
-       c.profession_id, c.patient_id, c.patient_sex, c.listing_unit, c.care_unit, c.overridden
+       c.profession_id, c.patient_id, c.patient_sex, c.listing_unit, c.care_unit, c.home_municipality, c.overridden
 FROM contacts_contact c
 JOIN regions_profession p ON p.code = c.profession_id
 JOIN billing_invoice i
@@ -273,7 +273,8 @@ INSERT_LINES_SQL = (
     """
 INSERT INTO billing_invoiceline (invoice_id, contact_id, credit, billing_round, rebill, correction, category,
                                  recommendation_id, rate, patient_fee, fee_deducted, amount, external_id, started_at,
-                                 profession, patient_id, patient_sex, listing_unit, care_unit, overridden)"""
+                                 profession, patient_id, patient_sex, listing_unit, care_unit, home_municipality,
+                                 overridden)"""
     + LINES_SELECT_SQL
 )
 

@@ -2,12 +2,14 @@
 worker dies before it finishes is handed out again (``CELERY_BROKER_TRANSPORT_OPTIONS``) and must do no harm."""
 
 import logging
+import tempfile
 
 from celery import Task, shared_task
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 
 from billing.documents import render_invoice_pdf, render_specification_pdf, ubl_filename
+from billing.einvoice.claim import claim_specification_filename, write_claim_specification
 from billing.einvoice.ubl import render_ubl
 from billing.models import FROZEN_STATUSES, Invoice, InvoiceRun
 from billing.previews.services import invoice_previews_discard
@@ -58,9 +60,9 @@ class RenderDocumentsTask(Task):
     max_retries=5,
 )
 def render_documents_task(invoice_id: int) -> str:
-    """Render and store an approved invoice's e-invoice (UBL), its PDF (PDF/A-3b, the UBL embedded) and its
-    specification PDF. Idempotent: re-rendering replaces them, and nothing but the document fields is ever written
-    (an approved invoice refuses any other change)."""
+    """Render and store an approved invoice's e-invoice (UBL), its PDF (PDF/A-3b, the UBL embedded), its
+    specification PDF and Inera's fakturaunderlag (XML). Idempotent: re-rendering replaces them, and nothing but
+    the document fields is ever written (an approved invoice refuses any other change)."""
     invoice = Invoice.objects.select_related("seller", "buyer", "credits").get(pk=invoice_id)
     if invoice.status not in FROZEN_STATUSES:
         return "not approved"
@@ -68,12 +70,17 @@ def render_documents_task(invoice_id: int) -> str:
     invoice_pdf = render_invoice_pdf(invoice)  # embeds the same e-invoice, rendered from the same frozen lines
     # Invoices are only readable by the seller's and the buyer's staff, who see full identity numbers.
     specification_pdf = render_specification_pdf(invoice, full_identity=True)
-    with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
-        invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(invoice_pdf), save=False)
-        invoice.specification_pdf.save(f"{invoice.number}-underlag.pdf", ContentFile(specification_pdf), save=False)
-        invoice.ubl.save(ubl_filename(invoice), ContentFile(ubl), save=False)
-        invoice.save(update_fields=["pdf", "specification_pdf", "ubl"])
+    # The XML streams to a temporary file as its lines are read (constant memory), and is copied to storage in chunks.
+    with tempfile.TemporaryFile() as claim:
+        write_claim_specification(invoice, claim)
+        claim.seek(0)
+        with transaction.atomic():
+            invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+            invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(invoice_pdf), save=False)
+            invoice.specification_pdf.save(f"{invoice.number}-underlag.pdf", ContentFile(specification_pdf), save=False)
+            invoice.ubl.save(ubl_filename(invoice), ContentFile(ubl), save=False)
+            invoice.claim_specification.save(claim_specification_filename(invoice), File(claim), save=False)
+            invoice.save(update_fields=["pdf", "specification_pdf", "ubl", "claim_specification"])
     invoice_previews_discard(invoice_id=invoice_id)  # its final documents replace the draft's previews
     return "rendered"
 

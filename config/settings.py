@@ -390,6 +390,11 @@ INVOICE_PAYMENT_TERM_DAYS = env_int("INVOICE_PAYMENT_TERM_DAYS", 30)
 # Seconds after which a draft's preview still rendering is taken for lost (its worker gone) and the next request
 # queues it again: longer than the largest specification takes (about 1.2 ms a line).
 PREVIEW_RENDER_TIMEOUT = env_int("PREVIEW_RENDER_TIMEOUT", 600)
+# Inera's fakturaunderlag (billing.einvoice.claim) requires each line's medical field (medicinskt verksamhetsområde,
+# Socialstyrelsen's three-digit code), which contacts do not carry: one code for every line, as a setting
+# (*assumption*: 100, general practice, for digital primary care; confirm against Socialstyrelsen's list, which
+# Inera's rule ÖR49 checks).
+CLAIM_MEDICAL_FIELD_CODE = env_str("CLAIM_MEDICAL_FIELD_CODE", "100")
 
 # E-invoices (Peppol BIS Billing 3.0, billing.einvoice.ubl): compensation between regions for out-of-county care is
 # outside the scope of VAT, so every line and the VAT breakdown carry category "O" (not subject to VAT) with this

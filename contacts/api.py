@@ -16,7 +16,7 @@ from contacts.intake import MAX_BULK_ITEMS, contacts_upsert
 from contacts.models import Contact, Content, Mode
 from contacts.permissions import can_reject, sees_full_identity
 from contacts.services import contact_decision, contact_reject
-from contacts.validation import INPUT_FIELDS
+from contacts.validation import ACCEPTED_FIELDS
 from kernel.api import fields
 from kernel.api.schema import CONFLICT
 from kernel.errors import StateConflict
@@ -47,6 +47,13 @@ class ContactInputSerializer(serializers.Serializer):
     patient_fee = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0)
     listing_unit = serializers.CharField(required=False, allow_blank=True, help_text="HSA-id.")
     care_unit = serializers.CharField(required=False, allow_blank=True, help_text="HSA-id.")
+    home_municipality = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=4,
+        help_text="The patient's home kommun: SCB's 4-digit kommun code, beginning with the home region's län code "
+        "(e.g. 2580 for Luleå in 25). Optional.",
+    )
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -63,7 +70,7 @@ class ContactSerializer(serializers.ModelSerializer):
         model = Contact
         fields = [
             "id",
-            *INPUT_FIELDS,
+            *ACCEPTED_FIELDS,
             "billing_region",
             "status",
             "reasons",

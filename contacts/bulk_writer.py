@@ -32,6 +32,7 @@ CONTACT_COLUMNS = (
     "patient_fee",
     "listing_unit",
     "care_unit",
+    "home_municipality",
     "billing_region_id",
     "status",
     "reasons",

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from contacts.csv_upload import OPTIONAL_FIELDS
 from contacts.models import Content, Mode
-from contacts.validation import INPUT_FIELDS
+from contacts.validation import ACCEPTED_FIELDS, INPUT_FIELDS
 from regions.models import Profession, Provider, Region
 from regions.selectors import visible_to
 
@@ -101,9 +101,16 @@ def upload_columns(user) -> list[Column]:
         ),
         "listing_unit": (_("The HSA-id of the unit the patient is listed at, or empty."), []),
         "care_unit": (_("The HSA-id of the unit that held the contact, or empty."), []),
+        "home_municipality": (
+            _(
+                "The kommun code (4 digits) of the patient's home municipality, beginning with the home region's län "
+                "code (e.g. 2580 in 25), or empty. An optional column: it may be left out of the header row."
+            ),
+            [],
+        ),
     }
     columns = []
-    for name in INPUT_FIELDS:
+    for name in ACCEPTED_FIELDS:
         description, values = descriptions[name]
         not_listed = max(len(providers) - MAX_PROVIDERS_LISTED, 0) if name == "provider" else 0
         columns.append(Column(name, name not in OPTIONAL_FIELDS, description, values, not_listed))
@@ -120,6 +127,8 @@ def upload_template_csv(user) -> bytes:
     example = {**EXAMPLE, "provider": hsa_id, "home_region": home_region or ""}
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    # API.md's input fields; the optional additions since (``ADDED_INPUT_FIELDS``) are listed on the page, and a
+    # file may add their columns.
     writer.writerow(INPUT_FIELDS)
     writer.writerow([example[name] for name in INPUT_FIELDS])
     return out.getvalue().encode("utf-8-sig")

@@ -1,6 +1,6 @@
 """Parsing of the admin's CSV upload into intake items. Pure: bytes in, items and errors out.
 
-The file has a header row with the API's input field names (``contacts.validation.INPUT_FIELDS``), a ``;``,
+The file has a header row with the API's input field names (``contacts.validation.ACCEPTED_FIELDS``), a ``;``,
 ``,`` or tab delimiter (sniffed from the header). Its encoding is detected, in this order: UTF-16 with a byte-order
 mark (Excel's "Unicode text"); UTF-8 with or without one (Excel's "CSV UTF-8"); otherwise Windows-1252, what Swedish
 Excel writes as "CSV (semikolonavgränsad)". A file that is none of these, or that mixes UTF-8 with other bytes, is
@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from contacts.validation import INPUT_FIELDS, REQUIRED_FIELDS
+from contacts.validation import ACCEPTED_FIELDS, REQUIRED_FIELDS
 from kernel.business_time import STOCKHOLM
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-OPTIONAL_FIELDS = frozenset(f for f in INPUT_FIELDS if f not in REQUIRED_FIELDS)
+OPTIONAL_FIELDS = frozenset(f for f in ACCEPTED_FIELDS if f not in REQUIRED_FIELDS)
 DELIMITERS = ";,\t"
 # The key under which cells beyond the header's columns are passed on (validation: "Unknown field.").
 EXTRA_CELLS = "cells_without_column"
@@ -208,11 +208,11 @@ def _sniff_delimiter(header_line: str) -> str:
 
 def _header_errors(header: list[str]) -> list[str]:
     errors = []
-    unknown = [name for name in header if name not in INPUT_FIELDS]
+    unknown = [name for name in header if name not in ACCEPTED_FIELDS]
     if unknown:
         errors.append(
             _("Unknown columns in the header row: %(names)s. Allowed: %(allowed)s.")
-            % {"names": ", ".join(unknown), "allowed": ", ".join(INPUT_FIELDS)}
+            % {"names": ", ".join(unknown), "allowed": ", ".join(ACCEPTED_FIELDS)}
         )
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:

@@ -142,3 +142,26 @@ def parse_personal_identity(
         sex="M" if last_four[2] in "13579" else "F",
         coordination=coordination,
     )
+
+
+# The identity kinds' OIDs (Inera's patientIdentity/root; the national identifier OIDs).
+PERSONNUMMER_OID = "1.2.752.129.2.1.3.1"
+SAMORDNINGSNUMMER_OID = "1.2.752.129.2.1.3.3"
+
+
+def is_coordination_number(number: str) -> bool:
+    """Whether a stored 12-digit number is a samordningsnummer: its day of month has 60 added (DOMAIN.md)."""
+    return len(number) == 12 and number.isascii() and number.isdecimal() and int(number[6:8]) > COORDINATION_DAY_OFFSET
+
+
+def identity_oid(number: str) -> str:
+    """The OID of a stored 12-digit number's kind: personnummer or samordningsnummer."""
+    return SAMORDNINGSNUMMER_OID if is_coordination_number(number) else PERSONNUMMER_OID
+
+
+def iso5218_sex(number: str) -> str:
+    """ISO/IEC 5218 sex from a stored 12-digit number's second-last digit (odd: 1 male, even: 2 female), as
+    Skatteverket assigns it; "0" (not known) when the number is not 12 ASCII digits."""
+    if len(number) != 12 or not number.isascii() or not number.isdecimal():
+        return "0"
+    return "1" if int(number[10]) % 2 else "2"

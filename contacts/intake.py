@@ -26,7 +26,7 @@ from contacts.evaluation import decide, decision_columns, facts_of_item, result_
 from contacts.identifiers import mask_personal_identity
 from contacts.models import EventKind
 from contacts.reasons import Reason, ordered
-from contacts.validation import INPUT_FIELDS, ContactInput, ProviderRef, References, validate_contact
+from contacts.validation import ACCEPTED_FIELDS, ContactInput, ProviderRef, References, validate_contact
 from kernel.business_time import stockholm_date
 from kernel.history import Via
 from regions.models import Profession, Provider, RateRecommendation, Region
@@ -38,7 +38,7 @@ MAX_BULK_ITEMS = 10_000
 # The stored column of each input field compared to decide "unchanged" (the key fields excluded).
 _INPUT_COLUMNS = {"home_region": "home_region_id", "profession": "profession_id"}
 COMPARED = tuple(
-    (name, _INPUT_COLUMNS.get(name, name)) for name in INPUT_FIELDS if name not in {"external_id", "provider"}
+    (name, _INPUT_COLUMNS.get(name, name)) for name in ACCEPTED_FIELDS if name not in {"external_id", "provider"}
 )
 COMPARED_FIELDS = tuple(column for _name, column in COMPARED)
 

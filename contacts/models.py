@@ -63,6 +63,12 @@ class Contact(models.Model):
     patient_fee = models.DecimalField(_("patient fee"), max_digits=8, decimal_places=2)
     listing_unit = models.CharField(_("listing unit (HSA-id)"), max_length=31, blank=True)
     care_unit = models.CharField(_("care unit (HSA-id)"), max_length=31, blank=True)
+    # SCB's kommunkod of the patient's home municipality, when the provider reports it: four digits beginning with
+    # the home region's län code (a constraint). Inera's fakturaunderlag carries it next to the län.
+    # A database default as well: rows written by SQL that names no such column (bench fills) stay valid.
+    home_municipality = models.CharField(
+        _("home municipality (kommun code)"), max_length=4, blank=True, default="", db_default=""
+    )
 
     # --- derived and decided -------------------------------------------------------------------------
     # Copied from the provider's contracting region at intake (the provider's own foreign key guards it),
@@ -145,6 +151,11 @@ class Contact(models.Model):
             models.UniqueConstraint(fields=["external_id", "provider"], name="contact_unique_per_provider"),
             models.CheckConstraint(condition=Q(patient_fee__gte=0), name="contact_fee_not_negative"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="contact_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(home_municipality="")
+                | Q(home_municipality__regex=r"^[0-9]{4}$", home_municipality__startswith=models.F("home_region")),
+                name="contact_municipality_in_home_region",
+            ),
             models.CheckConstraint(
                 condition=Q(status="rejected", amount=0) | ~Q(status="rejected"), name="contact_rejected_amount_zero"
             ),

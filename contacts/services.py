@@ -228,7 +228,7 @@ def _reevaluate(
 
 # What a seller may correct together with a credit ("credit and invoice again"): the facts a wrong home region, price,
 # product or partial invoicing concern. Other facts are corrected through intake once the credit is approved.
-CORRECTABLE_FIELDS = ("home_region", "profession", "patient_fee", "listing_unit", "care_unit")
+CORRECTABLE_FIELDS = ("home_region", "home_municipality", "profession", "patient_fee", "listing_unit", "care_unit")
 
 
 def contact_as_item(contact: Contact) -> dict:
@@ -248,6 +248,7 @@ def contact_as_item(contact: Contact) -> dict:
         "patient_fee": f"{contact.patient_fee:.2f}",
         "listing_unit": contact.listing_unit,
         "care_unit": contact.care_unit,
+        "home_municipality": contact.home_municipality,
     }
 
 

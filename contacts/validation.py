@@ -40,6 +40,10 @@ IGNORED_FIELDS = frozenset(
     {"id", "billing_region", "status", "reasons", "recommendation", "rate", "amount", "invoice", "criteria"}
 )
 REQUIRED_FIELDS = tuple(f for f in INPUT_FIELDS if f not in {"provider", "listing_unit", "care_unit"})
+# Optional input fields added to API.md's contract since (README, API: additions). Kept apart from ``INPUT_FIELDS``,
+# the contract as published, so that its order and the CSV template's header stay as clients know them.
+ADDED_INPUT_FIELDS = ("home_municipality",)
+ACCEPTED_FIELDS = (*INPUT_FIELDS, *ADDED_INPUT_FIELDS)
 
 MODES = frozenset(Mode.values)
 CONTENTS = frozenset(Content.values)
@@ -56,6 +60,8 @@ _SHEET_AMOUNT = re.compile(r"([+-]?)([0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9
 _KRONOR_SUFFIX = re.compile(r"\s*kr\.?$", re.IGNORECASE)
 # An amount sent as JSON text: optional sign, ASCII digits, optionally a decimal point and digits ("100.00").
 _TEXT_AMOUNT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+# A kommun code (SCB's kommunkod): four ASCII digits, the first two the län's code.
+_MUNICIPALITY = re.compile(r"[0-9]{4}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,7 @@ class ContactInput:
     patient_fee: Decimal
     listing_unit: str
     care_unit: str
+    home_municipality: str = ""
 
 
 def _text(value, field: str, errors: dict, *, max_length: int, required: bool = True) -> str:
@@ -274,6 +281,29 @@ def _hsa(value, field: str, errors: dict) -> str:
         return ""
 
 
+def _municipality(value, field: str, errors: dict, *, home_region: str) -> str:
+    """The patient's home kommun (optional): four digits whose first two are the home region's län code."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        errors[field] = [_("Must be a string.")]
+        return ""
+    if problem := input_problem(value):
+        errors[field] = [problem]
+        return ""
+    code = value.strip()
+    if _MUNICIPALITY.fullmatch(code) is None:
+        errors[field] = [_("Must be a kommun code of 4 digits, e.g. 2580.")]
+        return ""
+    if home_region and code[:2] != home_region:
+        errors[field] = [
+            _("Kommun %(code)s is not in home region %(region)s: a kommun code begins with its län code.")
+            % {"code": code, "region": home_region}
+        ]
+        return ""
+    return code
+
+
 def validate_contact(
     raw, refs: References, *, text_booleans: bool = False, decimal_comma: bool = False
 ) -> ContactInput | dict[str, list[str]]:
@@ -286,7 +316,7 @@ def validate_contact(
     if not isinstance(raw, dict):
         return {"non_field_errors": [_("Each contact must be a JSON object.")]}
     errors: dict[str, list[str]] = {}
-    unknown = [key for key in raw if key not in INPUT_FIELDS and key not in IGNORED_FIELDS]
+    unknown = [key for key in raw if key not in ACCEPTED_FIELDS and key not in IGNORED_FIELDS]
     for key in unknown:
         errors[str(key)[:64]] = [_("Unknown field.")]
 
@@ -363,6 +393,12 @@ def validate_contact(
     patient_fee = money(raw.get("patient_fee"), "patient_fee", errors)
     listing_unit = _hsa(raw.get("listing_unit"), "listing_unit", errors)
     care_unit = _hsa(raw.get("care_unit"), "care_unit", errors)
+    home_municipality = _municipality(
+        raw.get("home_municipality"),
+        "home_municipality",
+        errors,
+        home_region=home_region if "home_region" not in errors else "",
+    )
 
     if errors:
         return errors
@@ -385,4 +421,5 @@ def validate_contact(
         patient_fee=patient_fee,
         listing_unit=listing_unit,
         care_unit=care_unit,
+        home_municipality=home_municipality,
     )

@@ -39,6 +39,7 @@ from billing.permissions import (
     can_credit,
     can_render_documents,
     can_transition_in_bulk,
+    sees_full_identity_on_invoice,
 )
 from billing.selectors import invoice_totals, without_drafts_of_others
 from billing.services import invoice_documents_render
@@ -393,6 +394,15 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
             )
         if obj.ubl:  # the e-invoice (Peppol BIS Billing 3.0), served by the API as the finance systems fetch it
             links.append((reverse("api-v1:invoice-ubl", args=[obj.pk]), gettext("E-invoice (UBL)")))
+        request = getattr(obj, "_request", None)
+        if obj.claim_specification and request is not None and sees_full_identity_on_invoice(request.user, obj):
+            # The API's download (session authentication): one place decides, serves and records the read.
+            links.append(
+                (
+                    reverse("api-v1:invoice-claim-specification", args=[obj.pk]),
+                    gettext("Specification for the buyer's system (Inera XML)"),
+                )
+            )
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     def get_object(self, request, object_id, from_field=None):

@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="invoice",
             name="ubl",
-            field=models.FileField(blank=True, upload_to="invoices/", verbose_name="e-invoice (UBL)"),
+            field=models.FileField(blank=True, db_default="", default="", upload_to="invoices/", verbose_name="e-invoice (UBL)"),
         ),
     ]

@@ -77,6 +77,7 @@ class ContactAdmin(ContactActions, ContactUpload, ContactPage, ScopedAdmin):
                     "external_id",
                     "patient_identity",
                     "home_region",
+                    "home_municipality",
                     "profession",
                     "started_at",
                     "mode",

@@ -17,6 +17,7 @@ class ReadVia(models.TextChoices):
     API_INVOICE_LINES = "api_lines", _("API: invoice lines")
     CSV_SPECIFICATION = "csv_spec", _("Specification (CSV)")
     PDF_SPECIFICATION = "pdf_spec", _("Specification (PDF)")
+    CLAIM_SPECIFICATION = "claim_spec", _("Specification (Inera XML)")
 
 
 class IdentityRead(AppendOnlyModel):

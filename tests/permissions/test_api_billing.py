@@ -250,6 +250,29 @@ def test_invoice_pdf_while_it_is_rendered(world, actor, expected):
     assert response.status_code == expected
 
 
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    matrix(
+        anonymous=401,
+        provider=404,
+        clerk_seller=202,
+        manager_seller=202,
+        clerk_buyer=202,
+        manager_buyer=202,
+        clerk_third=404,
+        manager_third=404,
+        admin=202,
+    ),
+)
+def test_claim_specification_while_it_is_rendered(world, actor, expected):
+    """Inera's fakturaunderlag (XML) of an approved invoice whose documents the worker has not yet stored: the parties
+    wait (202), everyone else finds nothing; nothing is recorded as read."""
+    response = world.api(actor).get(f"/api/v1/invoices/{world.invoices['approved'].pk}/claim-specification/")
+
+    assert response.status_code == expected
+    assert IdentityRead.objects.filter(via="claim_spec").count() == 0
+
+
 @pytest.mark.parametrize(("actor", "expected"), PARTIES_READ)
 @pytest.mark.parametrize("document", ["pdf", "specification-pdf"])
 def test_stored_invoice_documents(world, actor, expected, document):
