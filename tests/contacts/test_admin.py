@@ -396,7 +396,7 @@ def test_a_bad_header_is_refused_and_nothing_is_stored(client, clerk04, provider
     assert response.context["file_errors"] == [
         "Okända kolumner i rubrikraden: pnr. Tillåtna: external_id, provider, patient_id, home_region, "
         "profession, started_at, mode, strong_authentication, triage, documented, content, patient_fee, "
-        "listing_unit, care_unit.",
+        "listing_unit, care_unit, home_municipality.",
         "Obligatoriska kolumner saknas i rubrikraden: patient_id.",
     ]
     assert Contact.objects.count() == 0
