@@ -28,6 +28,7 @@ from pypdf import PdfWriter
 from billing.models import Invoice, InvoiceLine
 from billing.selectors import invoice_totals
 from contacts.identifiers import FULLY_MASKED, mask_personal_identity
+from kernel.metrics import DOCUMENTS_RENDERED
 from kernel.money import format_sek
 from kernel.text import POSTGRESQL_CLASS, REPLACEMENT, neutralise
 from regions.identifiers import format_org_number
@@ -89,7 +90,9 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
                 "objection_months": settings.OBJECTION_PERIOD_MONTHS,
             },
         )
-    return _pdf(html)
+    content = _pdf(html)
+    DOCUMENTS_RENDERED.labels(document="invoice").inc()
+    return content
 
 
 def _specification_rows(invoice: Invoice, *, full_identity: bool) -> Iterator[tuple]:
@@ -352,7 +355,9 @@ def _pages(lines: list[str], header: str, *, first: bool) -> list[str]:
 def render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes:
     """Every line in fixed-width columns, ``SPECIFICATION_CHUNK`` lines per rendered part, merged with pypdf."""
     with translation.override(settings.LANGUAGE_CODE):
-        return _render_specification_pdf(invoice, full_identity=full_identity)
+        content = _render_specification_pdf(invoice, full_identity=full_identity)
+    DOCUMENTS_RENDERED.labels(document="specification").inc()
+    return content
 
 
 def _render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes:
