@@ -347,8 +347,8 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
-# A Celery worker logs through the same configuration (JSON lines with the task's request id), not its own.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A Celery worker logs through this configuration too (JSON lines with the task's request id), not its own: the
+# worker's --loglevel is therefore not used, LOG_LEVEL is.
 
 # Optional error reporting (config/observability/errors.py): only with SENTRY_DSN, without personal data.
 SENTRY_DSN = env_str("SENTRY_DSN")

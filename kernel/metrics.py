@@ -22,7 +22,7 @@ HTTP_REQUESTS = Counter(
 )
 INTAKE_ITEMS = Counter(
     "utomlans_intake_items",
-    "Contact items received by the intake, by channel (api, bulk, csv, admin) and outcome (accepted, refused).",
+    "Contact items received by the intake, by channel (api, bulk, csv, admin, ...) and outcome (accepted, refused).",
     ["channel", "outcome"],
 )
 INVOICE_RUN_SECONDS = Histogram(

@@ -21,12 +21,14 @@ import logging
 import re
 import uuid
 
-from celery.signals import before_task_publish, task_postrun, task_prerun
+from celery.signals import before_task_publish, setup_logging, task_postrun, task_prerun
 from django.core.signals import request_finished, request_started
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as BaseJsonFormatter
 
 from config.identity_scrubbing import looks_like_identity_number, scrub
+
+logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # The name of the Celery message header that carries the id into a task.
@@ -110,11 +112,24 @@ def _carry_request_id(sender=None, headers=None, **kwargs):
 _task_tokens: dict[str, contextvars.Token] = {}
 
 
+@setup_logging.connect(dispatch_uid="config.observability.logs.setup_logging")
+def _log_as_django_does(**kwargs):
+    """A Celery worker leaves logging to Django's ``LOGGING`` (applied when Celery sets Django up): the same JSON
+    lines, masked, with the task's request id. (A receiver here is how Celery is told not to configure its own.)"""
+
+
 @task_prerun.connect(dispatch_uid="config.observability.logs.task_prerun")
 def _enter_task(sender=None, task_id=None, task=None, **kwargs):
-    request_id = getattr(task.request, TASK_HEADER, None) if task is not None else None
-    if request_id and task_id:
+    if task is None or not task_id:
+        return
+    # Through a broker the header is one of the task request's own fields; a task applied in-process with
+    # ``headers=`` has it among the request's ``headers``.
+    request_id = getattr(task.request, TASK_HEADER, None) or (getattr(task.request, "headers", None) or {}).get(
+        TASK_HEADER
+    )
+    if request_id:
         _task_tokens[task_id] = _request_id.set(request_id_of(str(request_id)))
+        logger.debug("Task %s[%s] runs for request %s", task.name, task_id, _request_id.get())
 
 
 @task_postrun.connect(dispatch_uid="config.observability.logs.task_postrun")
