@@ -44,10 +44,13 @@ def current_request_id() -> str | None:
 
 
 def request_id_of(incoming: str | None) -> str:
-    """The caller's id when it is a sane token, otherwise a new one (32 hexadecimal digits)."""
+    """The caller's id when it is a sane token, otherwise a new one (32 hexadecimal digits; never one whose digits
+    happen to look like an identity number, which the logs would mask)."""
     if incoming and _SANE_REQUEST_ID.fullmatch(incoming) and not looks_like_identity_number(incoming):
         return incoming
-    return uuid.uuid4().hex
+    while looks_like_identity_number(generated := uuid.uuid4().hex):
+        pass
+    return generated
 
 
 class RequestIdMiddleware:
