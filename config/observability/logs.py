@@ -1,7 +1,7 @@
 """Structured logs, each line carrying the id of the request (or the task) that caused it.
 
 - ``RequestIdMiddleware`` gives every request an id: the caller's ``X-Request-ID`` when it is a sane token (1-64
-  letters, digits, ``.``, ``_``, ``:``, ``-``, and nothing that looks like a personal identity number), otherwise a
+  letters, digits, ``.``, ``_``, ``:``, ``-``, and nothing the logs would mask), otherwise a
   new random one; the response carries it back in ``X-Request-ID``. The id is kept in a context variable from
   then until the request has finished, so Django's own lines about the response (``django.request``'s "Not Found:
   …", written after the last middleware returned) carry it too.
@@ -26,7 +26,7 @@ from django.core.signals import request_finished, request_started
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as BaseJsonFormatter
 
-from config.identity_scrubbing import looks_like_identity_number, scrub
+from config.identity_scrubbing import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +39,12 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("utomlans_request_id", default=None)
 
 
-def current_request_id() -> str | None:
-    return _request_id.get()
-
-
 def request_id_of(incoming: str | None) -> str:
-    """The caller's id when it is a sane token, otherwise a new one (32 hexadecimal digits; never one whose digits
-    happen to look like an identity number, which the logs would mask)."""
-    if incoming and _SANE_REQUEST_ID.fullmatch(incoming) and not looks_like_identity_number(incoming):
+    """The caller's id when it is a sane token, otherwise a new one (32 hexadecimal digits). Never one the logs would
+    mask (digits that look like an identity number, ``password:…``): the id in a log line is the id the caller got."""
+    if incoming and _SANE_REQUEST_ID.fullmatch(incoming) and scrub(incoming) == incoming:
         return incoming
-    while looks_like_identity_number(generated := uuid.uuid4().hex):
+    while scrub(generated := uuid.uuid4().hex) != generated:
         pass
     return generated
 

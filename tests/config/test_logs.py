@@ -79,7 +79,7 @@ def test_a_request_gets_an_id_echoed_in_its_response_and_on_its_log_lines(client
     generated = client.get("/no-such-page/")
     refused = [
         client.get("/health/live", HTTP_X_REQUEST_ID=value)["X-Request-ID"]
-        for value in ["x" * 65, "a b", "<script>", "19121212-1212", "req-191212121212", "ä"]
+        for value in ["x" * 65, "a b", "<script>", "19121212-1212", "req-191212121212", "ä", "password:hunter2"]
     ]
 
     assert mine["X-Request-ID"] == "lb-7f3a.91:2"
