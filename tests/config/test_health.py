@@ -5,7 +5,6 @@ import socket
 
 import pytest
 from django.db import connections
-from django.test import override_settings
 
 from config.celery import app as celery_app
 from tests.worker import celery_worker, needs_worker, new_queue, tasks_sent_to
@@ -151,18 +150,12 @@ def test_health_endpoints_need_no_login_and_no_throttle_counts_them(client, embe
 
 
 @pytest.mark.django_db
-def test_health_endpoints_are_not_redirected_to_https(client, embedded):
-    with override_settings(SECURE_SSL_REDIRECT=True, SECURE_REDIRECT_EXEMPT=_production_exemptions()):
-        answers = {path: client.get(path).status_code for path in ["/health/live", "/health/ready", "/api/v1/schema/"]}
+def test_health_endpoints_are_not_redirected_to_https(client, embedded, settings):
+    settings.SECURE_SSL_REDIRECT = True  # as in production (tests.settings turns it off; the exemptions are kept)
+
+    answers = {path: client.get(path).status_code for path in ["/health/live", "/health/ready", "/api/v1/schema/"]}
 
     assert answers == {"/health/live": 200, "/health/ready": 200, "/api/v1/schema/": 301}
-
-
-def _production_exemptions() -> list[str]:
-    """SECURE_REDIRECT_EXEMPT as production has it (DEBUG off, tests.settings keeps it but turns the redirect off)."""
-    from django.conf import settings
-
-    return settings.SECURE_REDIRECT_EXEMPT
 
 
 @pytest.mark.django_db
