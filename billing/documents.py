@@ -29,6 +29,7 @@ from billing.einvoice.ubl import render_ubl
 from billing.models import Invoice, InvoiceLine
 from billing.selectors import invoice_totals
 from contacts.identifiers import FULLY_MASKED, mask_personal_identity
+from kernel.metrics import DOCUMENTS_RENDERED
 from kernel.money import format_sek
 from kernel.text import POSTGRESQL_CLASS, REPLACEMENT, neutralise
 from regions.identifiers import format_org_number
@@ -102,14 +103,17 @@ def render_invoice_pdf(invoice: Invoice, *, ubl: bytes | None = None) -> bytes:
     if ubl is None and invoice.is_frozen:
         ubl = render_ubl(invoice)
     if ubl is None:
-        return _pdf(html)
-    attachment = weasyprint.Attachment(
-        string=ubl,
-        name=ubl_filename(invoice),
-        description="Peppol BIS Billing 3.0 (UBL 2.1)",
-        relationship="Alternative",
-    )
-    return _pdf(html, pdf_variant="pdf/a-3b", attachments=[attachment])
+        content = _pdf(html)
+    else:
+        attachment = weasyprint.Attachment(
+            string=ubl,
+            name=ubl_filename(invoice),
+            description="Peppol BIS Billing 3.0 (UBL 2.1)",
+            relationship="Alternative",
+        )
+        content = _pdf(html, pdf_variant="pdf/a-3b", attachments=[attachment])
+    DOCUMENTS_RENDERED.labels(document="invoice").inc()
+    return content
 
 
 def _specification_rows(invoice: Invoice, *, full_identity: bool) -> Iterator[tuple]:
@@ -372,7 +376,9 @@ def _pages(lines: list[str], header: str, *, first: bool) -> list[str]:
 def render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes:
     """Every line in fixed-width columns, ``SPECIFICATION_CHUNK`` lines per rendered part, merged with pypdf."""
     with translation.override(settings.LANGUAGE_CODE):
-        return _render_specification_pdf(invoice, full_identity=full_identity)
+        content = _render_specification_pdf(invoice, full_identity=full_identity)
+    DOCUMENTS_RENDERED.labels(document="specification").inc()
+    return content
 
 
 def _render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes:

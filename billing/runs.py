@@ -22,6 +22,7 @@ region and period mark such runs failed, with a message saying so.
 
 import datetime as dt
 import hashlib
+import time
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -39,6 +40,7 @@ from contacts.reasons import Reason
 from contacts.services import contacts_mark_lapsed
 from kernel.business_time import period_bounds, stockholm_today
 from kernel.history import Via, changes_between
+from kernel.metrics import INVOICE_RUN_SECONDS
 
 
 def _lock_key(seller: str, period: str) -> int:
@@ -101,6 +103,7 @@ def invoice_run_execute(*, run: InvoiceRun, run_date: dt.date | None = None) -> 
             return run
         _fail_abandoned(seller, period, exclude=run.pk)
         InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=timezone.now(), progress=0)
+        began = time.monotonic()
         try:
             _apply_deadline(seller, period, run_date, run)
             _set_progress(run, 5)
@@ -113,10 +116,12 @@ def invoice_run_execute(*, run: InvoiceRun, run_date: dt.date | None = None) -> 
             InvoiceRun.objects.filter(pk=run.pk).update(
                 status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
             )
+            INVOICE_RUN_SECONDS.labels(outcome=RunStatus.FAILED.value).observe(time.monotonic() - began)
             raise
         InvoiceRun.objects.filter(pk=run.pk).update(
             status=RunStatus.SUCCEEDED, progress=100, error="", finished_at=timezone.now()
         )
+        INVOICE_RUN_SECONDS.labels(outcome=RunStatus.SUCCEEDED.value).observe(time.monotonic() - began)
     run.refresh_from_db()
     return run
 

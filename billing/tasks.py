@@ -15,6 +15,7 @@ from billing.models import FROZEN_STATUSES, Invoice, InvoiceRun
 from billing.previews.services import invoice_previews_discard
 from billing.runs import invoice_run_execute
 from billing.services import invoice_runs_start_scheduled
+from kernel.metrics import DOCUMENTS_RENDERED
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,8 @@ def render_documents_task(invoice_id: int) -> str:
             invoice.ubl.save(ubl_filename(invoice), ContentFile(ubl), save=False)
             invoice.claim_specification.save(claim_specification_filename(invoice), File(claim), save=False)
             invoice.save(update_fields=["pdf", "specification_pdf", "ubl", "claim_specification"])
+    DOCUMENTS_RENDERED.labels(document="ubl").inc()
+    DOCUMENTS_RENDERED.labels(document="claim_specification").inc()
     invoice_previews_discard(invoice_id=invoice_id)  # its final documents replace the draft's previews
     return "rendered"
 

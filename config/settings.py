@@ -5,6 +5,7 @@ Celery jobs executed in-process. Production sets DATABASE_URL (PostgreSQL), CELE
 SECRET_KEY, ALLOWED_HOSTS and leaves DEBUG off; a missing production setting stops start-up.
 """
 
+import ipaddress
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -53,6 +54,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Every line logged while a request is answered carries its id (config/observability/logs.py), then every answer
+    # is counted by route and status, whichever middleware gave it (config/observability/metrics.py).
+    "config.observability.logs.RequestIdMiddleware",
+    "config.observability.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -289,16 +294,33 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# No personal identity number in a log (config/identity_scrubbing.py): the filter masks them in every record that
-# passes the console handler, in django.request's records before any handler (its 4xx/5xx lines name the address),
-# and in the development server's access log (request lines with their query strings), which Django gives a handler
-# of its own and which is therefore redefined here with the filter.
+# Logs (config/observability/logs.py): LOG_FORMAT "json" (one JSON object a line, for a log collector; the default
+# with DEBUG off) or "text" (a readable line; the default with DEBUG=1). Every line carries the id of the request or
+# task that caused it (request_id, "-" outside both).
+# No personal identity number and no credential in a log (config/identity_scrubbing.py): the filter masks them in
+# every record that passes the console handler, in django.request's records before any handler (its 4xx/5xx lines
+# name the address), and in the development server's access log (request lines with their query strings), which
+# Django gives a handler of its own and which is therefore redefined here with the filter; the formatters mask the
+# whole line they write once more (tracebacks and extra fields included).
+LOG_FORMAT = env_str("LOG_FORMAT") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scrub_identity_numbers": {"()": "config.identity_scrubbing.ScrubIdentityNumbers"}},
+    "filters": {
+        "scrub_identity_numbers": {"()": "config.identity_scrubbing.ScrubIdentityNumbers"},
+        "request_id": {"()": "config.observability.logs.RequestIdFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "config.observability.logs.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+        },
+        "text": {
+            "()": "config.observability.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
@@ -306,7 +328,11 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub_identity_numbers"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "scrub_identity_numbers"],
+        },
         "django.server": {
             "class": "logging.StreamHandler",
             "formatter": "django.server",
@@ -322,6 +348,28 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+# A Celery worker logs through this configuration too (JSON lines with the task's request id), not its own: the
+# worker's --loglevel is therefore not used, LOG_LEVEL is.
+
+# Optional error reporting (config/observability/errors.py): only with SENTRY_DSN, without personal data.
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from config.observability.errors import error_reporting_init
+
+    error_reporting_init(SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT"), release=env_str("SENTRY_RELEASE"))
+
+# Health (config/health.py): how long readiness waits for a Celery worker to answer its ping (seconds).
+HEALTH_WORKER_TIMEOUT = env_int("HEALTH_WORKER_TIMEOUT", 1)
+
+# Metrics (config/observability/metrics.py): /metrics answers a bearer token equal to METRICS_TOKEN, or clients from
+# METRICS_ALLOWED_IPS (addresses or networks, comma-separated); with neither set it does not exist (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", default=[])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {_network!r} is not an address or a network") from None
 
 # Security headers on every response, in development too (so a page that breaks them breaks early).
 X_FRAME_OPTIONS = "DENY"
@@ -356,6 +404,8 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers and Prometheus often ask the processes directly over plain HTTP: answered, not redirected.
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^healthz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

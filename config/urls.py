@@ -11,7 +11,8 @@ from billing.api import (
     InvoiceSpecificationSwedishCsvView,
     InvoiceViewSet,
 )
-from config.health import health
+from config.health import health, liveness, readiness
+from config.observability.metrics import metrics
 from contacts.api import ContactViewSet
 from disputes.api import DisputeViewSet
 from kernel.api.docs import RedocView, SchemaView, SwaggerView
@@ -70,6 +71,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api-v1"))),
     path("healthz", health, name="health"),
+    path("health/live", liveness, name="health-live"),
+    path("health/ready", readiness, name="health-ready"),
+    path("metrics", metrics, name="metrics"),
     path("favicon.ico", favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -29,6 +29,7 @@ from contacts.reasons import Reason, ordered
 from contacts.validation import ACCEPTED_FIELDS, ContactInput, ProviderRef, References, validate_contact
 from kernel.business_time import stockholm_date
 from kernel.history import Via
+from kernel.metrics import INTAKE_ITEMS
 from regions.models import Profession, Provider, RateRecommendation, Region
 from regions.rates import Timeline
 from regions.selectors import recommendation_timeline, scope_of, visible_to
@@ -193,6 +194,9 @@ def contacts_upsert(
     result.created, result.updated, result.unchanged, locked_errors, result.ids, result.outcomes = outcome
     result.errors.extend(locked_errors)
     result.errors.sort(key=lambda e: e.index)
+    refused = len(result.errors)
+    INTAKE_ITEMS.labels(channel=str(channel), outcome="accepted").inc(len(items) - refused)
+    INTAKE_ITEMS.labels(channel=str(channel), outcome="refused").inc(refused)
     return result
 
 

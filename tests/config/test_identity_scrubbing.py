@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from config.identity_scrubbing import ScrubIdentityNumbers, looks_like_identity_number, scrub_identity_numbers
+from config.identity_scrubbing import ScrubIdentityNumbers, looks_like_identity_number, scrub, scrub_identity_numbers
 from regions.models import Role
 from tests.factories import personnummer
 
@@ -89,3 +89,32 @@ def test_a_request_logged_by_django_is_scrubbed(client, make_user, caplog):
     assert response.status_code == 404
     messages = [record.getMessage() for record in caplog.records if record.name == "django.request"]
     assert messages == ["Not Found: /no-such-page/19121212-****/"]
+
+
+KEY = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"Authorization: Token {KEY}", "Authorization: Token ****"),
+        (f"{{'HTTP_AUTHORIZATION': 'Token {KEY}'}}", "{'HTTP_AUTHORIZATION': 'Token ****'}"),
+        (f'{{"authorization": "Bearer {KEY}"}}', '{"authorization": "Bearer ****"}'),
+        (f"GET /x?api_key={KEY}&page=2", "GET /x?api_key=****&page=2"),
+        (f"X-API-Key: {KEY}", "X-API-Key: ****"),
+        ("METRICS_TOKEN=s3cret-value", "METRICS_TOKEN=****"),
+        ("password=hunter2 accepted", "password=**** accepted"),
+        ("SENTRY dsn=https://public@sentry.example/1", "SENTRY dsn=****"),
+        (f"sent Token {KEY} and 19121212-1212", "sent Token **** and 19121212-****"),
+        # Words, not credentials: left alone.
+        ("Invalid token.", "Invalid token."),
+        ("The token was revoked", "The token was revoked"),
+        ("Token authentication failed", "Token authentication failed"),
+        (
+            'SELECT "auth_user"."password", "auth_user"."last_login"',
+            'SELECT "auth_user"."password", "auth_user"."last_login"',
+        ),
+    ],
+)
+def test_credentials_are_masked_by_the_same_rule(text, expected):
+    assert scrub(text) == expected
