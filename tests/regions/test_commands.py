@@ -88,4 +88,22 @@ def test_demo_invoices_are_built_for_last_month_and_one_is_approved(django_captu
     approved = Invoice.objects.get(status="approved")
     assert approved.number.startswith("04-")
     assert bool(approved.pdf) and bool(approved.specification_pdf)
+    # The e-invoices (issue 17): the UBL breaks none of the rules it relies on, the fakturaunderlag is valid against
+    # Inera's schema and its rules, and both carry the approved invoice's number and total.
+    from lxml import etree
+
+    from billing.einvoice.claim import claim_schema
+    from billing.einvoice.claim_rules import claim_violations
+    from billing.einvoice.ubl_rules import ubl_problems
+
+    with approved.ubl.open("rb") as stored:
+        ubl = stored.read()
+    assert ubl_problems(ubl) == []
+    ubl_root = etree.fromstring(ubl)
+    assert ubl_root.findtext("{*}ID") == approved.number
+    assert ubl_root.findtext("{*}LegalMonetaryTotal/{*}PayableAmount") == f"{approved.total:.2f}"
+    with approved.claim_specification.open("rb") as stored:
+        claim = etree.parse(stored)
+    claim_schema().assertValid(claim)
+    assert claim_violations(claim) == []
     assert Invoice.objects.filter(status="draft").count() == invoices_after_first - 1
