@@ -56,6 +56,8 @@ TEXT_SIZE = 7
 LEADING = TEXT_SIZE * 1.3
 FOOTER_Y = MARGIN / 2
 BODY_BOTTOM = MARGIN + LEADING  # no row below this: the footer stands under it
+BODY_TOP = PAGE_HEIGHT - MARGIN - TEXT_SIZE
+ROWS_PER_PAGE = int((BODY_TOP - BODY_BOTTOM) / LEADING) + 1 - 2  # under the headings and their rule
 
 
 # Codes the CSV keeps as they are, written for a reader in the PDF (short enough for their columns).
@@ -251,7 +253,8 @@ class _Document:
             for position, index in enumerate(_AMOUNT_INDEXES):
                 sums[position] += Decimal(row[index])
             printed = _pdf_rows(row)
-            if self.y - LEADING * (len(printed) - 1) < BODY_BOTTOM:  # a line's rows stay together on a page
+            # A line's rows stay together on a page, unless they are more than a page holds.
+            if self.y - LEADING * (len(printed) - 1) < BODY_BOTTOM and len(printed) <= ROWS_PER_PAGE:
                 self._new_page()
             for text in printed:
                 if self.y < BODY_BOTTOM:  # only a line taller than a page
@@ -270,7 +273,7 @@ class _Document:
         if not first:
             self._end_page()
         self.pages += 1
-        self.y = PAGE_HEIGHT - MARGIN - TEXT_SIZE
+        self.y = BODY_TOP
         if first:
             self.y = PAGE_HEIGHT - MARGIN - TITLE_SIZE
             canvas.setFont(TEXT_FONT, TITLE_SIZE)
