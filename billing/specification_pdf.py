@@ -32,6 +32,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
+from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -155,21 +156,23 @@ def _wrap(text: str, width: int) -> list[str]:
 def _pdf_rows(cells, *, heading: bool = False) -> list[str]:
     """A line as its printed rows: the first with every cell, then continuation rows with the rest of each value
     longer than its column, in that column. Trailing spaces are left off."""
-    columns = []
-    for cell, column in zip(cells, PDF_COLUMNS, strict=True):
-        text = neutralise(cell)
-        if not heading:
-            text = column.show(cell, text)
-        columns.append(_wrap(text, column.width))
-    height = max(len(pieces) for pieces in columns)
-    return [
-        " ".join(
-            (piece.rjust(column.width) if column.right else piece.ljust(column.width))
-            for pieces, column in zip(columns, PDF_COLUMNS, strict=True)
-            for piece in [pieces[row] if row < len(pieces) else ""]
-        ).rstrip()
-        for row in range(height)
+    texts = [
+        _printable(neutralise(cell) if heading else column.show(cell, neutralise(cell)), MONO_FONT)
+        for cell, column in zip(cells, PDF_COLUMNS, strict=True)
     ]
+    if all(len(text) <= column.width for text, column in zip(texts, PDF_COLUMNS, strict=True)):  # most lines
+        return [_row(texts)]
+    columns = [_wrap(text, column.width) for text, column in zip(texts, PDF_COLUMNS, strict=True)]
+    height = max(len(pieces) for pieces in columns)
+    return [_row([pieces[row] if row < len(pieces) else "" for pieces in columns]) for row in range(height)]
+
+
+def _row(pieces: list[str]) -> str:
+    """One printed row: each piece padded to its column's width, one space between columns."""
+    return " ".join(
+        piece.rjust(column.width) if column.right else piece.ljust(column.width)
+        for piece, column in zip(pieces, PDF_COLUMNS, strict=True)
+    ).rstrip()
 
 
 def _pdf_line(cells, *, heading: bool = False) -> str:
@@ -207,8 +210,25 @@ def _split(text: str, size: float) -> list[str]:
 
 
 @cache
+def _glyphs(font: str) -> dict:
+    _fonts()
+    return pdfmetrics.getFont(font).face.charToGlyph
+
+
+def _printable(text: str, font: str) -> str:
+    """``text`` with each character ``font`` has no glyph for (an emoji, a CJK ideograph) written as its code point,
+    ``[U+1F600]``: drawn, it would be an empty box and read back as nothing."""
+    if text.isascii():
+        return text
+    glyphs = _glyphs(font)
+    return "".join(char if ord(char) in glyphs else f"[U+{ord(char):04X}]" for char in text)
+
+
+@cache
 def _fonts() -> None:
-    """Registers the bundled DejaVu fonts with reportlab once per process; a missing file is a clear error."""
+    """Registers the bundled DejaVu fonts with reportlab once per process; a missing file is a clear error. Streams
+    are only compressed, not also written as ASCII85 (7-bit text: a quarter larger and slow in pure Python)."""
+    rl_config.useA85 = 0
     for name in (TEXT_FONT, MONO_FONT):
         path = FONT_DIRECTORY / f"{name}.ttf"
         if not path.is_file():
@@ -225,15 +245,18 @@ def render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes:
 
 
 class _Document:
+    """One specification PDF being drawn. A page's text is one text object (rows moved down by the leading, no
+    position nor width computed per row); its footer a form drawn once the number of pages is known."""
+
     def __init__(self, invoice: Invoice):
         self.invoice = invoice
         self.output = BytesIO()
         self.canvas = Canvas(self.output, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1)
         self.pages = 0
         self.y = 0.0
-        identifier = invoice.specification_id or invoice.pk
-        self.footer = gettext("Specification %(id)s – page %(page)s of %(pages)s")
-        self.footer_id = identifier
+        self.text = self.canvas.beginText()
+        self.font: tuple = ()
+        self.footer_id = invoice.specification_id or invoice.pk
         headings = _pdf_line([str(column.heading) for column in PDF_COLUMNS], heading=True)
         self.headings = (headings, "─" * len(headings))
 
@@ -248,6 +271,7 @@ class _Document:
         canvas.setAuthor(neutralise(self.invoice.seller.name))
         self._new_page(first=True, title=title)
         count, sums = 0, [Decimal(0)] * len(_AMOUNT_INDEXES)
+        write = self.text.textLine
         for row in rows:
             count += 1
             for position, index in enumerate(_AMOUNT_INDEXES):
@@ -256,40 +280,58 @@ class _Document:
             # A line's rows stay together on a page, unless they are more than a page holds.
             if self.y - LEADING * (len(printed) - 1) < BODY_BOTTOM and len(printed) <= ROWS_PER_PAGE:
                 self._new_page()
+                write = self.text.textLine
             for text in printed:
                 if self.y < BODY_BOTTOM:  # only a line taller than a page
                     self._new_page()
-                canvas.drawString(MARGIN, self.y, text)
+                    write = self.text.textLine
+                write(text)
                 self.y -= LEADING
         self._totals(count, *sums)
         self._end_page()
+        footer = gettext("Specification %(id)s – page %(page)s of %(pages)s")
         for page in range(1, self.pages + 1):
-            self._footer(page)
+            canvas.beginForm(f"footer{page}")
+            canvas.setFont(TEXT_FONT, TEXT_SIZE)
+            text = footer % {"id": self.footer_id, "page": page, "pages": self.pages}
+            canvas.drawRightString(PAGE_WIDTH - MARGIN, FOOTER_Y, _printable(neutralise(text), TEXT_FONT))
+            canvas.endForm()
         canvas.save()
         return self.output.getvalue()
 
     def _new_page(self, *, first: bool = False, title: str = "") -> None:
-        canvas = self.canvas
         if not first:
             self._end_page()
         self.pages += 1
+        self.text = self.canvas.beginText(MARGIN, BODY_TOP)
+        self.font = ()
         self.y = BODY_TOP
         if first:
             self.y = PAGE_HEIGHT - MARGIN - TITLE_SIZE
-            canvas.setFont(TEXT_FONT, TITLE_SIZE)
-            for text in _split(neutralise(title), TITLE_SIZE):
-                canvas.drawString(MARGIN, self.y, text)
-                self.y -= TITLE_SIZE * 1.3
-            self.y -= 2 * mm - TITLE_SIZE * 0.3
+            self.text.setTextOrigin(MARGIN, self.y)
+            for text in _split(_printable(neutralise(title), TEXT_FONT), TITLE_SIZE):
+                self._write(text, TEXT_FONT, TITLE_SIZE, TITLE_SIZE * 1.3)
+            self._move(2 * mm - TITLE_SIZE * 0.3)
             amounts = gettext("Amounts in kronor: rate, patient fee paid and net (rate − fee deducted).")
             self._paragraph(f"{self._parties()} {amounts}")
-            self.y -= LEADING
-        canvas.setFont(MONO_FONT, TEXT_SIZE)
+            self._move(LEADING)
         for text in self.headings:
-            canvas.drawString(MARGIN, self.y, text)
-            self.y -= LEADING
+            self._write(text, MONO_FONT, TEXT_SIZE, LEADING)
+
+    def _write(self, text: str, font: str, size: float, leading: float) -> None:
+        """A row of text at the current height, in ``font``; the next row ``leading`` lower."""
+        if self.font != (font, size, leading):
+            self.text.setFont(font, size, leading)
+            self.font = (font, size, leading)
+        self.text.textLine(text)
+        self.y -= leading
+
+    def _move(self, down: float) -> None:
+        self.y -= down
+        self.text.setTextOrigin(MARGIN, self.y)
 
     def _end_page(self) -> None:
+        self.canvas.drawText(self.text)
         self.canvas.doForm(f"footer{self.pages}")
         self.canvas.showPage()
 
@@ -306,19 +348,17 @@ class _Document:
         }
 
     def _paragraph(self, text: str) -> None:
-        """Text in the text font, wrapped to the page's width, from the current height down."""
-        canvas = self.canvas
-        canvas.setFont(TEXT_FONT, TEXT_SIZE)
-        for piece in _split(neutralise(text), TEXT_SIZE):
+        """Text in the text font, wrapped to the page's width, from the current height down; then the columns'
+        font again."""
+        for piece in _split(_printable(neutralise(text), TEXT_FONT), TEXT_SIZE):
             if self.y < BODY_BOTTOM:
                 self._new_page()
-                canvas.setFont(TEXT_FONT, TEXT_SIZE)
-            canvas.drawString(MARGIN, self.y, piece)
-            self.y -= LEADING
-        self.canvas.setFont(MONO_FONT, TEXT_SIZE)
+            self._write(piece, TEXT_FONT, TEXT_SIZE, LEADING)
+        self.text.setFont(MONO_FONT, TEXT_SIZE, LEADING)
+        self.font = (MONO_FONT, TEXT_SIZE, LEADING)
 
     def _totals(self, count: int, rate: Decimal, fee: Decimal, net: Decimal) -> None:
-        self.y -= LEADING / 2
+        self._move(LEADING / 2)
         self._paragraph(
             ngettext(
                 "Total of %(count)s line: rate %(rate)s, patient fee paid %(fee)s, net %(net)s.",
@@ -327,12 +367,3 @@ class _Document:
             )
             % {"count": count, "rate": format_sek(rate), "fee": format_sek(fee), "net": format_sek(net)}
         )
-
-    def _footer(self, page: int) -> None:
-        """Page ``page``'s footer, into the form the page refers to: now that the number of pages is known."""
-        canvas = self.canvas
-        canvas.beginForm(f"footer{page}")
-        canvas.setFont(TEXT_FONT, TEXT_SIZE)
-        text = self.footer % {"id": self.footer_id, "page": page, "pages": self.pages}
-        canvas.drawRightString(PAGE_WIDTH - MARGIN, FOOTER_Y, neutralise(text))
-        canvas.endForm()

@@ -184,3 +184,15 @@ def test_a_credit_note_sums_to_its_negative_total(january, staff):
     # A credit line keeps the rate and fee paid of the line it credits; its net is negative.
     assert lines[-2] == "Summa 2 rader: ersättning 905,00 kr, betald patientavgift 100,00 kr, netto -805,00 kr."
     assert lines[-1] == f"Fakturaunderlag {credit_note.pk} – sida 1 av 1"  # not approved yet: no id of its own
+
+
+def test_a_character_the_font_lacks_is_printed_as_its_code_point(draft):
+    InvoiceLine.objects.filter(invoice=draft, external_id="lk-30").update(external_id="lk-\U0001f600漢")
+    draft.buyer.name = "Region 漢"  # drawn in the text font, which lacks it too
+    draft.buyer.save(update_fields=["name"])
+
+    (lines,) = pages_of(render_specification_pdf(draft, full_identity=False))
+
+    assert any(text.split()[2:3] == ["lk-[U+1F600][U+6F22]"] for text in lines)
+    assert "till Region [U+6F22] (org.nr" in lines[1]
+    assert "\x00" not in "".join(lines)
