@@ -70,21 +70,17 @@ def time_hand_written(database_url: str, seller: str, period: str, start, end) -
 
 
 DOCUMENTS_SCRIPT = """
-import json, resource, time, tracemalloc, django
+import json, time, tracemalloc, django
 django.setup()
-from billing.documents import render_invoice_pdf, render_specification_pdf, specification_csv
+from billing.documents import render_invoice_pdf, specification_csv
 from billing.models import Invoice
 big = Invoice.objects.get(pk={big})
-small = Invoice.objects.get(pk={small})
 began = time.perf_counter(); render_invoice_pdf(big); invoice_pdf = time.perf_counter() - began
 tracemalloc.start()
 began = time.perf_counter(); size = sum(len(row) for row in specification_csv(big, full_identity=True))
 csv_seconds = time.perf_counter() - began
 csv_peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-began = time.perf_counter(); render_specification_pdf(small, full_identity=True); spec_pdf = time.perf_counter() - began
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 # The e-invoice of the big invoice, as its approval would have it (number and dates set in memory only, nothing
 # saved): the database groups its lines, so its time is the GROUP BY over them and its memory a few lines' tree.
 from billing.einvoice.ubl import render_ubl
@@ -97,10 +93,31 @@ ubl_peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
 print(json.dumps({{"ubl_seconds": ubl_seconds, "ubl_bytes": ubl_bytes, "ubl_peak": ubl_peak,
                    "invoice_pdf": invoice_pdf, "csv_seconds": csv_seconds, "csv_lines": big.contact_count,
-                   "csv_bytes": size, "csv_peak": csv_peak, "spec_pdf": spec_pdf, "spec_lines": small.contact_count,
+                   "csv_bytes": size, "csv_peak": csv_peak}}))
+"""
+
+# In a process of its own, so that its peak memory is the specification's (and Django's), not the documents' before.
+SPECIFICATION_PDF_SCRIPT = """
+import json, resource, time, django
+django.setup()
+from pypdf import PdfReader
+import io
+from billing.documents import render_specification_pdf
+from billing.models import Invoice
+invoice = Invoice.objects.get(pk={pk})
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+began = time.perf_counter(); pdf = render_specification_pdf(invoice, full_identity=True)
+spec_pdf = time.perf_counter() - began
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"spec_pdf": spec_pdf, "spec_lines": invoice.contact_count, "spec_bytes": len(pdf),
+                   "spec_pages": len(PdfReader(io.BytesIO(pdf)).pages), "base_rss_mb": base / 1024,
                    "peak_rss_mb": peak / 1024}}))
 """
 
 
 def time_documents(env: dict, big: int, small: int) -> dict:
-    return _django_script(env, DOCUMENTS_SCRIPT.format(big=big, small=small))
+    return {**_django_script(env, DOCUMENTS_SCRIPT.format(big=big)), **time_specification_pdf(env, small)}
+
+
+def time_specification_pdf(env: dict, pk: int) -> dict:
+    return _django_script(env, SPECIFICATION_PDF_SCRIPT.format(pk=pk))

@@ -1,5 +1,5 @@
 """Invoice documents: the invoice PDF (aggregates only, no patient data), the specification (fakturaunderlag)
-as CSV (streamed) and as PDF (rendered in chunks and merged, so memory stays flat).
+as CSV (streamed) and as PDF (drawn page by page in ``billing.specification_pdf``, so memory stays flat).
 
 ``render_invoice_pdf`` and ``render_specification_pdf`` are pure renderings of an invoice: the task stores
 their bytes; previews of drafts call them directly. Both are documents between Swedish regions, so they are
@@ -9,52 +9,26 @@ format: plain numbers with a decimal point and ISO times, as before.
 """
 
 import csv
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict
-from decimal import Decimal
-from typing import NamedTuple
 
 import weasyprint
 from django.conf import settings
 from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.functional import Promise
-from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from psycopg import sql as psycopg_sql
-from pypdf import PdfWriter
 
 from billing.einvoice.ubl import render_ubl
-from billing.models import Invoice, InvoiceLine
+from billing.models import Invoice
 from billing.selectors import invoice_totals
-from contacts.identifiers import FULLY_MASKED, mask_personal_identity
+from billing.specification_pdf import render_specification_pdf as render_specification_pdf  # where callers find it
+from billing.specification_rows import SPECIFICATION_COLUMNS, specification_rows
+from contacts.identifiers import FULLY_MASKED
 from kernel.metrics import DOCUMENTS_RENDERED
-from kernel.money import format_sek
 from kernel.text import POSTGRESQL_CLASS, REPLACEMENT, neutralise
 from regions.identifiers import format_org_number
 from regions.models import RateCategory
-
-SPECIFICATION_CHUNK = 1_000  # lines per rendered PDF part
-SPECIFICATION_ROWS_PER_PAGE = 52
-
-SPECIFICATION_COLUMNS = (
-    "line_id",
-    "contact_id",
-    "external_id",
-    "started_at",
-    "profession",
-    "category",
-    "recommendation",
-    "rate",
-    "patient_fee",
-    "amount",
-    "care_unit",
-    "patient_id",
-    "home_region",
-    "sex",
-    "rejection_overridden",
-)
 
 
 def _parties(invoice: Invoice) -> dict:
@@ -116,52 +90,6 @@ def render_invoice_pdf(invoice: Invoice, *, ubl: bytes | None = None) -> bytes:
     return content
 
 
-def _specification_rows(invoice: Invoice, *, full_identity: bool) -> Iterator[tuple]:
-    # The contact as billed, from the line itself (a credited contact may have been corrected since); its home
-    # region is the invoice's buyer.
-    lines = (
-        InvoiceLine.objects.filter(invoice=invoice)
-        .order_by("id")
-        .values_list(
-            "id",
-            "contact_id",
-            "external_id",
-            "started_at",
-            "profession",
-            "category",
-            "recommendation__code",
-            "rate",
-            "patient_fee",
-            "amount",
-            "care_unit",
-            "patient_id",
-            "invoice__buyer_id",
-            "patient_sex",
-            "overridden",
-        )
-    )
-    for row in lines.iterator(chunk_size=2_000):
-        (line_id, contact_id, external_id, started_at, profession, category, recommendation, rate, fee, amount,
-         care_unit, patient_id, home_region, sex, overridden) = row  # fmt: skip
-        yield (
-            line_id,
-            contact_id,
-            external_id,
-            timezone.localtime(started_at).isoformat(timespec="minutes"),
-            profession,
-            category,
-            recommendation,
-            f"{rate:.2f}",
-            f"{fee:.2f}",
-            f"{amount:.2f}",
-            care_unit,
-            patient_id if full_identity else mask_personal_identity(patient_id),
-            home_region,
-            sex,
-            "yes" if overridden else "",
-        )
-
-
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -203,7 +131,7 @@ def specification_csv(invoice: Invoice, *, full_identity: bool) -> Iterator[str]
 
 def _specification_csv_python(invoice: Invoice, *, full_identity: bool) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=";")
-    for row in _specification_rows(invoice, full_identity=full_identity):
+    for row in specification_rows(invoice, full_identity=full_identity):
         cells = list(row)
         for index in _GUARDED_INDEXES:
             cells[index] = safe_cell(cells[index])
@@ -277,134 +205,3 @@ def _specification_csv_copy(invoice: Invoice, *, full_identity: bool) -> Iterato
                 for _block in blocks:
                     pass
                 raise
-
-
-# Codes the CSV keeps as they are, written for a reader in the PDF (short enough for their columns).
-_PDF_CATEGORIES = {
-    RateCategory.PHYSICIAN: pgettext_lazy("rate category, at most 14 characters", "Physician"),
-    RateCategory.PSYCHOLOGIST: pgettext_lazy("rate category, at most 14 characters", "Psychol. etc."),
-    RateCategory.OTHER_LICENSED: pgettext_lazy("rate category, at most 14 characters", "Other licensed"),
-}
-_PDF_SEXES = {
-    "F": pgettext_lazy("sex, one letter", "F"),
-    "M": pgettext_lazy("sex, one letter", "M"),
-}
-
-
-# How a data cell is shown, from the row's value (``cell``) and that value neutralised (``text``): each cell on its one
-# line, a stored line separator or direction override shown as U+FFFD (kernel/text.py).
-def _as_text(cell, text: str) -> str:
-    return text
-
-
-def _local_minutes(cell, text: str) -> str:
-    """An ISO time (local, as the CSV writes it) as its date and minutes."""
-    return f"{text[:10]} {text[11:16]}" if len(text) > 16 and text[10] == "T" else text
-
-
-def _kronor(cell, text: str) -> str:
-    """ "435.00" from the rows the CSV shares, read as 435,00 (kronor)."""
-    return format_sek(Decimal(text), unit=False)
-
-
-def _category(cell, text: str) -> str:
-    return str(_PDF_CATEGORIES.get(cell, text))
-
-
-def _sex(cell, text: str) -> str:
-    return str(_PDF_SEXES.get(cell, text))
-
-
-def _yes(cell, text: str) -> str:
-    return gettext("yes") if cell == "yes" else text
-
-
-class PdfColumn(NamedTuple):
-    """A fixed-width column of the PDF specification: the row's field it shows (``SPECIFICATION_COLUMNS``), its
-    heading, its width (longer text is cut with "…"), whether it is right-aligned (numbers), and how a data cell is
-    shown (headings are shown as they are)."""
-
-    name: str
-    heading: Promise
-    width: int
-    right: bool = False
-    show: Callable[[object, str], str] = _as_text
-
-
-PDF_COLUMNS = (
-    PdfColumn("line_id", gettext_lazy("Line"), 8, right=True),
-    PdfColumn("contact_id", gettext_lazy("Contact"), 9, right=True),
-    PdfColumn("external_id", gettext_lazy("External id"), 22),
-    PdfColumn("started_at", gettext_lazy("Time"), 16, show=_local_minutes),
-    PdfColumn("profession", gettext_lazy("Prof."), 4),
-    PdfColumn("category", gettext_lazy("Category"), 14, show=_category),
-    PdfColumn("recommendation", gettext_lazy("Version"), 11),
-    PdfColumn("rate", pgettext_lazy("specification column, 8 characters", "Rate"), 8, right=True, show=_kronor),
-    PdfColumn("patient_fee", gettext_lazy("Fee"), 8, right=True, show=_kronor),
-    PdfColumn("amount", gettext_lazy("Net"), 8, right=True, show=_kronor),
-    PdfColumn("care_unit", gettext_lazy("Care unit"), 31),
-    PdfColumn("patient_id", gettext_lazy("Personal id"), 13),
-    PdfColumn("home_region", gettext_lazy("Län"), 3),
-    PdfColumn("sex", gettext_lazy("Sex"), 3, show=_sex),
-    # an accepted dispute overrode the contact's rejection
-    PdfColumn("rejection_overridden", gettext_lazy("Overr."), 4, show=_yes),
-)
-
-
-def _pdf_line(cells, *, heading: bool = False) -> str:
-    out = []
-    for cell, column in zip(cells, PDF_COLUMNS, strict=True):
-        text = neutralise(cell)
-        if not heading:
-            text = column.show(cell, text)
-        if len(text) > column.width:
-            text = text[: column.width - 1] + "…"
-        out.append(text.rjust(column.width) if column.right else text.ljust(column.width))
-    return " ".join(out).rstrip()
-
-
-def _pages(lines: list[str], header: str, *, first: bool) -> list[str]:
-    """The lines cut into pages, each under the column headings (the first page leaves room for the title)."""
-    pages, start = [], 0
-    while start < len(lines) or not pages:
-        size = SPECIFICATION_ROWS_PER_PAGE - (6 if first and not pages else 0)
-        pages.append(header + "\n" + "\n".join(lines[start : start + max(1, size)]))
-        start += max(1, size)
-    return pages
-
-
-def render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes:
-    """Every line in fixed-width columns, ``SPECIFICATION_CHUNK`` lines per rendered part, merged with pypdf."""
-    with translation.override(settings.LANGUAGE_CODE):
-        content = _render_specification_pdf(invoice, full_identity=full_identity)
-    DOCUMENTS_RENDERED.labels(document="specification").inc()
-    return content
-
-
-def _render_specification_pdf(invoice: Invoice, *, full_identity: bool) -> bytes:
-    merged = PdfWriter()
-    chunk: list[tuple] = []
-    part = 0
-    headings = _pdf_line([str(column.heading) for column in PDF_COLUMNS], heading=True)
-    header = f"{headings}\n{'─' * len(headings)}"
-
-    def flush():
-        nonlocal part
-        part += 1
-        pages = _pages([_pdf_line(row) for row in chunk], header, first=part == 1)
-        html = render_to_string(
-            "billing/specification.html",
-            {"invoice": invoice, **_parties(invoice), "pages": pages, "part": part, "first": part == 1},
-        )
-        merged.append(io.BytesIO(_pdf(html)))
-
-    for row in _specification_rows(invoice, full_identity=full_identity):
-        chunk.append(row)
-        if len(chunk) == SPECIFICATION_CHUNK:
-            flush()
-            chunk = []
-    if chunk or part == 0:
-        flush()
-    output = io.BytesIO()
-    merged.write(output)
-    return output.getvalue()

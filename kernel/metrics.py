@@ -33,6 +33,6 @@ INVOICE_RUN_SECONDS = Histogram(
 )
 DOCUMENTS_RENDERED = Counter(
     "utomlans_documents_rendered",
-    "Documents rendered, by document (invoice and specification PDFs; the stored UBL and Inera XML of an approved invoice).",
+    "Documents rendered, by document (the invoice and specification PDFs; an approved invoice's UBL and Inera XML).",
     ["document"],
 )

@@ -140,9 +140,8 @@ def test_html_in_texts_is_text_in_the_invoice_and_specification_pdfs(staff, prov
 
     assert "<b>fet</b>" in specification and "<script>x</script>" in specification
     assert "Region <i>Norrbotten</i> & Co" in specification and "Region <i>Norrbotten</i> & Co" in invoice_pdf
-    specification_html, invoice_html = rendered_html
-    assert "&lt;script&gt;x&lt;/script&gt;" in specification_html and "<script>" not in specification_html
-    assert "&lt;b&gt;fet&lt;/b&gt;" in specification_html
+    # Only the invoice is HTML laid out by WeasyPrint; the specification is drawn as text (issue 19).
+    (invoice_html,) = rendered_html
     assert "Region &lt;i&gt;Norrbotten&lt;/i&gt; &amp; Co" in invoice_html and "<i>" not in invoice_html
 
 

@@ -61,12 +61,15 @@ def test_the_specification_pdf_keeps_each_line_on_its_line_reading_forwards(forg
 
     assert rows_of(lines) == [
         [f"lk{R}", "2026-01-29", "10:00", "LK", "Läkare", "SKL-2019", "500,00", "100,00", "400,00", *PATIENT],
-        [f"999999{R}FORGED", "LINE", "99…", "2026-01-30", "10:00", "LK", "Läkare", "SKR-2026-01", "435,00", "100,00",
+        [f"999999{R}FORGED", "LINE", "99", "2026-01-30", "10:00", "LK", "Läkare", "SKR-2026-01", "435,00", "100,00",
          "335,00", *PATIENT],
         ["ps-30", "2026-01-30", "11:00", "PS", "Psykolog", "m.fl.", "SKR-2026-01", "405,00", "0,00", "405,00",
          *PATIENT],
         ["sj-31", "2026-01-31", "23:30", "SJ", "Annan", "legit.", "SKR-2026-01", "235,00", "300,00", "0,00", *PATIENT],
     ]  # fmt: skip
+    # The rest of the forged id wraps onto a continuation row in its column (issue 19: nothing is cut).
+    continuation = lines[lines.index(next(line for line in lines if "FORGED" in line)) + 1]
+    assert continuation == " " * 19 + "999,00"
     assert not any(line.lstrip().startswith("FORGED") for line in lines)
     assert "00,005" not in "".join(lines)  # 500,00 read backwards
 
