@@ -312,7 +312,7 @@ def test_the_check_cap_is_ten_thousand_rows_and_the_page_says_so(client, clerk04
 
     assert dry_run.DRY_RUN_MAX_ROWS == 10_000
     assert (
-        '<button type="submit" name="dry_run" value="1" id="dry-run" data-disable-on-submit>'
+        '<button type="submit" name="dry_run" value="1" class="button" id="dry-run" data-disable-on-submit>'
         "Kontrollera utan att spara</button>" in page
     )
     assert "den tar filer på upp till 10\u00a0000 rader" in page
