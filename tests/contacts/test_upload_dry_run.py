@@ -316,3 +316,21 @@ def test_the_check_cap_is_ten_thousand_rows_and_the_page_says_so(client, clerk04
         "Kontrollera utan att spara</button>" in page
     )
     assert "den tar filer på upp till 10\u00a0000 rader" in page
+
+
+def test_the_refused_rows_file_of_an_upload_stored_before_the_cells_were_kept_has_the_external_id(client, clerk04):
+    upload = ContactUpload.objects.create(
+        uploaded_by=clerk04,
+        region_id="04",
+        file_name="gammal.csv",
+        file_size=10,
+        sha256="0" * 64,
+        row_count=1,
+        report=[{"line": 2, "external_id": "x-1", "errors": [["mode", [NOT_A_MODE]]]}],
+    )
+    client.force_login(clerk04)
+
+    response = client.get(reverse("admin:contacts_contactupload_refused", args=[upload.pk]))
+
+    assert response["Content-Disposition"] == f'attachment; filename="avvisade-rader-{upload.pk}.csv"'
+    assert response.content == BOM + f"external_id;Rad;Fel\r\nx-1;2;mode: {NOT_A_MODE}\r\n".encode()
