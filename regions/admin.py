@@ -391,6 +391,9 @@ class MembershipInline(CheckedInline, admin.StackedInline):
     model = Membership
     can_delete = False
     fields = ["region", "provider"]
+    # Searched as typed rather than a select of every provider: the choices come from the admin's autocomplete
+    # endpoint, which lists what ``ProviderAdmin.get_queryset`` (the one scoping selector) lets the user see.
+    autocomplete_fields = ["region", "provider"]
 
 
 User = get_user_model()

@@ -232,6 +232,10 @@ class ContactAdmin(ContactActions, ContactUpload, ContactPage, ScopedAdmin):
         except PersonalIdentityError:
             pass
         else:
+            if _autocomplete(request):
+                # The admin's autocomplete endpoint takes its term in the address: an identity number must never
+                # be there (nor in the access log), so it finds nothing through it.
+                return queryset.none(), False
             return queryset.filter(patient_id=identity.number), False
         if term.endswith(PREFIX_MARK):
             prefix = term.rstrip(PREFIX_MARK)
@@ -251,3 +255,9 @@ class ContactAdmin(ContactActions, ContactUpload, ContactPage, ScopedAdmin):
             "count_cap": COUNT_CAP,
         }
         return super().changelist_view(request, extra_context)
+
+
+def _autocomplete(request) -> bool:
+    """Whether the request is the admin's autocomplete endpoint (``/admin/autocomplete/?term=…``)."""
+    match = getattr(request, "resolver_match", None)
+    return match is not None and match.url_name == "autocomplete"

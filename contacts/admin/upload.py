@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 from contacts.csv_columns import upload_template_csv
-from contacts.uploads.admin import upload_csv_view
+from contacts.uploads.admin import checked_refused_csv_view, upload_csv_view
 from regions.selectors import scope_of
 
 
@@ -22,6 +22,11 @@ class ContactUpload:
         return [
             path("upload-csv/", self.admin_site.admin_view(self.upload_csv_view), name=f"{prefix}_upload_csv"),
             path(
+                "upload-csv/checked/<str:token>/refused.csv",
+                self.admin_site.admin_view(self.upload_csv_checked_refused_view),
+                name=f"{prefix}_upload_csv_checked_refused",
+            ),
+            path(
                 "upload-csv/template/",
                 self.admin_site.admin_view(self.upload_csv_template_view),
                 name=f"{prefix}_upload_csv_template",
@@ -32,6 +37,9 @@ class ContactUpload:
     def upload_csv_view(self, request):
         # The upload page, the upload batches and their own pages live in contacts.uploads.
         return upload_csv_view(self, request)
+
+    def upload_csv_checked_refused_view(self, request, token: str):
+        return checked_refused_csv_view(self, request, token)
 
     def upload_csv_template_view(self, request):
         """A CSV file to start from: the header row and one example row, as Swedish Excel opens it (UTF-8 with a

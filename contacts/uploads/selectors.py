@@ -1,9 +1,14 @@
+import csv
+import io
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
+from contacts.csv_upload import EXTRA_CELLS
 from contacts.models import Status
 from contacts.uploads.models import ContactUpload
+from contacts.validation import ACCEPTED_FIELDS
 from regions.selectors import visible_to
 
 # How many of the scope's uploads the contact list's "upload" filter offers (the newest first).
@@ -46,3 +51,47 @@ def upload_report(upload: ContactUpload, *, changelist_url: str) -> dict:
         if rules_rejected
         else None,
     }
+
+
+# CSV injection (OWASP), as billing.documents guards its exports: a cell starting with one of these is read as a
+# formula by spreadsheet programs, so it is written with an apostrophe before it.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def _errors_text(errors) -> str:
+    """A refused row's errors in one cell: ``column: message`` for each column, `` | `` between them."""
+    parts = []
+    for name, messages in errors:
+        text = " ".join(messages)
+        if name == EXTRA_CELLS:
+            parts.append(gettext("Cells beyond the header's columns") + ": " + text)
+        else:
+            parts.append(f"{name}: {text}" if name else text)
+    return " | ".join(parts)
+
+
+def refused_rows_csv(rows: list[dict]) -> bytes:
+    """The refused rows of an upload or a check as a file to correct and upload again: the file's columns (those
+    any refused row has a cell in, in the order of the upload's fields), then "Rad" (the line in the file) and "Fel"
+    (the errors). Semicolons, UTF-8 with a byte-order mark and CRLF, as Swedish Excel opens it; a cell that would
+    read as a formula starts with an apostrophe. Rows of an upload stored before the cells were kept have only
+    their external_id."""
+    cells_of = [row.get("cells") or {"external_id": row["external_id"]} for row in rows]
+    present = {name for cells in cells_of for name in cells}
+    columns = [name for name in ACCEPTED_FIELDS if name in present]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([*columns, gettext("Line"), gettext("Errors")])
+    for row, cells in zip(rows, cells_of, strict=True):
+        writer.writerow(
+            [
+                *(_safe_cell(cells.get(name, "")) for name in columns),
+                str(row["line"]),
+                _safe_cell(_errors_text(row["errors"])),
+            ]
+        )
+    return out.getvalue().encode("utf-8-sig")

@@ -28,7 +28,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from contacts.csv_upload import ParsedCsv, parse_contacts_csv
+from contacts.csv_upload import EXTRA_CELLS, ParsedCsv, parse_contacts_csv
 from contacts.intake import contacts_upsert
 from contacts.uploads.models import ContactUpload, ContactUploadContact, UploadStatus
 from kernel.errors import DomainError
@@ -230,6 +230,8 @@ def _store_part(upload: ContactUpload, parsed: ParsedCsv, start: int, stop: int,
                 "errors": sorted(
                     ("" if name == "non_field_errors" else name, messages) for name, messages in errors.items()
                 ),
+                # The row's cells, for the file of refused rows the clerk corrects and uploads again.
+                "cells": refused_cells(parsed.items[index]),
             }
             for index, external_id, errors in sorted(refused, key=lambda entry: entry[0])
         ),
@@ -240,6 +242,12 @@ def _store_part(upload: ContactUpload, parsed: ParsedCsv, start: int, stop: int,
     upload.rejected += len(refused)
     upload.processed_rows = stop
     upload.save(update_fields=["report", "created", "updated", "unchanged", "rejected", "processed_rows"])
+
+
+def refused_cells(item: dict) -> dict[str, str]:
+    """A refused row's cells by column, as read from the file (a time without an offset already given its offset);
+    the cells beyond the header's columns are left out: the row's error names them."""
+    return {name: value for name, value in item.items() if name != EXTRA_CELLS and isinstance(value, str)}
 
 
 def upload_in_background(upload: ContactUpload) -> bool:
