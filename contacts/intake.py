@@ -195,9 +195,15 @@ def contacts_upsert(
     result.errors.extend(locked_errors)
     result.errors.sort(key=lambda e: e.index)
     refused = len(result.errors)
-    INTAKE_ITEMS.labels(channel=str(channel), outcome="accepted").inc(len(items) - refused)
-    INTAKE_ITEMS.labels(channel=str(channel), outcome="refused").inc(refused)
+    # Counted once the request's transaction commits: an upload checked without storing (its transaction rolled
+    # back, contacts.uploads.dry_run) or a request that fails later received nothing.
+    transaction.on_commit(lambda: _count_items(str(channel), accepted=len(items) - refused, refused=refused))
     return result
+
+
+def _count_items(channel: str, *, accepted: int, refused: int) -> None:
+    INTAKE_ITEMS.labels(channel=channel, outcome="accepted").inc(accepted)
+    INTAKE_ITEMS.labels(channel=channel, outcome="refused").inc(refused)
 
 
 def _write(valid, *, timeline: Timeline, actor_id, channel):
