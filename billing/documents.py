@@ -72,6 +72,9 @@ def render_invoice_pdf(invoice: Invoice, *, ubl: bytes | None = None) -> bytes:
                 "preview": invoice.number is None,
                 "rendered_at": timezone.localtime(),
                 "objection_months": settings.OBJECTION_PERIOD_MONTHS,
+                # Says what the e-invoice's VAT category says (billing.einvoice.ubl): outside the scope of VAT ("O",
+                # the default) or exempt ("E"), so the PDF and the UBL embedded in it never disagree.
+                "vat_exempt": settings.EINVOICE_VAT_CATEGORY == "E",
             },
         )
     if ubl is None and invoice.is_frozen:

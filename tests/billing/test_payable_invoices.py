@@ -93,7 +93,7 @@ def test_a_credit_note_needs_no_bankgiro_it_is_settled_against_the_invoice(janua
     credit_note = invoice_approve(invoice=credit_note, by=staff["manager04b"])
 
     lines = pdf_lines(credit_note)
-    assert f"Krediteras (momsfritt) -335,00{NBSP}kr" in lines
+    assert f"Krediteras (ej föremål för moms) -335,00{NBSP}kr" in lines
     text = " ".join(lines)
     assert (
         f"Inget att betala: Region Norrbotten krediteras -335,00{NBSP}kr. Beloppet kvittas mot faktura "

@@ -64,7 +64,7 @@ def test_only_another_manager_approves_and_the_documents_follow(world, page_as, 
     assert f"Fakturadatum {today.isoformat()}" in invoice
     assert "SÄLJARE Region Sörmland Org.nr 232100-0032" in invoice
     assert "KÖPARE Region Norrbotten" in invoice
-    assert "Att betala (momsfritt) 1 310,00 kr" in invoice
+    assert "Att betala (ej föremål för moms) 1 310,00 kr" in invoice
     assert "19850312" not in invoice
     shot(page, "invoice-pdf", full_page=False)
     page.go_back()

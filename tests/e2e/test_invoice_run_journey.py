@@ -93,7 +93,7 @@ def test_a_clerk_runs_last_months_invoicing_and_submits_the_draft(world, page_as
     assert "KÖPARE Region Norrbotten" in preview
     assert f"Period {period}" in preview
     assert "Läkare 2 435,00 kr 870,00 kr 100,00 kr 770,00 kr" in preview
-    assert "Att betala (momsfritt) 1 310,00 kr" in preview
+    assert "Att betala (ej föremål för moms) 1 310,00 kr" in preview
     shot(page, "pdf-preview", full_page=False)
     page.go_back()
 

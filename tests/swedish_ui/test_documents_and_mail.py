@@ -45,7 +45,7 @@ def test_the_invoice_pdf_is_swedish_with_iso_dates_and_amounts_in_kronor(approve
         "Läkare 1 500,00 kr 500,00 kr 100,00 kr 400,00 kr".replace(" kr", f"{NBSP}kr"),
         "Läkare 1 435,00 kr 435,00 kr 100,00 kr 335,00 kr".replace(" kr", f"{NBSP}kr"),
         "Annan legitimerad personal 1 235,00 kr 235,00 kr 235,00 kr 0,00 kr".replace(" kr", f"{NBSP}kr"),
-        f"Att betala (momsfritt) 1{NBSP}140,00{NBSP}kr",
+        f"Att betala (ej föremål för moms) 1{NBSP}140,00{NBSP}kr",
         "Sida 1 av 1",
     ]:
         assert line in text.splitlines(), line
@@ -60,7 +60,20 @@ def test_the_invoice_pdf_is_swedish_with_iso_dates_and_amounts_in_kronor(approve
     assert lines[lines.index("SÄLJARE") + 2 :][:3] == ["Org.nr 232100-0032", "Länskod 04", "Vår referens: –"]
     assert lines[lines.index("KÖPARE") + 2 :][:3] == ["Org.nr 232100-0230", "Länskod 25", "Er referens: –"]
     # Printed at 06:17 UTC, which is 07:17 in Stockholm.
-    assert "Invändningar mot fakturan görs inom 3 månader från\nfakturadatum. Utskriven 2026-02-10 07:17." in text
+    assert (
+        "Ersättning mellan regioner för utomlänsvård är inte föremål för moms. Invändningar mot fakturan görs inom 3 "
+        "månader\nfrån fakturadatum. Utskriven 2026-02-10 07:17." in text
+    )
+
+
+def test_the_invoice_pdf_says_exempt_from_vat_when_the_e_invoice_does(approved, settings):
+    settings.EINVOICE_VAT_CATEGORY = "E"  # a region whose tax adviser wants "exempt" (README: VAT)
+
+    lines = _pdf_text(render_invoice_pdf(approved)).splitlines()
+
+    assert f"Att betala (momsfritt) 1{NBSP}140,00{NBSP}kr" in lines
+    assert any(line.startswith("Hälso- och sjukvård mellan regioner är undantagen från moms.") for line in lines)
+    assert not any("föremål för moms" in line for line in lines)
 
 
 def test_the_invoice_pdf_names_the_objection_period_of_the_settings(approved, settings):
@@ -133,7 +146,7 @@ def test_a_user_who_chose_english_still_previews_a_swedish_invoice(client, janua
 
     text = _pdf_text(response.content)
     assert "FÖRHANDSVISNING – utkast utan fakturanummer, inte en faktura" in text
-    assert f"Att betala (momsfritt) 1{NBSP}140,00{NBSP}kr" in text.splitlines()
+    assert f"Att betala (ej föremål för moms) 1{NBSP}140,00{NBSP}kr" in text.splitlines()
 
 
 # --- e-mails --------------------------------------------------------------------------------------------
