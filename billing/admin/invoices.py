@@ -388,6 +388,7 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
         links.append(
             (reverse("api-v1:invoice-specification-csv-sv", args=[obj.pk]), gettext("Specification for Excel (CSV)"))
         )
+        links.append((reverse("api-v1:invoice-specification-xlsx", args=[obj.pk]), gettext("Specification (XLSX)")))
         if obj.specification_pdf:
             links.append(
                 (reverse("admin:billing_invoice_specification", args=[obj.pk]), gettext("Specification (PDF)"))
