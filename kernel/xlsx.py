@@ -66,6 +66,8 @@ def cell_value(value, kind: str):
     """The value a cell of ``kind`` holds: numbers as numbers, times naive in Stockholm, the rest as text."""
     if value is None or value == "":
         return None
+    if isinstance(value, bool):
+        return value  # a true/false cell
     if isinstance(value, str):
         return neutralise(value)  # a label in a column of numbers (a sum row's "Summa"): text
     if kind in (MONEY, DECIMAL, PERCENT):

@@ -72,7 +72,7 @@ def upload_csv_view(model_admin, request):
     if request.method == "POST" and form.is_valid():
         file = form.cleaned_data["file"]
         content = file.read()
-        parsed = parse_contacts_csv(content)
+        parsed = parse_contacts_csv(content, file_name=file.name)
         file_errors = parsed.errors
         if not file_errors and not parsed.items:
             file_errors = [gettext("The file has a header row but no contacts.")]
