@@ -147,3 +147,37 @@ def test_the_invoice_page_links_it_beside_the_csv(client, small, staff):
     url = reverse("api-v1:invoice-specification-xlsx", args=[small.pk])
     assert url == f"/api/v1/invoices/{small.pk}/specification.xlsx"
     assert f'<a href="{url}">Fakturaunderlag (XLSX)</a>' in html
+
+
+def test_the_invoice_list_as_xlsx_in_its_scope(client, small, staff):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    changelist = reverse("admin:billing_invoice_changelist")
+    data = {"action": "export_xlsx", "select_across": "1", "index": "0", ACTION_CHECKBOX_NAME: [str(small.pk)]}
+    client.force_login(staff["clerk04"])
+
+    assert '<option value="export_xlsx">Ladda ner markerade fakturor som XLSX</option>' in (
+        client.get(changelist).content.decode()
+    )
+    response = client.post(changelist, data)
+
+    rows = values(sheet(response))
+    assert rows[0] == [
+        "nummer", "typ", "säljare", "köpare", "period", "status", "kontakter", "summa", "fakturadatum",
+        "förfallodatum", "godkänd",
+    ]  # fmt: skip
+    assert len(rows) == 2
+    number, kind, seller, buyer, period, status, contacts, total, issued, due, approved = rows[1]
+    assert (number, kind, period, status, contacts) == (small.number, "Faktura", "2026-03", "Godkänd", 3)
+    assert öre(total) == Decimal("640.00")
+    assert (seller, buyer) == (small.seller.name, small.buyer.name)
+    assert (issued, due) == (
+        dt.datetime.combine(small.issue_date, dt.time()),
+        dt.datetime.combine(small.due_date, dt.time()),
+    )
+    local = small.approved_at.astimezone(sv.STOCKHOLM).replace(tzinfo=None)
+    assert abs(approved - local) < dt.timedelta(milliseconds=1)  # Stockholm time, to the millisecond Excel keeps
+
+    # A region that is no party to it gets a workbook of no invoice: the list's scope.
+    client.force_login(staff["clerk06"])
+    assert values(sheet(client.post(changelist, data))) == [rows[0]]
