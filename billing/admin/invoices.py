@@ -4,8 +4,9 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
@@ -208,12 +209,26 @@ class InvoiceAdmin(InvoiceViews, ScopedAdmin):
         return change_history_table(events, labels=INVOICE_FIELD_LABELS, actions=actions, vias=INVOICE_VIAS)
 
     change_form_template = "admin/billing/invoice/change_form.html"
-    actions = ["submit_selected", "approve_selected", "render_documents_again", "export_xlsx"]
+    actions = ["submit_selected", "approve_selected", "render_documents_again"]
+    change_list_template = "admin/billing/invoice/change_list.html"
 
-    @admin.action(description=_("Download selected invoices as XLSX"), permissions=["view"])
-    def export_xlsx(self, request, queryset):
-        """The selection (or the filtered list with "select all") as an XLSX workbook, in the list's scope (the
-        action gets the list's queryset): one row per invoice, the total a number, the dates date cells."""
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_export_xlsx"
+        return [
+            path("export.xlsx", self.admin_site.admin_view(self.export_xlsx_view), name=name),
+            *super().get_urls(),
+        ]
+
+    def export_xlsx_view(self, request):
+        """The list as it is filtered, searched and ordered (the same query string) as an XLSX workbook, every
+        invoice of it (not one page), in the list's scope: one row per invoice, the total a number, the dates date
+        cells. Linked beside the list's title."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return self._xlsx(changelist.queryset)
+
+    def _xlsx(self, queryset):
         kinds, statuses = dict(InvoiceKind.choices), dict(InvoiceStatus.choices)
         columns = [
             xlsx.XlsxColumn(gettext("number")),
