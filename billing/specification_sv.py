@@ -17,6 +17,10 @@ codes, ``435.00`` and ISO times with offsets. This one is for a clerk who double
 
 Identity numbers full or masked by the same rule as the machine CSV, and the same cells (a provider's external id
 and care unit, the version code) guarded against formula injection. Streamed: one chunk per line, constant memory.
+
+The same document as an XLSX workbook (``specification_xlsx``, issue 20): the same columns, lines and sum row from
+the same query, as real cells (``kernel.xlsx``): amounts numeric with ``#,##0.00``, the date and the time date
+cells in Stockholm time, text cells never formulas (so no apostrophe is added there).
 """
 
 import csv

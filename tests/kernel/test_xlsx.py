@@ -89,4 +89,4 @@ def test_the_response_streams_a_file():
     assert response["Content-Disposition"] == 'attachment; filename="rapport.xlsx"'
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert [[c.value for c in row] for row in sheet.iter_rows()] == [["Text", "Id"], ["a", 1], ["b", 2]]
-    response.close()
+    response.file_to_stream.close()  # the temporary file (the server closes the response)
