@@ -1,5 +1,7 @@
 """Invoice runs and invoices API (API.md: Invoice runs, Invoices)."""
 
+import tempfile
+
 import django_filters
 from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
@@ -30,7 +32,7 @@ from billing.refusals import Refusal
 from billing.runs import invoice_runs_fail_abandoned
 from billing.selectors import invoice_totals
 from billing.services import TRANSITION_SERVICES, invoice_credit, invoice_run_start
-from billing.specification_sv import specification_csv_sv
+from billing.specification_sv import specification_csv_sv, specification_xlsx
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_reads_record, identity_shown, specification_shown
 from contacts.identifiers import mask_personal_identity
@@ -39,6 +41,7 @@ from kernel.api.renderers import PassthroughRenderer
 from kernel.api.schema import CONFLICT, DetailSerializer
 from kernel.errors import StateConflict
 from kernel.history import Via
+from kernel.xlsx import XLSX_CONTENT_TYPE
 from regions.api_base import ScopedQuerysetMixin
 
 # --- Runs ------------------------------------------------------------------------------------------
@@ -608,3 +611,39 @@ class InvoiceSpecificationSwedishCsvView(InvoiceSpecificationCsvView):
     )
     def get(self, request, pk=None):
         return super().get(request, pk)
+
+
+class InvoiceSpecificationXlsxView(ScopedQuerysetMixin, generics.GenericAPIView):
+    """``GET /invoices/{id}/specification.xlsx``: the Swedish specification (``specification-sv.csv``) as an XLSX
+    workbook: the same columns, lines and sum row, amounts as numbers (``#,##0.00``), the date and the time as date
+    cells in Stockholm time, text cells never formulas. The same scope (another region's invoice is a 404) and
+    identity-number rule; the read of full numbers is recorded once the workbook has been written, before it is
+    sent (written in constant memory to a temporary file, which the response streams from)."""
+
+    queryset = Invoice.objects.all()
+    renderer_classes = [PassthroughRenderer]
+    pagination_class = None
+    throttle_scope = "documents"
+
+    @extend_schema(
+        summary="The specification of an invoice as an XLSX workbook for people (Excel), every line and a sum row",
+        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+    )
+    def get(self, request, pk=None):
+        invoice = self.get_object()
+        full_identity = sees_full_identity_on_invoice(request.user, invoice)
+        file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response)
+        try:
+            lines = specification_xlsx(file, invoice, full_identity=full_identity)
+            if full_identity:
+                identity_reads_record(
+                    user=request.user,
+                    path=request.path,
+                    documents=[(invoice.pk, lines, ReadVia.XLSX_SPECIFICATION)],
+                )
+        except BaseException:
+            file.close()
+            raise
+        file.seek(0)
+        filename = f"fakturaunderlag-{invoice.number or invoice.pk}.xlsx"
+        return FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)

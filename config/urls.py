@@ -9,6 +9,7 @@ from billing.api import (
     InvoiceRunViewSet,
     InvoiceSpecificationCsvView,
     InvoiceSpecificationSwedishCsvView,
+    InvoiceSpecificationXlsxView,
     InvoiceViewSet,
 )
 from config.health import health, liveness, readiness
@@ -41,6 +42,12 @@ api_v1 = [
         "invoices/<int:pk>/specification-sv.csv",
         InvoiceSpecificationSwedishCsvView.as_view(),
         name="invoice-specification-csv-sv",
+    ),
+    # The same for people as an XLSX workbook (issue 20); an addition to API.md.
+    path(
+        "invoices/<int:pk>/specification.xlsx",
+        InvoiceSpecificationXlsxView.as_view(),
+        name="invoice-specification-xlsx",
     ),
     path("reports/", include("billing.reports.api")),
     path("", include(router.urls)),

@@ -8,14 +8,17 @@ no, amounts with a decimal comma, and times without an offset read as Swedish ti
 """
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
 from contacts.csv_upload import OPTIONAL_FIELDS
 from contacts.models import Content, Mode
 from contacts.validation import ACCEPTED_FIELDS, INPUT_FIELDS
+from kernel import xlsx
 from regions.models import Profession, Provider, Region
 from regions.selectors import visible_to
 
@@ -117,14 +120,43 @@ def upload_columns(user) -> list[Column]:
     return columns
 
 
+def _example(user) -> dict:
+    provider = visible_to(user, Provider.objects.order_by("name")).values_list("hsa_id", "region_id").first()
+    hsa_id, own_region = provider if provider else ("", "")
+    home_region = Region.objects.exclude(code=own_region).order_by("code").values_list("code", flat=True).first()
+    return {**EXAMPLE, "provider": hsa_id, "home_region": home_region or ""}
+
+
+# The template workbook's cells that are not text: the start time as a date cell (Swedish time, as the upload reads
+# one), the fee as a number, the three yes/no columns as true/false cells.
+_XLSX_EXAMPLE = {
+    "started_at": (xlsx.DATETIME, dt.datetime(2026, 11, 20, 14, 30)),
+    "patient_fee": (xlsx.MONEY, Decimal("100.00")),
+    "strong_authentication": (xlsx.TEXT, True),
+    "triage": (xlsx.TEXT, True),
+    "documented": (xlsx.TEXT, True),
+}
+
+
+def upload_template_xlsx(user) -> bytes:
+    """The template as an XLSX workbook: the same header row and example row, the start time a date cell, the fee a
+    number and the yes/no columns true/false cells, as a clerk's own workbook would hold them."""
+    example = _example(user)
+    columns, row = [], []
+    for name in INPUT_FIELDS:
+        kind, value = _XLSX_EXAMPLE.get(name, (xlsx.TEXT, example[name]))
+        columns.append(xlsx.XlsxColumn(name, kind))
+        row.append(value)
+    out = io.BytesIO()
+    xlsx.write_xlsx(out, title=_("Contacts"), columns=columns, rows=[row])
+    return out.getvalue()
+
+
 def upload_template_csv(user) -> bytes:
     """The template file: the header row and one example row, separated by semicolons, UTF-8 with a byte-order
     mark (what Swedish Excel opens with å, ä and ö intact), lines ending in CRLF. The example names a provider the
     user may report for and a home region other than its own, so that it reads as a billable contact."""
-    provider = visible_to(user, Provider.objects.order_by("name")).values_list("hsa_id", "region_id").first()
-    hsa_id, own_region = provider if provider else ("", "")
-    home_region = Region.objects.exclude(code=own_region).order_by("code").values_list("code", flat=True).first()
-    example = {**EXAMPLE, "provider": hsa_id, "home_region": home_region or ""}
+    example = _example(user)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     # API.md's input fields; the optional additions since (``ADDED_INPUT_FIELDS``) are listed on the page, and a

@@ -22,11 +22,13 @@ import codecs
 import csv
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
 from contacts.validation import ACCEPTED_FIELDS, REQUIRED_FIELDS
+from contacts.xlsx_upload import UnreadableWorkbook, is_xlsx, xlsx_rows
 from kernel.business_time import STOCKHOLM
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -35,6 +37,7 @@ DELIMITERS = ";,\t"
 # The key under which cells beyond the header's columns are passed on (validation: "Unknown field.").
 EXTRA_CELLS = "cells_without_column"
 WINDOWS_1252 = "cp1252"
+XLSX = "xlsx"  # ParsedCsv.encoding of a workbook
 # A date and time as a spreadsheet writes it, without an offset: a space or a T, an hour of one or two digits,
 # seconds optional.
 _LOCAL_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?", re.ASCII)
@@ -54,12 +57,18 @@ class ParsedCsv:
     # Rows refused by the parsing itself (a local time that does not exist), by item index: ``{"field":
     # ["message"]}`` as validation reports. These items must not be stored; the others may.
     item_errors: dict[int, dict[str, list[str]]] = field(default_factory=dict)
-    # The encoding the file was read in ("utf-8", "utf-16" or "cp1252").
+    # The encoding the file was read in ("utf-8", "utf-16" or "cp1252"), or "xlsx" for a workbook.
     encoding: str = ""
 
 
-def parse_contacts_csv(data: bytes) -> ParsedCsv:
-    """Items (dicts of the API's input fields) from a CSV file's bytes, or errors about the file itself."""
+def parse_contacts_csv(data: bytes, *, file_name: str = "") -> ParsedCsv:
+    """Items (dicts of the API's input fields) from a CSV file's bytes, or errors about the file itself.
+
+    An XLSX workbook (by its name, or by its first bytes: a stored upload is parsed again without its name) is read
+    by ``contacts.xlsx_upload`` into the cells' text, which become items here as a CSV file's lines do, with the
+    sheet's row numbers as the lines."""
+    if is_xlsx(data, file_name):
+        return _parse_xlsx(data)
     text, encoding, error = _decode(data)
     if error:
         return ParsedCsv(errors=[error])
@@ -72,13 +81,39 @@ def parse_contacts_csv(data: bytes) -> ParsedCsv:
     delimiter = _sniff_delimiter(header_line)
     reader = csv.reader(lines, delimiter=delimiter)
     header = [name.strip() for name in next(reader)]
+
+    def numbered_rows():
+        first_line = 2
+        for row in reader:
+            line, first_line = first_line, reader.line_num + 1
+            yield line, row
+
+    return _items(header, numbered_rows(), encoding=encoding)
+
+
+def _parse_xlsx(data: bytes) -> ParsedCsv:
+    rows = xlsx_rows(data)
+    try:
+        _number, header = next(rows, (1, []))
+        header = [name.strip() for name in header]
+        while header and header[-1] == "":
+            header.pop()  # formatted but empty cells after the last column
+        if not header:
+            return ParsedCsv(errors=[_("The file is empty: it needs a header row with the field names.")])
+        return _items(header, rows, encoding=XLSX)
+    except UnreadableWorkbook as exc:
+        return ParsedCsv(errors=[str(exc)])
+    finally:
+        rows.close()
+
+
+def _items(header: list[str], rows: Iterator[tuple[int, list[str]]], *, encoding: str) -> ParsedCsv:
+    """The items of the rows after the header, each with the line (or sheet row) it starts on."""
     errors = _header_errors(header)
     if errors:
         return ParsedCsv(errors=errors)
     parsed = ParsedCsv(encoding=encoding)
-    first_line = 2
-    for row in reader:
-        line, first_line = first_line, reader.line_num + 1
+    for line, row in rows:
         if not any(cell.strip() for cell in row):
             continue  # blank lines are not items
         item: dict = {}
@@ -87,6 +122,11 @@ def parse_contacts_csv(data: bytes) -> ParsedCsv:
             if value == "" and name in OPTIONAL_FIELDS:
                 continue
             item[name] = value
+        if encoding == XLSX:
+            # Excel leaves out the empty cells at a row's end, where a CSV line has its separators: the same item.
+            for name in header[len(row) :]:
+                if name not in OPTIONAL_FIELDS:
+                    item[name] = ""
         extra = [cell.strip() for cell in row[len(header) :] if cell.strip()]
         if extra:
             item[EXTRA_CELLS] = extra  # validation reports it as an unknown field

@@ -26,7 +26,13 @@ class RejectForm(CheckedInputForm, forms.Form):
 
 class CsvUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("CSV file"),
+        label=_("CSV or XLSX file"),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.txt,.tsv,.xlsx,text/csv,text/plain,"
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
         help_text=_(
             "UTF-8 (Excel's CSV UTF-8), Windows-1252 (Swedish Excel's CSV with semicolons) or UTF-16 with a "
             "byte-order mark (Excel's Unicode text), separated by ; , or tab, with a header row of the API's field "

@@ -19,6 +19,7 @@ from billing.reports import charts, figures
 from billing.reports.forms import ReportFilterForm, WhatIfForm
 from billing.reports.refresh import last_refresh
 from billing.reports.tasks import refresh_reports
+from kernel import xlsx
 from kernel.money import format_sek, to_money
 from kernel.text import neutralise
 from regions.models import Provider, Region
@@ -107,6 +108,35 @@ def table_csv(table: figures.Table, filename: str) -> HttpResponse:
     return response
 
 
+# The report columns' kinds as XLSX cells (kernel.xlsx): counts as integers, money and decimals with two decimals.
+_XLSX_KINDS = {"money": xlsx.MONEY, "decimal": xlsx.DECIMAL, "int": xlsx.INT, "percent": xlsx.PERCENT}
+
+
+def table_xlsx(table: figures.Table, filename: str) -> HttpResponse:
+    """The table as XLSX: the CSV export's columns and rows (codes, not names, as there), the total row in bold;
+    numbers as numeric cells with Swedish formats, text cells never formulas."""
+    columns = [xlsx.XlsxColumn(str(c.label), _XLSX_KINDS.get(c.kind, xlsx.TEXT)) for c in table.columns]
+    rows = ([_xlsx_value(row.get(c.key), c.kind) for c in table.columns] for row in table.rows)
+    total = [[_xlsx_value(table.total.get(c.key), c.kind) for c in table.columns]] if table.total else []
+    response, _count = xlsx.xlsx_response(
+        filename=filename, title=str(table.title), columns=columns, rows=rows, bold_rows=total
+    )
+    return response
+
+
+def _xlsx_value(value, kind: str):
+    if kind in ("money", "decimal") and value is not None:
+        return to_money(value)
+    return value
+
+
+def table_export(request, table: figures.Table, filename: str) -> HttpResponse:
+    """The CSV export, or the XLSX one with ``format=xlsx``."""
+    if request.GET.get("format") == "xlsx":
+        return table_xlsx(table, filename.removesuffix(".csv") + ".xlsx")
+    return table_csv(table, filename)
+
+
 def _csv_value(value, kind: str) -> str:
     if value is None:
         return ""
@@ -132,16 +162,16 @@ def _context(request, form, title: str, **extra) -> dict:
         "form": form,
         "refreshed": last_refresh(),
         "query": request.GET.urlencode(),
-        "export_query": _without(request.GET, "export"),
+        "export_query": _without(_without(request.GET, "export"), "format").urlencode(),
         "is_national": scope_of(request.user).national,
         **extra,
     }
 
 
-def _without(query, name: str) -> str:
+def _without(query, name: str):
     copy = query.copy()
     copy.pop(name, None)
-    return copy.urlencode()
+    return copy
 
 
 def _money_chart_value(value) -> str:
@@ -271,7 +301,7 @@ def dashboard(request):
     if export:
         if export not in figures.DASHBOARD:
             raise Http404(_("No such table."))
-        return table_csv(figures.DASHBOARD[export](request.user, filters), _filename(export, filters))
+        return table_export(request, figures.DASHBOARD[export](request.user, filters), _filename(export, filters))
     tables = {key: report(request.user, filters) for key, report in figures.DASHBOARD.items()}
     total = tables["monthly"].total
     chart_map = _dashboard_charts(tables)
@@ -314,7 +344,7 @@ def what_if(request):
     recommendation = version_form.cleaned_data["recommendation"]
     table = figures.what_if(request.user, filters, recommendation)
     if request.GET.get("export") == table.key:
-        return table_csv(table, _filename(f"what-if-{recommendation.code}", filters))
+        return table_export(request, table, _filename(f"what-if-{recommendation.code}", filters))
     chart = charts.bar_chart(
         "what-if",
         [str(r["category"]) for r in table.rows],
@@ -351,7 +381,7 @@ def national(request):
     if export:
         if export not in tables:
             raise Http404(_("No such table."))
-        return table_csv(tables[export], _filename(export, filters))
+        return table_export(request, tables[export], _filename(export, filters))
     regions = tables["national-regions"].rows
     names = region_names()
     chart = charts.hbar_chart(

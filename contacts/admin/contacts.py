@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from contacts.admin.actions import ContactActions
+from contacts.admin.actions import ContactActions, ContactExport
 from contacts.admin.contact_page import ContactPage
 from contacts.admin.filters import OutOfCountyFilter, PeriodFilter, ProviderFilter, ReasonFilter, StartedRangeFilter
 from contacts.admin.labels import reason_labels
@@ -37,7 +37,7 @@ MIN_PREFIX = 2
 
 
 @admin.register(Contact)
-class ContactAdmin(ContactActions, ContactUpload, ContactPage, ScopedAdmin):
+class ContactAdmin(ContactActions, ContactExport, ContactUpload, ContactPage, ScopedAdmin):
     """The list (its columns, filters and search) and what the screen allows; its page, its actions and the
     upload are the mixins'."""
 
@@ -67,7 +67,7 @@ class ContactAdmin(ContactActions, ContactUpload, ContactPage, ScopedAdmin):
         "A full personal identity number (YYYYMMDD-NNNN), a care provider's HSA-id, an exact external id, or the "
         "beginning of external ids followed by * (lk-2*)."
     )
-    actions = ["reevaluate", "reject"]
+    actions = ["reevaluate", "reject", "export_xlsx"]
     fieldsets = [
         (
             _("Reported facts"),

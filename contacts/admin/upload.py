@@ -6,8 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import path
 
-from contacts.csv_columns import upload_template_csv
+from contacts.csv_columns import upload_template_csv, upload_template_xlsx
 from contacts.uploads.admin import checked_refused_csv_view, upload_csv_view
+from kernel.xlsx import XLSX_CONTENT_TYPE
 from regions.selectors import scope_of
 
 
@@ -31,6 +32,11 @@ class ContactUpload:
                 self.admin_site.admin_view(self.upload_csv_template_view),
                 name=f"{prefix}_upload_csv_template",
             ),
+            path(
+                "upload-csv/template.xlsx",
+                self.admin_site.admin_view(self.upload_xlsx_template_view),
+                name=f"{prefix}_upload_xlsx_template",
+            ),
             *super().get_urls(),
         ]
 
@@ -48,4 +54,12 @@ class ContactUpload:
             raise PermissionDenied
         response = HttpResponse(upload_template_csv(request.user), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="kontakter-mall.csv"'
+        return response
+
+    def upload_xlsx_template_view(self, request):
+        """The same template as an XLSX workbook (the start time a date cell, the fee a number)."""
+        if not self.has_upload_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(upload_template_xlsx(request.user), content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = 'attachment; filename="kontakter-mall.xlsx"'
         return response

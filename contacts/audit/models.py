@@ -16,6 +16,8 @@ class ReadVia(models.TextChoices):
     API_DETAIL = "api_detail", _("API: one contact")
     API_INVOICE_LINES = "api_lines", _("API: invoice lines")
     CSV_SPECIFICATION = "csv_spec", _("Specification (CSV)")
+    XLSX_SPECIFICATION = "xlsx_spec", _("Specification (XLSX)")
+    XLSX_CONTACT_LIST = "xlsx_list", _("Admin: contact list (XLSX)")
     PDF_SPECIFICATION = "pdf_spec", _("Specification (PDF)")
     CLAIM_SPECIFICATION = "claim_spec", _("Specification (Inera XML)")
 

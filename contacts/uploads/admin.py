@@ -64,7 +64,7 @@ class ContactUploadFilter(admin.SimpleListFilter):
 def parse_upload(file_name: str, content: bytes) -> ParsedCsv:
     """The uploaded file read into items: the one entry point of the upload, its check and the storing of a checked
     file."""
-    return parse_contacts_csv(content)
+    return parse_contacts_csv(content, file_name=file_name)
 
 
 def upload_csv_view(model_admin, request):
