@@ -28,7 +28,7 @@ from pypdf import PdfWriter
 from billing.einvoice.ubl import render_ubl
 from billing.models import Invoice, InvoiceLine
 from billing.selectors import invoice_totals
-from contacts.identifiers import FULLY_MASKED, mask_personal_identity
+from contacts.identifiers import FULLY_MASKED, PSEUDONYM_MASKED, PSEUDONYM_PREFIX, mask_personal_identity
 from kernel.money import format_sek
 from kernel.text import POSTGRESQL_CLASS, REPLACEMENT, neutralise
 from regions.identifiers import format_org_number
@@ -235,6 +235,7 @@ COPY (
            {_guarded("l.care_unit")},
            CASE WHEN {{full}} THEN l.patient_id
                 WHEN length(l.patient_id) = 12 AND l.patient_id !~ '[^0-9]' THEN left(l.patient_id, 8) || '-****'
+                WHEN starts_with(l.patient_id, {{pseudonym_prefix}}) THEN {{pseudonym_masked}}
                 ELSE {{fully_masked}} END,
            i.buyer_id, l.patient_sex, CASE WHEN l.overridden THEN 'yes' ELSE '' END
     FROM billing_invoiceline l
@@ -252,6 +253,8 @@ def _specification_copy_statement(cursor, *, invoice_id: int, full_identity: boo
         invoice=psycopg_sql.Literal(int(invoice_id)),
         forbidden=psycopg_sql.Literal(POSTGRESQL_CLASS),
         fully_masked=psycopg_sql.Literal(FULLY_MASKED),
+        pseudonym_prefix=psycopg_sql.Literal(PSEUDONYM_PREFIX),
+        pseudonym_masked=psycopg_sql.Literal(PSEUDONYM_MASKED),
     )
     return statement.as_string(cursor.connection)
 
