@@ -6,13 +6,17 @@ import csv
 import datetime as dt
 import io
 import logging
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from lxml import etree
 from pypdf import PdfReader
@@ -523,3 +527,28 @@ def test_the_nightly_task_and_the_command(old, capsys, django_capture_on_commit_
     assert result["contacts"] == 6
     assert Contact.objects.filter(patient_id__startswith="PSEUDO-").count() == 6
     assert Contact.objects.get(external_id="p3").patient_id == digits(P3)
+
+
+def test_fewer_years_than_the_law_stop_start_up():
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PERSONAL_DATA")}
+    environment.update(DEBUG="1", PERSONAL_DATA_RETENTION_YEARS="6")
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=Path(settings.BASE_DIR),
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 1
+    assert "PERSONAL_DATA_RETENTION_YEARS must be at least 7 (bokföringslagen 7 kap. 2 §), got 6" in result.stderr
+
+
+def test_the_command_refuses_a_cut_off_inside_the_period(old):
+    refusal = r"--before 2027-01-02 is inside the retention period: at most 2027-01-01"
+    with (
+        time_machine.travel(dt.datetime(2034, 1, 1, 1, 0, tzinfo=STOCKHOLM), tick=False),
+        pytest.raises(CommandError, match=refusal),
+    ):
+        call_command("pseudonymise_personal_data", "--before", "2027-01-02")
+    assert not Contact.objects.filter(patient_id__startswith="PSEUDO-").exists()
