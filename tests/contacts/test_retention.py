@@ -17,6 +17,8 @@ import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from lxml import etree
 from pypdf import PdfReader
@@ -552,3 +554,29 @@ def test_the_command_refuses_a_cut_off_inside_the_period(old):
     ):
         call_command("pseudonymise_personal_data", "--before", "2027-01-02")
     assert not Contact.objects.filter(patient_id__startswith="PSEUDO-").exists()
+
+
+def test_a_batch_costs_the_same_statements_however_many_contacts_it_holds(
+    billing_day, people, providers, django_capture_on_commit_callbacks
+):
+    """Set-based: one UPDATE per table and batch, never a statement per contact."""
+
+    def run(count: int, prefix: str) -> int:
+        items = [
+            contact_item(
+                provider=providers["04a"].hsa_id,
+                external_id=f"{prefix}-{n}",
+                started_at="2026-01-05T10:00:00+01:00",
+                patient_id=personnummer("19800101", f"{n:03d}"),
+                mode="phone",
+            )
+            for n in range(count)
+        ]
+        assert contacts_upsert(items=items, user=people["clerk04"], channel="api").errors == []
+        with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+            counts = personal_data_pseudonymise(before=BEFORE, batch_size=100)
+        assert counts["contacts"] == count
+        return len(queries)
+
+    assert run(5, "few") == run(60, "many")
+    assert Contact.objects.exclude(patient_id__startswith="PSEUDO-").count() == 0
