@@ -118,7 +118,10 @@ def personal_data_pseudonymise(*, before: dt.date, batch_size: int | None = None
     last_id = 0
     while True:
         with transaction.atomic():
-            ids = list(due.filter(pk__gt=last_id).values_list("pk", flat=True)[:batch_size])
+            # Locked, as opening a dispute locks its contact: a case opened meanwhile either waits for this batch or
+            # is seen by it (the row is checked again once its lock is free).
+            batch = due.filter(pk__gt=last_id).select_for_update()
+            ids = list(batch.values_list("pk", flat=True)[:batch_size])
             if not ids:
                 break
             last_id = ids[-1]
