@@ -24,7 +24,7 @@ from billing.models import Invoice
 from billing.selectors import invoice_totals
 from billing.specification_pdf import render_specification_pdf as render_specification_pdf  # where callers find it
 from billing.specification_rows import SPECIFICATION_COLUMNS, specification_rows
-from contacts.identifiers import FULLY_MASKED
+from contacts.identifiers import FULLY_MASKED, PSEUDONYM_MASKED, PSEUDONYM_PREFIX
 from kernel.metrics import DOCUMENTS_RENDERED
 from kernel.text import POSTGRESQL_CLASS, REPLACEMENT, neutralise
 from regions.identifiers import format_org_number
@@ -170,6 +170,7 @@ COPY (
            {_guarded("l.care_unit")},
            CASE WHEN {{full}} THEN l.patient_id
                 WHEN length(l.patient_id) = 12 AND l.patient_id !~ '[^0-9]' THEN left(l.patient_id, 8) || '-****'
+                WHEN starts_with(l.patient_id, {{pseudonym_prefix}}) THEN {{pseudonym_masked}}
                 ELSE {{fully_masked}} END,
            i.buyer_id, l.patient_sex, CASE WHEN l.overridden THEN 'yes' ELSE '' END
     FROM billing_invoiceline l
@@ -187,6 +188,8 @@ def _specification_copy_statement(cursor, *, invoice_id: int, full_identity: boo
         invoice=psycopg_sql.Literal(int(invoice_id)),
         forbidden=psycopg_sql.Literal(POSTGRESQL_CLASS),
         fully_masked=psycopg_sql.Literal(FULLY_MASKED),
+        pseudonym_prefix=psycopg_sql.Literal(PSEUDONYM_PREFIX),
+        pseudonym_masked=psycopg_sql.Literal(PSEUDONYM_MASKED),
     )
     return statement.as_string(cursor.connection)
 

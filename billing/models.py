@@ -94,6 +94,7 @@ class InvoiceAction(models.TextChoices):
     MARK_PAID = "mark_paid", _("Marking as paid")
     RENDER_DOCUMENTS = "render_documents", _("PDFs rendered again")
     LAPSED_REMOVED = "lapsed_removed", _("Contacts past the invoicing deadline removed")
+    PSEUDONYMISED = "pseudonymised", _("Identity numbers pseudonymised after the retention period")
 
 
 # The workflow as data: transition → (allowed from, to).
@@ -331,7 +332,7 @@ class InvoiceLine(models.Model):
     external_id = models.CharField(_("external id"), max_length=64)
     started_at = models.DateTimeField(_("started at"))
     profession = models.CharField(_("profession"), max_length=2)
-    patient_id = models.CharField(_("personal identity number"), max_length=12)
+    patient_id = models.CharField(_("personal identity number"), max_length=32)  # or a pseudonym: Contact's
     patient_sex = models.CharField(_("sex"), max_length=1)
     listing_unit = models.CharField(_("listing unit (HSA-id)"), max_length=31, blank=True)
     care_unit = models.CharField(_("care unit (HSA-id)"), max_length=31, blank=True)

@@ -292,6 +292,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=env_str("REPORTS_FULL_REFRESH_HOUR") or "3", minute="30"),
         "kwargs": {"full": True},
     },
+    # Retention of personal data (README: Retention of personal data): every night, the identity numbers of contacts
+    # past the retention period are pseudonymised (disputes.retention.personal_data_pseudonymise).
+    "nightly-personal-data-retention": {
+        "task": "disputes.personal_data_retention",
+        "schedule": crontab(hour=env_str("PERSONAL_DATA_RETENTION_HOUR") or "4", minute="15"),
+    },
 }
 
 # Logs (config/observability/logs.py): LOG_FORMAT "json" (one JSON object a line, for a log collector; the default
@@ -437,6 +443,24 @@ AXES_VERBOSE = False
 INVOICING_DEADLINE_MONTHS = env_int("INVOICING_DEADLINE_MONTHS", 6)
 OBJECTION_PERIOD_MONTHS = env_int("OBJECTION_PERIOD_MONTHS", 3)
 INVOICE_PAYMENT_TERM_DAYS = env_int("INVOICE_PAYMENT_TERM_DAYS", 30)
+
+# Retention of personal data (README: Retention of personal data). The specification of an invoice is accounting
+# material (räkenskapsinformation), which bokföringslagen (1999:1078) 7 kap. 2 § keeps for seven years after the end
+# of the calendar year in which the fiscal year ended: the contacts' identity numbers are kept as long, then replaced
+# by pseudonyms (contacts.retention). Fewer years than the law's seven are refused at start-up.
+PERSONAL_DATA_RETENTION_MIN_YEARS = 7
+PERSONAL_DATA_RETENTION_YEARS = env_int("PERSONAL_DATA_RETENTION_YEARS", PERSONAL_DATA_RETENTION_MIN_YEARS)
+if PERSONAL_DATA_RETENTION_YEARS < PERSONAL_DATA_RETENTION_MIN_YEARS:
+    raise ImproperlyConfigured(
+        f"PERSONAL_DATA_RETENTION_YEARS must be at least {PERSONAL_DATA_RETENTION_MIN_YEARS} (bokföringslagen "
+        f"7 kap. 2 §), got {PERSONAL_DATA_RETENTION_YEARS}"
+    )
+# The key of the pseudonyms (HMAC-SHA-256): without it a pseudonym cannot be traced back to its number, and with the
+# same key the same number always gets the same pseudonym (so a patient's old contacts still belong together). Set
+# it in production and never change it; when it is not set it is derived from SECRET_KEY (contacts.retention).
+PERSONAL_DATA_PSEUDONYM_KEY = env_str("PERSONAL_DATA_PSEUDONYM_KEY") or ""
+# Contacts pseudonymised per transaction (one UPDATE per table and batch, one history row per batch).
+PERSONAL_DATA_RETENTION_BATCH = env_int("PERSONAL_DATA_RETENTION_BATCH", 2000)
 # Seconds after which a draft's preview still rendering is taken for lost (its worker gone) and the next request
 # queues it again: longer than the largest specification takes (about 1.2 ms a line).
 PREVIEW_RENDER_TIMEOUT = env_int("PREVIEW_RENDER_TIMEOUT", 600)

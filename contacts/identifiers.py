@@ -12,6 +12,12 @@ from django.utils.translation import gettext as _
 
 COORDINATION_DAY_OFFSET = 60
 FULLY_MASKED = "********-****"
+# What replaces an identity number once its retention period is over (contacts.retention): this prefix and 20
+# upper-case hex digits of a keyed hash. Never a valid personnummer (letters), never reversible; shown masked as
+# the prefix alone.
+PSEUDONYM_PREFIX = "PSEUDO-"
+PSEUDONYM_LENGTH = len(PSEUDONYM_PREFIX) + 20
+PSEUDONYM_MASKED = PSEUDONYM_PREFIX + "****"
 
 # Optional century, YYMMDD, optional '-' or '+' separator, NNNC. ASCII digits only (re.ASCII), whole string.
 _PERSONAL_IDENTITY = re.compile(r"(\d\d)?(\d\d)(\d\d)(\d\d)([-+]?)(\d\d\d\d)", re.ASCII)
@@ -58,10 +64,17 @@ class PersonalIdentity(NamedTuple):
         return mask_personal_identity(self.number)
 
 
+def is_pseudonym(value: str) -> bool:
+    """Whether a stored identity is a pseudonym (its number removed after the retention period)."""
+    return isinstance(value, str) and value.startswith(PSEUDONYM_PREFIX)
+
+
 def mask_personal_identity(number: str) -> str:
-    """``198503122387`` → ``19850312-****``; anything that is not 12 digits is masked completely."""
+    """``198503122387`` → ``19850312-****``; a pseudonym → ``PSEUDO-****``; anything else is masked completely."""
     if isinstance(number, str) and len(number) == 12 and number.isascii() and number.isdecimal():
         return number[:8] + "-****"
+    if is_pseudonym(number):
+        return PSEUDONYM_MASKED
     return FULLY_MASKED
 
 
@@ -155,7 +168,8 @@ def is_coordination_number(number: str) -> bool:
 
 
 def identity_oid(number: str) -> str:
-    """The OID of a stored 12-digit number's kind: personnummer or samordningsnummer."""
+    """The OID of a stored 12-digit number's kind: personnummer or samordningsnummer (the personnummer's for a
+    pseudonym, whose kind is no longer known)."""
     return SAMORDNINGSNUMMER_OID if is_coordination_number(number) else PERSONNUMMER_OID
 
 

@@ -45,7 +45,8 @@ class Contact(models.Model):
         Provider, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("care provider"), db_index=False
     )
     external_id = models.CharField(_("external id"), max_length=64)
-    patient_id = models.CharField(_("personal identity number"), max_length=12)
+    # 12 digits; after the retention period a pseudonym (contacts.retention, PSEUDONYM_LENGTH characters).
+    patient_id = models.CharField(_("personal identity number"), max_length=32)
     patient_birth_date = models.DateField(_("birth date"))
     patient_sex = models.CharField(_("sex"), max_length=1, choices=[("F", _("Female")), ("M", _("Male"))])
     home_region = models.ForeignKey(
@@ -251,12 +252,38 @@ class ContactEvent(AppendOnlyModel):
         return f"{self.contact_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
+class PseudonymisationBatch(AppendOnlyModel):
+    """One batch of the retention of personal data (contacts.retention): when, by whom (``via``: the schedule or a
+    command, no user), up to which date, and how many rows of each kind lost their identity numbers. Counts only:
+    no identity number, no contact id."""
+
+    at = models.DateTimeField(_("time"))
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices)
+    before = models.DateField(_("cut-off date"))
+    contacts = models.PositiveIntegerField(_("contacts"), default=0)
+    invoice_lines = models.PositiveIntegerField(_("invoice lines"), default=0)
+    texts = models.PositiveIntegerField(_("texts rewritten"), default=0)
+    dispute_attachments = models.PositiveIntegerField(_("dispute attachments removed"), default=0)
+    documents = models.PositiveIntegerField(_("documents rendered again"), default=0)
+    identity_reads = models.PositiveIntegerField(_("identity reads removed"), default=0)
+    uploads = models.PositiveIntegerField(_("uploads removed"), default=0)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("pseudonymisation batch")
+        verbose_name_plural = _("pseudonymisation batches")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} < {self.before}: {self.contacts}"
+
+
 __all__ = [
     "Contact",
     "ContactEvent",
     "Content",
     "EventKind",
     "Mode",
+    "PseudonymisationBatch",
     "Status",
 ]
 

@@ -242,7 +242,8 @@ def dispute_attachment_download(*, dispute: Dispute, attachment_id: int, by, via
     if not is_visible_to(by, dispute):
         raise NotAllowed(_("Only the parties of a case may read its evidence."))
     attachment = DisputeAttachment.objects.get(pk=attachment_id, comment__dispute=dispute)
-    if not attachment.file.storage.exists(attachment.file.name):  # lost from the storage: nothing to serve
+    # Lost from the storage, or deleted after the retention period (disputes.retention): nothing to serve.
+    if not attachment.file or not attachment.file.storage.exists(attachment.file.name):
         raise DisputeAttachment.DoesNotExist
     _event(dispute, action="downloaded", by=by, via=via, note=attachment.name, attachment=attachment)
     return attachment

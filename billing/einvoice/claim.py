@@ -39,7 +39,7 @@ from django.utils import timezone
 from lxml import etree
 
 from billing.models import Invoice, InvoiceKind, InvoiceLine
-from contacts.identifiers import identity_oid, iso5218_sex
+from contacts.identifiers import identity_oid, is_pseudonym, iso5218_sex
 from kernel.business_time import stockholm_date
 from kernel.text import neutralise
 
@@ -86,6 +86,7 @@ _LINE_FIELDS = (
     "amount",
     "care_unit",
     "patient_id",
+    "patient_sex",
     "home_municipality",
     "contact__provider__hsa_id",
     "contact__provider__name",
@@ -164,12 +165,21 @@ def _amount_xml(name: str, value: Decimal) -> str:
 _SEK = f"<currency><code>SEK</code><codeSystem>{CURRENCY_SYSTEM}</codeSystem></currency>"
 
 
+def _gender(patient_id: str, patient_sex: str) -> str:
+    """ISO/IEC 5218 sex from the number, as Skatteverket assigns it; from the sex the line keeps once the number is
+    a pseudonym (contacts.retention), whose digits say nothing."""
+    if is_pseudonym(patient_id):
+        return {"M": "1", "F": "2"}.get(patient_sex, "0")
+    return iso5218_sex(patient_id)
+
+
 def _line(row: tuple, *, county: str, credit_reason: int | None, medical_field: str, local) -> str:
     """One ``healthCareServicesSpecificationLine``, serialised: the hot path of a 150 000-line document, so a
     template (in the claim namespace, the document's default) rather than an element tree per line; every text from
     outside goes through ``_text``, and the tests validate the result against Inera's schema."""
     (line_id, credited_line_id, external_id, started_at, profession, category, recommendation, rate, patient_fee,
-     fee_deducted, amount, care_unit, patient_id, municipality, provider_hsa_id, provider_name) = row  # fmt: skip
+     fee_deducted, amount, care_unit, patient_id, patient_sex, municipality, provider_hsa_id,
+     provider_name) = row  # fmt: skip
     visit = started_at.astimezone(local)
     patient = patient_id if patient_id.isascii() and patient_id.isdigit() else _text(patient_id)
     municipality_code = f"<code>{_known_text(municipality)}</code>" if municipality else ""
@@ -194,7 +204,7 @@ def _line(row: tuple, *, county: str, credit_reason: int | None, medical_field: 
         f"<county><code>{county}</code><codeSystem>{COUNTY_SYSTEM}</codeSystem></county>"
         # Required by the schema; the code only where the contact has one (no empty element: rule ÖR1).
         f"<municipality>{municipality_code}<codeSystem>{MUNICIPALITY_SYSTEM}</codeSystem></municipality>"
-        f"<gender><code>{iso5218_sex(patient_id)}</code><codeSystem>{SEX_SYSTEM}</codeSystem></gender>"
+        f"<gender><code>{_gender(patient_id, patient_sex)}</code><codeSystem>{SEX_SYSTEM}</codeSystem></gender>"
         "</patientOtherInformation></patientInformation><healthcarePerformed>"
         f"<lineId>{line_id}</lineId><careContactId>{_text(external_id)}</careContactId>{credit}"
         f"<healthcareCategory><typeOfCare><code>{OUTPATIENT_CARE}</code><codeSystem>{CARE_FORM_SYSTEM}</codeSystem>"

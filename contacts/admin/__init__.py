@@ -12,11 +12,13 @@ from contacts.admin.contacts import MIN_PREFIX, PREFIX_MARK, ContactAdmin
 from contacts.admin.filters import OutOfCountyFilter, PeriodFilter, ProviderFilter, ReasonFilter, StartedRangeFilter
 from contacts.admin.labels import reason_labels, yes_no
 from contacts.admin.upload import ContactUpload
-from contacts.audit.admin import IdentityReadAdmin
+from contacts.audit.admin import IdentityReadAdmin, PseudonymisationBatchAdmin
 from contacts.audit.models import IdentityRead
+from contacts.models import PseudonymisationBatch
 from kernel.paginators import COUNT_CAP, CappedCountPaginator
 
 admin.site.register(IdentityRead, IdentityReadAdmin)
+admin.site.register(PseudonymisationBatch, PseudonymisationBatchAdmin)
 
 __all__ = [
     "COUNT_CAP",
@@ -33,6 +35,7 @@ __all__ = [
     "OutOfCountyFilter",
     "PeriodFilter",
     "ProviderFilter",
+    "PseudonymisationBatchAdmin",
     "ReasonFilter",
     "StartedRangeFilter",
     "reason_labels",

@@ -93,3 +93,39 @@ class IdentityReadAdmin(admin.ModelAdmin):
         else:
             return list(Contact.objects.filter(patient_id=identity.number).values_list("pk", flat=True)[:1000])
         return [int(term)] if is_ascii_digits(term) and len(term) < 19 else []
+
+
+class PseudonymisationBatchAdmin(admin.ModelAdmin):
+    """The retention's history (contacts.retention): one row per batch, counts only, read-only, national admins."""
+
+    list_display = [
+        "at",
+        "via",
+        "before",
+        "contacts",
+        "invoice_lines",
+        "texts",
+        "dispute_attachments",
+        "documents",
+        "identity_reads",
+        "uploads",
+    ]
+    list_filter = [("at", admin.DateFieldListFilter)]
+    show_facets = admin.ShowFacets.NEVER
+    fields = list_display
+    readonly_fields = fields
+
+    def has_module_permission(self, request):
+        return _audits(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return _audits(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
