@@ -42,11 +42,15 @@ def console():
     """What the console handler writes (the process's log), captured: every line as it would leave the process."""
     handler = logging.getHandlerByName("console")
     stream = io.StringIO()
-    previous = handler.setStream(stream)
+    # Swapped without setStream(), which flushes the stream it replaces: the handler was made when Django set up
+    # logging, on the stderr of that moment, which pytest's output capturing may have closed since.
+    with handler.lock:
+        previous, handler.stream = handler.stream, stream
     try:
         yield stream
     finally:
-        handler.setStream(previous)
+        with handler.lock:
+            handler.stream = previous
 
 
 @pytest.fixture
