@@ -54,8 +54,9 @@ REGION_BILLING_FIELDS = (
     "listing_rule",
 )
 # What a region's own admin keeps; its name, län code and organisation number are national reference data. The
-# listing rule is how the region, as a buyer, reviews the invoices it receives (review.selectors).
-REGION_OWN_FIELDS = ("bankgiro", "address", "postal_code", "city", "invoice_reference", "listing_rule")
+# listing rule (how the region, as a buyer, reviews the invoices it receives: review.selectors) is changed through
+# ``region_billing_details_update`` with its history, not yet on the region's page (the review screen's settings).
+REGION_OWN_FIELDS = ("bankgiro", "address", "postal_code", "city", "invoice_reference")
 
 
 def region_billing_snapshot(region: Region) -> dict:
