@@ -138,6 +138,7 @@ def _merge_postgresql(target: _Target, region_code: str, rows: list[RegisterRow]
                 INSERT INTO {target.table} (region_id, personal_identity, {target.first}, {target.second},
                                             valid_from, valid_to)
                 SELECT %s, personal_identity, first, second, valid_from, valid_to FROM register_rows
+                ORDER BY personal_identity, valid_from  -- the unique index's order: its pages are written in turn
                 ON CONFLICT (region_id, personal_identity, valid_from) DO UPDATE
                 SET {target.first} = EXCLUDED.{target.first}, {target.second} = EXCLUDED.{target.second},
                     valid_to = EXCLUDED.valid_to

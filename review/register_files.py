@@ -27,6 +27,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     RegisterKind.LISTING: (IDENTITY, "unit_hsa_id", "unit_org_number", VALID_FROM, VALID_TO),
 }
 OPTIONAL = frozenset({VALID_TO})
+KNOWN_ROWS = 100_000
 _MUNICIPALITY = re.compile(r"[0-9]{4}", re.ASCII)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
@@ -72,29 +73,42 @@ def register_file_parse(data: bytes, kind: str) -> RegisterFile:
     today = stockholm_today()
     parsed = RegisterFile()
     seen: dict[tuple[str, dt.date], int] = {}
+    width = len(header)
+    identity_at = header.index(IDENTITY)
+    # The other columns by position ("" where an optional column is absent); a file of millions of rows repeats
+    # the same län, kommun, unit and dates over and over, so each value's validation is remembered (valid ones).
+    others = [(name, header.index(name) if name in header else None) for name in columns if name != IDENTITY]
+    names = [name for name, _at in others]
+    memo: dict[tuple[str, str], object] = {}
+    known: dict[tuple[str, ...], tuple] = {}  # whole rows' values, as a listing register repeats them
     next_line = 2
     for cells in reader:
         line, next_line = next_line, reader.line_num + 1
-        if not any(cell.strip() for cell in cells):
+        if not any(cells) or not any(cell.strip() for cell in cells):
             continue
         parsed.row_count += 1
-        raw = {name: cell.strip() for name, cell in zip(header, cells, strict=False)}
         errors: dict[str, list[str]] = {}
-        if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
+        if len(cells) > width and any(cell.strip() for cell in cells[width:]):
             errors["row"] = [_("The row has more cells than the header has columns.")]
-        row = _row(raw, kind, today, errors, line)
-        if row is not None and not errors:
-            key = (row.personal_identity, row.valid_from)
-            if key in seen:
-                errors[VALID_FROM] = [
-                    _("The same person and valid-from date are already on line %(line)d.") % {"line": seen[key]}
-                ]
-            else:
-                seen[key] = line
+        count = len(cells)
+        values = [cells[at].strip() if at is not None and at < count else "" for _name, at in others]
+        facts = known.get(tuple(values))
+        if facts is None:
+            facts = _facts(kind, dict(zip(names, values, strict=True)), errors, memo)
+            if facts is not None and len(known) < KNOWN_ROWS:
+                known[tuple(values)] = facts
+        identity = _identity(cells[identity_at].strip() if identity_at < len(cells) else "", today, errors)
         if errors:
             parsed.errors.append({"line": line, "errors": errors})
-        else:
-            parsed.rows.append(row)
+            continue
+        first, second, valid_from, valid_to = facts
+        key = (identity, valid_from)
+        if key in seen:
+            message = _("The same person and valid-from date are already on line %(line)d.") % {"line": seen[key]}
+            parsed.errors.append({"line": line, "errors": {VALID_FROM: [message]}})
+            continue
+        seen[key] = line
+        parsed.rows.append(RegisterRow(identity, first, second, valid_from, valid_to, line))
     return parsed
 
 
@@ -115,8 +129,7 @@ def _header_problems(header: list[str], columns: tuple[str, ...]) -> list[str]:
     return problems
 
 
-def _date(raw: dict, name: str, errors: dict, *, required: bool) -> dt.date | None:
-    value = raw.get(name, "")
+def _date(value: str, name: str, errors: dict, *, required: bool) -> dt.date | None:
     if not value:
         if required:
             errors[name] = [_("This field is required.")]
@@ -130,29 +143,56 @@ def _date(raw: dict, name: str, errors: dict, *, required: bool) -> dt.date | No
     return None
 
 
-def _row(raw: dict, kind: str, today: dt.date, errors: dict, line: int) -> RegisterRow | None:
-    identity = ""
-    value = raw.get(IDENTITY, "")
+def _identity(value: str, today: dt.date, errors: dict) -> str:
     if not value:
         errors[IDENTITY] = [_("This field is required.")]
+        return ""
+    try:
+        return parse_personal_identity(value, today=today).number
+    except PersonalIdentityError as exc:
+        errors[IDENTITY] = [str(exc)]
+        return ""
+
+
+def _remembered(memo: dict, name: str, value: str, check, problems: dict):
+    """``check(value, problems)``, remembered per column and value when it found no problem."""
+    key = (name, value)
+    if key in memo:
+        return memo[key]
+    found: dict[str, list[str]] = {}
+    result = check(value, found)
+    if found:
+        problems.update(found)
     else:
-        try:
-            identity = parse_personal_identity(value, today=today).number
-        except PersonalIdentityError as exc:
-            errors[IDENTITY] = [str(exc)]
+        memo[key] = result
+    return result
+
+
+def _facts(kind: str, raw: dict, errors: dict, memo: dict) -> tuple | None:
+    """The row's values other than the identity, validated: (first, second, valid from, valid to), or None with
+    the problems in ``errors``."""
+    problems: dict[str, list[str]] = {}
     if kind == RegisterKind.POPULATION:
-        first = _lan(raw.get("lan_code", ""), errors)
-        second = _municipality(raw.get("municipality_code", ""), first, errors)
+        first = _remembered(memo, "lan_code", raw.get("lan_code", ""), _lan, problems)
+        municipality = raw.get("municipality_code", "")
+        second = _remembered(
+            memo, f"municipality_code:{first}", municipality, lambda v, p: _municipality(v, first, p), problems
+        )
     else:
-        second = _org_number(raw.get("unit_org_number", ""), errors)
-        first = _hsa_id(raw.get("unit_hsa_id", ""), errors)
-    valid_from = _date(raw, VALID_FROM, errors, required=True)
-    valid_to = _date(raw, VALID_TO, errors, required=False)
+        first = _remembered(memo, "unit_hsa_id", raw.get("unit_hsa_id", ""), _hsa_id, problems)
+        second = _remembered(memo, "unit_org_number", raw.get("unit_org_number", ""), _org_number, problems)
+    valid_from = _remembered(
+        memo, VALID_FROM, raw.get(VALID_FROM, ""), lambda v, p: _date(v, VALID_FROM, p, required=True), problems
+    )
+    valid_to = _remembered(
+        memo, VALID_TO, raw.get(VALID_TO, ""), lambda v, p: _date(v, VALID_TO, p, required=False), problems
+    )
     if valid_from and valid_to and valid_to < valid_from:
-        errors[VALID_TO] = [_("The valid-to date is before the valid-from date.")]
-    if errors:
+        problems[VALID_TO] = [_("The valid-to date is before the valid-from date.")]
+    if problems:
+        errors.update(problems)
         return None
-    return RegisterRow(identity, first, second, valid_from, valid_to, line)
+    return first, second, valid_from, valid_to
 
 
 def _lan(value: str, errors: dict) -> str:
