@@ -32,7 +32,7 @@ _MUNICIPALITY = re.compile(r"[0-9]{4}", re.ASCII)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
-@dataclass
+@dataclass(slots=True)
 class RegisterRow:
     """One valid row: the identity as 12 digits and the register's own two values (län and kommun code, or the
     unit's HSA-id and organisation number)."""
@@ -84,8 +84,8 @@ def register_file_parse(data: bytes, kind: str) -> RegisterFile:
     next_line = 2
     for cells in reader:
         line, next_line = next_line, reader.line_num + 1
-        if not any(cells) or not any(cell.strip() for cell in cells):
-            continue
+        if not cells or (not cells[0].strip() and not any(cell.strip() for cell in cells)):
+            continue  # a blank line
         parsed.row_count += 1
         errors: dict[str, list[str]] = {}
         if len(cells) > width and any(cell.strip() for cell in cells[width:]):
