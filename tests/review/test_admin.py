@@ -73,3 +73,12 @@ def test_no_one_else_sees_the_entries_or_loads(client, clerk01_client, make_user
     listing = client.get(reverse("admin:review_populationentry_changelist")).content.decode()
     assert "19850312-****" not in listing
     assert IdentityRead.objects.count() == 0
+
+
+def test_the_identity_read_log_names_the_register(client, clerk01_client, make_user):
+    _upload(clerk01_client)
+    entry = PopulationEntry.objects.get()
+    clerk01_client.get(reverse("admin:review_populationentry_change", args=[entry.pk]))
+    client.force_login(make_user(Role.ADMIN))
+    page = client.get(reverse("admin:contacts_identityread_changelist")).content.decode()
+    assert "population:01" in page

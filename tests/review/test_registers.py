@@ -169,3 +169,15 @@ def test_retention_deletes_entries_ended_before_the_cutoff(clerk01):
     assert sorted(PopulationEntry.objects.values_list("personal_identity", flat=True)) == sorted(
         [P2.replace("-", ""), P3.replace("-", "")]
     )
+
+
+def test_the_nightly_task_purges_after_the_retention_setting(clerk01, settings):
+    from django.conf import settings as django_settings
+
+    from review.tasks import purge_expired_register_entries
+
+    assert django_settings.CELERY_BEAT_SCHEDULE["register-retention"]["task"] == "review.purge_expired_register_entries"
+    settings.REGISTER_RETENTION_DAYS = 1
+    _load(clerk01, HEADER + f"{P1};01;0180;2020-01-01;2021-01-01\n{P2};01;0180;2020-01-01;\n")
+    assert purge_expired_register_entries.delay().get() == {"population": 1, "listing": 0}
+    assert list(PopulationEntry.objects.values_list("personal_identity", flat=True)) == [P2.replace("-", "")]
