@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "contacts",
     "billing",
     "disputes",
+    "review",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,11 @@ SPECTACULAR_SETTINGS = {
         "DisputeStatusEnum": "disputes.models.DisputeStatus",
         "DisputeKindEnum": "disputes.models.DisputeKind",
         "InvoiceKindEnum": "billing.models.InvoiceKind",
+        # The contacts' mode keeps its name beside the register loads' mode.
+        "ModeEnum": "contacts.models.Mode",
+        "RegisterKindEnum": "review.models.RegisterKind",
+        "RegisterLoadModeEnum": "review.models.LoadMode",
+        "RegisterLoadViaEnum": "review.models.LoadVia",
     },
     # Swagger UI and ReDoc served from the project's own static files: the docs work without internet.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -268,6 +274,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REPORTS_REFRESH_MINUTES = env_int("REPORTS_REFRESH_MINUTES", 15)
 REPORTS_RECENT_MONTHS = env_int("REPORTS_RECENT_MONTHS", 13)
 
+# The buyer regions' registers (review): entries whose validity ended more than this many days ago are deleted
+# every night (personal data kept no longer than the review needs: an invoice may be objected to for months).
+REGISTER_RETENTION_DAYS = env_int("REGISTER_RETENTION_DAYS", 730)
+# The largest register file loaded at once (a population extract of 2.5 million rows is about 120 MB).
+REGISTER_MAX_UPLOAD_BYTES = env_int("REGISTER_MAX_UPLOAD_BYTES", 256 * 1024 * 1024)
+
 CELERY_BEAT_SCHEDULE = {
     "monthly-invoice-runs": {
         "task": "billing.schedule_monthly_runs",
@@ -286,6 +298,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.refresh_reports",
         "schedule": crontab(minute=f"*/{REPORTS_REFRESH_MINUTES}"),
         "kwargs": {"full": False},
+    },
+    "register-retention": {
+        "task": "review.purge_expired_register_entries",
+        "schedule": crontab(hour=env_str("REGISTER_RETENTION_HOUR") or "4", minute="15"),
     },
     "report-figures-all": {
         "task": "billing.refresh_reports",

@@ -18,6 +18,7 @@ from contacts.api import ContactViewSet
 from disputes.api import DisputeViewSet
 from kernel.api.docs import RedocView, SchemaView, SwaggerView
 from regions.api import ProfessionViewSet, ProviderViewSet, RecommendationViewSet, RegionViewSet
+from review.api import ListingViewSet, PopulationViewSet, RegisterLoadViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -29,6 +30,9 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register("invoice-runs", InvoiceRunViewSet, basename="invoice-run")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("disputes", DisputeViewSet, basename="dispute")
+router.register("registers/population", PopulationViewSet, basename="register-population")
+router.register("registers/listing", ListingViewSet, basename="register-listing")
+router.register("registers/loads", RegisterLoadViewSet, basename="register-load")
 
 api_v1 = [
     # API.md names this one without a trailing slash.

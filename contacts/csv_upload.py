@@ -195,6 +195,23 @@ def _line_of_byte(data: bytes, position: int, encoding: str) -> int:
     return _line_at(data[:position].decode(encoding, errors="replace"))
 
 
+def decode_csv_bytes(data: bytes) -> tuple[str, str, str | None]:
+    """The text of an uploaded CSV file and the encoding it was read in, or an error saying why it cannot be read
+    and on which line (the rules of this module's docstring). For other uploads than contacts' (the registers)."""
+    return _decode(data)
+
+
+def csv_lines(text: str) -> list[str]:
+    """The file's lines with their line ends, as ``csv.reader`` should get them (a quoted line break stays in its
+    cell)."""
+    return _LINE_WITH_END.findall(text)
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter of a header row: ``;``, ``,`` or tab."""
+    return _sniff_delimiter(header_line)
+
+
 def _decode(data: bytes) -> tuple[str, str, str | None]:
     """The file's text and the encoding it was read in, or an error saying why it cannot be read and where."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

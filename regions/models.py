@@ -21,6 +21,13 @@ from regions.validators import (
 )
 
 
+class ListingRule(models.TextChoices):
+    """Which listing in its own register a buyer region holds against a contact billed to it (the review's check)."""
+
+    SAME_ORGANISATION = "same_organisation", _("Listed at a unit of the provider's own organisation")
+    ANYWHERE_IN_REGION = "anywhere_in_region", _("Listed anywhere in the region")
+
+
 class Region(models.Model):
     """A Swedish region, identified by its län code everywhere (input, output, filters)."""
 
@@ -54,6 +61,17 @@ class Region(models.Model):
         help_text=_(
             'Who answers for the region\'s out-of-county invoices: "Our reference" on those it sends, "Your '
             'reference" on those it receives.'
+        ),
+    )
+    listing_rule = models.CharField(
+        _("listing rule"),
+        max_length=20,
+        choices=ListingRule.choices,
+        default=ListingRule.SAME_ORGANISATION,
+        db_default=ListingRule.SAME_ORGANISATION,
+        help_text=_(
+            "When the review of a received invoice flags a patient listed in the region's own listing register: "
+            "listed at a unit of the provider's own organisation, or listed anywhere in the region."
         ),
     )
 

@@ -37,6 +37,11 @@ _REGION_STAFF = [
     "billing.view_invoice",
     "billing.change_invoice",
     "billing.view_invoiceevent",
+    # The buyer's registers (review): read them, and load files into them (the load's own page and history).
+    "review.view_populationentry",
+    "review.view_listingentry",
+    "review.view_registerload",
+    "review.add_registerload",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -50,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contacts.*",
         "billing.*",
         "disputes.*",
+        "review.*",
         "auth.view_user",
         "auth.change_user",
         "auth.add_user",

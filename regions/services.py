@@ -20,6 +20,7 @@ from regions.authentication import hash_key, new_key
 from regions.models import (
     ApiClient,
     Criterion,
+    ListingRule,
     Membership,
     Provider,
     ProviderEvent,
@@ -43,8 +44,18 @@ User = get_user_model()
 # ---------------------------------------------------------------------------------------------------
 
 
-REGION_BILLING_FIELDS = ("org_number", "bankgiro", "address", "postal_code", "city", "invoice_reference")
-# What a region's own admin keeps; its name, län code and organisation number are national reference data.
+REGION_BILLING_FIELDS = (
+    "org_number",
+    "bankgiro",
+    "address",
+    "postal_code",
+    "city",
+    "invoice_reference",
+    "listing_rule",
+)
+# What a region's own admin keeps; its name, län code and organisation number are national reference data. The
+# listing rule (how the region, as a buyer, reviews the invoices it receives: review.selectors) is changed through
+# ``region_billing_details_update`` with its history, not yet on the region's page (the review screen's settings).
 REGION_OWN_FIELDS = ("bankgiro", "address", "postal_code", "city", "invoice_reference")
 
 
@@ -76,6 +87,9 @@ def region_billing_details_update(*, region: Region, by=None, via: str = Via.SYS
                 errors[name] = [str(exc)]
                 continue
         limit = Region._meta.get_field(name).max_length
+        if name == "listing_rule" and text not in ListingRule.values:
+            errors[name] = [_("Choose one of: %(values)s.") % {"values": ", ".join(ListingRule.values)}]
+            continue
         if len(text) > limit:
             errors[name] = [_("At most %(max)d characters.") % {"max": limit}]
         cleaned[name] = text

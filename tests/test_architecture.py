@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-PACKAGES = ("kernel", "regions", "contacts", "billing", "disputes", "start", "config")
+PACKAGES = ("kernel", "regions", "contacts", "billing", "disputes", "review", "start", "config")
 
 
 def _lint(cwd: Path) -> subprocess.CompletedProcess:
@@ -58,6 +58,6 @@ def test_the_stack_names_every_package_of_the_house():
         if path.is_dir() and (path / "__init__.py").exists() and path.name not in {"tests", "bench"}
     }
 
-    assert layers == ["config", "start", "disputes", "billing", "contacts", "regions", "kernel"]
+    assert layers == ["config", "start", "review", "disputes", "billing", "contacts", "regions", "kernel"]
     assert set(layers) == set(PACKAGES) == set(config["root_packages"]) == packages
     assert set(config["contracts"][1]["ancestors"]) == set(PACKAGES)

@@ -18,7 +18,7 @@ def _audits(user) -> bool:
 
 
 class IdentityReadAdmin(admin.ModelAdmin):
-    list_display = ["at", "user", "via", "contact_link", "invoice_link", "contact_count", "path"]
+    list_display = ["at", "user", "via", "contact_link", "invoice_link", "register", "contact_count", "path"]
     list_filter = ["via", ("at", admin.DateFieldListFilter), "user"]
     list_select_related = ["user"]
     show_facets = admin.ShowFacets.NEVER
@@ -28,7 +28,7 @@ class IdentityReadAdmin(admin.ModelAdmin):
     search_help_text = _(
         "A contact id or a full personal identity number: every read of that contact, its specifications included."
     )
-    fields = ["at", "user", "via", "contact_link", "invoice_link", "contact_count", "path"]
+    fields = ["at", "user", "via", "contact_link", "invoice_link", "register", "contact_count", "path"]
     readonly_fields = fields
 
     def __init__(self, model, admin_site):

@@ -20,6 +20,8 @@ class ReadVia(models.TextChoices):
     XLSX_CONTACT_LIST = "xlsx_list", _("Admin: contact list (XLSX)")
     PDF_SPECIFICATION = "pdf_spec", _("Specification (PDF)")
     CLAIM_SPECIFICATION = "claim_spec", _("Specification (Inera XML)")
+    ADMIN_REGISTER = "admin_reg", _("Admin: register entry")
+    API_REGISTER = "api_reg", _("API: register entries")
 
 
 class IdentityRead(AppendOnlyModel):
@@ -59,6 +61,9 @@ class IdentityRead(AppendOnlyModel):
         related_name="+",
         verbose_name=_("invoice"),
     )
+    # A buyer region's register (the review's population extract or listing register): its kind and region, e.g.
+    # "population:01", with the number of entries shown in ``contact_count``.
+    register = models.CharField(_("register"), max_length=20, blank=True, default="", db_default="")
     contact_count = models.PositiveIntegerField(_("identities shown"), default=1)
     path = models.CharField(_("address"), max_length=300, blank=True)
 
@@ -73,15 +78,18 @@ class IdentityRead(AppendOnlyModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(contact__isnull=False, invoice__isnull=True)
-                | Q(contact__isnull=True, invoice__isnull=False),
-                name="identity_read_contact_or_invoice",
+                condition=Q(contact__isnull=False, invoice__isnull=True, register="")
+                | Q(contact__isnull=True, invoice__isnull=False, register="")
+                | Q(contact__isnull=True, invoice__isnull=True) & ~Q(register=""),
+                name="identity_read_contact_invoice_or_register",
             )
         ]
 
     def __str__(self) -> str:
         if self.contact_id:
             target = gettext("contact %(id)s") % {"id": self.contact_id}
+        elif self.register:
+            target = gettext("register %(register)s") % {"register": self.register}
         else:
             target = gettext("invoice %(id)s") % {"id": self.invoice_id}
         return f"{localize(localtime(self.at))} {self.get_via_display()}: {target}"

@@ -16,7 +16,7 @@ def _pending(request) -> dict:
     http_request = _http_request(request)
     pending = getattr(http_request, _PENDING, None)
     if pending is None:
-        pending = {"user": request.user, "contacts": {}, "documents": []}
+        pending = {"user": request.user, "contacts": {}, "documents": [], "registers": []}
         setattr(http_request, _PENDING, pending)
     return pending
 
@@ -29,6 +29,13 @@ def identity_shown(request, *, contact_id: int, via: ReadVia) -> None:
 def identity_document_shown(request, *, invoice_id: int, contact_count: int, via: ReadVia) -> None:
     """Note that this response is a document with the full identity numbers of an invoice's lines."""
     _pending(request)["documents"].append((invoice_id, contact_count, via))
+
+
+def register_entries_shown(request, *, register: str, count: int, via: ReadVia) -> None:
+    """Note that this response shows the full identity numbers of ``count`` entries of a buyer region's register
+    (``register`` names it, e.g. "population:01"): one row for them all."""
+    if count:
+        _pending(request)["registers"].append((register, count, via))
 
 
 def specification_shown(request, *, invoice, via: ReadVia) -> None:
@@ -49,6 +56,7 @@ def identity_reads_flush(request) -> list[IdentityRead]:
         path=request.path,
         contacts=pending["contacts"],
         documents=pending["documents"],
+        registers=pending.get("registers", ()),
     )
 
 
@@ -64,6 +72,7 @@ def identity_reads_record(
     path: str = "",
     contacts: dict[int, ReadVia] | None = None,
     documents: list[tuple[int, int, ReadVia]] = (),
+    registers: list[tuple[str, int, ReadVia]] = (),
 ) -> list[IdentityRead]:
     """One row per contact shown and one per document (invoice, number of lines), all in one bulk INSERT."""
     at = timezone.now()
@@ -75,5 +84,9 @@ def identity_reads_record(
     rows += [
         IdentityRead(user_id=user.pk, at=at, via=via, invoice_id=invoice_id, contact_count=count, path=path)
         for invoice_id, count, via in documents
+    ]
+    rows += [
+        IdentityRead(user_id=user.pk, at=at, via=via, register=register, contact_count=count, path=path)
+        for register, count, via in registers
     ]
     return IdentityRead.objects.bulk_create(rows) if rows else []
