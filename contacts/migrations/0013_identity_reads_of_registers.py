@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("billing", "0007_claim_specification"),
-        ("contacts", "0010_home_municipality"),
+        ("contacts", "0012_personal_data_retention"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -32,6 +32,8 @@ class Migration(migrations.Migration):
                     ("api_detail", "API: one contact"),
                     ("api_lines", "API: invoice lines"),
                     ("csv_spec", "Specification (CSV)"),
+                    ("xlsx_spec", "Specification (XLSX)"),
+                    ("xlsx_list", "Admin: contact list (XLSX)"),
                     ("pdf_spec", "Specification (PDF)"),
                     ("claim_spec", "Specification (Inera XML)"),
                     ("admin_reg", "Admin: register entry"),
