@@ -450,6 +450,9 @@ def test_every_one_has_the_app_list_beside_the_tasks(client, staff, data):
         "Invoice",
         "Contact",
         "ContactUpload",  # the scope's CSV uploads (issue 15)
+        "PopulationEntry",  # the region's own registers as a buyer, and their loads (issue 18)
+        "ListingEntry",
+        "RegisterLoad",
         "RateRecommendation",
         "RegionPopulation",
         "Region",
