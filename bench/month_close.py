@@ -26,13 +26,14 @@ Environment: BENCH_CLOSE_DATABASE_URL (default postgres://postgres@127.0.0.1:543
 BENCH_CLOSE_REDIS_URL (default redis://127.0.0.1:6379/11: broker and results), BENCH_CLOSE_CONTACTS (150 000),
 BENCH_CLOSE_BUYERS (20, at most 20: every region but the seller), BENCH_CLOSE_WORKERS (2 Celery processes),
 BENCH_CLOSE_MAX_SECONDS (600, per step). The port is the bench's (BENCH_PORT). Server and worker logs go to a
-temporary folder, printed at the end.
+temporary folder, printed at the end; the documents to .bench-media/month-close (emptied first).
 """
 
 import datetime as dt
 import http.cookiejar
 import os
 import re
+import shutil
 import tempfile
 import time
 import urllib.error
@@ -47,7 +48,7 @@ import psycopg
 import redis
 
 from bench import lists, load
-from bench.common import bench_env, manage, recreate_database, wait_for
+from bench.common import ROOT, bench_env, manage, recreate_database, wait_for
 from kernel.business_time import add_months, period_bounds
 
 SELLER = "04"
@@ -233,7 +234,10 @@ def bench_month_close(port: int) -> dict:
         f"{time.perf_counter() - began:.0f} s",
         flush=True,
     )
-    env = bench_env(cfg.database_url) | {"CELERY_BROKER_URL": cfg.redis_url}
+    # The stored documents go to a folder of the bench's own (git ignores it), emptied first.
+    media = ROOT / ".bench-media" / "month-close"
+    shutil.rmtree(media, ignore_errors=True)
+    env = bench_env(cfg.database_url) | {"CELERY_BROKER_URL": cfg.redis_url, "MEDIA_ROOT": str(media)}
     logs = Path(tempfile.mkdtemp(prefix="utomlans-bench-close-"))
     processes = load._start_processes(cfg, env, port, logs, concurrency=cfg.celery_workers, name="bench-close")
     try:
