@@ -309,9 +309,10 @@ def print_report(result: dict) -> None:
     def figure(name: str) -> str:
         return f"{times[name]:>7.1f} s" if name in times else "      —"
 
+    processes = f"{cfg.celery_workers} process{'es' if cfg.celery_workers != 1 else ''}"
     print(
         f"  period {result['period']}, seller {SELLER}, {cfg.contacts:,} contacts for {cfg.buyers} buyers; gunicorn "
-        f"{cfg.workers} workers, Celery worker with {cfg.celery_workers} processes, {os.cpu_count()} cores"
+        f"{cfg.workers} workers, Celery worker with {processes}, {os.cpu_count()} cores"
     )
     if "invoices" in result:
         print(
