@@ -13,6 +13,10 @@ BENCH_ONLY=specification only the specification PDF of a 10 000-line and a 7 500
 Load (last): concurrent bulk uploads and lists while invoice runs execute on a real Celery worker, in a
 database of its own, with checks for errors, lost or doubled contacts and contacts billed twice (bench/load.py,
 its environment variables there). BENCH_ONLY=load runs only this section.
+
+Month close (before the load): a large seller's run, bulk submit, bulk approve by a signed-in manager and every
+document stored, each step timed, with a real Celery worker in a database of its own (bench/month_close.py, its
+environment variables there). BENCH_ONLY=month-close runs only this section.
 """
 
 import datetime as dt
@@ -27,7 +31,7 @@ from pathlib import Path
 import orjson
 import psycopg
 
-from bench import claim, lists, load, runs
+from bench import claim, lists, load, month_close, runs
 from bench.common import bench_env as _env
 from bench.common import manage as _manage
 from bench.common import recreate_database as _recreate_database
@@ -342,6 +346,9 @@ def main() -> None:
     if os.environ.get("BENCH_ONLY") == "load":
         _load_section(port)
         return
+    if os.environ.get("BENCH_ONLY") == "month-close":
+        _month_close_section(port)
+        return
     _recreate_database(database_url)
     if os.environ.get("BENCH_ONLY") == "specification":
         bench_specification_pdf(database_url)
@@ -406,7 +413,21 @@ def main() -> None:
         print(f"  {label:<48}: {p50:>6.0f} / {p95:>4.0f} ms  ({rows} rows)")
     print("Reports over every contact loaded above:", flush=True)
     _print_reports(bench_reports(database_url, port))
+    _month_close_section(port)
     _load_section(port)
+
+
+def _month_close_section(port: int) -> None:
+    """A large seller's month from the run to the last document stored, with a real Celery worker
+    (bench/month_close.py), in a scratch database of its own; exits non-zero when a step fails."""
+    print("Month close: run, bulk submit, bulk approve, every document stored:", flush=True)
+    result = month_close.bench_month_close(port)
+    month_close.print_report(result)
+    if result["failures"]:
+        print(f"MONTH-CLOSE CHECKS FAILED ({len(result['failures'])}):", file=sys.stderr)
+        for failure in result["failures"][:50]:
+            print(f"  {failure}", file=sys.stderr)
+        raise SystemExit(1)
 
 
 def _load_section(port: int) -> None:

@@ -385,13 +385,17 @@ def _clients_wanted(cfg: Config) -> list[tuple[str, str, str | None, str | None]
     return wanted
 
 
-def _start_processes(cfg: Config, env: dict, port: int, logs: Path) -> list[subprocess.Popen]:
+def _start_processes(
+    cfg: Config, env: dict, port: int, logs: Path, *, concurrency: int = 2, name: str = "bench-load"
+) -> list[subprocess.Popen]:
+    """gunicorn (``cfg.workers`` sync workers) and a Celery worker of ``concurrency`` prefork processes, their
+    output in ``logs``. Also the month-close section's (bench/month_close.py)."""
     server_log = (logs / "gunicorn.log").open("wb")
     worker_log = (logs / "celery.log").open("wb")
     gunicorn = [str(Path(PY).parent / "gunicorn"), "config.wsgi", "-w", str(cfg.workers)]
     gunicorn += ["-b", f"127.0.0.1:{port}", "--timeout", "300", "--log-level", "warning"]
-    worker = [PY, "-m", "celery", "-A", "config", "worker", "--pool=prefork", "--concurrency=2"]
-    worker += ["--hostname", "bench-load@%h", "--without-gossip", "--without-mingle", "--loglevel=INFO"]
+    worker = [PY, "-m", "celery", "-A", "config", "worker", "--pool=prefork", f"--concurrency={concurrency}"]
+    worker += ["--hostname", f"{name}@%h", "--without-gossip", "--without-mingle", "--loglevel=INFO"]
     return [
         subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT),
         subprocess.Popen(worker, cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT),
