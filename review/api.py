@@ -135,7 +135,10 @@ class RegisterViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         ],
         responses={
             201: RegisterLoadSerializer,
-            400: OpenApiResponse(description="The file as a whole, or the load's options, refused."),
+            400: OpenApiResponse(
+                description="The load's options refused (messages by field), or the file as a whole: its messages "
+                "under `file` and the load that recorded the refusal under `load`."
+            ),
             403: OpenApiResponse(description="Not a buyer region's staff."),
         },
     )
@@ -166,8 +169,20 @@ class RegisterViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         except RegisterLoadError as exc:
             raise ValidationError({"non_field_errors": [str(exc)]}) from None
         body = RegisterLoadSerializer(load).data
-        refused_file = any(error["line"] == 0 for error in load.errors)
-        return Response(body, status=status.HTTP_400_BAD_REQUEST if refused_file else status.HTTP_201_CREATED)
+        refused = [message for error in load.errors if error["line"] == 0 for message in _messages(error["errors"])]
+        if refused:
+            # The API's error shape (field → messages), with the load that recorded the refusal beside it.
+            return Response({"file": refused, "load": body}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _messages(errors) -> list[str]:
+    """A load error's messages as plain texts, whatever their nesting (a list, or messages by field)."""
+    if isinstance(errors, str):
+        return [errors]
+    if isinstance(errors, dict):
+        return [message for value in errors.values() for message in _messages(value)]
+    return [message for value in errors for message in _messages(value)]
 
 
 class PopulationViewSet(RegisterViewSet):

@@ -43,7 +43,7 @@ def test_a_clerk_uploads_contacts_and_contests_a_rejection(world, page_as, scree
     page.get_by_role("link", name="Ladda upp kontakter (CSV)").click()
     expect(page.get_by_role("heading", name="Ladda upp kontakter (CSV)")).to_be_visible()
 
-    page.get_by_label("CSV-fil").set_input_files(upload)
+    page.get_by_label("CSV- eller XLSX-fil").set_input_files(upload)
     page.get_by_role("button", name="Ladda upp").click()
 
     # Three rows stored, three refused, each with its line, its id and what is wrong.

@@ -34,7 +34,7 @@ def test_a_clerk_checks_a_file_without_saving_downloads_its_refused_rows_then_sa
 
     page = page_as(world.clerk04)
     page.goto("/admin/contacts/contact/upload-csv/")
-    page.get_by_label("CSV-fil").set_input_files(file)
+    page.get_by_label("CSV- eller XLSX-fil").set_input_files(file)
     page.get_by_role("button", name="Kontrollera utan att spara").click()
 
     expect(page.get_by_text("Kontroll av kontakter-kontroll.csv: ingenting sparades")).to_be_visible()

@@ -62,14 +62,14 @@ def test_a_clerk_uploads_excel_files_uploads_one_again_and_follows_the_rules_rej
     button = page.get_by_role("button", name="Ladda upp")
     # Sent once, the button is disabled (a listener after ours holds the form back, so the state can be read).
     page.evaluate("window.addEventListener('submit', (event) => event.preventDefault())")
-    page.get_by_label("CSV-fil").set_input_files(excel)
+    page.get_by_label("CSV- eller XLSX-fil").set_input_files(excel)
     button.click()
     expect(page.locator("input[type=submit][data-disable-on-submit]")).to_be_disabled()
     expect(page.locator("input[type=submit][data-disable-on-submit]")).to_have_value("Laddar upp …")
     page.reload()
 
     # 1. The Windows-1252 file: stored at once, its result on the page.
-    page.get_by_label("CSV-fil").set_input_files(excel)
+    page.get_by_label("CSV- eller XLSX-fil").set_input_files(excel)
     button.click()
     expect(page.get_by_text("Skapade: 2")).to_be_visible()
     expect(page.get_by_text("Avvisade rader: 0")).to_be_visible()
@@ -77,7 +77,7 @@ def test_a_clerk_uploads_excel_files_uploads_one_again_and_follows_the_rules_rej
     shot(page, "excel-1252")
 
     # 2. The UTF-8 file goes to the background: the upload's own page shows it done, with the same result.
-    page.get_by_label("CSV-fil").set_input_files(utf8)
+    page.get_by_label("CSV- eller XLSX-fil").set_input_files(utf8)
     page.get_by_role("button", name="Ladda upp").click()
     page.wait_for_url("**/admin/contacts/contactupload/*/change/")
     expect(page.locator("#upload-status")).to_have_text("Klar")
@@ -90,7 +90,7 @@ def test_a_clerk_uploads_excel_files_uploads_one_again_and_follows_the_rules_rej
 
     # 3. The same file again: every row unchanged, none refused.
     page.goto("/admin/contacts/contact/upload-csv/")
-    page.get_by_label("CSV-fil").set_input_files(utf8)
+    page.get_by_label("CSV- eller XLSX-fil").set_input_files(utf8)
     page.get_by_role("button", name="Ladda upp").click()
     page.wait_for_url("**/admin/contacts/contactupload/*/change/")
     assert page.url != first_page

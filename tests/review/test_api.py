@@ -63,7 +63,10 @@ def test_replace_without_a_period_is_refused(api_as):
 def test_a_file_refused_as_a_whole_is_400_and_recorded(api_as):
     response = api_as(Role.CLERK, "01").post(POPULATION, b"name;age\nx;1\n", content_type="text/csv")
     assert response.status_code == 400
-    assert response.json()["errors"][0]["line"] == 0
+    body = response.json()
+    assert body["load"]["errors"][0]["line"] == 0
+    assert body["file"] and all(isinstance(message, str) for message in body["file"])
+    assert body["load"]["id"] == RegisterLoad.objects.get().pk
     assert RegisterLoad.objects.get().refused == 0
 
 
