@@ -21,6 +21,8 @@ from contacts.audit.services import register_entries_shown
 from contacts.identifiers import PersonalIdentityError, parse_personal_identity
 from disputes.admin import InvoiceAdmin as DisputesInvoiceAdmin
 from kernel.business_time import stockholm_today
+from kernel.errors import DomainError
+from kernel.history import Via
 from regions.admin_base import ScopedAdmin
 from review import screen
 from review.forms import RegisterUploadForm
@@ -28,6 +30,7 @@ from review.loading import RegisterLoadError, register_load
 from review.models import ListingEntry, LoadVia, PopulationEntry, RegisterLoad
 from review.permissions import register_region
 from review.selectors import InvoiceReview, invoice_review, registers_visible_to, reviewable_invoices
+from review.services import objections_open_bulk
 
 
 class RegisterAdminBase(ScopedAdmin):
@@ -243,6 +246,11 @@ class InvoiceAdmin(DisputesInvoiceAdmin):
         review = self._review(request, invoice_id)
         invoice = review.invoice
         flag = screen.selected_flag(request.GET.get("flag"))
+        may_object = screen.may_object(request.user, invoice)
+        if request.method == "POST":
+            if not may_object:
+                raise PermissionDenied
+            return self._object_to_selected(request, invoice)
         paginator = Paginator(screen.flagged_lines(review, flag), screen.LINES_PER_PAGE)
         page = paginator.get_page(request.GET.get("p"))
         query = f"?flag={flag}" if flag else ""
@@ -269,8 +277,27 @@ class InvoiceAdmin(DisputesInvoiceAdmin):
             "csv_url": reverse("admin:billing_invoice_review_csv", args=[invoice.pk]) + query,
             "xlsx_url": reverse("admin:billing_invoice_review_xlsx", args=[invoice.pk]) + query,
             "query": f"flag={flag}&" if flag else "",
+            "may_object": may_object,
         }
         return TemplateResponse(request, "admin/review/invoice/review.html", context)
+
+    def _object_to_selected(self, request, invoice):
+        """The action "object to the selected lines": one objection per selected line, all in one transaction."""
+        try:
+            line_ids = [int(value) for value in request.POST.getlist("line")]
+        except ValueError:
+            line_ids = []
+        if not line_ids:
+            messages.error(request, gettext("Select the lines to object to."))
+        else:
+            try:
+                result = objections_open_bulk(invoice=invoice, line_ids=line_ids, by=request.user, via=Via.ADMIN)
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                level = messages.SUCCESS if result.opened else messages.WARNING
+                messages.add_message(request, level, result.summary())
+        return redirect(request.get_full_path())
 
     def review_csv_view(self, request, invoice_id: int):
         review = self._review(request, invoice_id)

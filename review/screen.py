@@ -11,13 +11,15 @@ from django.utils.translation import gettext, pgettext_lazy
 
 from billing.documents import safe_cell
 from billing.models import CreditReason, InvoiceLine
+from billing.objection_window import objection_deadline
 from billing.permissions import sees_full_identity_on_invoice
 from billing.specification_sv import swedish_amount
 from contacts.audit.models import ReadVia
 from contacts.audit.services import identity_reads_record
 from contacts.identifiers import mask_personal_identity
+from disputes.permissions import can_object_for
 from kernel import xlsx
-from kernel.business_time import stockholm_date
+from kernel.business_time import stockholm_date, stockholm_today
 from kernel.text import neutralise
 from review.flags import FLAGS
 from review.selectors import InvoiceReview, LineFlag
@@ -36,6 +38,14 @@ EXPORT_COLUMNS = (
     (pgettext_lazy("review export column", "Credit reasons"), xlsx.TEXT),
     (pgettext_lazy("review export column", "Explanations"), xlsx.TEXT),
 )
+
+
+def may_object(user, invoice) -> bool:
+    """Whether the screen offers the bulk objection: the buyer's clerks and managers, on an approved invoice, within
+    the objection period (the disputes' rules; ``dispute_open`` decides again for each line)."""
+    if not invoice.is_frozen or not can_object_for(user, invoice.buyer_id):
+        return False
+    return stockholm_today() <= objection_deadline(invoice)
 
 
 def selected_flag(value: str | None) -> str | None:
