@@ -205,3 +205,23 @@ def test_the_start_page_task_lists_invoices_with_flagged_lines(clerk01, bill, li
     assert task.key == "review"
     assert [(d.count, d.amount, d.url) for d in task.details] == [(3, Decimal("1155.50"), _url(invoice))]
     assert (task.count, task.amount) == (3, Decimal("1155.50"))
+
+
+def test_the_start_page_shows_the_review_task_with_a_line_per_invoice(client, clerk01, bill, lines, monkeypatch):  # noqa: F811
+    import start.page
+
+    monkeypatch.setattr(start.page, "stockholm_today", lambda: dt.date(2026, 11, 10))
+    Invoice.objects.filter(pk=bill.invoice.pk).update(
+        status=InvoiceStatus.APPROVED, number="04-2026-000001", approved_at=timezone.now()
+    )
+    RegisterLoad.objects.create(
+        region_id="01", kind="population", mode="upsert", via="api", loaded_by=clerk01, loaded_at=timezone.now()
+    )
+    client.force_login(clerk01)
+    page = client.get(reverse("admin:index")).content.decode()
+    task = re.search(r'<tr class="start-task" data-task="review">.*?</tr>', page, flags=re.DOTALL).group(0)
+    assert "Granska de markerade raderna på fakturorna som er region har fått" in task
+    assert '<td class="count">3</td>' in task
+    assert f'<td class="amount">1{NBSP}155,50{NBSP}kr</td>' in task
+    detail = re.search(r'<tr class="start-detail" data-detail="review">.*?</tr>', page, flags=re.DOTALL).group(0)
+    assert f'<a href="{_url(bill.invoice)}">04-2026-000001</a>' in detail
