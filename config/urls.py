@@ -18,7 +18,13 @@ from contacts.api import ContactViewSet
 from disputes.api import DisputeViewSet
 from kernel.api.docs import RedocView, SchemaView, SwaggerView
 from regions.api import ProfessionViewSet, ProviderViewSet, RecommendationViewSet, RegionViewSet
-from review.api import ListingViewSet, PopulationViewSet, RegisterLoadViewSet
+from review.api import (
+    InvoiceObjectionsView,
+    InvoiceReviewView,
+    ListingViewSet,
+    PopulationViewSet,
+    RegisterLoadViewSet,
+)
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -53,6 +59,9 @@ api_v1 = [
         InvoiceSpecificationXlsxView.as_view(),
         name="invoice-specification-xlsx",
     ),
+    # The buyer's review of a received invoice and its bulk objection (issue 18); additions to API.md.
+    path("invoices/<int:pk>/review/", InvoiceReviewView.as_view(), name="invoice-review"),
+    path("invoices/<int:pk>/objections/", InvoiceObjectionsView.as_view(), name="invoice-objections"),
     path("reports/", include("billing.reports.api")),
     path("", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),

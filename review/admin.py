@@ -5,23 +5,32 @@ staff see any of it (``registers_visible_to``); anything else is a 404."""
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from billing.display import invoice_label
+from billing.models import Invoice
 from contacts.audit.models import ReadVia
 from contacts.audit.services import register_entries_shown
 from contacts.identifiers import PersonalIdentityError, parse_personal_identity
+from disputes.admin import InvoiceAdmin as DisputesInvoiceAdmin
 from kernel.business_time import stockholm_today
+from kernel.errors import DomainError
+from kernel.history import Via
 from regions.admin_base import ScopedAdmin
+from review import screen
 from review.forms import RegisterUploadForm
 from review.loading import RegisterLoadError, register_load
 from review.models import ListingEntry, LoadVia, PopulationEntry, RegisterLoad
 from review.permissions import register_region
-from review.selectors import registers_visible_to
+from review.selectors import InvoiceReview, invoice_review, registers_visible_to, reviewable_invoices
+from review.services import objections_open_bulk
 
 
 class RegisterAdminBase(ScopedAdmin):
@@ -193,3 +202,115 @@ class RegisterLoadAdmin(RegisterAdminBase):
             "changelist_url": reverse("admin:review_registerload_changelist"),
         }
         return TemplateResponse(request, "admin/review/registerload/upload.html", context)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The review of a received invoice, from the invoice's page
+# ---------------------------------------------------------------------------------------------------
+
+
+class InvoiceAdmin(DisputesInvoiceAdmin):
+    """The invoice screen with the buyer's review: a link "Granska" on an invoice the user's region received, and
+    the review's page (totals per flag, the flagged lines with their reasons, CSV and XLSX exports). Registered in
+    place of the disputes' screen, from above them."""
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:invoice_id>/review/", view(self.review_view), name="billing_invoice_review"),
+            path("<int:invoice_id>/review/export.csv", view(self.review_csv_view), name="billing_invoice_review_csv"),
+            path(
+                "<int:invoice_id>/review/export.xlsx", view(self.review_xlsx_view), name="billing_invoice_review_xlsx"
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("documents"))
+    def documents(self, obj):
+        links = super().documents(obj)
+        request = getattr(obj, "_request", None)
+        if request is None or not reviewable_invoices(request.user).filter(pk=obj.pk).exists():
+            return links
+        review = format_html(
+            '<a href="{}" data-action="review">{}</a>',
+            reverse("admin:billing_invoice_review", args=[obj.pk]),
+            gettext("Review"),
+        )
+        return format_html("{} · {}", links, review)
+
+    def _review(self, request, invoice_id: int) -> InvoiceReview:
+        """The review of an invoice the user's region received; a 404 for anything else."""
+        return invoice_review(get_object_or_404(reviewable_invoices(request.user), pk=invoice_id))
+
+    def review_view(self, request, invoice_id: int):
+        review = self._review(request, invoice_id)
+        invoice = review.invoice
+        flag = screen.selected_flag(request.GET.get("flag"))
+        may_object = screen.may_object(request.user, invoice)
+        if request.method == "POST":
+            if not may_object:
+                raise PermissionDenied
+            return self._object_to_selected(request, invoice)
+        paginator = Paginator(screen.flagged_lines(review, flag), screen.LINES_PER_PAGE)
+        page = paginator.get_page(request.GET.get("p"))
+        query = f"?flag={flag}" if flag else ""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Review of %(invoice)s") % {"invoice": invoice_label(invoice)},
+            "invoice": invoice,
+            "invoice_url": reverse("admin:billing_invoice_change", args=[invoice.pk]),
+            "totals": [
+                {
+                    "flag": total.flag,
+                    "label": total.flag.label,
+                    "credit_reason": screen.credit_reason_label(total.credit_reason),
+                    "lines": total.lines,
+                    "amount": total.amount,
+                    "selected": total.flag == flag,
+                }
+                for total in review.totals()
+            ],
+            "flag": flag,
+            "page": page,
+            "rows": screen.review_rows(review, page.object_list),
+            "csv_url": reverse("admin:billing_invoice_review_csv", args=[invoice.pk]) + query,
+            "xlsx_url": reverse("admin:billing_invoice_review_xlsx", args=[invoice.pk]) + query,
+            "query": f"flag={flag}&" if flag else "",
+            "may_object": may_object,
+        }
+        return TemplateResponse(request, "admin/review/invoice/review.html", context)
+
+    def _object_to_selected(self, request, invoice):
+        """The action "object to the selected lines": one objection per selected line, all in one transaction."""
+        try:
+            line_ids = [int(value) for value in request.POST.getlist("line")]
+        except ValueError:
+            line_ids = []
+        if not line_ids:
+            messages.error(request, gettext("Select the lines to object to."))
+        else:
+            try:
+                result = objections_open_bulk(invoice=invoice, line_ids=line_ids, by=request.user, via=Via.ADMIN)
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                level = messages.SUCCESS if result.opened else messages.WARNING
+                messages.add_message(request, level, result.summary())
+        return redirect(request.get_full_path())
+
+    def review_csv_view(self, request, invoice_id: int):
+        review = self._review(request, invoice_id)
+        rows = screen.review_csv(request, review, screen.selected_flag(request.GET.get("flag")))
+        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+        name = f"granskning-{review.invoice.number or review.invoice.pk}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    def review_xlsx_view(self, request, invoice_id: int):
+        review = self._review(request, invoice_id)
+        return screen.review_xlsx(request, review, screen.selected_flag(request.GET.get("flag")))
+
+
+admin.site.unregister(Invoice)
+admin.site.register(Invoice, InvoiceAdmin)

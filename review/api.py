@@ -5,20 +5,34 @@ the history of loads. Only the buyer region's own staff; anything of another reg
 import datetime as dt
 
 from django.conf import settings
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 
+from billing.models import InvoiceLine
+from billing.permissions import sees_full_identity_on_invoice
 from contacts.audit.models import ReadVia
-from contacts.audit.services import register_entries_shown
+from contacts.audit.services import identity_shown, register_entries_shown
+from contacts.identifiers import mask_personal_identity
 from kernel.api.parsers import RequestTooLarge
+from kernel.history import Via
+from review.flags import FLAGS
 from review.loading import RegisterLoadError, register_load
 from review.models import ListingEntry, LoadMode, LoadVia, PopulationEntry, RegisterKind, RegisterLoad
 from review.permissions import register_region
-from review.selectors import listing_for, population_for, register_loads_for
+from review.selectors import invoice_review, listing_for, population_for, register_loads_for, reviewable_invoices
+from review.services import MAX_BULK_OBJECTIONS, objections_open_bulk
 
 
 class CsvParser(BaseParser):
@@ -203,3 +217,128 @@ class RegisterLoadViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return register_loads_for(self.request.user)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The review of a received invoice and the bulk objection
+# ---------------------------------------------------------------------------------------------------
+
+
+class FlagTotalSerializer(serializers.Serializer):
+    flag = serializers.CharField()
+    credit_reason = serializers.IntegerField()
+    lines = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class LineFlagSerializer(serializers.Serializer):
+    flag = serializers.CharField()
+    credit_reason = serializers.IntegerField()
+    explanation = serializers.CharField()
+
+
+class ReviewLineSerializer(serializers.ModelSerializer):
+    """A flagged line with its flags; the full identity number for those who see it on the invoice (recorded)."""
+
+    date = serializers.SerializerMethodField()
+    patient_id = serializers.SerializerMethodField()
+    expected_rate = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    flags = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["id", "contact", "external_id", "date", "patient_id", "rate", "expected_rate", "amount", "flags"]
+
+    def get_date(self, obj) -> dt.date:
+        return obj.care_day
+
+    def get_patient_id(self, obj) -> str:
+        request = self.context["request"]
+        if self.context["full_identity"]:
+            identity_shown(request, contact_id=obj.contact_id, via=ReadVia.API_INVOICE_LINES)
+            return obj.patient_id
+        return mask_personal_identity(obj.patient_id)
+
+    @extend_schema_field(LineFlagSerializer(many=True))
+    def get_flags(self, obj):
+        return LineFlagSerializer(self.context["review"].flags_of(obj), many=True).data
+
+
+class InvoiceReviewView(generics.GenericAPIView):
+    """``GET /invoices/{id}/review/``: the totals per flag and the flagged lines (cursor pages, ``?flag=`` one flag).
+    Only the buyer region's staff; anything else is a 404."""
+
+    serializer_class = ReviewLineSerializer
+    ordering = "pk"
+
+    @extend_schema(
+        summary="The review of a received invoice: totals per flag and the flagged lines",
+        parameters=[OpenApiParameter("flag", str, enum=list(FLAGS), required=False)],
+    )
+    def get(self, request, pk: int):
+        review = invoice_review(get_object_or_404(reviewable_invoices(request.user), pk=pk))
+        flag = request.query_params.get("flag") or None
+        if flag is not None and flag not in FLAGS:
+            raise ValidationError({"flag": [_("Not a flag of the review.")]})
+        page = self.paginate_queryset(review.flagged_lines(flag))
+        context = {
+            **self.get_serializer_context(),
+            "review": review,
+            "full_identity": sees_full_identity_on_invoice(request.user, review.invoice),
+        }
+        response = self.get_paginated_response(ReviewLineSerializer(page, many=True, context=context).data)
+        response.data["totals"] = FlagTotalSerializer(review.totals(), many=True).data
+        return response
+
+
+class ObjectionsSerializer(serializers.Serializer):
+    line_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=MAX_BULK_OBJECTIONS
+    )
+
+
+class InvoiceObjectionsView(generics.GenericAPIView):
+    """``POST /invoices/{id}/objections/`` ``{"line_ids": [...]}``: an objection to each flagged line, all in one
+    transaction; lines already objected to or credited are skipped and listed. Only the buyer region's staff see
+    the invoice (404 otherwise); its clerks and managers object (403 for the rest)."""
+
+    serializer_class = ObjectionsSerializer
+    pagination_class = None
+
+    @extend_schema(
+        summary="Object to flagged lines of a received invoice, in one transaction",
+        responses={
+            201: inline_serializer(
+                "BulkObjections",
+                {
+                    "opened": serializers.ListField(
+                        child=inline_serializer(
+                            "OpenedObjection",
+                            {"line_id": serializers.IntegerField(), "dispute_id": serializers.IntegerField()},
+                        )
+                    ),
+                    "skipped": serializers.ListField(
+                        child=inline_serializer(
+                            "SkippedLine", {"line_id": serializers.IntegerField(), "reason": serializers.CharField()}
+                        )
+                    ),
+                },
+            ),
+            400: OpenApiResponse(description="Not a list of at most 10 000 line ids."),
+            404: OpenApiResponse(description="No such invoice received by the user's region."),
+        },
+    )
+    def post(self, request, pk: int):
+        invoice = get_object_or_404(reviewable_invoices(request.user), pk=pk)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = objections_open_bulk(
+            invoice=invoice, line_ids=serializer.validated_data["line_ids"], by=request.user, via=Via.API
+        )
+        return Response(
+            {
+                "opened": [{"line_id": d.invoice_line_id, "dispute_id": d.pk} for d in result.opened],
+                "skipped": [{"line_id": s.line_id, "reason": s.reason} for s in result.skipped],
+            },
+            status=status.HTTP_201_CREATED,
+        )

@@ -26,7 +26,7 @@ from start.contact_tasks import lapsing_contacts_task, rejected_contacts_task
 from start.dispute_tasks import dispute_tasks
 from start.invoice_tasks import invoice_tasks
 from start.national import RegionRow, national_tasks, per_region
-from start.received_invoices import received_invoices_task
+from start.received_invoices import received_invoices_task, review_task
 from start.reference_data import OPEN_STATUSES, payment_details_task, reference_links
 from start.runs import last_runs, start_run
 from start.tasks import Task
@@ -84,6 +84,7 @@ def start_page(request, site) -> StartPage:
         if scope.role in (Role.CLERK, Role.MANAGER):
             invoices, invoice_waiting = invoice_tasks(user, scope, today)
             received = received_invoices_task(user, scope, today)
+            review = review_task(user, scope, today) if received else None
             disputes, dispute_waiting = dispute_tasks(user, scope, today)
             rejected = rejected_contacts_task(user, scope, today)
             lapsing = lapsing_contacts_task(user, scope, today)
@@ -99,6 +100,7 @@ def start_page(request, site) -> StartPage:
                 *disputes,
                 *others,
                 *([received] if received else []),
+                *([review] if review else []),
                 *([rejected] if rejected else []),
             ]
             page.waiting = [*invoice_waiting, *dispute_waiting]
