@@ -53,6 +53,11 @@ def ubl_filename(invoice: Invoice) -> str:
     return f"{'kreditfaktura' if invoice.kind == 'credit_note' else 'faktura'}-{invoice.number}.xml"
 
 
+def specification_pdf_filename(invoice: Invoice) -> str:
+    """The specification PDF's file name, as stored by the documents task and again after pseudonymisation."""
+    return f"{invoice.number}-underlag.pdf"
+
+
 def render_invoice_pdf(invoice: Invoice, *, ubl: bytes | None = None) -> bytes:
     """The invoice itself: parties, number, dates, totals per category and rate, total to pay. No patient data.
 

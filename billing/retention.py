@@ -24,7 +24,7 @@ from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 
-from billing.documents import render_specification_pdf
+from billing.documents import render_specification_pdf, specification_pdf_filename
 from billing.einvoice.claim import claim_specification_filename, write_claim_specification
 from billing.ledger import invoice_event_record
 from billing.models import FROZEN_STATUSES, Invoice, InvoiceAction, InvoiceEvent, InvoiceLine
@@ -104,7 +104,7 @@ def specification_documents_pseudonymise() -> int:
                 old_files = [(field.storage, field.name) for field in _stored_documents(invoice)]
                 fields = []
                 if invoice.specification_pdf:
-                    name = f"{invoice.number}-underlag.pdf"
+                    name = specification_pdf_filename(invoice)
                     invoice.specification_pdf.save(name, ContentFile(specification_pdf), save=False)
                     fields.append("specification_pdf")
                 if invoice.claim_specification:

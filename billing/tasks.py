@@ -8,7 +8,12 @@ from celery import Task, shared_task
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 
-from billing.documents import render_invoice_pdf, render_specification_pdf, ubl_filename
+from billing.documents import (
+    render_invoice_pdf,
+    render_specification_pdf,
+    specification_pdf_filename,
+    ubl_filename,
+)
 from billing.einvoice.claim import claim_specification_filename, write_claim_specification
 from billing.einvoice.ubl import render_ubl
 from billing.models import FROZEN_STATUSES, Invoice, InvoiceRun
@@ -78,7 +83,9 @@ def render_documents_task(invoice_id: int) -> str:
         with transaction.atomic():
             invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
             invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(invoice_pdf), save=False)
-            invoice.specification_pdf.save(f"{invoice.number}-underlag.pdf", ContentFile(specification_pdf), save=False)
+            invoice.specification_pdf.save(
+                specification_pdf_filename(invoice), ContentFile(specification_pdf), save=False
+            )
             invoice.ubl.save(ubl_filename(invoice), ContentFile(ubl), save=False)
             invoice.claim_specification.save(claim_specification_filename(invoice), File(claim), save=False)
             invoice.save(update_fields=["pdf", "specification_pdf", "ubl", "claim_specification"])
