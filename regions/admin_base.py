@@ -42,6 +42,20 @@ class CheckedInline:
         return super().get_formset(request, obj, **kwargs)
 
 
+class ViewOnlyAdmin:
+    """Mixin for screens that only show what the product wrote (logs, upload batches, loaded registers): nobody
+    adds, changes or deletes their rows in the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """Shows only the rows the scoping selector lets the user see; anything else is a 404.
 

@@ -23,7 +23,7 @@ from disputes.admin import InvoiceAdmin as DisputesInvoiceAdmin
 from kernel.business_time import stockholm_today
 from kernel.errors import DomainError
 from kernel.history import Via
-from regions.admin_base import ScopedAdmin
+from regions.admin_base import ScopedAdmin, ViewOnlyAdmin
 from review import screen
 from review.forms import RegisterUploadForm
 from review.loading import RegisterLoadError, register_load
@@ -33,18 +33,9 @@ from review.selectors import InvoiceReview, invoice_review, registers_visible_to
 from review.services import objections_open_bulk
 
 
-class RegisterAdminBase(ScopedAdmin):
+class RegisterAdminBase(ViewOnlyAdmin, ScopedAdmin):
     def get_queryset(self, request):
         return registers_visible_to(request.user, super(ScopedAdmin, self).get_queryset(request))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EntryAdmin(RegisterAdminBase):

@@ -10,6 +10,7 @@ from contacts.models import Contact
 from kernel.business_time import stockholm_today
 from kernel.paginators import CappedCountPaginator  # the changelist of a table that only grows
 from kernel.text import is_ascii_digits
+from regions.admin_base import ViewOnlyAdmin
 from regions.selectors import scope_of
 
 
@@ -17,7 +18,7 @@ def _audits(user) -> bool:
     return scope_of(user).national
 
 
-class IdentityReadAdmin(admin.ModelAdmin):
+class IdentityReadAdmin(ViewOnlyAdmin, admin.ModelAdmin):
     list_display = ["at", "user", "via", "contact_link", "invoice_link", "register", "contact_count", "path"]
     list_filter = ["via", ("at", admin.DateFieldListFilter), "user"]
     list_select_related = ["user"]
@@ -42,15 +43,6 @@ class IdentityReadAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return _audits(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     # --- columns -----------------------------------------------------------------------------------------
 
@@ -95,7 +87,7 @@ class IdentityReadAdmin(admin.ModelAdmin):
         return [int(term)] if is_ascii_digits(term) and len(term) < 19 else []
 
 
-class PseudonymisationBatchAdmin(admin.ModelAdmin):
+class PseudonymisationBatchAdmin(ViewOnlyAdmin, admin.ModelAdmin):
     """The retention's history (contacts.retention): one row per batch, counts only, read-only, national admins."""
 
     list_display = [
@@ -120,12 +112,3 @@ class PseudonymisationBatchAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return _audits(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -23,7 +23,7 @@ from contacts.uploads.models import ContactUpload
 from contacts.uploads.selectors import refused_rows_csv, upload_report, uploads_recent, uploads_visible
 from contacts.uploads.services import UploadRefused, contact_upload_process, contact_upload_start
 from kernel.admin_history import person
-from regions.admin_base import ScopedAdmin
+from regions.admin_base import ScopedAdmin, ViewOnlyAdmin
 from regions.selectors import scope_of
 
 CHANGELIST = "admin:contacts_contact_changelist"
@@ -175,7 +175,7 @@ def checked_refused_csv_view(model_admin, request, token: str):
 
 
 @admin.register(ContactUpload)
-class ContactUploadAdmin(ScopedAdmin):
+class ContactUploadAdmin(ViewOnlyAdmin, ScopedAdmin):
     """The scope's uploads (newest first) and each upload's own page; read-only, seen by whoever may see contacts."""
 
     list_display = [
@@ -201,15 +201,6 @@ class ContactUploadAdmin(ScopedAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("content", "report")
