@@ -109,7 +109,7 @@ def _parse_xlsx(data: bytes) -> ParsedCsv:
 
 def _items(header: list[str], rows: Iterator[tuple[int, list[str]]], *, encoding: str) -> ParsedCsv:
     """The items of the rows after the header, each with the line (or sheet row) it starts on."""
-    errors = _header_errors(header)
+    errors = header_errors(header, accepted=ACCEPTED_FIELDS, required=REQUIRED_FIELDS)
     if errors:
         return ParsedCsv(errors=errors)
     parsed = ParsedCsv(encoding=encoding)
@@ -263,18 +263,21 @@ def _sniff_delimiter(header_line: str) -> str:
         return max(DELIMITERS, key=header_line.count)
 
 
-def _header_errors(header: list[str]) -> list[str]:
+def header_errors(header: list[str], *, accepted, required) -> list[str]:
+    """What is wrong with a file's header row: unknown columns (naming the ``accepted`` ones), columns named twice,
+    ``required`` ones missing. The contacts' upload and the buyer's registers (``review.register_files``) read their
+    header rows by it."""
     errors = []
-    unknown = [name for name in header if name not in ACCEPTED_FIELDS]
+    unknown = [name for name in header if name not in accepted]
     if unknown:
         errors.append(
             _("Unknown columns in the header row: %(names)s. Allowed: %(allowed)s.")
-            % {"names": ", ".join(unknown), "allowed": ", ".join(ACCEPTED_FIELDS)}
+            % {"names": ", ".join(unknown), "allowed": ", ".join(accepted)}
         )
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         errors.append(_("Columns named twice in the header row: %(names)s.") % {"names": ", ".join(duplicates)})
-    missing = [name for name in REQUIRED_FIELDS if name not in header]
+    missing = [name for name in required if name not in header]
     if missing:
         errors.append(_("Required columns missing from the header row: %(names)s.") % {"names": ", ".join(missing)})
     return errors

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from contacts.csv_upload import csv_lines, decode_csv_bytes, sniff_delimiter
+from contacts.csv_upload import csv_lines, decode_csv_bytes, header_errors, sniff_delimiter
 from contacts.identifiers import PersonalIdentityError, parse_personal_identity
 from kernel.business_time import stockholm_today
 from regions import identifiers
@@ -67,7 +67,7 @@ def register_file_parse(data: bytes, kind: str) -> RegisterFile:
     reader = csv.reader(lines, delimiter=sniff_delimiter(lines[0]))
     header = [name.strip().lstrip("\ufeff") for name in next(reader)]
     columns = COLUMNS[kind]
-    problems = _header_problems(header, columns)
+    problems = header_errors(header, accepted=columns, required=[name for name in columns if name not in OPTIONAL])
     if problems:
         return RegisterFile(errors=[{"line": 0, "errors": {"file": problems}}])
     today = stockholm_today()
@@ -110,23 +110,6 @@ def register_file_parse(data: bytes, kind: str) -> RegisterFile:
         seen[key] = line
         parsed.rows.append(RegisterRow(identity, first, second, valid_from, valid_to, line))
     return parsed
-
-
-def _header_problems(header: list[str], columns: tuple[str, ...]) -> list[str]:
-    problems = []
-    unknown = [name for name in header if name not in columns]
-    if unknown:
-        problems.append(
-            _("Unknown columns in the header row: %(names)s. Allowed: %(allowed)s.")
-            % {"names": ", ".join(unknown), "allowed": ", ".join(columns)}
-        )
-    twice = sorted({name for name in header if header.count(name) > 1})
-    if twice:
-        problems.append(_("Columns named twice in the header row: %(names)s.") % {"names": ", ".join(twice)})
-    missing = [name for name in columns if name not in header and name not in OPTIONAL]
-    if missing:
-        problems.append(_("Required columns missing from the header row: %(names)s.") % {"names": ", ".join(missing)})
-    return problems
 
 
 def _date(value: str, name: str, errors: dict, *, required: bool) -> dt.date | None:
