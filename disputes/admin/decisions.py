@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Sum
+from django.db.models import Count, Min, Sum
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
@@ -64,7 +64,7 @@ def objection_groups(user) -> list[dict]:
         )
         .order_by()
         .values("invoice_line__invoice_id", "proposed_credit_reason")
-        .annotate(count=Count("pk"), amount=Sum("invoice_line__amount"))
+        .annotate(count=Count("pk"), amount=Sum("invoice_line__amount"), first_id=Min("pk"))
         .order_by("invoice_line__invoice_id", "proposed_credit_reason")
     )
     invoices = Invoice.objects.select_related("buyer").in_bulk({row["invoice_line__invoice_id"] for row in rows})
@@ -75,6 +75,7 @@ def objection_groups(user) -> list[dict]:
             "reason": reason_text(row["proposed_credit_reason"]),
             "count": row["count"],
             "amount": row["amount"] or ZERO,
+            "first_id": row["first_id"],
             "url": group_url(region, row["invoice_line__invoice_id"], row["proposed_credit_reason"]),
         }
         for row in rows
@@ -221,6 +222,7 @@ class DecisionActions:
             "confirm_label": title,
             "cancel_url": request.get_full_path(),
             "decided_ids": ",".join(str(o.id) for o in outcomes),
+            "first_id": outcomes[0].id,
             "media": self.media,
         }
         return TemplateResponse(request, "admin/disputes/dispute/decide_confirmation.html", context)
