@@ -6,7 +6,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import Invoice, InvoiceEvent, InvoiceLine
@@ -343,3 +343,22 @@ def test_two_deciders_at_once_decide_a_case_once(objections, staff):
     assert set().union(*refused.values()) <= {"already_decided"}
     assert InvoiceLine.objects.filter(credit=True).count() == 5
     assert DisputeEvent.objects.filter(action="accepted").count() == 5
+
+
+def test_the_proposed_reason_is_1_to_9_and_only_an_objections(both_approved, staff, january):
+    lk30 = Contact.objects.get(external_id="lk-30")
+    with pytest.raises(InvalidInput) as refused:
+        dispute_open(contact=lk30, by=staff["clerk25"], reason="x", proposed_credit_reason=10)
+    assert refused.value.errors == {
+        "proposed_credit_reason": ["En föreslagen krediteringsorsak är ett tal från 1 till 9."]
+    }
+    case = dispute_open(contact=lk30, by=staff["clerk25"], reason="x", proposed_credit_reason=2)
+    assert Dispute.objects.get(pk=case.pk).proposed_credit_reason == 2
+    # The database holds the rule whoever writes: 1-9, and only on an objection.
+    for values in (
+        {"proposed_credit_reason": 0},
+        {"proposed_credit_reason": 10},
+        {"kind": "rejection", "invoice_line": None},
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Dispute.objects.filter(pk=case.pk).update(**values)
