@@ -205,9 +205,7 @@ class DecisionActions:
             "title": title,
             "action": DECISION_ACTIONS[outcome],
             "question": questions[outcome] % {"count": len(done), "total": format_sek(outcomes_total(done))},
-            "groups": [
-                {**group, "amount": format_sek(group["amount"])} for _key, group in sorted(groups.items(), key=str)
-            ],
+            "groups": [{**group, "amount": format_sek(group["amount"])} for _key, group in sorted(groups.items())],
             "refused": [(o.id, o.refused.detail) for o in refused[:REFUSALS_LISTED]],
             "refused_more": max(len(refused) - REFUSALS_LISTED, 0),
             "refused_heading": ngettext(
