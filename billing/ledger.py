@@ -173,3 +173,99 @@ def credit_line_add(
         changes=changes_between(before, invoice_totals_snapshot(credit_note)),
     )
     return credit_note
+
+
+def credit_lines_add(*, line_ids, reason: int, by, via: str, note: str) -> tuple[Invoice | None, dict[int, str]]:
+    """Credit many billed lines of ONE invoice in full on the draft credit note of that invoice and ``reason``, set
+    by set: what ``credit_line_add`` does for each line (its checks, its row lock, the same credit line), with one
+    totals refresh and one history entry for the lines added together (``note`` says why, the totals before and
+    after). For the seller's bulk decision of objections (``disputes.bulk``), where a line at a time is thousands of
+    refreshes of the same total.
+
+    Returns the credit note (None when no line could be credited) and, by line id, why each refused line was not
+    credited: not a debit line of an approved invoice, or already credited (on a draft or an approved credit note).
+    The lines are locked in ascending id, as every credit locks its line first: a concurrent credit of one of them
+    waits and then finds it credited (the database's unique index on the credited line stands behind this)."""
+    line_ids = sorted(set(line_ids))
+    lines = list(
+        InvoiceLine.objects.select_for_update(of=("self",)).filter(pk__in=line_ids).select_related("invoice__buyer")
+    )
+    lines.sort(key=lambda line: line.pk)
+    invoices = {line.invoice_id for line in lines}
+    if len(invoices) > 1:
+        raise ValueError("credit_lines_add credits the lines of one invoice at a time")
+    refused: dict[int, str] = {}
+    for pk in set(line_ids) - {line.pk for line in lines}:
+        refused[pk] = _("No such invoice line.")
+    credited_on = {
+        credit.credited_line_id: credit.invoice
+        for credit in InvoiceLine.objects.filter(credited_line_id__in=[line.pk for line in lines]).select_related(
+            "invoice__buyer"
+        )
+    }
+    creditable = []
+    for line in lines:
+        original = line.invoice
+        if line.credit or original.kind != InvoiceKind.INVOICE or original.status not in FROZEN_STATUSES:
+            refused[line.pk] = _(
+                "Only a line of an approved invoice can be credited (contact %(contact)s on %(invoice)s)."
+            ) % {"contact": line.external_id, "invoice": invoice_label(original)}
+        elif line.pk in credited_on:
+            refused[line.pk] = _("Contact %(contact)s of %(invoice)s is already credited on %(credit_note)s.") % {
+                "contact": line.external_id,
+                "invoice": invoice_label(original),
+                "credit_note": invoice_label(credited_on[line.pk]),
+            }
+        else:
+            creditable.append(line)
+    if not creditable:
+        return None, refused
+    original = creditable[0].invoice
+    credit_note = (
+        Invoice.objects.select_for_update(of=("self",))
+        .filter(kind=InvoiceKind.CREDIT_NOTE, credits=original, credit_reason=reason, status=InvoiceStatus.DRAFT)
+        .order_by("pk")
+        .first()
+    )
+    created = credit_note is None
+    if created:
+        credit_note = Invoice.objects.create(
+            seller_id=original.seller_id,
+            buyer_id=original.buyer_id,
+            period=original.period,
+            kind=InvoiceKind.CREDIT_NOTE,
+            credits=original,
+            credit_reason=reason,
+        )
+    before = None if created else invoice_totals_snapshot(credit_note)
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                invoice=credit_note,
+                contact_id=line.contact_id,
+                credit=True,
+                billing_round=line.billing_round,
+                credited_line=line,
+                category=line.category,
+                recommendation_id=line.recommendation_id,
+                rate=line.rate,
+                patient_fee=line.patient_fee,
+                fee_deducted=-line.fee_deducted,
+                amount=-line.amount,
+                **{name: getattr(line, name) for name in SNAPSHOT_FIELDS},
+            )
+            for line in creditable
+        ],
+        batch_size=1000,
+    )
+    invoice_totals_refresh(invoice=credit_note)
+    invoice_event_record(
+        invoice=credit_note,
+        action=InvoiceAction.CREATED if created else InvoiceAction.REFRESHED,
+        before="" if created else InvoiceStatus.DRAFT,
+        by=by,
+        via=via,
+        note=note,
+        changes=changes_between(before, invoice_totals_snapshot(credit_note)),
+    )
+    return credit_note, refused

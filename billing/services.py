@@ -18,7 +18,13 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from billing.deadline import deadline_cutoff, lapsed_note
 from billing.display import invoice_label
-from billing.ledger import SNAPSHOT_FIELDS, credit_line_add, invoice_event_record, invoice_totals_refresh
+from billing.ledger import (
+    SNAPSHOT_FIELDS,
+    credit_line_add,
+    credit_lines_add,
+    invoice_event_record,
+    invoice_totals_refresh,
+)
 from billing.models import (
     CORRECTABLE_CREDIT_REASONS,
     TRANSITIONS,
@@ -548,6 +554,16 @@ def invoice_line_credit(*, line: InvoiceLine, reason: int, by, via: str, note: s
     if reason not in CreditReason.values:
         raise InvalidInput({"credit_reason": [_("A credit reason from 1 to 9 is required.")]})
     return credit_line_add(line=line, reason=reason, by=by, via=via, note=note)
+
+
+def invoice_lines_credit(*, line_ids, reason: int, by, via: str, note: str) -> tuple[Invoice | None, dict[int, str]]:
+    """Credit many billed lines of one invoice at once as the answer to the buyer's accepted objections (the
+    seller's bulk decision): on the one draft credit note of the invoice and ``reason``, each line refused on its own
+    (already credited, not of an approved invoice). Returns the credit note (None when none was credited) and the
+    refused lines' reasons by line id (``billing.ledger.credit_lines_add``)."""
+    if reason not in CreditReason.values:
+        raise InvalidInput({"credit_reason": [_("A credit reason from 1 to 9 is required.")]})
+    return credit_lines_add(line_ids=line_ids, reason=reason, by=by, via=via, note=note)
 
 
 @transaction.atomic

@@ -9,15 +9,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from contacts.models import Contact
 from disputes.attachments import KINDS, attachment_response
+from disputes.bulk import MAX_BULK_DECISIONS, DecisionOutcome, DecisionRefusal, objections_decide_bulk
 from disputes.models import Dispute, DisputeAttachment, DisputeKind, DisputeStatus
-from disputes.permissions import can_assign_dispute
+from disputes.permissions import can_assign_dispute, can_decide_in_bulk
 from disputes.selectors import dispute_assignable
 from disputes.services import (
     assign_refused,
@@ -88,6 +89,7 @@ class DisputeSerializer(serializers.ModelSerializer):
             "decision_note",
             "credit_reason",
             "credit_note",
+            "proposed_credit_reason",
         ]
 
     def get_invoice(self, obj) -> int | None:
@@ -110,6 +112,14 @@ class DisputeDetailSerializer(DisputeSerializer):
 class DisputeCreateSerializer(serializers.Serializer):
     contact = fields.IntegerField()
     reason = fields.NoteField()
+    proposed_credit_reason = fields.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=9,
+        help_text="An objection's proposed credit reason (1-9): the seller's decision credits with it unless the "
+        "seller chooses another. Only for an objection (a contact on an approved invoice).",
+    )
 
 
 class CommentCreateSerializer(serializers.Serializer):
@@ -121,6 +131,107 @@ class ResolveSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=[DisputeStatus.ACCEPTED, DisputeStatus.DISMISSED])
     note = fields.NoteField()
     credit_reason = fields.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
+
+
+class DisputeIdField(fields.IntegerField):
+    """A case's id as JSON writes a whole number: text ("12"), a fraction and a boolean are refused, as is a number
+    past the ids' 64-bit range (never a database error)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class DecideSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=DisputeIdField(),
+        min_length=1,
+        max_length=MAX_BULK_DECISIONS,
+        help_text=f"Ids of the objections, each once, at most {MAX_BULK_DECISIONS}; taken in ascending order.",
+        error_messages={
+            "not_a_list": _("Must be a JSON array of dispute ids."),
+            "empty": _("Name at least one case."),
+            "min_length": _("Name at least one case."),
+            "max_length": _("At most {max_length} cases per request."),
+        },
+    )
+    outcome = serializers.ChoiceField(choices=[DisputeStatus.ACCEPTED, DisputeStatus.DISMISSED])
+    note = fields.NoteField()
+    credit_reason = fields.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=9,
+        help_text="Accepting: the credit reason for every case (1-9); when left out, each case's "
+        "proposed_credit_reason (a case without one is refused). Not with a dismissal.",
+    )
+
+    def validate_ids(self, ids: list[int]) -> list[int]:
+        seen, repeated = set(), []
+        for pk in ids:
+            if pk in seen and pk not in repeated:
+                repeated.append(pk)
+            seen.add(pk)
+        if repeated:
+            raise serializers.ValidationError(
+                _("Name each case once; given more than once: %(ids)s.")
+                % {"ids": ", ".join(str(pk) for pk in repeated)}
+            )
+        return ids
+
+    def validate(self, data):
+        if data.get("credit_reason") is not None and data["outcome"] == DisputeStatus.DISMISSED:
+            raise serializers.ValidationError({"credit_reason": [_("Only an accepted objection has a credit reason.")]})
+        return data
+
+
+class DecisionRefusalSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text="The status the single resolve answers for it: 400, 403, 404 or 409.")
+    code = serializers.ChoiceField(choices=[code.value for code in DecisionRefusal], help_text="Why, for machines.")
+    detail = serializers.CharField(help_text="Why, as the single resolve's message says it.")
+
+
+class DecisionOutcomeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(
+        choices=DisputeStatus.choices, allow_null=True, help_text="The case's status afterwards (null when not found)."
+    )
+    credit_reason = serializers.IntegerField(allow_null=True, help_text="The reason it was credited with, if accepted.")
+    credit_note = serializers.IntegerField(
+        allow_null=True, help_text="The draft credit note its line is on, if accepted."
+    )
+    result = serializers.ChoiceField(choices=["done", "refused"])
+    error = DecisionRefusalSerializer(allow_null=True, help_text="Why it was refused; null when done.")
+
+
+class DecisionResultSerializer(serializers.Serializer):
+    done = serializers.IntegerField(help_text="How many cases were decided.")
+    refused = serializers.IntegerField(help_text="How many were refused, each with its reason in results.")
+    results = DecisionOutcomeSerializer(many=True, help_text="One per case, in ascending id.")
+
+
+def _decision_response(outcomes: list[DecisionOutcome]) -> Response:
+    results = []
+    for outcome in outcomes:
+        dispute = outcome.dispute
+        results.append(
+            {
+                "id": outcome.id,
+                "status": dispute.status if dispute is not None else None,
+                "credit_reason": dispute.credit_reason if outcome.done else None,
+                "credit_note": dispute.credit_note_id if outcome.done else None,
+                "result": "done" if outcome.done else "refused",
+                "error": None
+                if outcome.done
+                else {"status": outcome.refused.status, "code": outcome.refused.code, "detail": outcome.refused.detail},
+            }
+        )
+    done = sum(1 for outcome in outcomes if outcome.done)
+    return Response({"done": done, "refused": len(outcomes) - done, "results": results})
 
 
 class AssignSerializer(serializers.Serializer):
@@ -179,7 +290,12 @@ class DisputeViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
         contact = visible_to(request.user, Contact.objects.all()).filter(pk=payload.validated_data["contact"]).first()
         if contact is None:
             raise InvalidInput({"contact": [_("Unknown contact.")]})
-        dispute = dispute_open(contact=contact, by=request.user, reason=payload.validated_data["reason"])
+        dispute = dispute_open(
+            contact=contact,
+            by=request.user,
+            reason=payload.validated_data["reason"],
+            proposed_credit_reason=payload.validated_data.get("proposed_credit_reason"),
+        )
         return Response(DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
     def initial(self, request, *args, **kwargs):
@@ -277,6 +393,38 @@ class DisputeViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Read
             credit_reason=payload.validated_data.get("credit_reason"),
         )
         return Response(DisputeSerializer(dispute).data)
+
+    @extend_schema(
+        summary="Accept or dismiss objections in bulk (the seller's decision)",
+        description="`POST .../{id}/resolve/` for each objection of `ids`, with one `outcome`, `note` and optional "
+        "`credit_reason` (accepting without one credits each case with its `proposed_credit_reason`; a case with "
+        "neither is refused). Each case goes through every check of the single resolve: 404 not found or outside "
+        "the caller's scope, 403 not a clerk or manager of the billing region or the caller opened it (four eyes), "
+        "409 a contested rejection (decided on its own), already decided, or its line credited meanwhile, 400 no "
+        "credit reason; one refusal undoes nothing else. The accepted lines of one invoice and credit reason land on "
+        "the one draft credit note of that invoice and reason. 400 for a body that is not "
+        f'{{"ids": [...], "outcome", "note"}} with 1-{MAX_BULK_DECISIONS} distinct whole-number ids; then nothing '
+        "is decided. Only clerks and managers of a region decide (403 for the whole request otherwise).",
+        operation_id="disputes_decide_bulk",
+        request=DecideSerializer,
+        responses={200: DecisionResultSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="decide", url_name="decide-bulk")
+    def decide(self, request):
+        if not can_decide_in_bulk(request.user):
+            raise PermissionDenied(_("Only the billing region's clerks and managers decide disputes."))
+        payload = DecideSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        outcomes = objections_decide_bulk(
+            dispute_ids=data["ids"],
+            by=request.user,
+            outcome=data["outcome"],
+            note=data["note"],
+            credit_reason=data.get("credit_reason"),
+            via=Via.BULK,
+        )
+        return _decision_response(outcomes)
 
     @extend_schema(
         request=AssignSerializer,

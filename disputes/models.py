@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing.models import CreditReason
 from kernel.history import AppendOnlyModel, Via
 
 
@@ -65,6 +66,11 @@ class Dispute(models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
     credit_reason = models.PositiveSmallIntegerField(_("credit reason"), null=True, blank=True)
+    # The credit reason the objecting region proposes (the review's first flag, or the objection's own choice): the
+    # seller's bulk decision credits with it unless the seller chooses another. Only an objection has one.
+    proposed_credit_reason = models.PositiveSmallIntegerField(
+        _("proposed credit reason"), null=True, blank=True, choices=CreditReason.choices
+    )
     credit_note = models.ForeignKey(
         "billing.Invoice",
         on_delete=models.PROTECT,
@@ -91,6 +97,11 @@ class Dispute(models.Model):
             models.CheckConstraint(
                 condition=Q(status="open", decided_at__isnull=True) | ~Q(status="open") & Q(decided_at__isnull=False),
                 name="dispute_decided_when_closed",
+            ),
+            models.CheckConstraint(
+                condition=Q(proposed_credit_reason__isnull=True)
+                | Q(kind="objection", proposed_credit_reason__gte=1, proposed_credit_reason__lte=9),
+                name="dispute_proposed_credit_reason_1_9",
             ),
         ]
         indexes = [models.Index(fields=["status", "deadline"], name="dispute_status_deadline_idx")]

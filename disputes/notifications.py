@@ -195,3 +195,66 @@ def deadline_digest(*, today: dt.date | None = None, once: str | None = None) ->
     except Exception:
         cache.delete_many(claimed)  # nothing went out: a retry sends the digests
         raise
+
+
+def notify_decided(disputes: list[Dispute], *, outcome: str, actor) -> None:
+    """Queue, after commit, the e-mail of a bulk decision (``disputes.bulk``): the decided objections of one buyer
+    region in one mail to its staff, a line per case as the single decision's mail names it (the case, the contact,
+    the provider, the amount and the invoice), rather than a mail per case. ``disputes`` come with their contact's
+    provider and their line's invoice."""
+    by_region: dict[str, list[Dispute]] = {}
+    for dispute in disputes:
+        by_region.setdefault(dispute.contact.home_region_id, []).append(dispute)
+    messages, cases = [], []
+    with translation.override(settings.LANGUAGE_CODE):
+        for region, decided in sorted(by_region.items()):
+            recipients = sorted({user.email for user in _region_staff(region).distinct() if user.pk != actor.pk})
+            if not recipients:
+                continue
+            subject = {
+                DisputeStatus.ACCEPTED: ngettext(
+                    "%(count)d objection accepted", "%(count)d objections accepted", len(decided)
+                ),
+                DisputeStatus.DISMISSED: ngettext(
+                    "%(count)d objection dismissed", "%(count)d objections dismissed", len(decided)
+                ),
+            }[outcome] % {"count": len(decided)}
+            lines = [
+                _("%(id)s: contact %(contact)s at %(provider)s, %(amount)s (invoice %(invoice)s)")
+                % {
+                    "id": dispute.pk,
+                    "contact": dispute.contact.external_id,
+                    "provider": dispute.contact.provider.name,
+                    "amount": format_sek(dispute.invoice_line.amount),
+                    "invoice": dispute.invoice_line.invoice.number or dispute.invoice_line.invoice_id,
+                }
+                for dispute in decided
+            ]
+            body = "\n".join(neutralise(line) for line in lines)
+            messages.append((neutralise(subject), body, settings.DEFAULT_FROM_EMAIL, recipients))
+            cases.append([dispute.pk for dispute in decided])
+    for message, ids in zip(messages, cases, strict=True):
+        transaction.on_commit(
+            lambda message=message, ids=ids: _deliver_decided(message, dispute_ids=ids, event=outcome)
+        )
+
+
+def _deliver_decided(message: tuple, *, dispute_ids: list[int], event: str) -> None:
+    """Send a bulk decision's mail after commit; a failure is logged and recorded in each of its cases' history, as
+    for a single case's mail (``_deliver``)."""
+    try:
+        send_mass_mail([message], fail_silently=False)
+    except Exception as error:  # any backend's failure: SMTP, a socket, a misconfiguration
+        logger.exception(
+            "Mail about %d disputes (%s) to %d recipients failed", len(dispute_ids), event, len(message[3])
+        )
+        with translation.override(settings.LANGUAGE_CODE):
+            note = _("The e-mail about this step (%(event)s) to %(count)d recipients could not be sent: %(error)s.") % {
+                "event": event,
+                "count": len(message[3]),
+                "error": type(error).__name__,
+            }
+        at = timezone.now()
+        DisputeEvent.objects.bulk_create(
+            [DisputeEvent(dispute_id=pk, at=at, action="mail_failed", via=Via.SYSTEM, note=note) for pk in dispute_ids]
+        )

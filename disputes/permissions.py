@@ -70,3 +70,10 @@ def can_resolve_dispute(user, dispute) -> bool:
     as an invoice's submitter may not approve it). A clerk who contests a rejection of the region's own contact
     has a colleague decide it; objections are opened by the buyer, so the rule never stands in their way."""
     return can_assign_dispute(user, dispute) and not opened_dispute(user, dispute)
+
+
+def can_decide_in_bulk(user) -> bool:
+    """Whether ``user`` decides cases at all: a clerk or manager of a region (the gate of the bulk decision and of
+    the admin's actions; each case is still checked on its own, ``can_resolve_dispute``)."""
+    scope = scope_of(user)
+    return scope.role in (Role.CLERK, Role.MANAGER) and scope.region_code is not None

@@ -65,11 +65,19 @@ def _event(
 
 
 @transaction.atomic
-def dispute_open(*, contact: Contact, by, reason: str, via: str = Via.API) -> Dispute:
-    """Open a case: an objection if the contact is on an approved invoice, else a contested rejection."""
+def dispute_open(
+    *, contact: Contact, by, reason: str, via: str = Via.API, proposed_credit_reason: int | None = None
+) -> Dispute:
+    """Open a case: an objection if the contact is on an approved invoice, else a contested rejection. An objection
+    may propose the credit reason (1-9) the seller's decision credits with unless the seller chooses another."""
     reason = (reason or "").strip()
+    errors = {}
     if not reason:
-        raise InvalidInput({"reason": [_("A reason is required.")]})
+        errors["reason"] = [_("A reason is required.")]
+    if proposed_credit_reason is not None and proposed_credit_reason not in CreditReason.values:
+        errors["proposed_credit_reason"] = [_("A proposed credit reason is a number from 1 to 9.")]
+    if errors:
+        raise InvalidInput(errors)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     line = contact_live_line(contact)
     credited = contact_credit_line(contact) if line is None else None
@@ -98,6 +106,10 @@ def dispute_open(*, contact: Contact, by, reason: str, via: str = Via.API) -> Di
             _("Only a rejected contact, or one on an approved invoice, can be disputed (contact %(id)s is %(status)s).")
             % {"id": contact.pk, "status": contact.get_status_display().lower()}
         )
+    if proposed_credit_reason is not None and kind != DisputeKind.OBJECTION:
+        raise InvalidInput(
+            {"proposed_credit_reason": [_("Only an objection to an invoiced contact proposes a credit reason.")]}
+        )
     if Dispute.objects.filter(contact=contact, status=DisputeStatus.OPEN).exists():
         raise StateConflict(_("Contact %(id)s already has an open dispute.") % {"id": contact.pk})
     try:
@@ -107,6 +119,7 @@ def dispute_open(*, contact: Contact, by, reason: str, via: str = Via.API) -> Di
                 kind=kind,
                 reason=reason,
                 invoice_line=line,
+                proposed_credit_reason=proposed_credit_reason,
                 opened_by=by,
                 opened_at=timezone.now(),
                 deadline=stockholm_today() + dt.timedelta(days=settings.DISPUTE_RESPONSE_DAYS),

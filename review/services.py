@@ -94,6 +94,14 @@ def objections_open_bulk(*, invoice: Invoice, line_ids, by, via: str = Via.ADMIN
             elif line.credited:
                 result.skipped.append(Skipped(line_id, _("already credited")))
             else:
-                reason = objection_reason(review.flags_of(line))
-                result.opened.append(dispute_open(contact=line.contact, by=by, reason=reason, via=via))
+                flags = review.flags_of(line)
+                result.opened.append(
+                    dispute_open(
+                        contact=line.contact,
+                        by=by,
+                        reason=objection_reason(flags),
+                        via=via,
+                        proposed_credit_reason=flags[0].credit_reason,
+                    )
+                )
     return result

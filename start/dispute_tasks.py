@@ -3,12 +3,12 @@ objections to its invoices), those past their deadline, and its own objections w
 
 import datetime as dt
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext
 
 from disputes.models import Dispute, DisputeKind, DisputeStatus
 from regions.selectors import Scope, visible_to
-from start.tasks import Task, admin_url
+from start.tasks import Task, admin_url, or_zero
 
 
 def dispute_tasks(user, scope: Scope, today: dt.date) -> tuple[list[Task], list[Task]]:
@@ -28,6 +28,7 @@ def dispute_tasks(user, scope: Scope, today: dt.date) -> tuple[list[Task], list[
             rejections_late=Count("pk", filter=rejection & late),
             objections=Count("pk", filter=objection),
             objections_late=Count("pk", filter=objection & late),
+            objections_amount=Sum("invoice_line__amount", filter=objection),
             ours=Count("pk", filter=ours),
             ours_late=Count("pk", filter=ours & late),
         )
@@ -40,12 +41,19 @@ def dispute_tasks(user, scope: Scope, today: dt.date) -> tuple[list[Task], list[
     ):
         if counts[key]:
             params = {**open_cases, "kind__exact": kind, "billing_region": region}
+            # The objections: their kronor, and the seller's screen grouping them by invoice and proposed credit
+            # reason, from which they are decided in bulk (disputes.admin.decisions).
+            objections = key == "objections"
             tasks.append(
                 Task(
                     key=key,
                     text=text,
                     count=counts[key],
-                    url=admin_url("admin:disputes_dispute_changelist", params),
+                    amount=or_zero(counts["objections_amount"]) if objections else None,
+                    url=admin_url(
+                        "admin:disputes_dispute_objections" if objections else "admin:disputes_dispute_changelist",
+                        None if objections else params,
+                    ),
                     overdue=counts[f"{key}_late"],
                     overdue_url=admin_url("admin:disputes_dispute_changelist", {**params, "overdue": "yes"}),
                 )

@@ -12,7 +12,15 @@ from billing.models import CreditReason, Invoice
 from contacts.reasons import REASON_LABELS
 from contacts.services import contact_decision
 from disputes.admin.case_views import CaseViews
-from disputes.admin.filters import AssignedToMeFilter, BillingRegionFilter, HomeRegionFilter, OverdueFilter
+from disputes.admin.decisions import DecisionActions
+from disputes.admin.filters import (
+    AssignedToMeFilter,
+    BillingRegionFilter,
+    HomeRegionFilter,
+    ObjectedInvoiceFilter,
+    OverdueFilter,
+    ProposedCreditReasonFilter,
+)
 from disputes.admin.forms import CommentForm, DecideForm
 from disputes.admin.labels import (
     DISPUTE_ACTIONS,
@@ -32,8 +40,9 @@ from regions.admin_base import ScopedAdmin
 from regions.models import Criterion
 
 
-class DisputeAdmin(CaseViews, ScopedAdmin):
+class DisputeAdmin(DecisionActions, CaseViews, ScopedAdmin):
     own_history = True  # the page's history table (id="history")
+    actions = ["accept_objections", "dismiss_objections"]
     list_display = [
         "contact_external_id",
         "provider",
@@ -45,7 +54,16 @@ class DisputeAdmin(CaseViews, ScopedAdmin):
         "assigned_to",
     ]
     list_display_links = ["contact_external_id"]
-    list_filter = ["status", "kind", OverdueFilter, AssignedToMeFilter, BillingRegionFilter, HomeRegionFilter]
+    list_filter = [
+        "status",
+        "kind",
+        OverdueFilter,
+        AssignedToMeFilter,
+        BillingRegionFilter,
+        HomeRegionFilter,
+        ObjectedInvoiceFilter,
+        ProposedCreditReasonFilter,
+    ]
     list_select_related = ["contact__provider", "contact__billing_region", "contact__home_region", "assignee"]
     search_fields = ["=contact__external_id", "contact__provider__name"]
     search_help_text = _("A contact's exact external id, or a care provider's name.")
@@ -64,6 +82,7 @@ class DisputeAdmin(CaseViews, ScopedAdmin):
         "decided_by_display",
         "decided_at",
         "decision_note",
+        "proposed_credit_reason_display",
         "credit_reason_display",
         "credit_note_display",
     ]
@@ -138,6 +157,12 @@ class DisputeAdmin(CaseViews, ScopedAdmin):
     def credit_reason_display(self, obj):
         return CreditReason(obj.credit_reason).label if obj.credit_reason in CreditReason.values else "–"
 
+    @admin.display(description=_("proposed credit reason"))
+    def proposed_credit_reason_display(self, obj):
+        if obj.proposed_credit_reason not in CreditReason.values:
+            return "–"
+        return f"{obj.proposed_credit_reason} {CreditReason(obj.proposed_credit_reason).label}"
+
     @admin.display(description=_("credit note"))
     def credit_note_display(self, obj):
         if obj.credit_note_id is None:
@@ -203,7 +228,7 @@ class DisputeAdmin(CaseViews, ScopedAdmin):
                     if opener_may_not and can_assign_dispute(request.user, dispute)
                     else ""
                 ),
-                decide_form=DecideForm(),
+                decide_form=DecideForm(initial={"credit_reason": dispute.proposed_credit_reason}),
                 assignable=staff,
                 is_objection=dispute.kind == DisputeKind.OBJECTION,
                 invoice_line_text=self.invoice_line_display(dispute),

@@ -3,9 +3,12 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from disputes.models import DisputeStatus
+from billing.display import invoice_label
+from billing.models import CreditReason, Invoice
+from disputes.models import Dispute, DisputeKind, DisputeStatus
 from kernel.business_time import stockholm_today
 from regions.models import Region
+from regions.selectors import visible_to
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -60,3 +63,54 @@ class HomeRegionFilter(_PartyRegionFilter):
     title = _("home region")
     parameter_name = "home_region"
     field = "home_region"
+
+
+class ObjectedInvoiceFilter(admin.SimpleListFilter):
+    """The invoice an objection is about (the seller's screen of objections by invoice and reason links here)."""
+
+    title = _("invoice")
+    parameter_name = "invoice"
+
+    def lookups(self, request, model_admin):
+        ids = (
+            visible_to(request.user, Dispute.objects.filter(kind=DisputeKind.OBJECTION))
+            .order_by()
+            .values_list("invoice_line__invoice_id", flat=True)
+            .distinct()
+        )
+        invoices = Invoice.objects.filter(pk__in=ids).select_related("buyer").order_by("-pk")
+        return [(str(invoice.pk), invoice_label(invoice)) for invoice in invoices]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+            return queryset.none()
+        return queryset.filter(invoice_line__invoice_id=int(value))
+
+
+NO_PROPOSED_REASON = "none"
+
+
+class ProposedCreditReasonFilter(admin.SimpleListFilter):
+    """The credit reason an objection proposes (or none)."""
+
+    title = _("proposed credit reason")
+    parameter_name = "proposed_reason"
+
+    def lookups(self, request, model_admin):
+        return [
+            *((str(value), f"{value} {label}") for value, label in CreditReason.choices),
+            (NO_PROPOSED_REASON, _("None proposed")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value == NO_PROPOSED_REASON:
+            return queryset.filter(kind=DisputeKind.OBJECTION, proposed_credit_reason__isnull=True)
+        if value in {str(reason) for reason in CreditReason.values}:
+            return queryset.filter(proposed_credit_reason=int(value))
+        return queryset.none()

@@ -32,3 +32,20 @@ class DecideForm(CheckedInputForm, forms.Form):
         required=False,
         empty_value=None,
     )
+
+
+PROPOSED = ""  # the bulk decision's credit reason left to each case's proposed one
+
+
+class BulkDecideForm(CheckedInputForm, forms.Form):
+    """The seller's bulk decision of the selected objections (the confirmation page of the list's actions): why, and
+    when accepting the credit reason (each case's proposed one unless another is chosen for all)."""
+
+    note = NoteField(label=capfirst(_("note")), widget=forms.Textarea(attrs={"rows": 3}))
+    credit_reason = forms.TypedChoiceField(
+        label=capfirst(_("credit reason")),
+        choices=[(PROPOSED, _("The reason each objection proposes")), *CreditReason.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )

@@ -1,6 +1,8 @@
 """Journey 4: a clerk of the buyer region objects to one line of an approved invoice; the seller's clerk accepts
 the objection and the credit note appears, as a draft that goes the invoice's way."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -47,8 +49,13 @@ def test_the_buyer_objects_to_a_line_and_the_seller_credits_it(world, page_as, s
     # Karin, the seller's clerk, has it on her start page and accepts it: Norrbotten was the wrong home region.
     page = page_as(world.clerk04)
     task = page.get_by_role("row").filter(has_text="Besluta om invändningar mot er regions fakturor")
-    expect(task).to_have_text("Besluta om invändningar mot er regions fakturor 1")
+    expect(task).to_have_text(re.compile(r"^\s*Besluta om invändningar mot er regions fakturor\s+1\s+405,00\s+kr\s*$"))
     task.get_by_role("link").click()
+    # The seller's screen: the incoming objections by invoice and proposed credit reason (none proposed here).
+    group = page.locator("table.objection-groups tbody tr")
+    expect(group).to_have_count(1)
+    expect(group.get_by_role("cell")).to_contain_text([invoice.number, "Region Norrbotten", "ingen föreslagen", "1"])
+    group.get_by_role("link", name=invoice.number).click()
     cases = page.locator("#result_list tbody tr")
     expect(cases).to_have_count(1)
     expect(cases.get_by_role("rowheader")).to_have_text("ps-1")

@@ -77,6 +77,8 @@ def test_objections_open_for_the_selected_lines_with_their_reasons(approved, cle
     )
     after = Dispute.objects.get(invoice_line=lines["after"])
     assert after.reason.startswith("Föreslagen krediteringsorsak: 8 ")
+    # The proposed reason is data too, for the seller's bulk decision (disputes.bulk).
+    assert (late.proposed_credit_reason, after.proposed_credit_reason) == (6, 8)
 
 
 def test_lines_already_objected_to_credited_or_not_flagged_are_skipped(approved, clerk01, make_user):

@@ -9,6 +9,7 @@ to Norrbotten submitted by manager04 (335,00 kr); the provider contests the reje
 
 import datetime as dt
 import re
+from decimal import Decimal
 from html import unescape
 from html.parser import HTMLParser
 
@@ -134,7 +135,7 @@ def test_a_clerk_sees_the_regions_work_with_counts_amounts_and_filtered_links(cl
     assert '<h2 id="start-tasks-heading">Att göra: Region Sörmland (handläggare)</h2>' in page
     assert rows(page) == [
         ("task", "rejections", "Besluta om bestridda avvisningar av er regions kontakter | varav 1 försenad", "1", ""),
-        ("task", "objections", "Besluta om invändningar mot er regions fakturor", "1", ""),
+        ("task", "objections", "Besluta om invändningar mot er regions fakturor", "1", f"335,00{NBSP}kr"),
         ("task", "returned", "Rätta utkasten som en chef har returnerat och skicka in dem igen", "1", ""),
         (
             "detail",
@@ -167,7 +168,7 @@ def test_a_clerk_sees_the_regions_work_with_counts_amounts_and_filtered_links(cl
             "admin:disputes_dispute_changelist",
             "status__exact=open&kind__exact=rejection&billing_region=04&overdue=yes",
         ),
-        _url("admin:disputes_dispute_changelist", "status__exact=open&kind__exact=objection&billing_region=04"),
+        _url("admin:disputes_dispute_objections"),
         _url("admin:billing_invoice_changelist", "seller__code__exact=04&status__exact=draft&kind__exact=invoice"),
         _url("admin:billing_invoice_change", "", data["returned"].pk),
         _url("admin:billing_invoice_changelist", "seller__code__exact=04&status__exact=draft&kind__exact=invoice"),
@@ -207,7 +208,12 @@ def test_the_linked_lists_show_exactly_what_the_task_counts(client, staff, data)
         links(page)
     )
     assert listed(rejections) == [str(data["rejection"].pk)]
-    assert listed(objections) == [str(data["objection"].pk)]
+    # The objections link to the seller's screen grouping them by invoice and proposed credit reason; its one
+    # group lists exactly the counted case.
+    response = client.get(objections)
+    assert response.status_code == 200
+    assert [(g["count"], g["amount"]) for g in response.context["groups"]] == [(1, Decimal("335.00"))]
+    assert listed(response.context["groups"][0]["url"]) == [str(data["objection"].pk)]
     assert listed(drafts) == listed(january_drafts) == [str(data["returned"].pk)]
     assert listed(send) == [str(data["approved"].pk)]
     assert listed(rejected) == listed(in_january) == [str(Contact.objects.get(external_id="phone").pk)]
