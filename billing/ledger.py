@@ -187,10 +187,14 @@ def credit_lines_add(*, line_ids, reason: int, by, via: str, note: str) -> tuple
     The lines are locked in ascending id, as every credit locks its line first: a concurrent credit of one of them
     waits and then finds it credited (the database's unique index on the credited line stands behind this)."""
     line_ids = sorted(set(line_ids))
+    # ORDER BY in the locking query itself: PostgreSQL locks the rows in the order it returns them, so every credit
+    # takes its lines' locks in ascending id and two of them never wait on each other in a cycle.
     lines = list(
-        InvoiceLine.objects.select_for_update(of=("self",)).filter(pk__in=line_ids).select_related("invoice__buyer")
+        InvoiceLine.objects.select_for_update(of=("self",))
+        .filter(pk__in=line_ids)
+        .select_related("invoice__buyer")
+        .order_by("pk")
     )
-    lines.sort(key=lambda line: line.pk)
     invoices = {line.invoice_id for line in lines}
     if len(invoices) > 1:
         raise ValueError("credit_lines_add credits the lines of one invoice at a time")

@@ -625,6 +625,15 @@ def invoice_credit(
             problems = contact_correction_errors(contact=line.contact, correction=correction, user=by)
             if problems:
                 raise InvalidInput({"correction": [f"{name}: {' '.join(texts)}" for name, texts in problems.items()]})
+    # Every line locked first, in ascending id, before the credit note: the order the seller's bulk decision of
+    # objections (billing.ledger.credit_lines_add) locks them in, so a correction and a bulk acceptance of the same
+    # lines wait for each other instead of deadlocking (one line here, the credit note there, and the reverse).
+    list(
+        InvoiceLine.objects.select_for_update(of=("self",))
+        .filter(pk__in=[line.pk for line in lines.values()])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     credit_note = None
     for contact_id in sorted(lines):
         line = lines[contact_id]

@@ -2,6 +2,7 @@
 single decision applied to each case and each refusal reported, the accepted lines of one invoice and credit reason
 on ONE draft credit note, which then goes through submit and approval like any invoice."""
 
+import re
 import threading
 from decimal import Decimal
 
@@ -343,6 +344,106 @@ def test_two_deciders_at_once_decide_a_case_once(objections, staff):
     assert set().union(*refused.values()) <= {"already_decided"}
     assert InvoiceLine.objects.filter(credit=True).count() == 5
     assert DisputeEvent.objects.filter(action="accepted").count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_acceptance_and_the_sellers_correction_of_the_same_lines_at_once_credit_each_line_once(
+    objections, both_approved, staff
+):
+    """Both lock the lines in ascending id before the credit note, so they wait for each other (never a deadlock,
+    which PostgreSQL would end by failing one of them): one credits all four lines, the other is refused."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    norrbotten = [objections[name] for name in ("lk-29", "ps-30", "lk-30", "sj-31")]
+    contact_ids = [case.contact_id for case in norrbotten]
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def accept():
+        try:
+            barrier.wait()
+            results["bulk"] = objections_decide_bulk(
+                dispute_ids=_ids(norrbotten), by=staff["clerk04"], outcome="accepted", note="Godtas"
+            )
+        except Exception as error:
+            results["bulk"] = error
+        finally:
+            connection.close()
+
+    def correct():
+        try:
+            barrier.wait()
+            results["correction"] = invoice_credit(
+                invoice=both_approved["25"],
+                contact_ids=contact_ids,
+                reason=2,
+                note="Fel pris",
+                by=staff["manager04"],
+                via="api",
+            )
+        except Exception as error:
+            results["correction"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept), threading.Thread(target=correct)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not isinstance(results["bulk"], Exception), results["bulk"]
+    bulk_done = [outcome.done for outcome in results["bulk"]]
+    if isinstance(results["correction"], Exception):  # the bulk acceptance came first
+        assert type(results["correction"]).__name__ == "StateConflict", results["correction"]
+        assert bulk_done == [True, True, True, True]
+    else:  # the correction came first: every acceptance finds its line credited
+        assert bulk_done == [False, False, False, False]
+        assert {outcome.refused.code for outcome in results["bulk"]} == {"not_creditable"}
+    assert InvoiceLine.objects.filter(credit=True, credited_line__invoice=both_approved["25"]).count() == 4
+
+
+ASCENDING_LOCK = re.compile(r'ORDER BY (1|"billing_invoiceline"\."id") ASC FOR UPDATE OF "billing_invoiceline"')
+
+
+def _line_locks_and_credit_note_lock(queries) -> tuple[list[str], int]:
+    """The locking reads of invoice lines before the first lock of an invoice row, and that lock's position."""
+    sql = [query["sql"] for query in queries]
+    invoice_lock = next(i for i, text in enumerate(sql) if 'FOR UPDATE OF "billing_invoice"' in text)
+    line_locks = [text for text in sql[:invoice_lock] if 'FOR UPDATE OF "billing_invoiceline"' in text]
+    return line_locks, invoice_lock
+
+
+def test_both_credits_lock_every_line_in_ascending_id_before_the_credit_note(objections, both_approved, staff):
+    """Why the two cannot deadlock: the seller's correction (invoice_credit) and the bulk acceptance
+    (credit_lines_add) both lock all their lines in one read ordered by id before they lock the credit note."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    contact_ids = [objections[name].contact_id for name in ("lk-29", "ps-30")]
+    with CaptureQueriesContext(connection) as correction:
+        invoice_credit(
+            invoice=both_approved["25"],
+            contact_ids=contact_ids,
+            reason=2,
+            note="Fel pris",
+            by=staff["manager04"],
+            via="api",
+        )
+    line_locks, _ = _line_locks_and_credit_note_lock(correction.captured_queries)
+    lines = sorted(objections[name].invoice_line_id for name in ("lk-29", "ps-30"))
+    assert ASCENDING_LOCK.search(line_locks[0])
+    assert f"IN ({lines[0]}, {lines[1]})" in line_locks[0]  # both lines in the one read, the first of them
+
+    with CaptureQueriesContext(connection) as bulk:
+        objections_decide_bulk(
+            dispute_ids=_ids([objections["lk-30"], objections["sj-31"]]),
+            by=staff["clerk04"],
+            outcome="accepted",
+            note="Godtas",
+        )
+    line_locks, _ = _line_locks_and_credit_note_lock(bulk.captured_queries)
+    lines = sorted(objections[name].invoice_line_id for name in ("lk-30", "sj-31"))
+    assert [text for text in line_locks if ASCENDING_LOCK.search(text) and f"IN ({lines[0]}, {lines[1]})" in text]
 
 
 def test_the_proposed_reason_is_1_to_9_and_only_an_objections(both_approved, staff, january):
