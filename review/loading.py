@@ -70,7 +70,7 @@ def register_load(
     else:
         period_from = period_to = None
     started = time.monotonic()
-    parsed = register_file_parse(data, kind)
+    parsed = register_file_parse(data, kind, file_name=file_name)
     load = RegisterLoad(
         region_id=region_code,
         kind=kind,

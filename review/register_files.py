@@ -1,9 +1,18 @@
-"""Reading a register file (CSV) into validated rows, with the file line of every refused row. Pure: bytes in, rows
-and errors out; nothing is stored here.
+"""Reading a register file (CSV or XLSX) into validated rows, with the file line of every refused row. Pure: bytes
+in, rows and errors out; nothing is stored here.
 
-The header row names the columns (``COLUMNS``; their order is free), the delimiter is ``;``, ``,`` or tab, and the
-encoding UTF-8 (with or without a byte-order mark), UTF-16 with one, or Windows-1252, decoded by the contacts' CSV
-upload's helpers. Dates are ISO (``2026-03-01``); an empty ``valid_to`` means still valid. The header is line 1.
+The header row names the columns (``COLUMNS``; their order is free). A CSV file's delimiter is ``;``, ``,`` or tab,
+and its encoding UTF-8 (with or without a byte-order mark), UTF-16 with one, or Windows-1252, decoded by the
+contacts' CSV upload's helpers. Dates are ISO (``2026-03-01``); an empty ``valid_to`` means still valid. The header
+is line 1.
+
+An XLSX workbook (by its name, or by its first bytes) is read as the contacts' XLSX upload reads one
+(``contacts.xlsx_upload``): the first worksheet, its cells as the text a CSV file would hold, and the sheet's row
+numbers (as Excel numbers them) as the lines. A date cell is its date (``2026-03-01``); a date typed as text is read
+as in a CSV file; a date cell with a time of day is refused on its row, as the same text would be. Codes Excel took
+for numbers and stripped of their leading zeros (kommun ``0180`` as ``180``) are not guessed back: the row is
+refused and names the column, as the same text in a CSV file would be (the clerk formats the column as text). A
+file that is not a readable workbook is refused as a whole, with a message that says so.
 """
 
 import csv
@@ -15,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from contacts.csv_upload import csv_lines, decode_csv_bytes, header_errors, sniff_delimiter
 from contacts.identifiers import PersonalIdentityError, parse_personal_identity
+from contacts.xlsx_upload import UnreadableWorkbook, is_xlsx, xlsx_rows
 from kernel.business_time import stockholm_today
 from regions import identifiers
 from review.models import RegisterKind
@@ -57,15 +67,56 @@ class RegisterFile:
         return any(error["line"] == 0 for error in self.errors)
 
 
-def register_file_parse(data: bytes, kind: str) -> RegisterFile:
+def _file_error(message: str) -> RegisterFile:
+    return RegisterFile(errors=[{"line": 0, "errors": {"file": [message]}}])
+
+
+def _empty() -> RegisterFile:
+    return _file_error(_("The file is empty: it needs a header row."))
+
+
+def register_file_parse(data: bytes, kind: str, *, file_name: str = "") -> RegisterFile:
+    """The file's valid rows and its errors; an XLSX workbook (``is_xlsx``: by its name or its first bytes) is
+    read as one, anything else as CSV."""
+    if is_xlsx(data, file_name):
+        return _parse_xlsx(data, kind)
     text, _encoding, error = decode_csv_bytes(data)
     if error:
-        return RegisterFile(errors=[{"line": 0, "errors": {"file": [error]}}])
+        return _file_error(error)
     lines = csv_lines(text)
     if not lines or not lines[0].strip():
-        return RegisterFile(errors=[{"line": 0, "errors": {"file": [_("The file is empty: it needs a header row.")]}}])
+        return _empty()
     reader = csv.reader(lines, delimiter=sniff_delimiter(lines[0]))
     header = [name.strip().lstrip("\ufeff") for name in next(reader)]
+
+    def numbered_rows():
+        next_line = 2
+        for cells in reader:
+            line, next_line = next_line, reader.line_num + 1
+            yield line, cells
+
+    return _parse_rows(kind, header, numbered_rows())
+
+
+def _parse_xlsx(data: bytes, kind: str) -> RegisterFile:
+    rows = xlsx_rows(data)
+    try:
+        _number, header = next(rows, (1, []))
+        header = [name.strip() for name in header]
+        while header and header[-1] == "":
+            header.pop()  # formatted but empty cells after the last column
+        if not header:
+            return _empty()
+        return _parse_rows(kind, header, rows)
+    except UnreadableWorkbook as exc:
+        return _file_error(str(exc))
+    finally:
+        rows.close()
+
+
+def _parse_rows(kind: str, header: list[str], rows) -> RegisterFile:
+    """The rows after the header, ``(line, cells)`` each, validated; cells missing at a row's end are empty (a CSV
+    line without its trailing separators, or the cells Excel leaves out)."""
     columns = COLUMNS[kind]
     problems = header_errors(header, accepted=columns, required=[name for name in columns if name not in OPTIONAL])
     if problems:
@@ -81,9 +132,7 @@ def register_file_parse(data: bytes, kind: str) -> RegisterFile:
     names = [name for name, _at in others]
     memo: dict[tuple[str, str], object] = {}
     known: dict[tuple[str, ...], tuple] = {}  # whole rows' values, as a listing register repeats them
-    next_line = 2
-    for cells in reader:
-        line, next_line = next_line, reader.line_num + 1
+    for line, cells in rows:
         if not cells or (not cells[0].strip() and not any(cell.strip() for cell in cells)):
             continue  # a blank line
         parsed.row_count += 1
