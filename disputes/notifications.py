@@ -195,3 +195,46 @@ def deadline_digest(*, today: dt.date | None = None, once: str | None = None) ->
     except Exception:
         cache.delete_many(claimed)  # nothing went out: a retry sends the digests
         raise
+
+
+def notify_many(disputes: list[Dispute], *, event: str, actor) -> None:
+    """``notify`` for many cases at once (a bulk objection): the recipients looked up once per pair of parties,
+    and every mail sent after commit over one connection. A failure is logged once and recorded in each case's
+    history, as ``notify`` records it for one."""
+    recipients_of: dict[tuple, list[str]] = {}
+    messages = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for dispute in disputes:
+            contact = dispute.contact
+            other = contact.provider_id if dispute.kind == DisputeKind.REJECTION else contact.home_region_id
+            key = (dispute.kind, contact.billing_region_id, other)
+            if key not in recipients_of:
+                recipients_of[key] = _recipients(dispute, actor, event)
+            if recipients_of[key]:
+                subject, body = dispute_message(dispute, event=event)
+                messages.append((dispute.pk, (subject, body, settings.DEFAULT_FROM_EMAIL, recipients_of[key])))
+    if messages:
+        transaction.on_commit(lambda: _deliver_many(messages, event=event))
+
+
+def _deliver_many(messages: list[tuple[int, tuple]], *, event: str) -> None:
+    try:
+        send_mass_mail([message for _dispute_id, message in messages], fail_silently=False)
+    except Exception as error:  # any backend's failure: SMTP, a socket, a misconfiguration
+        logger.exception("Mail about %d disputes (%s) failed", len(messages), event)
+        now = timezone.now()
+        with translation.override(settings.LANGUAGE_CODE):
+            events = [
+                DisputeEvent(
+                    dispute_id=dispute_id,
+                    at=now,
+                    action="mail_failed",
+                    via=Via.SYSTEM,
+                    note=_(
+                        "The e-mail about this step (%(event)s) to %(count)d recipients could not be sent: %(error)s."
+                    )
+                    % {"event": event, "count": len(message[3]), "error": type(error).__name__},
+                )
+                for dispute_id, message in messages
+            ]
+        DisputeEvent.objects.bulk_create(events, batch_size=2_000)

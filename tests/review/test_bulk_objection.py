@@ -104,24 +104,47 @@ def test_lines_already_objected_to_credited_or_not_flagged_are_skipped(approved,
     )
 
 
-def test_a_failure_midway_opens_nothing(approved, clerk01, monkeypatch):
+def test_a_refusal_of_one_line_opens_nothing(approved, clerk01):
+    """The contact of the third line has an open case already: the disputes refuse it, and none is opened."""
     lines = approved.lines
-    calls = []
-    real = review.services.dispute_open
-
-    def fail_second(**kwargs):
-        calls.append(kwargs["contact"].pk)
-        if len(calls) == 2:
-            raise StateConflict("refused")
-        return real(**kwargs)
-
-    monkeypatch.setattr(review.services, "dispute_open", fail_second)
-    with pytest.raises(StateConflict):
+    Dispute.objects.create(
+        contact=lines["again"].contact,
+        kind=DisputeKind.REJECTION,
+        reason="x",
+        opened_by=clerk01,
+        opened_at=timezone.now(),
+        deadline=TODAY,
+    )
+    with pytest.raises(StateConflict) as refused:
         objections_open_bulk(
             invoice=approved.invoice, line_ids=[lines["late"].pk, lines["after"].pk, lines["again"].pk], by=clerk01
         )
-    assert len(calls) == 2
-    assert not Dispute.objects.exists()
+    assert str(refused.value.detail if hasattr(refused.value, "detail") else refused.value) == (
+        f"Kontakt {lines['again'].contact_id} har redan en öppen tvist."
+    )
+    assert Dispute.objects.count() == 1
+
+
+def test_each_objection_has_its_opened_event_and_its_mail(
+    approved, clerk01, mailoutbox, make_user, django_capture_on_commit_callbacks
+):
+    from disputes.models import DisputeEvent
+
+    seller_clerk = make_user(Role.CLERK, "04")  # the seller's staff hear of the cases
+    seller_clerk.email = "clerk04@region04.example"
+    seller_clerk.save(update_fields=["email"])
+    lines = approved.lines
+    ids = [lines["late"].pk, lines["after"].pk, lines["again"].pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        result = objections_open_bulk(invoice=approved.invoice, line_ids=ids, by=clerk01, via=Via.API)
+    opened = sorted(result.opened, key=lambda dispute: dispute.pk)
+    events = list(DisputeEvent.objects.order_by("dispute_id").values_list("dispute_id", "action", "actor_id", "via"))
+    assert events == [(dispute.pk, "opened", clerk01.pk, Via.API) for dispute in opened]
+    assert [dispute.deadline for dispute in opened] == [opened[0].deadline] * 3
+    assert sorted((message.to, message.subject) for message in mailoutbox) == sorted(
+        (["clerk04@region04.example"], f"Ny tvist {dispute.pk} om kontakt {dispute.contact.external_id}")
+        for dispute in opened
+    )
 
 
 def test_outside_the_objection_period_or_by_another_role_nothing_opens(approved, clerk01, make_user, monkeypatch):
