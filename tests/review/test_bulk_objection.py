@@ -279,3 +279,46 @@ def test_the_api_is_a_404_outside_the_buyer_region(approved, make_user, role, re
     )
     assert response.status_code == 404
     assert not Dispute.objects.exists()
+
+
+def test_a_mail_that_cannot_be_sent_is_recorded_on_each_case(
+    approved, clerk01, make_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    import disputes.notifications
+    from disputes.models import DisputeEvent
+
+    seller_clerk = make_user(Role.CLERK, "04")
+    seller_clerk.email = "clerk04@region04.example"
+    seller_clerk.save(update_fields=["email"])
+    sent = []
+
+    def refuse(messages, fail_silently):
+        sent.append(len(messages))
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(disputes.notifications, "send_mass_mail", refuse)
+    lines = approved.lines
+    with django_capture_on_commit_callbacks(execute=True):
+        result = objections_open_bulk(
+            invoice=approved.invoice, line_ids=[lines["late"].pk, lines["after"].pk], by=clerk01
+        )
+
+    assert sent == [2]  # both mails over one connection
+    assert sorted(DisputeEvent.objects.values_list("dispute_id", "action")) == sorted(
+        [(dispute.pk, action) for dispute in result.opened for action in ("opened", "mail_failed")]
+    )
+    assert set(DisputeEvent.objects.filter(action="mail_failed").values_list("note", flat=True)) == {
+        "E-posten om det här steget (opened) till 1 mottagare kunde inte skickas: ConnectionRefusedError."
+    }
+
+
+def test_a_contact_of_another_home_region_refuses_them_all(approved, clerk01):
+    from contacts.models import Contact
+
+    lines = approved.lines
+    Contact.objects.filter(pk=lines["after"].contact_id).update(home_region_id="03")
+
+    with pytest.raises(NotAllowed):
+        objections_open_bulk(invoice=approved.invoice, line_ids=[lines["late"].pk, lines["after"].pk], by=clerk01)
+
+    assert not Dispute.objects.exists()

@@ -197,3 +197,21 @@ def test_the_identity_fast_path_agrees_with_the_full_validation(value, fast):
 def test_the_identity_fast_path_agrees_with_the_full_validation_on_any_number(year, month, day, serial, hyphen):
     value = f"{year:04d}{month:02d}{day:02d}{'-' if hyphen else ''}{serial:04d}"
     assert _Memo(RegisterKind.POPULATION, TODAY).identity(value) == _full(value)
+
+
+def test_the_garbage_collector_is_paused_while_a_file_is_read_and_then_as_it_was():
+    import gc
+
+    seen = []
+    register_file_parse(
+        (HEADER + _rows(PEOPLE[:2])).encode(),
+        RegisterKind.POPULATION,
+        sink=lambda rows: seen.append((len(rows), gc.isenabled())),
+    )
+    assert (seen, gc.isenabled()) == ([(2, False)], True)
+    gc.disable()
+    try:
+        register_file_parse(b"not a register", RegisterKind.POPULATION)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
