@@ -322,3 +322,19 @@ def test_a_contact_of_another_home_region_refuses_them_all(approved, clerk01):
         objections_open_bulk(invoice=approved.invoice, line_ids=[lines["late"].pk, lines["after"].pk], by=clerk01)
 
     assert not Dispute.objects.exists()
+
+
+def test_the_totals_count_the_flagged_lines_in_the_same_pass(approved, client, clerk01):
+    from review.selectors import invoice_review
+
+    review = invoice_review(approved.invoice)
+    assert review.flagged_count is None
+    totals = {str(total.flag): total.lines for total in review.totals()}
+    flagged = review.flagged_lines().count()
+    assert review.flagged_count == flagged == 3  # late, after, and the duplicate "again"
+    assert (totals["late"], totals["care_after_invoice"], totals["duplicate"]) == (1, 1, 1)
+
+    client.force_login(clerk01)
+    url = reverse("admin:billing_invoice_review", args=[approved.invoice.pk])
+    assert client.get(url).context["page"].paginator.count == 3
+    assert client.get(url + "?flag=late").context["page"].paginator.count == 1
