@@ -14,6 +14,11 @@ Load (last): concurrent bulk uploads and lists while invoice runs execute on a r
 database of its own, with checks for errors, lost or doubled contacts and contacts billed twice (bench/load.py,
 its environment variables there). BENCH_ONLY=load runs only this section.
 
+Review (before the month close): a 150 000-line invoice reviewed against a buyer's population extract of 2.5
+million people and listing register of 2 million rows (totals per flag and the first page of flagged lines, the API
+and the admin's page), and 10 000 objections opened at once, in a database of its own (bench/review.py, its
+environment variables there, smaller sizes for a quick run). BENCH_ONLY=review runs only this section.
+
 Month close (before the load): a large seller's run, bulk submit, bulk approve by a signed-in manager and every
 document stored, each step timed, with a real Celery worker in a database of its own (bench/month_close.py, its
 environment variables there). BENCH_ONLY=month-close runs only this section.
@@ -31,7 +36,7 @@ from pathlib import Path
 import orjson
 import psycopg
 
-from bench import claim, lists, load, month_close, runs
+from bench import claim, lists, load, month_close, review, runs
 from bench.common import bench_env as _env
 from bench.common import manage as _manage
 from bench.common import recreate_database as _recreate_database
@@ -349,6 +354,9 @@ def main() -> None:
     if os.environ.get("BENCH_ONLY") == "month-close":
         _month_close_section(port)
         return
+    if os.environ.get("BENCH_ONLY") == "review":
+        _review_section()
+        return
     _recreate_database(database_url)
     if os.environ.get("BENCH_ONLY") == "specification":
         bench_specification_pdf(database_url)
@@ -413,8 +421,15 @@ def main() -> None:
         print(f"  {label:<48}: {p50:>6.0f} / {p95:>4.0f} ms  ({rows} rows)")
     print("Reports over every contact loaded above:", flush=True)
     _print_reports(bench_reports(database_url, port))
+    _review_section()
     _month_close_section(port)
     _load_section(port)
+
+
+def _review_section() -> None:
+    """The buyer's review of a 150 000-line invoice against its registers, and 10 000 objections at once
+    (bench/review.py), in a scratch database of its own; exits non-zero when a check fails."""
+    review.main()
 
 
 def _month_close_section(port: int) -> None:

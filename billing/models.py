@@ -377,6 +377,8 @@ class InvoiceLine(models.Model):
         ]
         indexes = [
             models.Index(fields=["invoice", "category", "rate"], name="line_invoice_category_idx"),
+            # The review's duplicate check (review.selectors): the other lines of the same patient, for each line.
+            models.Index(fields=["patient_id", "started_at"], name="line_patient_started_idx"),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ draft credit note of that invoice and reason (``billing.services.invoice_lines_c
 ascending id, one totals refresh, one history entry on the credit note); the cases are updated a statement per
 credit note, their history written in one insert (the same entry as a single decision: who, when, via, the note,
 the status, credit note and reason before and after), and the buyer region's staff get one mail per part listing the
-decided cases (``disputes.notifications.notify_decided``) rather than a mail per case. A part's refusal of one case
+decided cases (``disputes.notifications.notify_bulk``) rather than a mail per case. A part's refusal of one case
 undoes nothing else; a part committed stays committed if a later one fails.
 """
 
@@ -34,7 +34,7 @@ from django.utils.translation import ngettext
 from billing.models import CreditReason
 from billing.services import invoice_lines_credit
 from disputes.models import Dispute, DisputeEvent, DisputeKind, DisputeStatus
-from disputes.notifications import notify_decided
+from disputes.notifications import notify_bulk
 from disputes.permissions import can_assign_dispute, can_resolve_dispute, opened_dispute
 from kernel.errors import InvalidInput
 from kernel.history import Via
@@ -246,7 +246,7 @@ def _decide_part(ids: list[int], *, by, outcome: str, note: str, credit_reason: 
         events.append(DisputeEvent(dispute=case, at=now, action=outcome, actor=by, via=via, note=note, changes=changes))
     DisputeEvent.objects.bulk_create(events, batch_size=1000)
     decided.sort(key=lambda case: case.pk)
-    notify_decided(decided, outcome=outcome, actor=by)
+    notify_bulk(decided, event=outcome, actor=by)
     return [
         DecisionOutcome(id=pk, dispute=cases.get(pk), refused=judged[pk][0], credit_reason=judged[pk][1]) for pk in ids
     ]

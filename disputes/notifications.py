@@ -197,28 +197,33 @@ def deadline_digest(*, today: dt.date | None = None, once: str | None = None) ->
         raise
 
 
-def notify_decided(disputes: list[Dispute], *, outcome: str, actor) -> None:
-    """Queue, after commit, the e-mail of a bulk decision (``disputes.bulk``): the decided objections of one buyer
-    region in one mail to its staff, a line per case as the single decision's mail names it (the case, the contact,
-    the provider, the amount and the invoice), rather than a mail per case. ``disputes`` come with their contact's
+def notify_bulk(disputes: list[Dispute], *, event: str, actor) -> None:
+    """Queue, after commit, the e-mail of a bulk step on objections: the buyer's bulk objection from its review
+    (``opened``, to the billing region's staff, who decide) or the seller's bulk decision (``accepted``,
+    ``dismissed``, to the buyer region's staff). One mail per receiving region listing its cases, a line per case as
+    the single step's mail names it (the case, the contact, the provider, the amount and the invoice), rather than a
+    mail per case: 10 000 objections at once are one mail, not 10 000. ``disputes`` come with their contact's
     provider and their line's invoice."""
+    receiving = "billing_region_id" if event == "opened" else "home_region_id"
     by_region: dict[str, list[Dispute]] = {}
     for dispute in disputes:
-        by_region.setdefault(dispute.contact.home_region_id, []).append(dispute)
+        by_region.setdefault(getattr(dispute.contact, receiving), []).append(dispute)
     messages, cases = [], []
     with translation.override(settings.LANGUAGE_CODE):
-        for region, decided in sorted(by_region.items()):
+        for region, listed in sorted(by_region.items()):
             recipients = sorted({user.email for user in _region_staff(region).distinct() if user.pk != actor.pk})
             if not recipients:
                 continue
+            count = len(listed)
             subject = {
+                "opened": ngettext("%(count)d objection opened", "%(count)d objections opened", count),
                 DisputeStatus.ACCEPTED: ngettext(
-                    "%(count)d objection accepted", "%(count)d objections accepted", len(decided)
+                    "%(count)d objection accepted", "%(count)d objections accepted", count
                 ),
                 DisputeStatus.DISMISSED: ngettext(
-                    "%(count)d objection dismissed", "%(count)d objections dismissed", len(decided)
+                    "%(count)d objection dismissed", "%(count)d objections dismissed", count
                 ),
-            }[outcome] % {"count": len(decided)}
+            }[event] % {"count": count}
             lines = [
                 _("%(id)s: contact %(contact)s at %(provider)s, %(amount)s (invoice %(invoice)s)")
                 % {
@@ -228,20 +233,21 @@ def notify_decided(disputes: list[Dispute], *, outcome: str, actor) -> None:
                     "amount": format_sek(dispute.invoice_line.amount),
                     "invoice": dispute.invoice_line.invoice.number or dispute.invoice_line.invoice_id,
                 }
-                for dispute in decided
+                for dispute in listed
             ]
+            if event == "opened":
+                first_due = min(dispute.deadline for dispute in listed)
+                lines.insert(0, _("Respond by %(deadline)s.") % {"deadline": formats.localize(first_due)})
             body = "\n".join(neutralise(line) for line in lines)
             messages.append((neutralise(subject), body, settings.DEFAULT_FROM_EMAIL, recipients))
-            cases.append([dispute.pk for dispute in decided])
+            cases.append([dispute.pk for dispute in listed])
     for message, ids in zip(messages, cases, strict=True):
-        transaction.on_commit(
-            lambda message=message, ids=ids: _deliver_decided(message, dispute_ids=ids, event=outcome)
-        )
+        transaction.on_commit(lambda message=message, ids=ids: _deliver_bulk(message, dispute_ids=ids, event=event))
 
 
-def _deliver_decided(message: tuple, *, dispute_ids: list[int], event: str) -> None:
-    """Send a bulk decision's mail after commit; a failure is logged and recorded in each of its cases' history, as
-    for a single case's mail (``_deliver``)."""
+def _deliver_bulk(message: tuple, *, dispute_ids: list[int], event: str) -> None:
+    """Send a bulk step's mail after commit; a failure is logged and recorded in each of its cases' history, as for
+    a single case's mail (``_deliver``)."""
     try:
         send_mass_mail([message], fail_silently=False)
     except Exception as error:  # any backend's failure: SMTP, a socket, a misconfiguration
@@ -256,5 +262,6 @@ def _deliver_decided(message: tuple, *, dispute_ids: list[int], event: str) -> N
             }
         at = timezone.now()
         DisputeEvent.objects.bulk_create(
-            [DisputeEvent(dispute_id=pk, at=at, action="mail_failed", via=Via.SYSTEM, note=note) for pk in dispute_ids]
+            [DisputeEvent(dispute_id=pk, at=at, action="mail_failed", via=Via.SYSTEM, note=note) for pk in dispute_ids],
+            batch_size=2_000,
         )

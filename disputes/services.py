@@ -1,17 +1,18 @@
 """State changes of dispute cases: open, comment, assign, resolve (an override or a credit note draft)."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from billing.display import invoice_label
-from billing.models import CreditReason, Invoice
+from billing.models import FROZEN_STATUSES, CreditReason, Invoice, InvoiceLine
 from billing.objection_window import objection_deadline
 from billing.selectors import contact_credit_line, contact_live_line
 from billing.services import invoice_line_credit
@@ -34,7 +35,7 @@ from disputes.models import (
     DisputeKind,
     DisputeStatus,
 )
-from disputes.notifications import notify
+from disputes.notifications import notify, notify_bulk
 from disputes.permissions import (
     can_assign_dispute,
     can_open_objection,
@@ -129,6 +130,106 @@ def dispute_open(
     _event(dispute, action="opened", by=by, via=via, note=reason, changes={"status": [None, dispute.status]})
     notify(dispute, event="opened", actor=by)
     return dispute
+
+
+@dataclass(frozen=True)
+class Objection:
+    """One objection of ``objections_open``: the debit line, the reason, and the credit reason proposed (1-9)."""
+
+    line: InvoiceLine
+    reason: str
+    proposed_credit_reason: int | None = None
+
+
+@transaction.atomic
+def objections_open(*, objections: list[Objection], by, via: str = Via.API) -> list[Dispute]:
+    """Open an objection to each line, set-based: ``dispute_open``'s rules checked for all the lines at once (a
+    reason; the contact's standing line is this one, on an approved invoice, not credited; the buyer region's clerk
+    or manager; within the objection period; no open case of the contact), the contacts locked, the cases and their
+    events written with a few statements, the mail sent together after commit. Anything refused raises and opens
+    none (the caller's transaction undoes them all)."""
+    for objection in objections:
+        if not (objection.reason or "").strip():
+            raise InvalidInput({"reason": [_("A reason is required.")]})
+    contact_ids = sorted({objection.line.contact_id for objection in objections})
+    contacts = {
+        contact.pk: contact
+        for contact in Contact.objects.select_for_update(of=("self",))
+        .select_related("provider")
+        .filter(pk__in=contact_ids)
+        .order_by("pk")
+    }
+    standing = dict(
+        InvoiceLine.objects.filter(contact_id__in=contact_ids, credit=False, invoice__status__in=FROZEN_STATUSES)
+        .filter(~Exists(InvoiceLine.objects.filter(credited_line=OuterRef("pk"))))
+        .order_by("contact_id", "billing_round")
+        .values_list("contact_id", "pk")
+    )  # the latest billing round last: the standing line of each contact
+    today = stockholm_today()
+    for objection in objections:
+        contact = contacts[objection.line.contact_id]
+        if standing.get(contact.pk) != objection.line.pk:
+            raise StateConflict(
+                _(
+                    "Only a rejected contact, or one on an approved invoice, can be disputed (contact %(id)s is "
+                    "%(status)s)."
+                )
+                % {"id": contact.pk, "status": contact.get_status_display().lower()}
+            )
+        if not can_open_objection(by, contact):
+            raise NotAllowed(_("Only the buyer region's clerks and managers may object to an invoiced contact."))
+    for invoice in {objection.line.invoice_id: objection.line.invoice for objection in objections}.values():
+        last_day = objection_deadline(invoice)
+        if today > last_day:
+            raise StateConflict(
+                _("The objection period for invoice %(number)s ended on %(date)s.")
+                % {"number": invoice.number, "date": last_day.isoformat()}
+            )
+    already = (
+        Dispute.objects.filter(contact_id__in=contact_ids, status=DisputeStatus.OPEN)
+        .order_by("contact_id")
+        .values_list("contact_id", flat=True)
+        .first()
+    )
+    if already is not None:
+        raise StateConflict(_("Contact %(id)s already has an open dispute.") % {"id": already})
+    now = timezone.now()
+    deadline = today + dt.timedelta(days=settings.DISPUTE_RESPONSE_DAYS)
+    disputes = [
+        Dispute(
+            contact=contacts[objection.line.contact_id],
+            kind=DisputeKind.OBJECTION,
+            reason=objection.reason.strip(),
+            invoice_line=objection.line,
+            opened_by=by,
+            opened_at=now,
+            deadline=deadline,
+            proposed_credit_reason=objection.proposed_credit_reason,
+        )
+        for objection in objections
+    ]
+    try:
+        with transaction.atomic():
+            Dispute.objects.bulk_create(disputes, batch_size=2_000)
+    except IntegrityError:  # a concurrent request opened one first
+        raise StateConflict(_("Contact %(id)s already has an open dispute.") % {"id": contact_ids[0]}) from None
+    DisputeEvent.objects.bulk_create(
+        [
+            DisputeEvent(
+                dispute=dispute,
+                at=now,
+                action="opened",
+                actor=by,
+                via=via,
+                note=dispute.reason,
+                changes={"status": [None, dispute.status]},
+            )
+            for dispute in disputes
+        ],
+        batch_size=2_000,
+    )
+    notify_bulk(disputes, event="opened", actor=by)
+    return disputes
 
 
 def _limit_errors(count: int, size: int, *, dispute: Dispute) -> list[str]:

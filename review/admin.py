@@ -242,7 +242,10 @@ class InvoiceAdmin(DisputesInvoiceAdmin):
             if not may_object:
                 raise PermissionDenied
             return self._object_to_selected(request, invoice)
+        totals = review.totals()
         paginator = Paginator(screen.flagged_lines(review, flag), screen.LINES_PER_PAGE)
+        # The count from the totals' pass (the flag's lines, or the lines with any flag), not a second pass.
+        paginator.count = next(total.lines for total in totals if total.flag == flag) if flag else review.flagged_count
         page = paginator.get_page(request.GET.get("p"))
         query = f"?flag={flag}" if flag else ""
         context = {
@@ -260,7 +263,7 @@ class InvoiceAdmin(DisputesInvoiceAdmin):
                     "amount": total.amount,
                     "selected": total.flag == flag,
                 }
-                for total in review.totals()
+                for total in totals
             ],
             "flag": flag,
             "page": page,

@@ -1,6 +1,6 @@
-"""The registers' API: loading a register file (``POST /api/v1/registers/population/`` and ``/listing/``, a CSV body
-or a multipart ``file``), reading entries (full identity numbers, each page recorded in the identity-read log) and
-the history of loads. Only the buyer region's own staff; anything of another region is a 404."""
+"""The registers' API: loading a register file (``POST /api/v1/registers/population/`` and ``/listing/``, a CSV or
+XLSX body or a multipart ``file``), reading entries (full identity numbers, each page recorded in the identity-read
+log) and the history of loads. Only the buyer region's own staff; anything of another region is a 404."""
 
 import datetime as dt
 
@@ -27,6 +27,7 @@ from contacts.audit.services import identity_shown, register_entries_shown
 from contacts.identifiers import mask_personal_identity
 from kernel.api.parsers import RequestTooLarge
 from kernel.history import Via
+from kernel.xlsx import XLSX_CONTENT_TYPE
 from review.flags import FLAGS
 from review.loading import RegisterLoadError, register_load
 from review.models import ListingEntry, LoadMode, LoadVia, PopulationEntry, RegisterKind, RegisterLoad
@@ -36,7 +37,8 @@ from review.services import MAX_BULK_OBJECTIONS, objections_open_bulk
 
 
 class CsvParser(BaseParser):
-    """A CSV file as the body, kept as bytes (the register loader detects its encoding)."""
+    """A CSV file as the body, kept as bytes (the register loader detects its encoding; an XLSX workbook sent
+    with this type is still read as one, by its first bytes)."""
 
     media_type = "text/csv"
 
@@ -46,6 +48,12 @@ class CsvParser(BaseParser):
         if len(body) > limit:
             raise RequestTooLarge(_("The file is larger than %(limit)d MB.") % {"limit": limit // (1024 * 1024)})
         return {"file": body}
+
+
+class XlsxParser(CsvParser):
+    """An XLSX workbook as the body, kept as bytes (the register loader reads it as a workbook)."""
+
+    media_type = XLSX_CONTENT_TYPE
 
 
 class RegisterLoadSerializer(serializers.ModelSerializer):
@@ -98,7 +106,16 @@ def _uploaded_file(request) -> tuple[bytes, str]:
     if isinstance(upload, bytes):
         return upload, ""
     if upload is None or not hasattr(upload, "read"):
-        raise ValidationError({"file": [_("Send the CSV file as the body (text/csv) or as the multipart field file.")]})
+        raise ValidationError(
+            {
+                "file": [
+                    _(
+                        "Send the CSV or XLSX file as the body (text/csv or the XLSX media type) or as the multipart "
+                        "field file."
+                    )
+                ]
+            }
+        )
     if upload.size > settings.REGISTER_MAX_UPLOAD_BYTES:
         raise RequestTooLarge(
             _("The file is larger than %(limit)d MB.") % {"limit": settings.REGISTER_MAX_UPLOAD_BYTES // (1024 * 1024)}
@@ -110,7 +127,7 @@ class RegisterViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """One register of the user's region: list its entries, load a file into it."""
 
     kind: str = ""
-    parser_classes = [CsvParser, MultiPartParser]
+    parser_classes = [CsvParser, XlsxParser, MultiPartParser]
     ordering = ("personal_identity", "valid_from", "id")
 
     def get_queryset(self):
@@ -140,6 +157,7 @@ class RegisterViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         summary="Load a register file",
         request={
             "text/csv": bytes,
+            XLSX_CONTENT_TYPE: bytes,
             "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
         },
         parameters=[

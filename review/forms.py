@@ -14,10 +14,11 @@ class RegisterUploadForm(forms.Form):
     file = forms.FileField(
         label=_("File"),
         help_text=_(
-            "CSV with a header row, semicolons or commas, UTF-8 or Windows-1252. Population extract: "
+            "CSV with a header row, semicolons or commas, UTF-8 or Windows-1252, or an XLSX workbook (the first "
+            "sheet, its first row the header). Population extract: "
             "personal_identity, lan_code, municipality_code, valid_from, valid_to. Listing register: "
-            "personal_identity, unit_hsa_id, unit_org_number, valid_from, valid_to. Dates YYYY-MM-DD; an empty "
-            "valid_to means still valid."
+            "personal_identity, unit_hsa_id, unit_org_number, valid_from, valid_to. Dates "
+            "YYYY-MM-DD (or date cells); an empty valid_to means still valid."
         ),
     )
 

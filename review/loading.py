@@ -6,13 +6,16 @@
   ≥ period start) are deleted, then the file's rows written as an upsert. A file with any refused row stores
   nothing: deleting a period and writing back part of it would silently drop people.
 
-On PostgreSQL the rows go by COPY into a temporary table and are merged with one INSERT … ON CONFLICT (about
-2.5 million rows a minute, most of it the parsing); elsewhere by the ORM's bulk_create.
+The file is read and validated in batches (``review.register_files``), each batch stored as soon as it is read, in
+one transaction with a savepoint that undoes them when the file turns out not to be storable. On PostgreSQL a
+batch goes by COPY into a temporary table and is merged with one INSERT … ON CONFLICT, on a thread of its own
+while the next batch is read (``_Writer``); elsewhere by the ORM's bulk_create.
 """
 
 import datetime as dt
 import io
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -70,7 +73,7 @@ def register_load(
     else:
         period_from = period_to = None
     started = time.monotonic()
-    parsed = register_file_parse(data, kind)
+    target = _target(kind)
     load = RegisterLoad(
         region_id=region_code,
         kind=kind,
@@ -81,20 +84,90 @@ def register_load(
         loaded_at=timezone.now(),
         period_from=period_from,
         period_to=period_to,
-        rows=parsed.row_count,
-        errors=parsed.errors,
     )
-    store = not parsed.refused_file and not (mode == LoadMode.REPLACE_PERIOD and parsed.errors)
+    all_or_nothing = mode == LoadMode.REPLACE_PERIOD
     with transaction.atomic():
-        if store:
-            target = _target(kind)
-            if mode == LoadMode.REPLACE_PERIOD:
-                load.deleted = _delete_period(target, region_code, period_from, period_to)
-            load.inserted, load.updated = _merge(target, region_code, parsed.rows)
-        load.refused = parsed.row_count - (len(parsed.rows) if store else 0)
+        try:
+            # A savepoint: the rows are stored batch by batch as the file is read, and undone when the file turns
+            # out not to be storable (refused as a whole, or a refused row when replacing a period).
+            with transaction.atomic():
+                if mode == LoadMode.REPLACE_PERIOD:
+                    load.deleted = _delete_period(target, region_code, period_from, period_to)
+                with _Writer(target, region_code) as writer:
+                    parsed = register_file_parse(
+                        data, kind, file_name=file_name, sink=writer.write, all_or_nothing=all_or_nothing
+                    )
+                if parsed.refused_file or (all_or_nothing and parsed.errors):
+                    raise _Undo
+                load.inserted, load.updated = writer.inserted, writer.updated
+        except _Undo:
+            load.deleted = load.inserted = load.updated = 0
+        stored = load.inserted + load.updated
+        load.rows, load.errors = parsed.row_count, parsed.errors
+        load.refused = parsed.row_count - stored
         load.seconds = Decimal(f"{time.monotonic() - started:.2f}")
         load.save()
     return load
+
+
+class _Undo(Exception):
+    """The file may not be stored: undo what was."""
+
+
+class _Writer:
+    """Stores the parser's batches of valid rows (``_merge``). On PostgreSQL a batch is stored by a thread of its
+    own on the request's connection while the next batch is read and validated (the database's work and Python's
+    overlap, on two cores); at most one batch is in flight, and the batches are stored in their order. Leaving
+    the block waits for the last batch and raises what storing it raised."""
+
+    def __init__(self, target: _Target, region_code: str):
+        self.target = target
+        self.region_code = region_code
+        self.inserted = self.updated = 0
+        self.pool = ThreadPoolExecutor(max_workers=1) if connection.vendor == "postgresql" else None
+        self.pending: Future | None = None
+        self.raw = None
+
+    def __enter__(self) -> "_Writer":
+        if self.pool is not None:
+            connection.ensure_connection()
+            self.raw = connection.connection
+            with self.raw.cursor() as cursor:
+                cursor.execute(
+                    "CREATE TEMPORARY TABLE register_rows (personal_identity varchar(12), first varchar(31), "
+                    "second varchar(10), valid_from date, valid_to date) ON COMMIT DROP"
+                )
+        return self
+
+    def write(self, rows: list[RegisterRow]) -> None:
+        if self.pool is None:
+            self._count(_merge_orm(self.target, self.region_code, rows))
+            return
+        self._wait()
+        self.pending = self.pool.submit(_merge_postgresql, self.raw, self.target, self.region_code, rows)
+
+    def _wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            self._count(pending.result())
+
+    def _count(self, counts: tuple[int, int]) -> None:
+        self.inserted += counts[0]
+        self.updated += counts[1]
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if self.pool is None:
+            return
+        try:
+            if kind is None:
+                self._wait()
+            elif self.pending is not None:
+                wait([self.pending])  # never leave the connection in use by the thread
+        finally:
+            self.pool.shutdown(wait=True)
+        if kind is None:
+            with self.raw.cursor() as cursor:
+                cursor.execute("DROP TABLE register_rows")
 
 
 def _delete_period(target: _Target, region_code: str, first: dt.date, last: dt.date) -> int:
@@ -104,53 +177,43 @@ def _delete_period(target: _Target, region_code: str, first: dt.date, last: dt.d
     return overlapping._raw_delete(overlapping.db)
 
 
-def _merge(target: _Target, region_code: str, rows: list[RegisterRow]) -> tuple[int, int]:
-    if not rows:
-        return 0, 0
-    if connection.vendor == "postgresql":
-        return _merge_postgresql(target, region_code, rows)
-    return _merge_orm(target, region_code, rows)
-
-
-def _merge_postgresql(target: _Target, region_code: str, rows: list[RegisterRow]) -> tuple[int, int]:
-    """COPY into a temporary table, then one set-based INSERT … ON CONFLICT DO UPDATE; ``xmax = 0`` tells an
-    inserted row from an updated one."""
+def _merge_postgresql(raw, target: _Target, region_code: str, rows: list[RegisterRow]) -> tuple[int, int]:
+    """COPY into the temporary table, then one set-based INSERT … ON CONFLICT DO UPDATE; ``xmax = 0`` tells an
+    inserted row from an updated one. A known row whose values are the same is not written again (a monthly
+    extract is mostly the month before's): it counts as updated, as every row of a known key does."""
     buffer = io.StringIO()
+    write = buffer.write
     for row in rows:
         # Every value is validated (digits, codes, HSA-ids of letters and digits): nothing to escape.
-        buffer.write(
+        write(
             f"{row.personal_identity}\t{row.first}\t{row.second}\t{row.valid_from.isoformat()}\t"
             f"{row.valid_to.isoformat() if row.valid_to else '\\N'}\n"
         )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMPORARY TABLE register_rows (personal_identity varchar(12), first varchar(31), "
-            "second varchar(10), valid_from date, valid_to date) ON COMMIT DROP"
-        )
-        with cursor.cursor.copy("COPY register_rows FROM STDIN") as copy:
-            value = buffer.getvalue()
-            for start in range(0, len(value), 8 * 1024 * 1024):
-                copy.write(value[start : start + 8 * 1024 * 1024])
+    with raw.cursor() as cursor:
+        with cursor.copy("COPY register_rows FROM STDIN") as copy:
+            copy.write(buffer.getvalue())
         # The table and column names are the models' own, never input.
         cursor.execute(
             f"""
             WITH merged AS (
-                INSERT INTO {target.table} (region_id, personal_identity, {target.first}, {target.second},
-                                            valid_from, valid_to)
+                INSERT INTO {target.table} AS entry (region_id, personal_identity, {target.first},
+                                                     {target.second}, valid_from, valid_to)
                 SELECT %s, personal_identity, first, second, valid_from, valid_to FROM register_rows
                 ORDER BY personal_identity, valid_from  -- the unique index's order: its pages are written in turn
                 ON CONFLICT (region_id, personal_identity, valid_from) DO UPDATE
                 SET {target.first} = EXCLUDED.{target.first}, {target.second} = EXCLUDED.{target.second},
                     valid_to = EXCLUDED.valid_to
+                WHERE (entry.{target.first}, entry.{target.second}, entry.valid_to)
+                      IS DISTINCT FROM (EXCLUDED.{target.first}, EXCLUDED.{target.second}, EXCLUDED.valid_to)
                 RETURNING (xmax = 0) AS inserted
             )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged
+            SELECT count(*) FILTER (WHERE inserted) FROM merged
             """,  # noqa: S608
             [region_code],
         )
-        inserted, updated = cursor.fetchone()
-        cursor.execute("DROP TABLE register_rows")
-    return inserted, updated
+        (inserted,) = cursor.fetchone()
+        cursor.execute("TRUNCATE register_rows")
+    return inserted, len(rows) - inserted
 
 
 def _merge_orm(target: _Target, region_code: str, rows: list[RegisterRow]) -> tuple[int, int]:

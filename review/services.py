@@ -15,7 +15,7 @@ from billing.models import CreditReason, Invoice, InvoiceLine
 from billing.objection_window import objection_deadline
 from disputes.models import Dispute, DisputeKind
 from disputes.permissions import can_object_for
-from disputes.services import dispute_open
+from disputes.services import Objection, objections_open
 from kernel.business_time import stockholm_today
 from kernel.errors import InvalidInput, NotAllowed, StateConflict
 from kernel.history import Via
@@ -58,7 +58,8 @@ def objection_reason(flags) -> str:
 def objections_open_bulk(*, invoice: Invoice, line_ids, by, via: str = Via.ADMIN) -> BulkObjections:
     """Open an objection to each of ``line_ids`` (debit lines of ``invoice`` that its review flags), in one
     transaction. A line already objected to, or credited, is skipped and reported, as is a line that is not a
-    flagged line of the invoice; anything the disputes refuse undoes them all."""
+    flagged line of the invoice; anything the disputes refuse undoes them all. The objections are opened together
+    (``disputes.services.objections_open``: the rules of ``dispute_open``, checked for every line at once)."""
     line_ids = sorted(set(line_ids))
     if len(line_ids) > MAX_BULK_OBJECTIONS:
         raise InvalidInput({"line_ids": [_("At most %(max)d lines at a time.") % {"max": MAX_BULK_OBJECTIONS}]})
@@ -77,31 +78,30 @@ def objections_open_bulk(*, invoice: Invoice, line_ids, by, via: str = Via.ADMIN
         line.pk: line
         for line in review.flagged_lines()
         .filter(pk__in=line_ids)
-        .select_related("contact")
+        .select_related("invoice")
         .annotate(
             objected=Exists(Dispute.objects.filter(invoice_line=OuterRef("pk"), kind=DisputeKind.OBJECTION)),
             credited=Exists(InvoiceLine.objects.filter(credit=True, credited_line=OuterRef("pk"))),
         )
     }
     result = BulkObjections()
+    objections = []
+    for line_id in line_ids:
+        line = lines.get(line_id)
+        if line is None:
+            result.skipped.append(Skipped(line_id, _("not a flagged line of the invoice")))
+        elif line.objected:
+            result.skipped.append(Skipped(line_id, _("already objected to")))
+        elif line.credited:
+            result.skipped.append(Skipped(line_id, _("already credited")))
+        else:
+            objections.append(objection_of(line, review.flags_of(line)))
     with transaction.atomic():
-        for line_id in line_ids:
-            line = lines.get(line_id)
-            if line is None:
-                result.skipped.append(Skipped(line_id, _("not a flagged line of the invoice")))
-            elif line.objected:
-                result.skipped.append(Skipped(line_id, _("already objected to")))
-            elif line.credited:
-                result.skipped.append(Skipped(line_id, _("already credited")))
-            else:
-                flags = review.flags_of(line)
-                result.opened.append(
-                    dispute_open(
-                        contact=line.contact,
-                        by=by,
-                        reason=objection_reason(flags),
-                        via=via,
-                        proposed_credit_reason=flags[0].credit_reason,
-                    )
-                )
+        result.opened = objections_open(objections=objections, by=by, via=via) if objections else []
     return result
+
+
+def objection_of(line: InvoiceLine, flags) -> Objection:
+    """The objection to a flagged line: its reason from the line's flags (``objection_reason``) and, for the
+    seller's decision by invoice and reason, the credit reason of its first flag as the proposed one."""
+    return Objection(line=line, reason=objection_reason(flags), proposed_credit_reason=flags[0].credit_reason)

@@ -106,24 +106,51 @@ def test_lines_already_objected_to_credited_or_not_flagged_are_skipped(approved,
     )
 
 
-def test_a_failure_midway_opens_nothing(approved, clerk01, monkeypatch):
+def test_a_refusal_of_one_line_opens_nothing(approved, clerk01):
+    """The contact of the third line has an open case already: the disputes refuse it, and none is opened."""
     lines = approved.lines
-    calls = []
-    real = review.services.dispute_open
-
-    def fail_second(**kwargs):
-        calls.append(kwargs["contact"].pk)
-        if len(calls) == 2:
-            raise StateConflict("refused")
-        return real(**kwargs)
-
-    monkeypatch.setattr(review.services, "dispute_open", fail_second)
-    with pytest.raises(StateConflict):
+    Dispute.objects.create(
+        contact=lines["again"].contact,
+        kind=DisputeKind.REJECTION,
+        reason="x",
+        opened_by=clerk01,
+        opened_at=timezone.now(),
+        deadline=TODAY,
+    )
+    with pytest.raises(StateConflict) as refused:
         objections_open_bulk(
             invoice=approved.invoice, line_ids=[lines["late"].pk, lines["after"].pk, lines["again"].pk], by=clerk01
         )
-    assert len(calls) == 2
-    assert not Dispute.objects.exists()
+    assert str(refused.value.detail if hasattr(refused.value, "detail") else refused.value) == (
+        f"Kontakt {lines['again'].contact_id} har redan en öppen tvist."
+    )
+    assert Dispute.objects.count() == 1
+
+
+def test_each_objection_has_its_opened_event_and_its_mail(
+    approved, clerk01, mailoutbox, make_user, django_capture_on_commit_callbacks
+):
+    from disputes.models import DisputeEvent
+
+    seller_clerk = make_user(Role.CLERK, "04")  # the seller's staff hear of the cases
+    seller_clerk.email = "clerk04@region04.example"
+    seller_clerk.save(update_fields=["email"])
+    lines = approved.lines
+    ids = [lines["late"].pk, lines["after"].pk, lines["again"].pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        result = objections_open_bulk(invoice=approved.invoice, line_ids=ids, by=clerk01, via=Via.API)
+    opened = sorted(result.opened, key=lambda dispute: dispute.pk)
+    events = list(DisputeEvent.objects.order_by("dispute_id").values_list("dispute_id", "action", "actor_id", "via"))
+    assert events == [(dispute.pk, "opened", clerk01.pk, Via.API) for dispute in opened]
+    assert [dispute.deadline for dispute in opened] == [opened[0].deadline] * 3
+    # One mail to the seller's staff listing the three cases, not a mail per case (10 000 at once are one mail).
+    assert [(message.to, message.subject) for message in mailoutbox] == [
+        (["clerk04@region04.example"], "3 nya invändningar")
+    ]
+    body = mailoutbox[0].body.splitlines()
+    assert body[0] == f"Svara senast {opened[0].deadline.isoformat()}."
+    assert [line.split(":")[0] for line in body[1:]] == [str(dispute.pk) for dispute in opened]
+    assert body[1].startswith(f"{opened[0].pk}: kontakt {opened[0].contact.external_id} hos ")
 
 
 def test_outside_the_objection_period_or_by_another_role_nothing_opens(approved, clerk01, make_user, monkeypatch):
@@ -258,3 +285,62 @@ def test_the_api_is_a_404_outside_the_buyer_region(approved, make_user, role, re
     )
     assert response.status_code == 404
     assert not Dispute.objects.exists()
+
+
+def test_a_mail_that_cannot_be_sent_is_recorded_on_each_case(
+    approved, clerk01, make_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    import disputes.notifications
+    from disputes.models import DisputeEvent
+
+    seller_clerk = make_user(Role.CLERK, "04")
+    seller_clerk.email = "clerk04@region04.example"
+    seller_clerk.save(update_fields=["email"])
+    sent = []
+
+    def refuse(messages, fail_silently):
+        sent.append(len(messages))
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(disputes.notifications, "send_mass_mail", refuse)
+    lines = approved.lines
+    with django_capture_on_commit_callbacks(execute=True):
+        result = objections_open_bulk(
+            invoice=approved.invoice, line_ids=[lines["late"].pk, lines["after"].pk], by=clerk01
+        )
+
+    assert sent == [2]  # both mails over one connection
+    assert sorted(DisputeEvent.objects.values_list("dispute_id", "action")) == sorted(
+        [(dispute.pk, action) for dispute in result.opened for action in ("opened", "mail_failed")]
+    )
+    assert set(DisputeEvent.objects.filter(action="mail_failed").values_list("note", flat=True)) == {
+        "E-posten om det här steget (opened) till 1 mottagare kunde inte skickas: ConnectionRefusedError."
+    }
+
+
+def test_a_contact_of_another_home_region_refuses_them_all(approved, clerk01):
+    from contacts.models import Contact
+
+    lines = approved.lines
+    Contact.objects.filter(pk=lines["after"].contact_id).update(home_region_id="03")
+
+    with pytest.raises(NotAllowed):
+        objections_open_bulk(invoice=approved.invoice, line_ids=[lines["late"].pk, lines["after"].pk], by=clerk01)
+
+    assert not Dispute.objects.exists()
+
+
+def test_the_totals_count_the_flagged_lines_in_the_same_pass(approved, client, clerk01):
+    from review.selectors import invoice_review
+
+    review = invoice_review(approved.invoice)
+    assert review.flagged_count is None
+    totals = {str(total.flag): total.lines for total in review.totals()}
+    flagged = review.flagged_lines().count()
+    assert review.flagged_count == flagged == 3  # late, after, and the duplicate "again"
+    assert (totals["late"], totals["care_after_invoice"], totals["duplicate"]) == (1, 1, 1)
+
+    client.force_login(clerk01)
+    url = reverse("admin:billing_invoice_review", args=[approved.invoice.pk])
+    assert client.get(url).context["page"].paginator.count == 3
+    assert client.get(url + "?flag=late").context["page"].paginator.count == 1
