@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from contacts.bulk_writer import contact_writer
 from contacts.eligibility import Decision
 from contacts.evaluation import (
-    decide,
+    Decider,
     decision_columns,
     facts_of_item,
     result_of_decision,
@@ -274,6 +274,7 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
     pending: list[tuple[int, ContactInput, dict | None, tuple]] = []
     reserved: list[list[int] | None] = []
     decisions: dict[int, Decision] = {}
+    decide = Decider(timeline)
     with writer.reads() as submit:
         reads = []
         for chunk in chunks:
@@ -303,7 +304,7 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
         # Meanwhile the new items' decisions, as if none were a possible duplicate (the few that are: below).
         for index, item, row, _values in pending:
             if row is None:
-                decisions[index] = decide(facts_of_item(item), timeline)
+                decisions[index] = decide(facts_of_item(item))
         stored = same_patient.result() if same_patient is not None else {}
 
     duplicates = _possible_duplicates(pending, stored)
@@ -312,7 +313,7 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
     for index, item, row, values in pending:
         if row is None:
             if index in duplicates:
-                decisions[index] = decide(facts_of_item(item), timeline, manual_reasons=[DUPLICATE])
+                decisions[index] = decide(facts_of_item(item), manual_reasons=[DUPLICATE])
                 creates.append((index, item, decisions[index], DUPLICATE))
             else:
                 creates.append((index, item, decisions[index], ""))
@@ -321,7 +322,7 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
         if index in duplicates:
             manual = list(ordered([*manual, DUPLICATE]))
         overridden = bool(row["overridden"])
-        decision = decide(facts_of_item(item), timeline, manual_reasons=manual, overridden=overridden)
+        decision = decide(facts_of_item(item), manual_reasons=manual, overridden=overridden)
         columns = {
             **dict(zip(COMPARED_FIELDS, values, strict=True)),
             "id": row["id"],
