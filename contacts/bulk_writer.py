@@ -97,6 +97,10 @@ class _OrmWriter:
             .values_list(*fields)
         )
 
+    def rows_by_id(self, ids: list[int], fields: tuple[str, ...]) -> list[tuple]:
+        """``fields`` of these contacts, each a tuple (locked already by ``locked_rows``)."""
+        return list(Contact.objects.filter(pk__in=ids).values_list(*fields))
+
     def same_patient_rows(self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime):
         """(external_id, patient_id, started_at, manual_reasons) of the provider's contacts of these patients that
         start in [start, end)."""
@@ -132,9 +136,10 @@ class _OrmWriter:
 class _PostgresWriter:
     """COPY for speed: ids come from the sequence up front, so rows and their events go in with COPY.
 
-    The reads (``locked_rows``, ``same_patient_rows``, ``reserve_ids``) use the request's psycopg connection
-    directly, so that ``reads`` can run them on a thread of its own: Django's connection object belongs to the
-    thread that opened it, psycopg's connection serialises its users, and the transaction is the connection's."""
+    The reads (``locked_rows``, ``rows_by_id``, ``same_patient_rows``, ``reserve_ids``) use the request's psycopg
+    connection directly, so that ``reads`` can run them on a thread of its own: Django's connection object belongs
+    to the thread that opened it, psycopg's connection serialises its users, and the transaction is the
+    connection's."""
 
     def __init__(self):
         connection.ensure_connection()
@@ -166,6 +171,13 @@ class _PostgresWriter:
             f"SELECT {', '.join(fields)} FROM {Contact._meta.db_table} "  # noqa: S608
             "WHERE provider_id = %s AND external_id = ANY(%s) FOR NO KEY UPDATE",
             [provider_id, external_ids],
+        )
+
+    def rows_by_id(self, ids: list[int], fields: tuple[str, ...]) -> list[tuple]:
+        """``fields`` of these contacts, each a tuple (locked already by ``locked_rows``)."""
+        return self._fetch(
+            f"SELECT {', '.join(fields)} FROM {Contact._meta.db_table} WHERE id = ANY(%s)",  # noqa: S608
+            [ids],
         )
 
     def same_patient_rows(self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime):
