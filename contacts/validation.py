@@ -45,6 +45,8 @@ REQUIRED_FIELDS = tuple(f for f in INPUT_FIELDS if f not in {"provider", "listin
 # the contract as published, so that its order and the CSV template's header stay as clients know them.
 ADDED_INPUT_FIELDS = ("home_municipality",)
 ACCEPTED_FIELDS = (*INPUT_FIELDS, *ADDED_INPUT_FIELDS)
+# Every field an item may hold, as a set: one look-up per key (an item's keys are checked against it in one step).
+_KNOWN_FIELDS = frozenset(ACCEPTED_FIELDS) | IGNORED_FIELDS
 
 MODES = frozenset(Mode.values)
 CONTENTS = frozenset(Content.values)
@@ -357,9 +359,10 @@ def validate_contact(
     if not isinstance(raw, dict):
         return {"non_field_errors": [_("Each contact must be a JSON object.")]}
     errors: dict[str, list[str]] = {}
-    unknown = [key for key in raw if key not in ACCEPTED_FIELDS and key not in IGNORED_FIELDS]
-    for key in unknown:
-        errors[str(key)[:64]] = [_("Unknown field.")]
+    if not raw.keys() <= _KNOWN_FIELDS:
+        for key in raw:
+            if key not in _KNOWN_FIELDS:
+                errors[str(key)[:64]] = [_("Unknown field.")]
 
     external_id = _text(raw.get("external_id"), "external_id", errors, max_length=64)
 
