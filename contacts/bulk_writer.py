@@ -7,8 +7,7 @@ embedded default) with ``bulk_create``/``bulk_update``.
 
 Intake's reads can run in the background (``reads``): on PostgreSQL a thread of its own sends them on the request's
 connection, inside its transaction, while the request goes on validating and evaluating, so that Python and
-PostgreSQL work at the same time instead of taking turns. New rows are written as the caller produces them, through
-a queue that a thread sends while the caller computes the next row.
+PostgreSQL work at the same time instead of taking turns; new rows are written there too, as the caller produces them.
 """
 
 import datetime as dt
@@ -18,7 +17,6 @@ from contextlib import contextmanager
 
 import orjson
 from django.db import connection
-from psycopg.copy import QueuedLibpqWriter
 
 from contacts.models import Contact, ContactEvent
 
@@ -101,13 +99,16 @@ class _OrmWriter:
         """``fields`` of these contacts, each a tuple (locked already by ``locked_rows``)."""
         return list(Contact.objects.filter(pk__in=ids).values_list(*fields))
 
-    def same_patient_rows(self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime):
+    def same_patient_rows(
+        self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime, *, besides: list[str]
+    ):
         """(external_id, patient_id, started_at, manual_reasons) of the provider's contacts of these patients that
-        start in [start, end)."""
+        start in [start, end), but for those with the external ids ``besides``."""
         return list(
             Contact.objects.filter(
                 provider_id=provider_id, patient_id__in=patient_ids, started_at__gte=start, started_at__lt=end
             )
+            .exclude(external_id__in=besides)
             .values_list("external_id", "patient_id", "started_at", "manual_reasons")
             .iterator(chunk_size=2000)
         )
@@ -180,13 +181,16 @@ class _PostgresWriter:
             [ids],
         )
 
-    def same_patient_rows(self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime):
+    def same_patient_rows(
+        self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime, *, besides: list[str]
+    ):
         """As ``_OrmWriter.same_patient_rows``, with one array parameter for the patients (the patient_id index)."""
         return self._fetch(
             "SELECT external_id, patient_id, started_at, manual_reasons "  # noqa: S608
             f"FROM {Contact._meta.db_table} "
-            "WHERE provider_id = %s AND patient_id = ANY(%s) AND started_at >= %s AND started_at < %s",
-            [provider_id, patient_ids, start, end],
+            "WHERE provider_id = %s AND patient_id = ANY(%s) AND started_at >= %s AND started_at < %s "
+            "AND NOT external_id = ANY(%s)",
+            [provider_id, patient_ids, start, end, besides],
         )
 
     def reserve_ids(self, count: int) -> list[int]:
@@ -201,23 +205,18 @@ class _PostgresWriter:
 
     def insert_contacts(self, rows: Iterable[tuple], ids: list[int] | None) -> list[int]:
         """COPY ``rows`` (values in ``CONTACT_COLUMNS`` order, one per id of ``ids``, from ``reserve_ids``) as they
-        come: a lazy ``rows`` is computed while PostgreSQL stores the rows before, and a thread sends the data."""
+        come: a lazy ``rows`` is computed while PostgreSQL stores the rows before. Like the reads, on the request's
+        psycopg connection, so that ``reads`` can run it in the background."""
         if not ids:
             return []
         table = Contact._meta.db_table
         columns = ("id", *CONTACT_COLUMNS)
-        with connection.cursor() as cursor:
+        # Binary COPY: no text formatting of dates, times and amounts on either side. Django does not translate
+        # errors raised by psycopg's copy(); wrapped, a duplicate key from a concurrent request is Django's
+        # IntegrityError, which contacts_upsert retries.
+        with self._errors, self._connection.cursor() as cursor:
             types = self._column_types(cursor, table, columns)
-            # Binary COPY: no text formatting of dates, times and amounts on either side. Django does not
-            # translate errors raised by psycopg's copy(); wrapped, a duplicate key from a concurrent request
-            # is Django's IntegrityError, which contacts_upsert retries.
-            raw = cursor.cursor
-            with (
-                connection.wrap_database_errors,
-                raw.copy(
-                    f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)", writer=QueuedLibpqWriter(raw)
-                ) as copy,
-            ):
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(types)
                 for pk, row in zip(ids, rows, strict=True):
                     copy.write_row((pk, *row))

@@ -260,52 +260,55 @@ def _count_items(channel: str, *, accepted: int, refused: int) -> None:
 def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, timeline: Timeline, actor_id, channel):
     """Store the items of ``chunks`` (each added to ``valid`` as it comes) and report what became of them.
 
-    Python and PostgreSQL work at the same time: the stored rows of each chunk are read (and locked) in the
-    background while the next chunk is validated, the stored contacts of the same patients while the new items are
-    evaluated, and new rows are written while the next is put together."""
-    now = timezone.now()
+    Python and PostgreSQL work at the same time: while the next chunk is validated, a chunk's stored rows are read
+    (and locked) in the background and its new contacts inserted, decided as if none were a possible duplicate;
+    then the same patients' stored contacts are read while what changed is compared, the possible duplicates
+    found over the whole request, and the few new contacts that are one corrected in the same transaction."""
+    stamp = {
+        "version_ids": dict(RateRecommendation.objects.published().values_list("code", "id")),
+        "now": timezone.now(),
+        "channel": channel,
+        "actor_id": actor_id,
+    }
     writer = contact_writer()
-    version_ids = dict(RateRecommendation.objects.published().values_list("code", "id"))
     codes = dict(RateRecommendation.objects.values_list("id", "code"))
     unchanged_indexes: list[int] = []
     errors: list[ItemError] = []
     ids: dict[int, int] = {}
     # New and changed items: (index, item, stored row as a dict or None, input values).
     pending: list[tuple[int, ContactInput, dict | None, tuple]] = []
-    reserved: list[list[int] | None] = []
-    decisions: dict[int, Decision] = {}
+    # The new contacts as inserted: index → decision; by provider, their external ids.
+    created: dict[int, Decision] = {}
+    created_keys: dict[int, set[str]] = {}
     decide = Decider(timeline)
     with writer.reads() as submit:
-        reads = []
+        jobs = []
         for chunk in chunks:
             valid.extend(chunk)
-            reads.append((chunk, submit(_stored_rows, writer, chunk)))
-        for chunk, read in reads:
-            found, new_ids = read.result()
-            reserved.append(new_ids)
+            jobs.append((chunk, submit(_store_chunk, writer, decide, chunk, stamp)))
+        for chunk, job in jobs:
+            found, inserted = job.result()
             for index, item in chunk:
                 values = _input_values(item)
                 row = found.get((item.provider_id, item.external_id))
-                if row is not None:
-                    ids[index] = row[0]
-                    # Unchanged is unchanged, locked or not: re-sending (re-uploading) what is stored is never an
-                    # error.
-                    if row[_COMPARED_AT:] == values:
-                        unchanged_indexes.append(index)
-                        continue
-                    if row[_LOCKED_AT]:
-                        message = _("This contact is on a submitted or approved invoice and can no longer be changed.")
-                        errors.append(ItemError(index, item.external_id, {"non_field_errors": [message]}))
-                        continue
-                    row = dict(zip(EXISTING_FIELDS, row, strict=True))
-                pending.append((index, item, row, values))
+                if row is None:
+                    ids[index], created[index] = inserted[index]
+                    created_keys.setdefault(item.provider_id, set()).add(item.external_id)
+                    pending.append((index, item, None, values))
+                    continue
+                ids[index] = row[0]
+                # Unchanged is unchanged, locked or not: re-sending (re-uploading) what is stored is never an error.
+                if row[_COMPARED_AT:] == values:
+                    unchanged_indexes.append(index)
+                    continue
+                if row[_LOCKED_AT]:
+                    message = _("This contact is on a submitted or approved invoice and can no longer be changed.")
+                    errors.append(ItemError(index, item.external_id, {"non_field_errors": [message]}))
+                    continue
+                pending.append((index, item, dict(zip(EXISTING_FIELDS, row, strict=True)), values))
         changed = {row["id"]: row for _index, _item, row, _values in pending if row is not None}
         results = submit(writer.rows_by_id, list(changed), RESULT_FIELDS) if changed else None
-        same_patient = submit(_same_patient_rows, writer, pending) if pending else None
-        # Meanwhile the new items' decisions, as if none were a possible duplicate (the few that are: below).
-        for index, item, row, _values in pending:
-            if row is None:
-                decisions[index] = decide(facts_of_item(item))
+        same_patient = submit(_same_patient_rows, writer, pending, created_keys) if pending else None
         stored = same_patient.result() if same_patient is not None else {}
         for result in results.result() if results is not None else ():
             row = changed[result[0]]
@@ -313,53 +316,32 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
             row["recommendation_code"] = codes.get(row["recommendation_id"])
 
     duplicates = _possible_duplicates(pending, stored)
-    creates: list[tuple[int, ContactInput, Decision, str]] = []
-    updates: list[tuple[int, dict, dict, Decision]] = []
+    # Changed contacts, and new ones found to be possible duplicates: (index, columns, history or None, decision).
+    updates: list[tuple[int, dict, dict | None, Decision]] = []
     for index, item, row, values in pending:
         if row is None:
             if index in duplicates:
-                decisions[index] = decide(facts_of_item(item), manual_reasons=[DUPLICATE])
-                creates.append((index, item, decisions[index], DUPLICATE))
-            else:
-                creates.append((index, item, decisions[index], ""))
+                decision = decide(facts_of_item(item), manual_reasons=[DUPLICATE])
+                updates.append(
+                    (index, _columns(item, ids[index], decision, [DUPLICATE], False, **stamp), None, decision)
+                )
             continue
         manual = [r for r in row["manual_reasons"].split() if r != DUPLICATE] if row["manual_reasons"] else []
         if index in duplicates:
             manual = list(ordered([*manual, DUPLICATE]))
         overridden = bool(row["overridden"])
         decision = decide(facts_of_item(item), manual_reasons=manual, overridden=overridden)
-        columns = {
-            **dict(zip(COMPARED_FIELDS, values, strict=True)),
-            "id": row["id"],
-            "patient_birth_date": item.patient_birth_date,
-            "patient_sex": item.patient_sex,
-            "billing_region_id": item.billing_region,
-            **decision_columns(decision, version_ids),
-            "manual_reasons": " ".join(manual),
-            "overridden": overridden,
-            "updated_at": now,
-            "updated_via": channel,
-            "updated_by_id": actor_id,
-            "evaluated_at": now,
-            "locked": False,
-        }
         changes = {
             name: [_display(name, row[name]), _display(name, value)]
             for name, value in zip(COMPARED_FIELDS, values, strict=True)
             if row[name] != value
         }
-        updates.append((index, columns, {"changes": changes, "before": _result_of_row(row)}, decision))
+        history = {"changes": changes, "before": _result_of_row(row)}
+        updates.append((index, _columns(item, row["id"], decision, manual, overridden, **stamp), history, decision))
 
-    new_rows = (
-        _new_row(item, decision, manual, version_ids=version_ids, now=now, channel=channel, actor_id=actor_id)
-        for _index, item, decision, manual in creates
-    )
-    new_ids = None if None in reserved else [pk for chunk_ids in reserved for pk in chunk_ids]
-    created_ids = writer.insert_contacts(new_rows, new_ids)
-    for (index, *_rest), pk in zip(creates, created_ids, strict=True):
-        ids[index] = pk
-    writer.update_contacts([columns for _i, columns, _c, _d in updates])
+    writer.update_contacts([columns for _i, columns, _h, _d in updates])
     # Creation is recorded on the row itself (created_at/_via/_by); each later change adds an event.
+    now = stamp["now"]
     events = [
         (
             columns["id"],
@@ -367,24 +349,64 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
             EventKind.UPDATED,
             channel,
             actor_id,
-            extra["changes"],
-            extra["before"],
+            history["changes"],
+            history["before"],
             result_of_decision(decision),
             "",
         )
-        for _i, columns, extra, decision in updates
+        for _i, columns, history, decision in updates
+        if history is not None
     ]
     writer.insert_events(events)
     outcomes = {index: "unchanged" for index in unchanged_indexes}
-    outcomes.update((index, "created") for index, *_rest in creates)
-    outcomes.update((index, "updated") for index, *_rest in updates)
-    return len(creates), len(updates), len(unchanged_indexes), errors, ids, outcomes
+    outcomes.update((index, "created") for index in created)
+    outcomes.update((index, "updated") for index, _columns_, history, _d in updates if history is not None)
+    return len(created), len(events), len(unchanged_indexes), errors, ids, outcomes
 
 
-def _new_row(
-    item: ContactInput, decision: Decision, manual: str, *, version_ids: dict[str, int], now, channel, actor_id
-) -> tuple:
-    """A new contact's values in the writer's column order (``contacts.bulk_writer.CONTACT_COLUMNS``)."""
+def _store_chunk(writer, decide: Decider, chunk: list[tuple[int, ContactInput]], stamp: dict):
+    """In the background: the stored rows (``EXISTING_FIELDS``) of the chunk's keys, locked against concurrent
+    changes until the transaction ends, and its new contacts inserted at once, decided as if none were a possible
+    duplicate (``_write`` corrects those that are). The keys of a request are distinct, so the new contacts are
+    those not found. Returns the stored rows by key, and (id, decision) of each new contact by its index."""
+    by_provider: dict[int, list[str]] = {}
+    for _index, item in chunk:
+        by_provider.setdefault(item.provider_id, []).append(item.external_id)
+    found: dict[tuple[int, str], tuple] = {}
+    for provider_id, external_ids in by_provider.items():
+        for row in writer.locked_rows(provider_id, external_ids, EXISTING_FIELDS):
+            found[(row[1], row[2])] = row
+    new = [(index, item) for index, item in chunk if (item.provider_id, item.external_id) not in found]
+    decisions = [decide(facts_of_item(item)) for _index, item in new]
+    rows = (_new_row(item, decision, **stamp) for (_index, item), decision in zip(new, decisions, strict=True))
+    pks = writer.insert_contacts(rows, writer.reserve_ids(len(new)))
+    inserted = {index: (pk, decision) for (index, _item), pk, decision in zip(new, pks, decisions, strict=True)}
+    return found, inserted
+
+
+def _columns(item: ContactInput, pk: int, decision: Decision, manual, overridden: bool, **stamp) -> dict:
+    """The columns an update writes (``contacts.bulk_writer.UPDATED_COLUMNS``) for ``item`` as decided."""
+    now = stamp["now"]
+    return {
+        **dict(zip(COMPARED_FIELDS, _input_values(item), strict=True)),
+        "id": pk,
+        "patient_birth_date": item.patient_birth_date,
+        "patient_sex": item.patient_sex,
+        "billing_region_id": item.billing_region,
+        **decision_columns(decision, stamp["version_ids"]),
+        "manual_reasons": " ".join(manual),
+        "overridden": overridden,
+        "updated_at": now,
+        "updated_via": stamp["channel"],
+        "updated_by_id": stamp["actor_id"],
+        "evaluated_at": now,
+        "locked": False,
+    }
+
+
+def _new_row(item: ContactInput, decision: Decision, *, version_ids: dict[str, int], now, channel, actor_id) -> tuple:
+    """A new contact's values in the writer's column order (``contacts.bulk_writer.CONTACT_COLUMNS``), without manual
+    reasons (a possible duplicate is found once the whole request is read: ``_write``)."""
     return (
         item.provider_id,
         item.external_id,
@@ -406,7 +428,7 @@ def _new_row(
         item.billing_region,
         status_of(decision),
         " ".join(decision.reasons),
-        manual,
+        "",
         False,
         version_ids.get(decision.recommendation),
         decision.rate,
@@ -431,9 +453,12 @@ def _minute(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(second=0, microsecond=0)
 
 
-def _same_patient_rows(writer, pending: list[tuple[int, ContactInput, dict | None, tuple]]) -> dict[int, list]:
+def _same_patient_rows(
+    writer, pending: list[tuple[int, ContactInput, dict | None, tuple]], created: dict[int, set[str]]
+) -> dict[int, list]:
     """By provider, (external_id, patient_id, started_at, manual_reasons) of its stored contacts of the pending
-    items' patients within the items' time range: one query per provider."""
+    items' patients within the items' time range: one query per provider. The contacts this request inserted
+    (``created``: external ids by provider) are left out: they take part as the request's new items."""
     ranges: dict[int, tuple[set[str], dt.datetime, dt.datetime]] = {}
     for _index, item, _row, _values in pending:
         minute = _minute(item.started_at)
@@ -444,10 +469,13 @@ def _same_patient_rows(writer, pending: list[tuple[int, ContactInput, dict | Non
         patients.add(item.patient_id)
         if minute < first or minute > last:
             ranges[item.provider_id] = (patients, min(first, minute), max(last, minute))
-    return {
-        provider_id: writer.same_patient_rows(provider_id, sorted(patients), first, last + _MINUTE)
-        for provider_id, (patients, first, last) in ranges.items()
-    }
+    stored = {}
+    for provider_id, (patients, first, last) in ranges.items():
+        besides = sorted(created.get(provider_id, ()))
+        stored[provider_id] = writer.same_patient_rows(
+            provider_id, sorted(patients), first, last + _MINUTE, besides=besides
+        )
+    return stored
 
 
 def _possible_duplicates(
@@ -495,17 +523,3 @@ _COMPARED_AT = len(EXISTING_FIELDS) - len(COMPARED_FIELDS)
 # What is read besides of a contact an item changes (its stored result, manual reasons and override), only for those:
 # a resend of 10 000 unchanged contacts loads no more than it compares.
 RESULT_FIELDS = ("id", "manual_reasons", "overridden", "status", "reasons", "rate", "amount", "recommendation_id")
-
-
-def _stored_rows(writer, chunk: list[tuple[int, ContactInput]]) -> tuple[dict[tuple[int, str], tuple], list | None]:
-    """The stored rows (``EXISTING_FIELDS``) of the chunk's keys, locked against concurrent changes until the
-    transaction ends, and the ids of the chunk's new contacts (``writer.reserve_ids``; None: the writer gives them
-    when it inserts). The keys of a request are distinct, so the chunk's new contacts are those not found."""
-    by_provider: dict[int, list[str]] = {}
-    for _index, item in chunk:
-        by_provider.setdefault(item.provider_id, []).append(item.external_id)
-    found: dict[tuple[int, str], tuple] = {}
-    for provider_id, external_ids in by_provider.items():
-        for row in writer.locked_rows(provider_id, external_ids, EXISTING_FIELDS):
-            found[(row[1], row[2])] = row
-    return found, writer.reserve_ids(len(chunk) - len(found))

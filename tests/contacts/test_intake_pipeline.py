@@ -125,6 +125,37 @@ def test_a_request_of_new_contacts_only_stores_each_with_its_own_id(clerk04, pro
     assert sorted(Contact.objects.values_list("started_at__minute", flat=True)) == [0, 1, 2, 3, 4]
 
 
+def test_a_new_contact_inserted_with_an_earlier_chunk_is_marked_once_a_later_one_turns_out_to_claim_it_first(
+    clerk04, providers, small_chunks
+):
+    """New contacts are inserted chunk by chunk, before the possible duplicates of the whole request are known:
+    the one that is a possible duplicate is corrected in the same transaction, and only it."""
+    hsa = providers["04a"].hsa_id
+    items = [
+        _item(hsa, "first", 1, patient_id=PATIENT, started_at="2026-10-05T10:30:10+02:00"),
+        _item(hsa, "other", 2),
+        _item(hsa, "second", 3, patient_id=PATIENT, started_at="2026-10-05T10:30:50+02:00"),
+        _item(hsa, "third", 4, patient_id=PATIENT, started_at="2026-10-05T10:31:00+02:00"),
+    ]
+
+    result = contacts_upsert(items=items, user=clerk04, channel="bulk")
+
+    assert (result.created, result.updated, result.unchanged, result.errors) == (4, 0, 0, [])
+    assert result.outcomes == dict.fromkeys(range(4), "created")
+    stored = {c.external_id: (c.status, c.reasons, c.manual_reasons, c.amount) for c in Contact.objects.all()}
+    assert stored == {
+        "first": ("eligible", "", "", Decimal("335.00")),
+        "other": ("eligible", "", "", Decimal("335.00")),
+        "second": ("rejected", "possible_duplicate", "possible_duplicate", Decimal("0.00")),
+        "third": ("eligible", "", "", Decimal("335.00")),  # the next minute
+    }
+    assert ContactEvent.objects.count() == 0  # a correction within the request is no change in history
+
+    again = contacts_upsert(items=items, user=clerk04, channel="bulk")
+
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
+
+
 def test_a_retry_after_a_collision_stores_every_chunk_and_reports_each_error_once(
     clerk04, providers, small_chunks, monkeypatch
 ):
