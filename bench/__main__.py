@@ -8,7 +8,8 @@ Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/utom
 is dropped and created), BENCH_CONTACTS (default 160 000), BENCH_LIST_CONTACTS (default 1 000 000),
 BENCH_PORT (default 8765). BENCH_ONLY=reports loads the contacts set-based and measures only the reports;
 BENCH_ONLY=claim only the fakturaunderlag (Inera XML) of a 150 000-line invoice (bench/claim.py);
-BENCH_ONLY=specification only the specification PDF of a 10 000-line and a 7 500-line invoice.
+BENCH_ONLY=specification only the specification PDF of a 10 000-line and a 7 500-line invoice;
+BENCH_ONLY=intake only the intake figures (bulk upsert one client, two clients, idempotent resend, raw COPY).
 
 Load (last): concurrent bulk uploads and lists while invoice runs execute on a real Celery worker, in a
 database of its own, with checks for errors, lost or doubled contacts and contacts billed twice (bench/load.py,
@@ -384,14 +385,9 @@ def main() -> None:
         lists.fill(database_url, int(os.environ.get("BENCH_LIST_CONTACTS", "1000000")))
         _print_reports(bench_reports(database_url, port))
         return
-    print(f"Intake benchmark: {total} contacts in {BATCH}-contact requests, gunicorn -w 2, PostgreSQL", flush=True)
-    figures = bench_intake(database_url, total, port)
-    ratio = figures["api_rate"] / figures["copy_rate"]
-    print(f"  bulk upsert, two clients at once  : {figures['concurrent_rate']:>9,.0f} contacts/s  (target >= 20,000)")
-    print(f"  bulk upsert, one client           : {figures['api_rate']:>9,.0f} contacts/s")
-    print(f"  raw PostgreSQL COPY, same rows    : {figures['copy_rate']:>9,.0f} rows/s  (one stream)")
-    print(f"  ratio API (one client) / COPY     : {ratio:>9.0%}  (target >= 25 %)")
-    print(f"  idempotent resend (all unchanged) : {figures['resend_rate']:>9,.0f} contacts/s")
+    _intake_section(database_url, total, port)
+    if os.environ.get("BENCH_ONLY") == "intake":
+        return
     run_total = int(os.environ.get("BENCH_RUN_CONTACTS", "1000000"))
     print(f"Invoice run over {run_total:,} contacts (one seller, one period, 20 buyers):", flush=True)
     run = bench_run(database_url, run_total)
@@ -430,6 +426,19 @@ def _review_section() -> None:
     """The buyer's review of a 150 000-line invoice against its registers, and 10 000 objections at once
     (bench/review.py), in a scratch database of its own; exits non-zero when a check fails."""
     review.main()
+
+
+def _intake_section(database_url: str, total: int, port: int) -> None:
+    print(f"Intake benchmark: {total} contacts in {BATCH}-contact requests, gunicorn -w 2, PostgreSQL", flush=True)
+    figures = bench_intake(database_url, total, port)
+    copy_rate = figures["copy_rate"]
+    print(f"  bulk upsert, two clients at once  : {figures['concurrent_rate']:>9,.0f} contacts/s  (target >= 20,000)")
+    print(f"  bulk upsert, one client           : {figures['api_rate']:>9,.0f} contacts/s")
+    print(f"  raw PostgreSQL COPY, same rows    : {copy_rate:>9,.0f} rows/s  (one stream)")
+    print(f"  idempotent resend (all unchanged) : {figures['resend_rate']:>9,.0f} contacts/s")
+    print(f"  ratio API (one client) / COPY     : {figures['api_rate'] / copy_rate:>9.0%}  (target >= 40 %)")
+    print(f"  ratio API (two clients) / COPY    : {figures['concurrent_rate'] / copy_rate:>9.0%}  (target >= 60 %)")
+    print(f"  ratio resend / COPY               : {figures['resend_rate'] / copy_rate:>9.0%}  (target >= 80 %)")
 
 
 def _month_close_section(port: int) -> None:

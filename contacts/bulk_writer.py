@@ -4,10 +4,16 @@ Intake (``contacts.intake``) and re-evaluation (``contacts.services``) decide wh
 it, set-based: on PostgreSQL new rows go in with binary COPY (ids taken from the sequence up front), changed rows
 with COPY into a temporary table followed by one UPDATE … FROM, history rows with COPY; elsewhere (SQLite, the
 embedded default) with ``bulk_create``/``bulk_update``.
+
+Intake's reads can run in the background (``reads``): on PostgreSQL a thread of its own sends them on the request's
+connection, inside its transaction, while the request goes on validating and evaluating, so that Python and
+PostgreSQL work at the same time instead of taking turns; new rows are written there too, as the caller produces them.
 """
 
 import datetime as dt
-from operator import itemgetter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 import orjson
 from django.db import connection
@@ -53,6 +59,9 @@ CONTACT_COLUMNS = (
 UPDATED_COLUMNS = tuple(
     c for c in CONTACT_COLUMNS if c not in {"provider_id", "external_id", "created_at", "created_via", "created_by_id"}
 )
+# The PostgreSQL types of a COPY's columns, by (table, columns): read once per process (the schema changes only
+# with a deployment, which starts new processes).
+_COLUMN_TYPES: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 EVENT_COLUMNS = ("contact_id", "at", "kind", "via", "actor_id", "changes", "result_before", "result_after", "note")
 
 
@@ -61,32 +70,57 @@ def contact_writer():
     return _PostgresWriter() if connection.vendor == "postgresql" else _OrmWriter()
 
 
+class _Done(Future):
+    """The future of a read the portable writer ran when it was asked for."""
+
+    def __init__(self, function: Callable, *args):
+        super().__init__()
+        self.set_result(function(*args))
+
+
 class _OrmWriter:
     """Django bulk operations: portable (SQLite, the embedded default)."""
 
-    def locked_rows(self, provider_id: int, external_ids: list[str], fields: tuple[str, ...]):
-        """``fields`` of the provider's contacts with these external ids, each a dict, locked against concurrent
+    @contextmanager
+    def reads(self) -> Iterator[Callable[..., Future]]:
+        """``submit(function, *args)``: here each read runs at once (SQLite has one writer and little to overlap)."""
+        yield _Done
+
+    def locked_rows(self, provider_id: int, external_ids: list[str], fields: tuple[str, ...]) -> list[tuple]:
+        """``fields`` of the provider's contacts with these external ids, each a tuple, locked against concurrent
         changes until the transaction ends."""
-        return (
+        return list(
             Contact.objects.select_for_update(no_key=True)
             .filter(provider_id=provider_id, external_id__in=external_ids)
-            .values(*fields)
+            .values_list(*fields)
         )
 
-    def same_patient_rows(self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime):
+    def rows_by_id(self, ids: list[int], fields: tuple[str, ...]) -> list[tuple]:
+        """``fields`` of these contacts, each a tuple (locked already by ``locked_rows``)."""
+        return list(Contact.objects.filter(pk__in=ids).values_list(*fields))
+
+    def same_patient_rows(
+        self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime, *, besides: list[str]
+    ):
         """(external_id, patient_id, started_at, manual_reasons) of the provider's contacts of these patients that
-        start in [start, end)."""
-        return (
+        start in [start, end), but for those with the external ids ``besides``."""
+        return list(
             Contact.objects.filter(
                 provider_id=provider_id, patient_id__in=patient_ids, started_at__gte=start, started_at__lt=end
             )
+            .exclude(external_id__in=besides)
             .values_list("external_id", "patient_id", "started_at", "manual_reasons")
             .iterator(chunk_size=2000)
         )
 
-    def insert_contacts(self, rows: list[dict]) -> list[int]:
-        objects = Contact.objects.bulk_create([Contact(**row) for row in rows], batch_size=500)
-        return [obj.pk for obj in objects]
+    def reserve_ids(self, count: int) -> None:
+        """Nothing: ``bulk_create`` gives the ids."""
+        return None
+
+    def insert_contacts(self, rows: Iterable[tuple], ids: list[int] | None) -> list[int]:
+        """Insert ``rows`` (values in ``CONTACT_COLUMNS`` order); return their ids."""
+        objects = [Contact(**dict(zip(CONTACT_COLUMNS, row, strict=True))) for row in rows]
+        return [obj.pk for obj in Contact.objects.bulk_create(objects, batch_size=500)]
 
     def update_contacts(self, rows: list[dict]) -> None:
         if rows:
@@ -101,65 +135,105 @@ class _OrmWriter:
 
 
 class _PostgresWriter:
-    """COPY for speed: ids come from the sequence up front, so rows and their events go in with COPY."""
+    """COPY for speed: ids come from the sequence up front, so rows and their events go in with COPY.
 
-    def locked_rows(self, provider_id: int, external_ids: list[str], fields: tuple[str, ...]):
+    The reads (``locked_rows``, ``rows_by_id``, ``same_patient_rows``, ``reserve_ids``) use the request's psycopg
+    connection directly, so that ``reads`` can run them on a thread of its own: Django's connection object belongs
+    to the thread that opened it, psycopg's connection serialises its users, and the transaction is the
+    connection's."""
+
+    def __init__(self):
+        connection.ensure_connection()
+        self._connection = connection.connection
+        self._errors = connection.wrap_database_errors
+
+    @contextmanager
+    def reads(self) -> Iterator[Callable[..., Future]]:
+        """``submit(function, *args)`` runs reads in submission order on one thread, on this transaction's
+        connection, while the caller goes on; the caller must not use the connection until it leaves the block,
+        which waits for every read (an error drops those not yet started)."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-reads") as pool:
+            try:
+                yield pool.submit
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+
+    def _fetch(self, sql: str, params: list) -> list[tuple]:
+        with self._errors, self._connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def locked_rows(self, provider_id: int, external_ids: list[str], fields: tuple[str, ...]) -> list[tuple]:
         # One array parameter instead of 10 000 placeholders. FOR NO KEY UPDATE: the UPDATE that follows never
         # changes a key, so rows that merely reference the contact (an invoice line a concurrent run inserts, a
         # logged read) need not wait for this request, nor this request for the run's whole transaction.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {', '.join(fields)} FROM {Contact._meta.db_table} "  # noqa: S608
-                "WHERE provider_id = %s AND external_id = ANY(%s) FOR NO KEY UPDATE",
-                [provider_id, external_ids],
-            )
-            return [dict(zip(fields, row, strict=True)) for row in cursor.fetchall()]
+        return self._fetch(
+            f"SELECT {', '.join(fields)} FROM {Contact._meta.db_table} "  # noqa: S608
+            "WHERE provider_id = %s AND external_id = ANY(%s) FOR NO KEY UPDATE",
+            [provider_id, external_ids],
+        )
 
-    def same_patient_rows(self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime):
+    def rows_by_id(self, ids: list[int], fields: tuple[str, ...]) -> list[tuple]:
+        """``fields`` of these contacts, each a tuple (locked already by ``locked_rows``)."""
+        return self._fetch(
+            f"SELECT {', '.join(fields)} FROM {Contact._meta.db_table} WHERE id = ANY(%s)",  # noqa: S608
+            [ids],
+        )
+
+    def same_patient_rows(
+        self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime, *, besides: list[str]
+    ):
         """As ``_OrmWriter.same_patient_rows``, with one array parameter for the patients (the patient_id index)."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT external_id, patient_id, started_at, manual_reasons "  # noqa: S608
-                f"FROM {Contact._meta.db_table} "
-                "WHERE provider_id = %s AND patient_id = ANY(%s) AND started_at >= %s AND started_at < %s",
-                [provider_id, patient_ids, start, end],
-            )
-            return cursor.fetchall()
+        return self._fetch(
+            "SELECT external_id, patient_id, started_at, manual_reasons "  # noqa: S608
+            f"FROM {Contact._meta.db_table} "
+            "WHERE provider_id = %s AND patient_id = ANY(%s) AND started_at >= %s AND started_at < %s "
+            "AND NOT external_id = ANY(%s)",
+            [provider_id, patient_ids, start, end, besides],
+        )
 
-    def _next_ids(self, cursor, table: str, count: int) -> list[int]:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
-        return [row[0] for row in cursor.fetchall()]
+    def reserve_ids(self, count: int) -> list[int]:
+        """``count`` ids from the contacts' sequence, in one round trip."""
+        if not count:
+            return []
+        rows = self._fetch(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Contact._meta.db_table, count],
+        )
+        return [row[0] for row in rows]
 
-    def insert_contacts(self, rows: list[dict]) -> list[int]:
-        if not rows:
+    def insert_contacts(self, rows: Iterable[tuple], ids: list[int] | None) -> list[int]:
+        """COPY ``rows`` (values in ``CONTACT_COLUMNS`` order, one per id of ``ids``, from ``reserve_ids``) as they
+        come: a lazy ``rows`` is computed while PostgreSQL stores the rows before. Like the reads, on the request's
+        psycopg connection, so that ``reads`` can run it in the background."""
+        if not ids:
             return []
         table = Contact._meta.db_table
-        with connection.cursor() as cursor:
-            ids = self._next_ids(cursor, table, len(rows))
-            columns = ("id", *CONTACT_COLUMNS)
+        columns = ("id", *CONTACT_COLUMNS)
+        # Binary COPY: no text formatting of dates, times and amounts on either side. Django does not translate
+        # errors raised by psycopg's copy(); wrapped, a duplicate key from a concurrent request is Django's
+        # IntegrityError, which contacts_upsert retries.
+        with self._errors, self._connection.cursor() as cursor:
             types = self._column_types(cursor, table, columns)
-            # Binary COPY: no text formatting of dates, times and amounts on either side. Django does not
-            # translate errors raised by psycopg's copy(); wrapped, a duplicate key from a concurrent request
-            # is Django's IntegrityError, which contacts_upsert retries.
-            with (
-                connection.wrap_database_errors,
-                cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy,
-            ):
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(types)
-                values_of = itemgetter(*CONTACT_COLUMNS)
                 for pk, row in zip(ids, rows, strict=True):
-                    copy.write_row((pk, *values_of(row)))
+                    copy.write_row((pk, *row))
         return ids
 
     @staticmethod
     def _column_types(cursor, table: str, columns: tuple[str, ...]) -> list[str]:
+        if (table, columns) in _COLUMN_TYPES:
+            return _COLUMN_TYPES[table, columns]
         cursor.execute(
             "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
             "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
             [table],
         )
         types = dict(cursor.fetchall())
-        return [types[column] for column in columns]
+        _COLUMN_TYPES[table, columns] = [types[column] for column in columns]
+        return _COLUMN_TYPES[table, columns]
 
     def update_contacts(self, rows: list[dict]) -> None:
         if not rows:

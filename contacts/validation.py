@@ -5,6 +5,7 @@ run per item in bulk uploads. Errors come back as ``{"field": ["message", ...]}`
 personal identity number.
 """
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ REQUIRED_FIELDS = tuple(f for f in INPUT_FIELDS if f not in {"provider", "listin
 # the contract as published, so that its order and the CSV template's header stay as clients know them.
 ADDED_INPUT_FIELDS = ("home_municipality",)
 ACCEPTED_FIELDS = (*INPUT_FIELDS, *ADDED_INPUT_FIELDS)
+# Every field an item may hold, as a set: one look-up per key (an item's keys are checked against it in one step).
+_KNOWN_FIELDS = frozenset(ACCEPTED_FIELDS) | IGNORED_FIELDS
 
 MODES = frozenset(Mode.values)
 CONTENTS = frozenset(Content.values)
@@ -83,6 +86,9 @@ class References:
     own_provider: ProviderRef | None  # a provider system's own provider, else None
     now: dt.datetime
     today: dt.date
+    # The outcome of checking a repeated value (a fee, a region, a profession, a listing unit), by field and value:
+    # a request repeats a handful of them thousands of times. See ``_memoised``.
+    memo: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -304,6 +310,43 @@ def _municipality(value, field: str, errors: dict, *, home_region: str) -> str:
     return code
 
 
+# Values checked once per request and reused: text and whole numbers (a list or an object is not hashable; a float
+# is left to its check each time: -0.0 equals 0.0 but is not the same text).
+_MEMO_TYPES = frozenset({str, int})
+
+
+def _memoised(memo: dict, key, check, value, name: str, errors: dict):
+    """``check(value, name, errors)`` once per distinct ``key`` in a request, the same result and messages after.
+
+    ``key`` names the check and the value with its type (``1``, ``True`` and ``1.0`` are equal in Python but not
+    the same input). A check's outcome depends only on the key (the request's language and date are fixed), so a
+    repeated value reports exactly the messages the first one did."""
+    if type(value) not in _MEMO_TYPES:
+        return check(value, name, errors)
+    hit = memo.get(key)
+    if hit is None:
+        found: dict[str, list[str]] = {}
+        hit = memo[key] = (check(value, name, found), found.get(name))
+    result, messages = hit
+    if messages is not None:
+        errors[name] = list(messages)
+    return result
+
+
+def _region_code(value, name: str, errors: dict, *, regions: frozenset[str]) -> str:
+    home_region = _text(value, name, errors, max_length=2)
+    if home_region and home_region not in regions and name not in errors:
+        errors[name] = [_("Unknown region %(code)r; use a län code such as '04'.") % {"code": home_region}]
+    return home_region
+
+
+def _profession_code(value, name: str, errors: dict, *, professions: dict[str, str | None]) -> str:
+    profession = _text(value, name, errors, max_length=2).upper()
+    if profession and profession not in professions and name not in errors:
+        errors[name] = [_("Unknown profession code %(code)r (Kv yrkeskod).") % {"code": profession}]
+    return profession
+
+
 def validate_contact(
     raw, refs: References, *, text_booleans: bool = False, decimal_comma: bool = False
 ) -> ContactInput | dict[str, list[str]]:
@@ -316,9 +359,10 @@ def validate_contact(
     if not isinstance(raw, dict):
         return {"non_field_errors": [_("Each contact must be a JSON object.")]}
     errors: dict[str, list[str]] = {}
-    unknown = [key for key in raw if key not in ACCEPTED_FIELDS and key not in IGNORED_FIELDS]
-    for key in unknown:
-        errors[str(key)[:64]] = [_("Unknown field.")]
+    if not raw.keys() <= _KNOWN_FIELDS:
+        for key in raw:
+            if key not in _KNOWN_FIELDS:
+                errors[str(key)[:64]] = [_("Unknown field.")]
 
     external_id = _text(raw.get("external_id"), "external_id", errors, max_length=64)
 
@@ -359,13 +403,25 @@ def validate_contact(
         except PersonalIdentityError as exc:
             errors["patient_id"] = [str(exc)]
 
-    home_region = _text(raw.get("home_region"), "home_region", errors, max_length=2)
-    if home_region and home_region not in refs.regions and "home_region" not in errors:
-        errors["home_region"] = [_("Unknown region %(code)r; use a län code such as '04'.") % {"code": home_region}]
-
-    profession = _text(raw.get("profession"), "profession", errors, max_length=2).upper()
-    if profession and profession not in refs.professions and "profession" not in errors:
-        errors["profession"] = [_("Unknown profession code %(code)r (Kv yrkeskod).") % {"code": profession}]
+    memo = refs.memo
+    value = raw.get("home_region")
+    home_region = _memoised(
+        memo,
+        ("home_region", type(value), value),
+        lambda v, n, e: _region_code(v, n, e, regions=refs.regions),
+        value,
+        "home_region",
+        errors,
+    )
+    value = raw.get("profession")
+    profession = _memoised(
+        memo,
+        ("profession", type(value), value),
+        lambda v, n, e: _profession_code(v, n, e, professions=refs.professions),
+        value,
+        "profession",
+        errors,
+    )
 
     if started_errors:
         errors.update(started_errors)
@@ -390,14 +446,21 @@ def validate_contact(
     triage = _boolean(raw.get("triage"), "triage", errors, text_allowed=text_booleans)
     documented = _boolean(raw.get("documented"), "documented", errors, text_allowed=text_booleans)
     money = _csv_money if decimal_comma else _money
-    patient_fee = money(raw.get("patient_fee"), "patient_fee", errors)
-    listing_unit = _hsa(raw.get("listing_unit"), "listing_unit", errors)
-    care_unit = _hsa(raw.get("care_unit"), "care_unit", errors)
-    home_municipality = _municipality(
-        raw.get("home_municipality"),
+    value = raw.get("patient_fee")
+    patient_fee = _memoised(memo, (money, type(value), value), money, value, "patient_fee", errors)
+    value = raw.get("listing_unit")
+    listing_unit = _memoised(memo, (_hsa, type(value), value), _hsa, value, "listing_unit", errors)
+    value = raw.get("care_unit")
+    care_unit = _memoised(memo, (_hsa, type(value), value), _hsa, value, "care_unit", errors)
+    value = raw.get("home_municipality")
+    known_region = home_region if "home_region" not in errors else ""
+    home_municipality = _memoised(
+        memo,
+        ("home_municipality", known_region, type(value), value),
+        lambda v, n, e: _municipality(v, n, e, home_region=known_region),
+        value,
         "home_municipality",
         errors,
-        home_region=home_region if "home_region" not in errors else "",
     )
 
     if errors:

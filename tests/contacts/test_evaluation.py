@@ -4,7 +4,9 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from contacts.eligibility import evaluate
 from contacts.evaluation import (
+    Decider,
     contact_decision,
     decide,
     decision_columns,
@@ -120,6 +122,44 @@ def test_manual_reasons_reject_and_an_override_bills_anyway():
 
     assert (rejected.eligible, rejected.reasons, rejected.amount) == (False, ("rejected_by_clerk",), Decimal("0.00"))
     assert (overridden.eligible, overridden.reasons, overridden.amount) == (True, (), Decimal("350.00"))
+
+
+def test_a_decider_decides_each_case_as_decide_does_and_each_case_once(monkeypatch):
+    later = VersionFacts(
+        code="V-2026b",
+        effective_from=dt.date(2026, 3, 3),
+        published_at=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
+        includes_patient_fee=False,
+        rates={"physician": Decimal("500.00")},
+        criteria=CRITERIA,
+    )
+    timeline = Timeline([VERSION, later])
+    cases = [
+        ({}, {}),
+        ({"started_at": dt.datetime(2026, 3, 2, 23, 59, tzinfo=STOCKHOLM)}, {}),  # the same case: the same version
+        ({"started_at": dt.datetime(2026, 3, 3, 0, 0, tzinfo=STOCKHOLM)}, {}),  # the next version's first minute
+        ({"started_at": FIRST_MINUTE - dt.timedelta(minutes=1)}, {}),  # before any version
+        ({"mode": "phone"}, {}),
+        ({"mode": "phone"}, {"overridden": True}),
+        ({}, {"manual_reasons": ["possible_duplicate"]}),
+        ({"patient_fee": Decimal("500.00")}, {}),
+        ({"profession_category": None}, {}),
+    ]
+    decide_once = Decider(timeline)
+    evaluated = []
+
+    def counted_evaluate(facts, *args, **kwargs):
+        evaluated.append(facts)
+        return evaluate(facts, *args, **kwargs)
+
+    monkeypatch.setattr("contacts.evaluation.evaluate", counted_evaluate)
+
+    decisions = [decide_once(facts_of_item(item(**changes)), **options) for changes, options in cases]
+
+    monkeypatch.undo()
+    assert decisions == [decide(facts_of_item(item(**changes)), timeline, **options) for changes, options in cases]
+    assert [d.recommendation for d in decisions[:4]] == ["V-2026", "V-2026", "V-2026b", None]
+    assert len(evaluated) == len(cases) - 1  # the second case is the first one again
 
 
 def test_the_decision_as_columns_names_the_published_version_by_id():
