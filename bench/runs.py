@@ -26,15 +26,19 @@ print(json.dumps({{"seconds": elapsed, "status": run.status, "invoices": run.inv
 
 HAND_WRITTEN_INVOICES = """
 INSERT INTO billing_invoice (seller_id, buyer_id, period, kind, status, total, contact_count, created_at, pdf,
-                             specification_pdf)
-SELECT DISTINCT %(seller)s, home_region_id, %(period)s, 'invoice', 'draft', 0, 0, now(), '', ''
+                             specification_pdf, content_version)
+SELECT DISTINCT %(seller)s, home_region_id, %(period)s, 'invoice', 'draft', 0, 0, now(), '', '', 0
 FROM contacts_contact
 WHERE billing_region_id = %(seller)s AND started_at >= %(start)s AND started_at < %(end)s AND status = 'eligible'
 """
 HAND_WRITTEN_LINES = """
-INSERT INTO billing_invoiceline (invoice_id, contact_id, credit, category, recommendation_id, rate, patient_fee,
-                                 fee_deducted, amount)
-SELECT i.id, c.id, false, p.category, c.recommendation_id, c.rate, c.patient_fee, c.rate - c.amount, c.amount
+INSERT INTO billing_invoiceline (invoice_id, contact_id, credit, billing_round, rebill, correction, category,
+                                 recommendation_id, rate, patient_fee, fee_deducted, amount, external_id, started_at,
+                                 profession, patient_id, patient_sex, listing_unit, care_unit, home_municipality,
+                                 overridden)
+SELECT i.id, c.id, false, c.billing_round, false, '{}', p.category, c.recommendation_id, c.rate, c.patient_fee,
+       c.rate - c.amount, c.amount, c.external_id, c.started_at, c.profession_id, c.patient_id, c.patient_sex,
+       c.listing_unit, c.care_unit, c.home_municipality, c.overridden
 FROM contacts_contact c
 JOIN regions_profession p ON p.code = c.profession_id
 JOIN billing_invoice i ON i.seller_id = %(seller)s AND i.buyer_id = c.home_region_id AND i.period = %(period)s
