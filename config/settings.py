@@ -242,6 +242,8 @@ SPECTACULAR_SETTINGS = {
         "RegisterKindEnum": "review.models.RegisterKind",
         "RegisterLoadModeEnum": "review.models.LoadMode",
         "RegisterLoadViaEnum": "review.models.LoadVia",
+        # A credit note's reason, an accepted objection's and the one an objection proposes: one set, one name.
+        "CreditReasonEnum": "billing.models.CreditReason",
     },
     # Swagger UI and ReDoc served from the project's own static files: the docs work without internet.
     "SWAGGER_UI_DIST": "SIDECAR",
