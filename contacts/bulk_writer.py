@@ -10,7 +10,10 @@ connection, inside its transaction, while the request goes on validating and eva
 PostgreSQL work at the same time instead of taking turns; new rows are written there too, as the caller produces them.
 """
 
+import contextvars
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -19,6 +22,8 @@ import orjson
 from django.db import connection
 
 from contacts.models import Contact, ContactEvent
+
+sql_logger = logging.getLogger("django.db.backends")
 
 # Columns written for a contact (besides id), in COPY order.
 CONTACT_COLUMNS = (
@@ -146,6 +151,22 @@ class _PostgresWriter:
         connection.ensure_connection()
         self._connection = connection.connection
         self._errors = connection.wrap_database_errors
+        # Django's debug cursor logs each statement (with the request's id, config.observability.logs); these
+        # statements bypass it, so they are logged here the same way when Django would log them.
+        self._logged = connection.queries_logged
+        self._alias = connection.alias
+
+    def _log(self, sql: str, params, began: float) -> None:
+        if self._logged:
+            duration = time.monotonic() - began
+            sql_logger.debug(
+                "(%.3f) %s; args=%s; alias=%s",
+                duration,
+                sql,
+                params,
+                self._alias,
+                extra={"duration": duration, "sql": sql, "params": params, "alias": self._alias},
+            )
 
     @contextmanager
     def reads(self) -> Iterator[Callable[..., Future]]:
@@ -153,16 +174,24 @@ class _PostgresWriter:
         connection, while the caller goes on; the caller must not use the connection until it leaves the block,
         which waits for every read (an error drops those not yet started)."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-reads") as pool:
+
+            def submit(function, *args) -> Future:
+                # In a copy of the caller's context: its log lines carry the request's id, as the caller's do.
+                return pool.submit(contextvars.copy_context().run, function, *args)
+
             try:
-                yield pool.submit
+                yield submit
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
 
     def _fetch(self, sql: str, params: list) -> list[tuple]:
+        began = time.monotonic()
         with self._errors, self._connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            rows = cursor.fetchall()
+        self._log(sql, params, began)
+        return rows
 
     def locked_rows(self, provider_id: int, external_ids: list[str], fields: tuple[str, ...]) -> list[tuple]:
         # One array parameter instead of 10 000 placeholders. FOR NO KEY UPDATE: the UPDATE that follows never
@@ -214,12 +243,15 @@ class _PostgresWriter:
         # Binary COPY: no text formatting of dates, times and amounts on either side. Django does not translate
         # errors raised by psycopg's copy(); wrapped, a duplicate key from a concurrent request is Django's
         # IntegrityError, which contacts_upsert retries.
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        began = time.monotonic()
         with self._errors, self._connection.cursor() as cursor:
             types = self._column_types(cursor, table, columns)
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+            with cursor.copy(statement) as copy:
                 copy.set_types(types)
                 for pk, row in zip(ids, rows, strict=True):
                     copy.write_row((pk, *row))
+        self._log(statement, None, began)
         return ids
 
     @staticmethod
