@@ -79,6 +79,29 @@ def invoice_totals_refresh(*, invoice: Invoice) -> dict:
     return changes_between(before, invoice_totals_snapshot(invoice))
 
 
+def _draft_credit_note(original: Invoice, reason: int) -> tuple[Invoice, bool]:
+    """The draft credit note of ``original`` and ``reason``, locked, created when there is none; and whether it was.
+    Only the invoice row is locked: the default ordering (seller, buyer) would join the regions and lock them as
+    well, holding up every transaction that stores a row referring to a region until this one commits."""
+    credit_note = (
+        Invoice.objects.select_for_update(of=("self",))
+        .filter(kind=InvoiceKind.CREDIT_NOTE, credits=original, credit_reason=reason, status=InvoiceStatus.DRAFT)
+        .order_by("pk")
+        .first()
+    )
+    if credit_note is not None:
+        return credit_note, False
+    credit_note = Invoice.objects.create(
+        seller_id=original.seller_id,
+        buyer_id=original.buyer_id,
+        period=original.period,
+        kind=InvoiceKind.CREDIT_NOTE,
+        credits=original,
+        credit_reason=reason,
+    )
+    return credit_note, True
+
+
 def credit_line_add(
     *,
     line: InvoiceLine,
@@ -116,24 +139,7 @@ def credit_line_add(
                 "credit_note": invoice_label(existing.invoice),
             }
         )
-    # Only the invoice row: the default ordering (seller, buyer) would join the regions and lock them as well,
-    # holding up every transaction that stores a row referring to a region until this one commits.
-    credit_note = (
-        Invoice.objects.select_for_update(of=("self",))
-        .filter(kind=InvoiceKind.CREDIT_NOTE, credits=original, credit_reason=reason, status=InvoiceStatus.DRAFT)
-        .order_by("pk")
-        .first()
-    )
-    created = credit_note is None
-    if created:
-        credit_note = Invoice.objects.create(
-            seller_id=original.seller_id,
-            buyer_id=original.buyer_id,
-            period=original.period,
-            kind=InvoiceKind.CREDIT_NOTE,
-            credits=original,
-            credit_reason=reason,
-        )
+    credit_note, created = _draft_credit_note(original, reason)
     before = None if created else invoice_totals_snapshot(credit_note)
     try:
         with transaction.atomic():
@@ -225,22 +231,7 @@ def credit_lines_add(*, line_ids, reason: int, by, via: str, note: str) -> tuple
     if not creditable:
         return None, refused
     original = creditable[0].invoice
-    credit_note = (
-        Invoice.objects.select_for_update(of=("self",))
-        .filter(kind=InvoiceKind.CREDIT_NOTE, credits=original, credit_reason=reason, status=InvoiceStatus.DRAFT)
-        .order_by("pk")
-        .first()
-    )
-    created = credit_note is None
-    if created:
-        credit_note = Invoice.objects.create(
-            seller_id=original.seller_id,
-            buyer_id=original.buyer_id,
-            period=original.period,
-            kind=InvoiceKind.CREDIT_NOTE,
-            credits=original,
-            credit_reason=reason,
-        )
+    credit_note, created = _draft_credit_note(original, reason)
     before = None if created else invoice_totals_snapshot(credit_note)
     InvoiceLine.objects.bulk_create(
         [
