@@ -133,22 +133,9 @@ class ResolveSerializer(serializers.Serializer):
     credit_reason = fields.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
 
 
-class DisputeIdField(fields.IntegerField):
-    """A case's id as JSON writes a whole number: text ("12"), a fraction and a boolean are refused, as is a number
-    past the ids' 64-bit range (never a database error)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 class DecideSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=DisputeIdField(),
+        child=fields.WholeIdField(),
         min_length=1,
         max_length=MAX_BULK_DECISIONS,
         help_text=f"Ids of the objections, each once, at most {MAX_BULK_DECISIONS}; taken in ascending order.",

@@ -69,3 +69,17 @@ class IntegerField(_AsciiDigits, serializers.IntegerField):
 
 class DateField(_AsciiDigits, serializers.DateField):
     pass
+
+
+class WholeIdField(IntegerField):
+    """An id as JSON writes a whole number: text ("12"), a fraction (12.5) and a boolean are refused, as the
+    schema's integer says, and so is a number past the ids' 64-bit range (never a database error). The bulk
+    operations' ids (billing.api's invoices, disputes.api's cases)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
