@@ -20,10 +20,19 @@ from contextlib import contextmanager
 
 import orjson
 from django.db import connection
+from psycopg import sql
 
 from contacts.models import Contact, ContactEvent
 
 sql_logger = logging.getLogger("django.db.backends")
+
+MINUTE = dt.timedelta(minutes=1)
+
+
+def start_minute(moment: dt.datetime) -> dt.datetime:
+    """The start minute of a moment, in UTC (whatever offset it was sent or read with)."""
+    return moment.astimezone(dt.UTC).replace(second=0, microsecond=0)
+
 
 # Columns written for a contact (besides id), in COPY order.
 CONTACT_COLUMNS = (
@@ -67,6 +76,8 @@ UPDATED_COLUMNS = tuple(
 # The PostgreSQL types of a COPY's columns, by (table, columns): read once per process (the schema changes only
 # with a deployment, which starts new processes).
 _COLUMN_TYPES: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+# The names of the contacts' deferrable foreign keys, by table, read once per process like the column types.
+_DEFERRABLE_REFERENCES: dict[str, sql.Composed] = {}
 EVENT_COLUMNS = ("contact_id", "at", "kind", "via", "actor_id", "changes", "result_before", "result_after", "note")
 
 
@@ -91,6 +102,11 @@ class _OrmWriter:
         """``submit(function, *args)``: here each read runs at once (SQLite has one writer and little to overlap)."""
         yield _Done
 
+    @contextmanager
+    def references_checked_per_statement(self) -> Iterator[None]:
+        """Nothing to change here: SQLite checks foreign keys as Django configures it."""
+        yield
+
     def locked_rows(self, provider_id: int, external_ids: list[str], fields: tuple[str, ...]) -> list[tuple]:
         """``fields`` of the provider's contacts with these external ids, each a tuple, locked against concurrent
         changes until the transaction ends."""
@@ -104,19 +120,32 @@ class _OrmWriter:
         """``fields`` of these contacts, each a tuple (locked already by ``locked_rows``)."""
         return list(Contact.objects.filter(pk__in=ids).values_list(*fields))
 
-    def same_patient_rows(
-        self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime, *, besides: list[str]
-    ):
-        """(external_id, patient_id, started_at, manual_reasons) of the provider's contacts of these patients that
-        start in [start, end), but for those with the external ids ``besides``."""
-        return list(
+    def same_patient_rows(self, provider_id: int, keys: list[tuple[str, dt.datetime, str]]) -> list[tuple]:
+        """(external_id, patient_id, started_at, manual_reasons) of the provider's contacts that start within the
+        minute of a key (patient_id, start minute in UTC, external_id) of the same patient, other than the key's own
+        external_id."""
+        if not keys:
+            return []
+        wanted = {(patient_id, minute) for patient_id, minute, _external_id in keys}
+        own = {(patient_id, minute, external_id) for patient_id, minute, external_id in keys}
+        first = min(minute for _patient_id, minute in wanted)
+        last = max(minute for _patient_id, minute in wanted)
+        rows = (
             Contact.objects.filter(
-                provider_id=provider_id, patient_id__in=patient_ids, started_at__gte=start, started_at__lt=end
+                provider_id=provider_id,
+                patient_id__in={patient_id for patient_id, _minute in wanted},
+                started_at__gte=first,
+                started_at__lt=last + MINUTE,
             )
-            .exclude(external_id__in=besides)
             .values_list("external_id", "patient_id", "started_at", "manual_reasons")
             .iterator(chunk_size=2000)
         )
+        found = []
+        for row in rows:
+            minute = start_minute(row[2])
+            if (row[1], minute) in wanted and (row[1], minute, row[0]) not in own:
+                found.append(row)
+        return found
 
     def reserve_ids(self, count: int) -> None:
         """Nothing: ``bulk_create`` gives the ids."""
@@ -185,22 +214,57 @@ class _PostgresWriter:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
 
-    def _fetch(self, sql: str, params: list) -> list[tuple]:
+    @contextmanager
+    def references_checked_per_statement(self) -> Iterator[None]:
+        """The contacts' foreign keys (provider, home region, profession) checked at the end of each statement inside
+        the block instead of at COMMIT: the checks of a chunk's rows then run in PostgreSQL while the next chunk is
+        validated, instead of all at once while the request waits for its COMMIT. Still checked by PostgreSQL, for
+        every row; deferred again when the block ends (they are DEFERRABLE INITIALLY DEFERRED, as Django makes them).
+        On an error the transaction (or its savepoint) is rolled back, which restores the setting with it."""
+        names = self._deferrable_references()
+        self._execute(sql.SQL("SET CONSTRAINTS {} IMMEDIATE").format(names))
+        yield
+        self._execute(sql.SQL("SET CONSTRAINTS {} DEFERRED").format(names))
+
+    def _deferrable_references(self) -> sql.Composed:
+        table = Contact._meta.db_table
+        if table not in _DEFERRABLE_REFERENCES:
+            rows = self._fetch(
+                "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f' AND condeferrable "
+                "ORDER BY conname",
+                [table],
+            )
+            _DEFERRABLE_REFERENCES[table] = sql.SQL(", ").join(sql.Identifier(name) for (name,) in rows)
+        return _DEFERRABLE_REFERENCES[table]
+
+    def _fetch(self, statement: str, params: list) -> list[tuple]:
         began = time.monotonic()
         with self._errors, self._connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(statement, params)
             rows = cursor.fetchall()
-        self._log(sql, params, began)
+        self._log(statement, params, began)
         return rows
 
+    def _execute(self, statement: sql.Composed) -> None:
+        began = time.monotonic()
+        with self._errors, self._connection.cursor() as cursor:
+            cursor.execute(statement)
+            self._log(statement.as_string(cursor), None, began)
+
     def locked_rows(self, provider_id: int, external_ids: list[str], fields: tuple[str, ...]) -> list[tuple]:
-        # One array parameter instead of 10 000 placeholders. FOR NO KEY UPDATE: the UPDATE that follows never
-        # changes a key, so rows that merely reference the contact (an invoice line a concurrent run inserts, a
-        # logged read) need not wait for this request, nor this request for the run's whole transaction.
+        # One probe of the unique (external_id, provider_id) index per key, in key order: a LATERAL subquery per key
+        # leaves the planner no other plan, whatever its statistics say. (With ``external_id = ANY(…)`` and stale
+        # statistics, as when a provider's contacts have grown since the last ANALYZE, it scanned all the provider's
+        # contacts once per chunk.) Sorted keys: concurrent requests lock shared rows in the same order.
+        # FOR NO KEY UPDATE: the UPDATE that follows never changes a key, so rows that merely reference the contact
+        # (an invoice line a concurrent run inserts, a logged read) need not wait for this request, nor this request
+        # for the run's whole transaction.
+        columns = ", ".join(f"c.{field}" for field in fields)
         return self._fetch(
-            f"SELECT {', '.join(fields)} FROM {Contact._meta.db_table} "  # noqa: S608
-            "WHERE provider_id = %s AND external_id = ANY(%s) FOR NO KEY UPDATE",
-            [provider_id, external_ids],
+            f"SELECT {columns} FROM unnest(%s::text[]) AS k(external_id) "  # noqa: S608
+            f"CROSS JOIN LATERAL (SELECT {', '.join(fields)} FROM {Contact._meta.db_table} "
+            "WHERE provider_id = %s AND external_id = k.external_id FOR NO KEY UPDATE) AS c",
+            [sorted(external_ids), provider_id],
         )
 
     def rows_by_id(self, ids: list[int], fields: tuple[str, ...]) -> list[tuple]:
@@ -210,16 +274,21 @@ class _PostgresWriter:
             [ids],
         )
 
-    def same_patient_rows(
-        self, provider_id: int, patient_ids: list[str], start: dt.datetime, end: dt.datetime, *, besides: list[str]
-    ):
-        """As ``_OrmWriter.same_patient_rows``, with one array parameter for the patients (the patient_id index)."""
+    def same_patient_rows(self, provider_id: int, keys: list[tuple[str, dt.datetime, str]]) -> list[tuple]:
+        """As ``_OrmWriter.same_patient_rows``: one indexed probe per key (by patient, or by provider and start
+        minute). ``OFFSET 0`` keeps the subquery a probe per key: flattened into a join, the planner may (with stale
+        statistics it does) hash all the provider's contacts instead."""
+        if not keys:
+            return []
+        patients, minutes, external_ids = zip(*keys, strict=True)
         return self._fetch(
-            "SELECT external_id, patient_id, started_at, manual_reasons "  # noqa: S608
-            f"FROM {Contact._meta.db_table} "
-            "WHERE provider_id = %s AND patient_id = ANY(%s) AND started_at >= %s AND started_at < %s "
-            "AND NOT external_id = ANY(%s)",
-            [provider_id, patient_ids, start, end, besides],
+            "SELECT c.external_id, c.patient_id, c.started_at, c.manual_reasons "  # noqa: S608
+            "FROM unnest(%s::text[], %s::timestamptz[], %s::text[]) AS k(patient_id, minute, external_id) "
+            "CROSS JOIN LATERAL (SELECT external_id, patient_id, started_at, manual_reasons "
+            f"FROM {Contact._meta.db_table} WHERE provider_id = %s AND patient_id = k.patient_id "
+            "AND started_at >= k.minute AND started_at < k.minute + interval '1 minute' "
+            "AND external_id <> k.external_id OFFSET 0) AS c",
+            [list(patients), list(minutes), list(external_ids), provider_id],
         )
 
     def reserve_ids(self, count: int) -> list[int]:
@@ -234,8 +303,8 @@ class _PostgresWriter:
 
     def insert_contacts(self, rows: Iterable[tuple], ids: list[int] | None) -> list[int]:
         """COPY ``rows`` (values in ``CONTACT_COLUMNS`` order, one per id of ``ids``, from ``reserve_ids``) as they
-        come: a lazy ``rows`` is computed while PostgreSQL stores the rows before. Like the reads, on the request's
-        psycopg connection, so that ``reads`` can run it in the background."""
+        come: a lazy ``rows`` is computed while PostgreSQL stores the rows before. On the request's psycopg
+        connection, as the reads are."""
         if not ids:
             return []
         table = Contact._meta.db_table

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts.bulk_writer import contact_writer
+from contacts.bulk_writer import contact_writer, start_minute
 from contacts.eligibility import Decision
 from contacts.evaluation import (
     Decider,
@@ -260,10 +260,12 @@ def _count_items(channel: str, *, accepted: int, refused: int) -> None:
 def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, timeline: Timeline, actor_id, channel):
     """Store the items of ``chunks`` (each added to ``valid`` as it comes) and report what became of them.
 
-    Python and PostgreSQL work at the same time: while the next chunk is validated, a chunk's stored rows are read
-    (and locked) in the background and its new contacts inserted, decided as if none were a possible duplicate;
-    then the same patients' stored contacts are read while what changed is compared, the possible duplicates
-    found over the whole request, and the few new contacts that are one corrected in the same transaction."""
+    Python and PostgreSQL work at the same time. While the next chunk is validated, a chunk's stored rows are read
+    (and locked) in the background, and the stored contacts of the same patient and start minute as its new and
+    changed items (ids for its new contacts taken from the sequence as well). Once every chunk is read, the possible
+    duplicates are found over the whole request, and the new contacts are decided and written in one COPY, each
+    decided as PostgreSQL stores the rows before it (their foreign keys checked then, not at COMMIT); the changed
+    ones are written set-based with their history."""
     stamp = {
         "version_ids": dict(RateRecommendation.objects.published().values_list("code", "id")),
         "now": timezone.now(),
@@ -277,69 +279,87 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
     ids: dict[int, int] = {}
     # New and changed items: (index, item, stored row as a dict or None, input values).
     pending: list[tuple[int, ContactInput, dict | None, tuple]] = []
-    # The new contacts as inserted: index → decision; by provider, their external ids.
-    created: dict[int, Decision] = {}
-    created_keys: dict[int, set[str]] = {}
-    decide = Decider(timeline)
-    with writer.reads() as submit:
-        jobs = []
-        for chunk in chunks:
-            valid.extend(chunk)
-            jobs.append((chunk, submit(_store_chunk, writer, decide, chunk, stamp)))
-        for chunk, job in jobs:
-            found, inserted = job.result()
-            for index, item in chunk:
-                values = _input_values(item)
-                row = found.get((item.provider_id, item.external_id))
-                if row is None:
-                    ids[index], created[index] = inserted[index]
-                    created_keys.setdefault(item.provider_id, set()).add(item.external_id)
-                    pending.append((index, item, None, values))
-                    continue
-                ids[index] = row[0]
-                # Unchanged is unchanged, locked or not: re-sending (re-uploading) what is stored is never an error.
-                if row[_COMPARED_AT:] == values:
-                    unchanged_indexes.append(index)
-                    continue
-                if row[_LOCKED_AT]:
-                    message = _("This contact is on a submitted or approved invoice and can no longer be changed.")
-                    errors.append(ItemError(index, item.external_id, {"non_field_errors": [message]}))
-                    continue
-                pending.append((index, item, dict(zip(EXISTING_FIELDS, row, strict=True)), values))
-        changed = {row["id"]: row for _index, _item, row, _values in pending if row is not None}
-        results = submit(writer.rows_by_id, list(changed), RESULT_FIELDS) if changed else None
-        same_patient = submit(_same_patient_rows, writer, pending, created_keys) if pending else None
-        stored = same_patient.result() if same_patient is not None else {}
-        for result in results.result() if results is not None else ():
-            row = changed[result[0]]
-            row.update(zip(RESULT_FIELDS, result, strict=True))
-            row["recommendation_code"] = codes.get(row["recommendation_id"])
+    # The ids the sequence gave the new items, in their order in ``pending`` (PostgreSQL; elsewhere the insert does).
+    reserved: list[int] = []
+    # By provider, its stored contacts of the same patient and start minute as a new or changed item.
+    same_patient: dict[int, list[tuple]] = {}
+    with writer.references_checked_per_statement():
+        with writer.reads() as submit:
+            jobs = []
+            for chunk in chunks:
+                valid.extend(chunk)
+                jobs.append((chunk, submit(_read_chunk, writer, chunk)))
+            for chunk, job in jobs:
+                found, chunk_ids, same = job.result()
+                reserved.extend(chunk_ids or ())
+                for provider_id, rows in same.items():
+                    same_patient.setdefault(provider_id, []).extend(rows)
+                for index, item in chunk:
+                    values = _input_values(item)
+                    row = found.get((item.provider_id, item.external_id))
+                    if row is None:
+                        pending.append((index, item, None, values))
+                        continue
+                    ids[index] = row[0]
+                    # Unchanged is unchanged, locked or not: re-sending (re-uploading) what is stored is never an error.
+                    if row[_COMPARED_AT:] == values:
+                        unchanged_indexes.append(index)
+                        continue
+                    if row[_LOCKED_AT]:
+                        message = _("This contact is on a submitted or approved invoice and can no longer be changed.")
+                        errors.append(ItemError(index, item.external_id, {"non_field_errors": [message]}))
+                        continue
+                    pending.append((index, item, dict(zip(EXISTING_FIELDS, row, strict=True)), values))
+            changed = {row["id"]: row for _index, _item, row, _values in pending if row is not None}
+            if changed:
+                for result in submit(writer.rows_by_id, list(changed), RESULT_FIELDS).result():
+                    row = changed[result[0]]
+                    row.update(zip(RESULT_FIELDS, result, strict=True))
+                    row["recommendation_code"] = codes.get(row["recommendation_id"])
 
-    duplicates = _possible_duplicates(pending, stored)
-    # Changed contacts, and new ones found to be possible duplicates: (index, columns, history or None, decision).
-    updates: list[tuple[int, dict, dict | None, Decision]] = []
-    for index, item, row, values in pending:
-        if row is None:
-            if index in duplicates:
-                decision = decide(facts_of_item(item), manual_reasons=[DUPLICATE])
-                updates.append(
-                    (index, _columns(item, ids[index], decision, [DUPLICATE], False, **stamp), None, decision)
-                )
-            continue
-        manual = [r for r in row["manual_reasons"].split() if r != DUPLICATE] if row["manual_reasons"] else []
-        if index in duplicates:
-            manual = list(ordered([*manual, DUPLICATE]))
-        overridden = bool(row["overridden"])
-        decision = decide(facts_of_item(item), manual_reasons=manual, overridden=overridden)
-        changes = {
-            name: [_display(name, row[name]), _display(name, value)]
-            for name, value in zip(COMPARED_FIELDS, values, strict=True)
-            if row[name] != value
+        # The request's new and changed contacts take part as items, not as stored rows.
+        taking_part: dict[int, set[str]] = {}
+        for _index, item, _row, _values in pending:
+            taking_part.setdefault(item.provider_id, set()).add(item.external_id)
+        stored = {
+            provider_id: [row for row in rows if row[0] not in taking_part.get(provider_id, ())]
+            for provider_id, rows in same_patient.items()
         }
-        history = {"changes": changes, "before": _result_of_row(row)}
-        updates.append((index, _columns(item, row["id"], decision, manual, overridden, **stamp), history, decision))
+        duplicates = _possible_duplicates(pending, stored)
 
-    writer.update_contacts([columns for _i, columns, _h, _d in updates])
+        decide = Decider(timeline)
+        new = [(index, item) for index, item, row, _values in pending if row is None]
+        created: dict[int, Decision] = {}
+
+        def new_rows() -> Iterator[tuple]:
+            # Decided as the rows are written: Python decides the next rows while PostgreSQL stores those before.
+            for index, item in new:
+                manual = [DUPLICATE] if index in duplicates else []
+                created[index] = decide(facts_of_item(item), manual_reasons=manual)
+                yield _new_row(item, created[index], manual, **stamp)
+
+        pks = writer.insert_contacts(new_rows(), reserved or None)
+        ids.update(zip((index for index, _item in new), pks, strict=True))
+
+        # Changed contacts: (columns, history, decision).
+        updates: list[tuple[dict, dict, Decision]] = []
+        for index, item, row, values in pending:
+            if row is None:
+                continue
+            manual = [r for r in row["manual_reasons"].split() if r != DUPLICATE] if row["manual_reasons"] else []
+            if index in duplicates:
+                manual = list(ordered([*manual, DUPLICATE]))
+            overridden = bool(row["overridden"])
+            decision = decide(facts_of_item(item), manual_reasons=manual, overridden=overridden)
+            changes = {
+                name: [_display(name, row[name]), _display(name, value)]
+                for name, value in zip(COMPARED_FIELDS, values, strict=True)
+                if row[name] != value
+            }
+            history = {"changes": changes, "before": _result_of_row(row)}
+            updates.append((_columns(item, row["id"], decision, manual, overridden, **stamp), history, decision))
+        writer.update_contacts([columns for columns, _history, _decision in updates])
+
     # Creation is recorded on the row itself (created_at/_via/_by); each later change adds an event.
     now = stamp["now"]
     events = [
@@ -354,21 +374,20 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
             result_of_decision(decision),
             "",
         )
-        for _i, columns, history, decision in updates
-        if history is not None
+        for columns, history, decision in updates
     ]
     writer.insert_events(events)
     outcomes = {index: "unchanged" for index in unchanged_indexes}
     outcomes.update((index, "created") for index in created)
-    outcomes.update((index, "updated") for index, _columns_, history, _d in updates if history is not None)
+    outcomes.update((index, "updated") for index, _item, row, _values in pending if row is not None)
     return len(created), len(events), len(unchanged_indexes), errors, ids, outcomes
 
 
-def _store_chunk(writer, decide: Decider, chunk: list[tuple[int, ContactInput]], stamp: dict):
+def _read_chunk(writer, chunk: list[tuple[int, ContactInput]]):
     """In the background: the stored rows (``EXISTING_FIELDS``) of the chunk's keys, locked against concurrent
-    changes until the transaction ends, and its new contacts inserted at once, decided as if none were a possible
-    duplicate (``_write`` corrects those that are). The keys of a request are distinct, so the new contacts are
-    those not found. Returns the stored rows by key, and (id, decision) of each new contact by its index."""
+    changes until the transaction ends; ids for its new contacts (the keys of a request are distinct, so the new
+    contacts are those not found), or None where the insert gives them; and, by provider, the stored contacts of the
+    same patient and start minute as its new or changed items (``_possible_duplicates``)."""
     by_provider: dict[int, list[str]] = {}
     for _index, item in chunk:
         by_provider.setdefault(item.provider_id, []).append(item.external_id)
@@ -376,12 +395,17 @@ def _store_chunk(writer, decide: Decider, chunk: list[tuple[int, ContactInput]],
     for provider_id, external_ids in by_provider.items():
         for row in writer.locked_rows(provider_id, external_ids, EXISTING_FIELDS):
             found[(row[1], row[2])] = row
-    new = [(index, item) for index, item in chunk if (item.provider_id, item.external_id) not in found]
-    decisions = [decide(facts_of_item(item)) for _index, item in new]
-    rows = (_new_row(item, decision, **stamp) for (_index, item), decision in zip(new, decisions, strict=True))
-    pks = writer.insert_contacts(rows, writer.reserve_ids(len(new)))
-    inserted = {index: (pk, decision) for (index, _item), pk, decision in zip(new, pks, decisions, strict=True)}
-    return found, inserted
+    keys: dict[int, list[tuple[str, dt.datetime, str]]] = {}
+    new = 0
+    for _index, item in chunk:
+        row = found.get((item.provider_id, item.external_id))
+        new += row is None
+        if row is None or (not row[_LOCKED_AT] and row[_COMPARED_AT:] != _input_values(item)):
+            keys.setdefault(item.provider_id, []).append(
+                (item.patient_id, start_minute(item.started_at), item.external_id)
+            )
+    same = {provider_id: writer.same_patient_rows(provider_id, same_keys) for provider_id, same_keys in keys.items()}
+    return found, writer.reserve_ids(new), same
 
 
 def _columns(item: ContactInput, pk: int, decision: Decision, manual, overridden: bool, **stamp) -> dict:
@@ -404,9 +428,10 @@ def _columns(item: ContactInput, pk: int, decision: Decision, manual, overridden
     }
 
 
-def _new_row(item: ContactInput, decision: Decision, *, version_ids: dict[str, int], now, channel, actor_id) -> tuple:
-    """A new contact's values in the writer's column order (``contacts.bulk_writer.CONTACT_COLUMNS``), without manual
-    reasons (a possible duplicate is found once the whole request is read: ``_write``)."""
+def _new_row(
+    item: ContactInput, decision: Decision, manual: list[str], *, version_ids: dict[str, int], now, channel, actor_id
+) -> tuple:
+    """A new contact's values in the writer's column order (``contacts.bulk_writer.CONTACT_COLUMNS``)."""
     return (
         item.provider_id,
         item.external_id,
@@ -428,7 +453,7 @@ def _new_row(item: ContactInput, decision: Decision, *, version_ids: dict[str, i
         item.billing_region,
         status_of(decision),
         " ".join(decision.reasons),
-        "",
+        " ".join(manual),
         False,
         version_ids.get(decision.recommendation),
         decision.rate,
@@ -445,37 +470,6 @@ def _new_row(item: ContactInput, decision: Decision, *, version_ids: dict[str, i
 
 
 DUPLICATE = Reason.POSSIBLE_DUPLICATE.value
-_MINUTE = dt.timedelta(minutes=1)
-
-
-def _minute(moment: dt.datetime) -> dt.datetime:
-    """The start minute of a moment, in UTC (whatever offset it was sent or read with)."""
-    return moment.astimezone(dt.UTC).replace(second=0, microsecond=0)
-
-
-def _same_patient_rows(
-    writer, pending: list[tuple[int, ContactInput, dict | None, tuple]], created: dict[int, set[str]]
-) -> dict[int, list]:
-    """By provider, (external_id, patient_id, started_at, manual_reasons) of its stored contacts of the pending
-    items' patients within the items' time range: one query per provider. The contacts this request inserted
-    (``created``: external ids by provider) are left out: they take part as the request's new items."""
-    ranges: dict[int, tuple[set[str], dt.datetime, dt.datetime]] = {}
-    for _index, item, _row, _values in pending:
-        minute = _minute(item.started_at)
-        if item.provider_id not in ranges:
-            ranges[item.provider_id] = ({item.patient_id}, minute, minute)
-            continue
-        patients, first, last = ranges[item.provider_id]
-        patients.add(item.patient_id)
-        if minute < first or minute > last:
-            ranges[item.provider_id] = (patients, min(first, minute), max(last, minute))
-    stored = {}
-    for provider_id, (patients, first, last) in ranges.items():
-        besides = sorted(created.get(provider_id, ()))
-        stored[provider_id] = writer.same_patient_rows(
-            provider_id, sorted(patients), first, last + _MINUTE, besides=besides
-        )
-    return stored
 
 
 def _possible_duplicates(
@@ -490,21 +484,21 @@ def _possible_duplicates(
     possible duplicate; one that no longer collides loses the mark. Stored contacts the request does not touch
     keep theirs until they are sent again.
 
-    ``stored`` holds, by provider, its contacts of the items' patients within the items' time range
-    (``_same_patient_rows``).
+    ``stored`` holds, by provider, its stored contacts of the same patient and start minute as an item, but for
+    those the request creates or changes (``_read_chunk``).
     """
     by_provider: dict[int, list[tuple[int, ContactInput, dict | None, tuple]]] = {}
     for entry in pending:
         by_provider.setdefault(entry[1].provider_id, []).append(entry)
     flagged: set[int] = set()
     for provider_id, entries in by_provider.items():
-        keys = {index: (item.patient_id, _minute(item.started_at)) for index, item, _row, _values in entries}
+        keys = {index: (item.patient_id, start_minute(item.started_at)) for index, item, _row, _values in entries}
         # The stored rows of changed items are replaced by this request: their new values take part instead.
         changed = {item.external_id for _index, item, row, _values in entries if row is not None}
         claimed: set[tuple[str, dt.datetime]] = set()
         for external_id, patient_id, started_at, manual_reasons in stored.get(provider_id, ()):
             if external_id not in changed and DUPLICATE not in manual_reasons.split():
-                claimed.add((patient_id, _minute(started_at)))
+                claimed.add((patient_id, start_minute(started_at)))
         ordered_entries = sorted(entries, key=lambda e: (0, e[2]["id"]) if e[2] is not None else (1, e[0]))
         for index, _item, _row, _values in ordered_entries:
             key = keys[index]
