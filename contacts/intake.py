@@ -290,12 +290,11 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
                 valid.extend(chunk)
                 jobs.append((chunk, submit(_read_chunk, writer, chunk)))
             for chunk, job in jobs:
-                found, chunk_ids, same = job.result()
+                found, chunk_values, chunk_ids, same = job.result()
                 reserved.extend(chunk_ids or ())
                 for provider_id, rows in same.items():
                     same_patient.setdefault(provider_id, []).extend(rows)
-                for index, item in chunk:
-                    values = _input_values(item)
+                for (index, item), values in zip(chunk, chunk_values, strict=True):
                     row = found.get((item.provider_id, item.external_id))
                     if row is None:
                         pending.append((index, item, None, values))
@@ -385,9 +384,10 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
 
 def _read_chunk(writer, chunk: list[tuple[int, ContactInput]]):
     """In the background: the stored rows (``EXISTING_FIELDS``) of the chunk's keys, locked against concurrent
-    changes until the transaction ends; ids for its new contacts (the keys of a request are distinct, so the new
-    contacts are those not found), or None where the insert gives them; and, by provider, the stored contacts of the
-    same patient and start minute as its new or changed items (``_possible_duplicates``)."""
+    changes until the transaction ends; the items' values of ``COMPARED_FIELDS``, in chunk order; ids for its new
+    contacts (the keys of a request are distinct, so the new contacts are those not found), or None where the
+    insert gives them; and, by provider, the stored contacts of the same patient and start minute as its new or
+    changed items (``_possible_duplicates``)."""
     by_provider: dict[int, list[str]] = {}
     for _index, item in chunk:
         by_provider.setdefault(item.provider_id, []).append(item.external_id)
@@ -396,16 +396,17 @@ def _read_chunk(writer, chunk: list[tuple[int, ContactInput]]):
         for row in writer.locked_rows(provider_id, external_ids, EXISTING_FIELDS):
             found[(row[1], row[2])] = row
     keys: dict[int, list[tuple[str, dt.datetime, str]]] = {}
+    values = [_input_values(item) for _index, item in chunk]
     new = 0
-    for _index, item in chunk:
+    for (_index, item), item_values in zip(chunk, values, strict=True):
         row = found.get((item.provider_id, item.external_id))
         new += row is None
-        if row is None or (not row[_LOCKED_AT] and row[_COMPARED_AT:] != _input_values(item)):
+        if row is None or (not row[_LOCKED_AT] and row[_COMPARED_AT:] != item_values):
             keys.setdefault(item.provider_id, []).append(
                 (item.patient_id, start_minute(item.started_at), item.external_id)
             )
     same = {provider_id: writer.same_patient_rows(provider_id, same_keys) for provider_id, same_keys in keys.items()}
-    return found, writer.reserve_ids(new), same
+    return found, values, writer.reserve_ids(new), same
 
 
 def _columns(item: ContactInput, pk: int, decision: Decision, manual, overridden: bool, **stamp) -> dict:
