@@ -6,8 +6,8 @@ with COPY into a temporary table followed by one UPDATE … FROM, history rows w
 embedded default) with ``bulk_create``/``bulk_update``.
 
 Intake's reads can run in the background (``reads``): on PostgreSQL a thread of its own sends them on the request's
-connection, inside its transaction, while the request goes on validating and evaluating, so that Python and
-PostgreSQL work at the same time instead of taking turns; new rows are written there too, as the caller produces them.
+connection, inside its transaction, while the request goes on validating, so that Python and PostgreSQL work at the
+same time instead of taking turns. New rows are written as the caller produces them (a lazy ``rows``).
 """
 
 import contextvars
@@ -218,10 +218,11 @@ class _PostgresWriter:
     @contextmanager
     def references_checked_per_statement(self) -> Iterator[None]:
         """The contacts' foreign keys (provider, home region, profession) checked at the end of each statement inside
-        the block instead of at COMMIT: the checks of a chunk's rows then run in PostgreSQL while the next chunk is
-        validated, instead of all at once while the request waits for its COMMIT. Still checked by PostgreSQL, for
-        every row; deferred again when the block ends (they are DEFERRABLE INITIALLY DEFERRED, as Django makes them).
-        On an error the transaction (or its savepoint) is rolled back, which restores the setting with it."""
+        the block instead of at COMMIT: the checks of the new rows run within their COPY, while Python still decides
+        the rows after them, instead of all at once while the request waits for its COMMIT (and cost less there: 55
+        instead of 130 ms per 10 000 rows). Still checked by PostgreSQL, for every row; deferred again when the block
+        ends (they are DEFERRABLE INITIALLY DEFERRED, as Django makes them). On an error the transaction (or its
+        savepoint) is rolled back, which restores the setting with it."""
         names = self._deferrable_references()
         self._execute(sql.SQL("SET CONSTRAINTS {} IMMEDIATE").format(names))
         yield
