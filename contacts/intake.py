@@ -328,6 +328,12 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
 
         decide = Decider(timeline)
         new = [(index, item) for index, item, row, _values in pending if row is None]
+        # Written in key order: requests writing some of the same new contacts at once take the unique index's
+        # entries in one order, so that one waits for the other (and then finds the contacts stored) instead of each
+        # holding keys the other waits for (a deadlock, which PostgreSQL breaks by failing one of them).
+        order = sorted(range(len(new)), key=lambda n: (new[n][1].provider_id, new[n][1].external_id))
+        new = [new[n] for n in order]
+        reserved = [reserved[n] for n in order] if reserved else reserved
         created: dict[int, Decision] = {}
 
         def new_rows() -> Iterator[tuple]:

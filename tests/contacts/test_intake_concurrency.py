@@ -11,6 +11,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from billing.models import Invoice
+from contacts.bulk_writer import _PostgresWriter
 from contacts.intake import contacts_upsert
 from contacts.models import Contact
 from contacts.services import contacts_reevaluate
@@ -149,3 +150,46 @@ def test_a_request_sending_a_contact_again_does_not_hold_up_rows_that_refer_to_i
         thread.join(timeout=60)
 
     assert results["resend"].unchanged == 1
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_with_the_same_new_contacts_in_opposite_orders_do_not_deadlock(make_user, providers, monkeypatch):
+    """Both write at the same moment (a barrier before each COPY), one request's items in the other's reverse order.
+    Written in request order, each held the keys it had inserted and waited for the other's: PostgreSQL broke the
+    deadlock by failing one request (a 500). Written in key order, the second waits for the first and finds its
+    contacts stored."""
+    clerk = make_user(Role.CLERK, "04")
+    items = [contact_item(provider=providers["04a"].hsa_id, external_id=f"c-{n:04d}") for n in range(3000)]
+    both_writing = threading.Barrier(2, timeout=30)
+    insert = _PostgresWriter.insert_contacts
+
+    def insert_together(self, rows, ids):
+        if ids:
+            both_writing.wait()
+        return insert(self, rows, ids)
+
+    monkeypatch.setattr(_PostgresWriter, "insert_contacts", insert_together)
+    results = {}
+
+    def send(name, sent):
+        try:
+            results[name] = contacts_upsert(items=sent, user=clerk, channel="bulk")
+        except Exception as exc:  # handed back to the test
+            results[name] = exc
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=send, args=("forward", items)),
+        threading.Thread(target=send, args=("backward", items[::-1])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    outcomes = [results["forward"], results["backward"]]
+    assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
+    assert sorted((outcome.created, outcome.unchanged) for outcome in outcomes) == [(0, 3000), (3000, 0)]
+    assert Contact.objects.count() == 3000
