@@ -316,15 +316,7 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
                     row.update(zip(RESULT_FIELDS, result, strict=True))
                     row["recommendation_code"] = codes.get(row["recommendation_id"])
 
-        # The request's new and changed contacts take part as items, not as stored rows.
-        taking_part: dict[int, set[str]] = {}
-        for _index, item, _row, _values in pending:
-            taking_part.setdefault(item.provider_id, set()).add(item.external_id)
-        stored = {
-            provider_id: [row for row in rows if row[0] not in taking_part.get(provider_id, ())]
-            for provider_id, rows in same_patient.items()
-        }
-        duplicates = _possible_duplicates(pending, stored)
+        duplicates = _possible_duplicates(pending, same_patient)
 
         decide = Decider(timeline)
         new = [(index, item) for index, item, row, _values in pending if row is None]
@@ -491,8 +483,8 @@ def _possible_duplicates(
     possible duplicate; one that no longer collides loses the mark. Stored contacts the request does not touch
     keep theirs until they are sent again.
 
-    ``stored`` holds, by provider, its stored contacts of the same patient and start minute as an item, but for
-    those the request creates or changes (``_read_chunk``).
+    ``stored`` holds, by provider, its stored contacts of the same patient and start minute as an item
+    (``_read_chunk``), read before the request writes anything: its new contacts are not among them.
     """
     by_provider: dict[int, list[tuple[int, ContactInput, dict | None, tuple]]] = {}
     for entry in pending:
