@@ -279,19 +279,22 @@ class _PostgresWriter:
         )
 
     def same_patient_rows(self, provider_id: int, keys: list[tuple[str, dt.datetime, str]]) -> list[tuple]:
-        """As ``_OrmWriter.same_patient_rows``: one indexed probe per key (by patient, or by provider and start
-        minute). ``OFFSET 0`` keeps the subquery a probe per key: flattened into a join, the planner may (with stale
-        statistics it does) hash all the provider's contacts instead."""
+        """As ``_OrmWriter.same_patient_rows``: one probe of the (patient, start) index per key, which finds the
+        patient's contacts of that minute and little else (an index by provider would walk through all the
+        provider's contacts of the minute, or of all time). The subquery names only what that index holds, and
+        ``OFFSET 0`` keeps the provider's condition out of it and the subquery a probe per key: whatever the
+        statistics say (stale, as when a provider's contacts have grown since the last ANALYZE), the planner has no
+        other index to probe nor a join to hash all the provider's contacts in."""
         if not keys:
             return []
         patients, minutes, external_ids = zip(*keys, strict=True)
         return self._fetch(
             "SELECT c.external_id, c.patient_id, c.started_at, c.manual_reasons "  # noqa: S608
             "FROM unnest(%b::text[], %b::timestamptz[], %b::text[]) AS k(patient_id, minute, external_id) "
-            "CROSS JOIN LATERAL (SELECT external_id, patient_id, started_at, manual_reasons "
-            f"FROM {Contact._meta.db_table} WHERE provider_id = %s AND patient_id = k.patient_id "
-            "AND started_at >= k.minute AND started_at < k.minute + interval '1 minute' "
-            "AND external_id <> k.external_id OFFSET 0) AS c",
+            "CROSS JOIN LATERAL (SELECT provider_id, external_id, patient_id, started_at, manual_reasons "
+            f"FROM {Contact._meta.db_table} WHERE patient_id = k.patient_id "
+            "AND started_at >= k.minute AND started_at < k.minute + interval '1 minute' OFFSET 0) AS c "
+            "WHERE c.provider_id = %s AND c.external_id <> k.external_id",
             [list(patients), list(minutes), list(external_ids), provider_id],
         )
 

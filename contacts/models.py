@@ -180,7 +180,9 @@ class Contact(models.Model):
             models.Index(fields=["home_region", "started_at", "id"], name="contact_home_started_idx"),
             models.Index(fields=["provider", "started_at", "id"], name="contact_provider_started_idx"),
             models.Index(fields=["started_at", "id"], name="contact_started_idx"),
-            models.Index(fields=["patient_id"], name="contact_patient_idx"),
+            # A patient's contacts (the lists' search by personal identity number), and intake's probe for another
+            # contact of the same patient within an item's start minute (possible duplicates) in one index look-up.
+            models.Index(fields=["patient_id", "started_at"], name="contact_patient_started_idx"),
         ]
 
     class Scoping:
