@@ -5,9 +5,9 @@ it, set-based: on PostgreSQL new rows go in with binary COPY (ids taken from the
 with COPY into a temporary table followed by one UPDATE … FROM, history rows with COPY; elsewhere (SQLite, the
 embedded default) with ``bulk_create``/``bulk_update``.
 
-Intake's reads can run in the background (``reads``): on PostgreSQL a thread of its own sends them on the request's
-connection, inside its transaction, while the request goes on validating, so that Python and PostgreSQL work at the
-same time instead of taking turns. New rows are written as the caller produces them (a lazy ``rows``).
+Intake's reads and writes can run in the background (``background``): on PostgreSQL a thread of its own sends them on
+the request's connection, inside its transaction, while the request goes on validating, so that Python and PostgreSQL
+work at the same time instead of taking turns.
 """
 
 import contextvars
@@ -99,8 +99,9 @@ class _OrmWriter:
     """Django bulk operations: portable (SQLite, the embedded default)."""
 
     @contextmanager
-    def reads(self) -> Iterator[Callable[..., Future]]:
-        """``submit(function, *args)``: here each read runs at once (SQLite has one writer and little to overlap)."""
+    def background(self) -> Iterator[Callable[..., Future]]:
+        """``submit(function, *args)``: here each read or write runs at once (SQLite has one writer and little to
+        overlap)."""
         yield _Done
 
     @contextmanager
@@ -172,10 +173,10 @@ class _OrmWriter:
 class _PostgresWriter:
     """COPY for speed: ids come from the sequence up front, so rows and their events go in with COPY.
 
-    The reads (``locked_rows``, ``rows_by_id``, ``same_patient_rows``, ``reserve_ids``) use the request's psycopg
-    connection directly, so that ``reads`` can run them on a thread of its own: Django's connection object belongs
-    to the thread that opened it, psycopg's connection serialises its users, and the transaction is the
-    connection's."""
+    The reads (``locked_rows``, ``rows_by_id``, ``same_patient_rows``, ``reserve_ids``) and the COPY of new contacts
+    (``insert_contacts``) use the request's psycopg connection directly, so that ``background`` can run them on a
+    thread of its own: Django's connection object belongs to the thread that opened it, psycopg's connection
+    serialises its users, and the transaction is the connection's."""
 
     def __init__(self):
         connection.ensure_connection()
@@ -199,15 +200,28 @@ class _PostgresWriter:
             )
 
     @contextmanager
-    def reads(self) -> Iterator[Callable[..., Future]]:
-        """``submit(function, *args)`` runs reads in submission order on one thread, on this transaction's
-        connection, while the caller goes on; the caller must not use the connection until it leaves the block,
-        which waits for every read (an error drops those not yet started)."""
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-reads") as pool:
+    def background(self) -> Iterator[Callable[..., Future]]:
+        """``submit(function, *args)`` runs reads and writes in submission order on one thread, on this
+        transaction's connection, while the caller goes on; the caller must not use the connection until it leaves
+        the block, which waits for every one (an error drops those not yet started). Once one fails, those after it
+        fail with the same error without running (the transaction is aborted): whichever the caller waits for, it
+        learns the first failure, a duplicate key say, not that the transaction was aborted."""
+        failed: list[BaseException] = []
+
+        def run(function, *args):
+            if failed:
+                raise failed[0]
+            try:
+                return function(*args)
+            except BaseException as exc:
+                failed.append(exc)
+                raise
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake") as pool:
 
             def submit(function, *args) -> Future:
                 # In a copy of the caller's context: its log lines carry the request's id, as the caller's do.
-                return pool.submit(contextvars.copy_context().run, function, *args)
+                return pool.submit(contextvars.copy_context().run, run, function, *args)
 
             try:
                 yield submit
@@ -309,9 +323,8 @@ class _PostgresWriter:
         return [row[0] for row in rows]
 
     def insert_contacts(self, rows: Iterable[tuple], ids: list[int] | None) -> list[int]:
-        """COPY ``rows`` (values in ``CONTACT_COLUMNS`` order, one per id of ``ids``, from ``reserve_ids``) as they
-        come: a lazy ``rows`` is computed while PostgreSQL stores the rows before. On the request's psycopg
-        connection, as the reads are."""
+        """COPY ``rows`` (values in ``CONTACT_COLUMNS`` order, one per id of ``ids``, from ``reserve_ids``); return the
+        ids. On the request's psycopg connection, as the reads are."""
         if not ids:
             return []
         table = Contact._meta.db_table

@@ -14,11 +14,12 @@ COPY on PostgreSQL, Django's bulk operations elsewhere).
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -176,20 +177,24 @@ def contacts_upsert(
 
     actor_id = user.pk if user is not None and user.is_authenticated else None
     # Validation runs inside the first attempt's transaction, chunk by chunk, so that the stored rows of one chunk
-    # are read while the next is validated. A concurrent request may insert the same (provider, external_id)
-    # between our read and our write; the unique constraint stops it, and a retry (with the items validated
-    # already) sees the row and treats the item as an update.
+    # are read, and its new contacts written, while the next is validated. A concurrent request may insert the
+    # same (provider, external_id) between our read and our write; the unique constraint stops it, and a retry
+    # (with the items validated already) sees the row and treats the item as an update. Two requests writing some
+    # of the same contacts take their keys in one order (``_validated_chunks``), but a request locks a chunk's
+    # stored contacts before it writes the chunk's new ones, so two whose chunks split the shared keys differently
+    # can still wait for each other: PostgreSQL then fails one of them (a deadlock), which is retried likewise.
     valid: list[tuple[int, ContactInput]] = []
     source: Iterable[list[tuple[int, ContactInput]]] = chunks
-    for attempt in range(3):
+    for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic():
                 outcome = _write(source, valid, timeline=timeline, actor_id=actor_id, channel=channel)
             break
-        except IntegrityError:
-            if attempt == 2:
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == ATTEMPTS - 1 or not _worth_retrying(exc):
                 raise
-            source, valid = [[*valid, *(entry for chunk in chunks for entry in chunk)]], []
+            remaining = [*valid, *(entry for chunk in chunks for entry in chunk)]
+            source, valid = [remaining[n : n + CHUNK] for n in range(0, len(remaining), CHUNK)], []
     if earlier_lines is not None and lines is not None:
         earlier_lines.update((key, lines[index]) for key, index in first_index.items())
     result.created, result.updated, result.unchanged, locked_errors, result.ids, result.outcomes = outcome
@@ -202,8 +207,45 @@ def contacts_upsert(
     return result
 
 
-# Valid items per read of their stored rows: the first read starts early, and a few round trips cover a request.
+# Valid items per read of their stored rows and per write of the new ones: the first read starts early, and a few
+# round trips cover a request.
 CHUNK = 2_000
+# Attempts at storing a request that collides with a concurrent one (see ``contacts_upsert``).
+ATTEMPTS = 3
+# PostgreSQL's SQLSTATE of a deadlock it broke by failing this transaction's statement.
+DEADLOCK_DETECTED = "40P01"
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    """A unique key taken by a concurrent request, or a deadlock with one: retried. Any other operational error (a
+    lost connection, a statement timeout) is not."""
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
+
+
+def _processing_order(items: list, own_provider: bool) -> list[int]:
+    """The indexes of ``items`` in the order of their keys (provider, external_id), items of one key in request order.
+
+    Requests writing some of the same contacts at once then take their keys (the unique index's entries of new
+    contacts, the row locks of stored ones) in one order, so that one waits for the other instead of each holding
+    keys the other waits for. The key is read as validation will normalise it (the text stripped, the HSA-id in
+    capitals; a provider system's own provider for every item), so that the items of one key stay together and the
+    first of them in the request is the one kept (``_validated_chunks``). An item without such a key sorts first;
+    validation refuses it.
+    """
+
+    def key(index: int) -> tuple[str, str]:
+        raw = items[index]
+        if not isinstance(raw, dict):
+            return ("", "")
+        provider, external_id = raw.get("provider"), raw.get("external_id")
+        return (
+            provider.strip().upper() if isinstance(provider, str) and not own_provider else "",
+            external_id.strip() if isinstance(external_id, str) else "",
+        )
+
+    return sorted(range(len(items)), key=key)
 
 
 def _validated_chunks(
@@ -217,10 +259,11 @@ def _validated_chunks(
     lines: list[int] | None,
     earlier_lines: dict[tuple[int, str], int] | None,
 ) -> Iterator[list[tuple[int, ContactInput]]]:
-    """The valid items as (index, item), in chunks of ``CHUNK``; the invalid and repeated ones go to
-    ``result.errors``, and ``first_index`` gets each key's index."""
+    """The valid items as (index, item), in chunks of ``CHUNK``, in the order of their keys (``_processing_order``);
+    the invalid and repeated ones go to ``result.errors``, and ``first_index`` gets each key's index."""
     chunk: list[tuple[int, ContactInput]] = []
-    for index, raw in enumerate(items):
+    for index in _processing_order(items, refs.own_provider is not None):
+        raw = items[index]
         checked = validate_contact(raw, refs, text_booleans=text_booleans, decimal_comma=decimal_comma)
         if isinstance(checked, dict):
             result.errors.append(ItemError(index, _external_id_of(raw), checked))
@@ -260,12 +303,15 @@ def _count_items(channel: str, *, accepted: int, refused: int) -> None:
 def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, timeline: Timeline, actor_id, channel):
     """Store the items of ``chunks`` (each added to ``valid`` as it comes) and report what became of them.
 
-    Python and PostgreSQL work at the same time. While the next chunk is validated, a chunk's stored rows are read
-    (and locked) in the background, and the stored contacts of the same patient and start minute as its new and
-    changed items (ids for its new contacts taken from the sequence as well). Once every chunk is read, the possible
-    duplicates are found over the whole request, and the new contacts are decided and written in one COPY, each
-    decided as PostgreSQL stores the rows before it (their foreign keys checked then, not at COMMIT); the changed
-    ones are written set-based with their history."""
+    Python and PostgreSQL work at the same time, one chunk apart. While a chunk is validated, the chunk before it
+    has its stored rows read (and locked) in the background, with the stored contacts of the same patient and start
+    minute as its new and changed items (ids for its new contacts taken from the sequence as well); then its new
+    contacts are decided and written, with one COPY in the background, while the chunk after is validated. A new
+    contact is written as a possible duplicate as far as the request's chunks so far tell; once every chunk is read,
+    the possible duplicates are found over the whole request, the few new contacts a later chunk decided otherwise
+    (a stored contact the request moves away, a changed one it moves onto a new contact's minute, two new ones in
+    another order than the request's) are decided again, and the changed contacts are written set-based with their
+    history."""
     stamp = {
         "version_ids": dict(RateRecommendation.objects.published().values_list("code", "id")),
         "now": timezone.now(),
@@ -274,30 +320,34 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
     }
     writer = contact_writer()
     codes = dict(RateRecommendation.objects.values_list("id", "code"))
+    decide = Decider(timeline)
     unchanged_indexes: list[int] = []
     errors: list[ItemError] = []
     ids: dict[int, int] = {}
     # New and changed items: (index, item, stored row as a dict or None, input values).
     pending: list[tuple[int, ContactInput, dict | None, tuple]] = []
-    # The ids the sequence gave the new items, in their order in ``pending`` (PostgreSQL; elsewhere the insert does).
-    reserved: list[int] = []
     # By provider, its stored contacts of the same patient and start minute as a new or changed item.
     same_patient: dict[int, list[tuple]] = {}
+    claims = _Claims()
+    # The new items as written: their decisions, and whether written as possible duplicates.
+    created: dict[int, Decision] = {}
+    marked: set[int] = set()
     with writer.references_checked_per_statement():
-        with writer.reads() as submit:
-            jobs = []
-            for chunk in chunks:
-                valid.extend(chunk)
-                jobs.append((chunk, submit(_read_chunk, writer, chunk)))
-            for chunk, job in jobs:
-                found, chunk_values, chunk_ids, same = job.result()
-                reserved.extend(chunk_ids or ())
+        with writer.background() as submit:
+            # The writes of the new contacts: (their indexes, the future of their ids).
+            writes: list[tuple[list[int], Future]] = []
+
+            def take(chunk: list[tuple[int, ContactInput]], read: Future) -> None:
+                found, chunk_values, chunk_ids, same = read.result()
                 for provider_id, rows in same.items():
                     same_patient.setdefault(provider_id, []).extend(rows)
+                claims.add_stored(same)
+                new: list[tuple[int, ContactInput]] = []
                 for (index, item), values in zip(chunk, chunk_values, strict=True):
                     row = found.get((item.provider_id, item.external_id))
                     if row is None:
                         pending.append((index, item, None, values))
+                        new.append((index, item))
                         continue
                     ids[index] = row[0]
                     # Unchanged is unchanged, locked or not: re-sending (re-uploading) what is stored is never an error.
@@ -309,6 +359,31 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
                         errors.append(ItemError(index, item.external_id, {"non_field_errors": [message]}))
                         continue
                     pending.append((index, item, dict(zip(EXISTING_FIELDS, row, strict=True)), values))
+                    claims.add_changed(item)
+                # Claimed in request order, as ``_possible_duplicates`` does; written in key order.
+                for index, item in sorted(new, key=itemgetter(0)):
+                    manual = [DUPLICATE] if claims.claim_new(item) else []
+                    if manual:
+                        marked.add(index)
+                    created[index] = decide(facts_of_item(item), manual_reasons=manual)
+                rows = [
+                    _new_row(item, created[index], [DUPLICATE] if index in marked else [], **stamp)
+                    for index, item in new
+                ]
+                if rows:
+                    writes.append(([index for index, _item in new], submit(writer.insert_contacts, rows, chunk_ids)))
+
+            previous = None
+            for chunk in chunks:
+                valid.extend(chunk)
+                read = submit(_read_chunk, writer, chunk)
+                if previous is not None:
+                    take(*previous)
+                previous = (chunk, read)
+            if previous is not None:
+                take(*previous)
+            for indexes, write in writes:
+                ids.update(zip(indexes, write.result(), strict=True))
             changed = {row["id"]: row for _index, _item, row, _values in pending if row is not None}
             if changed:
                 for result in submit(writer.rows_by_id, list(changed), RESULT_FIELDS).result():
@@ -316,32 +391,22 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
                     row.update(zip(RESULT_FIELDS, result, strict=True))
                     row["recommendation_code"] = codes.get(row["recommendation_id"])
 
-        duplicates = _possible_duplicates(pending, same_patient)
+        # The reads of later chunks may have found new contacts of earlier ones: the request's own, not stored ones.
+        own = claims.new_keys
+        stored = {
+            provider_id: [row for row in rows if (provider_id, row[0]) not in own]
+            for provider_id, rows in same_patient.items()
+        }
+        duplicates = _possible_duplicates(pending, stored)
 
-        decide = Decider(timeline)
-        new = [(index, item) for index, item, row, _values in pending if row is None]
-        # Written in key order: requests writing some of the same new contacts at once take the unique index's
-        # entries in one order, so that one waits for the other (and then finds the contacts stored) instead of each
-        # holding keys the other waits for (a deadlock, which PostgreSQL breaks by failing one of them).
-        order = sorted(range(len(new)), key=lambda n: (new[n][1].provider_id, new[n][1].external_id))
-        new = [new[n] for n in order]
-        reserved = [reserved[n] for n in order] if reserved else reserved
-        created: dict[int, Decision] = {}
-
-        def new_rows() -> Iterator[tuple]:
-            # Decided as the rows are written: Python decides the next rows while PostgreSQL stores those before.
-            for index, item in new:
-                manual = [DUPLICATE] if index in duplicates else []
-                created[index] = decide(facts_of_item(item), manual_reasons=manual)
-                yield _new_row(item, created[index], manual, **stamp)
-
-        pks = writer.insert_contacts(new_rows(), reserved or None)
-        ids.update(zip((index for index, _item in new), pks, strict=True))
-
-        # Changed contacts: (columns, history, decision).
-        updates: list[tuple[dict, dict, Decision]] = []
+        # Changed contacts, and new ones a later chunk decided otherwise: (columns, history or None, decision).
+        updates: list[tuple[dict, dict | None, Decision]] = []
         for index, item, row, values in pending:
             if row is None:
+                if (index in duplicates) != (index in marked):
+                    manual = [DUPLICATE] if index in duplicates else []
+                    created[index] = decide(facts_of_item(item), manual_reasons=manual)
+                    updates.append((_columns(item, ids[index], created[index], manual, False, **stamp), None, None))
                 continue
             manual = [r for r in row["manual_reasons"].split() if r != DUPLICATE] if row["manual_reasons"] else []
             if index in duplicates:
@@ -372,12 +437,57 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
             "",
         )
         for columns, history, decision in updates
+        if history is not None
     ]
     writer.insert_events(events)
     outcomes = {index: "unchanged" for index in unchanged_indexes}
     outcomes.update((index, "created") for index in created)
     outcomes.update((index, "updated") for index, _item, row, _values in pending if row is not None)
     return len(created), len(events), len(unchanged_indexes), errors, ids, outcomes
+
+
+class _Claims:
+    """Which new items to write as possible duplicates, as far as the chunks read so far tell (``_write``).
+
+    As ``_possible_duplicates`` decides over the whole request: a (provider, patient, start minute) is claimed by a
+    stored contact (not itself a possible duplicate, nor one of this request's), by a changed item, or by the first
+    new item; within a chunk the changed items claim first, then the new ones in request order. A later chunk can
+    still change that (it changes the stored contact, or moves a changed one onto the minute, or holds a new item
+    earlier in the request): ``_write`` corrects those few once the whole request is known.
+    """
+
+    def __init__(self):
+        # By (provider, patient, start minute): the stored contacts' external ids that claim it.
+        self._stored: dict[tuple, set[str]] = {}
+        # Claimed by an item of the request.
+        self._claimed: set[tuple] = set()
+        # The stored contacts the request changes, and its new contacts: (provider, external_id).
+        self._changed: set[tuple[int, str]] = set()
+        self.new_keys: set[tuple[int, str]] = set()
+
+    def add_stored(self, same: dict[int, list[tuple]]) -> None:
+        for provider_id, rows in same.items():
+            for external_id, patient_id, started_at, manual_reasons in rows:
+                if DUPLICATE not in manual_reasons.split():
+                    key = (provider_id, patient_id, start_minute(started_at))
+                    self._stored.setdefault(key, set()).add(external_id)
+
+    def add_changed(self, item: ContactInput) -> None:
+        self._changed.add((item.provider_id, item.external_id))
+        self._claimed.add((item.provider_id, item.patient_id, start_minute(item.started_at)))
+
+    def claim_new(self, item: ContactInput) -> bool:
+        """Claim the item's minute for a new item; True when it is claimed already (a possible duplicate)."""
+        provider_id = item.provider_id
+        self.new_keys.add((provider_id, item.external_id))
+        key = (provider_id, item.patient_id, start_minute(item.started_at))
+        if key in self._claimed:
+            return True
+        self._claimed.add(key)
+        return any(
+            (provider_id, external_id) not in self._changed and (provider_id, external_id) not in self.new_keys
+            for external_id in self._stored.get(key, ())
+        )
 
 
 def _read_chunk(writer, chunk: list[tuple[int, ContactInput]]):

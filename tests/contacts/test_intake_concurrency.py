@@ -10,10 +10,11 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
+import contacts.intake
 from billing.models import Invoice
 from contacts.bulk_writer import _PostgresWriter
 from contacts.intake import contacts_upsert
-from contacts.models import Contact
+from contacts.models import Contact, ContactEvent
 from contacts.services import contacts_reevaluate
 from regions.models import Role
 from tests.factories import contact_item, debit_line
@@ -155,17 +156,18 @@ def test_a_request_sending_a_contact_again_does_not_hold_up_rows_that_refer_to_i
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_requests_with_the_same_new_contacts_in_opposite_orders_do_not_deadlock(make_user, providers, monkeypatch):
-    """Both write at the same moment (a barrier before each COPY), one request's items in the other's reverse order.
-    Written in request order, each held the keys it had inserted and waited for the other's: PostgreSQL broke the
-    deadlock by failing one request (a 500). Written in key order, the second waits for the first and finds its
-    contacts stored."""
+    """Both start writing at the same moment (a barrier before each one's first COPY), one request's items in the
+    other's reverse order. Written in request order, each held the keys it had inserted and waited for the other's:
+    PostgreSQL broke the deadlock by failing one request (a 500). Written in key order, the second waits for the
+    first and finds its contacts stored."""
     clerk = make_user(Role.CLERK, "04")
     items = [contact_item(provider=providers["04a"].hsa_id, external_id=f"c-{n:04d}") for n in range(3000)]
     both_writing = threading.Barrier(2, timeout=30)
+    first_writes = iter(range(2))
     insert = _PostgresWriter.insert_contacts
 
     def insert_together(self, rows, ids):
-        if ids:
+        if next(first_writes, None) is not None:
             both_writing.wait()
         return insert(self, rows, ids)
 
@@ -193,3 +195,70 @@ def test_two_requests_with_the_same_new_contacts_in_opposite_orders_do_not_deadl
     assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
     assert sorted((outcome.created, outcome.unchanged) for outcome in outcomes) == [(0, 3000), (3000, 0)]
     assert Contact.objects.count() == 3000
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_that_wait_for_each_other_are_told_apart_by_postgresql_and_the_one_it_fails_is_retried(
+    make_user, providers, monkeypatch
+):
+    """A request locks a chunk's stored contacts before it writes the new ones of the chunk before: one writing
+    d1 and d2 (its first chunk), then locking e9 (its third), and another locking e9 and then writing d1 (both in
+    its one chunk) wait for each other. PostgreSQL breaks the deadlock by failing one of them, which is retried and
+    finds what the other stored."""
+    clerk = make_user(Role.CLERK, "04")
+    hsa = providers["04a"].hsa_id
+    assert contacts_upsert(items=[contact_item(provider=hsa, external_id="e9")], user=clerk, channel="bulk").created
+    monkeypatch.setattr(contacts.intake, "CHUNK", 2)
+    first = [contact_item(provider=hsa, external_id=f"d{n}") for n in range(1, 5)]
+    first.append(contact_item(provider=hsa, external_id="e9", mode="chat"))
+    second = [contact_item(provider=hsa, external_id="d1"), contact_item(provider=hsa, external_id="e9", mode="chat")]
+    # The first has written d1 and d2; the second has locked e9 (its read comes before its write).
+    both_holding = threading.Barrier(2, timeout=30)
+    waited = set()
+    insert = _PostgresWriter.insert_contacts
+
+    def insert_in_turn(self, rows, ids):
+        written = [row[1] for row in rows]
+        if written == ["d1"] and "second" not in waited:
+            waited.add("second")
+            both_holding.wait()
+        result = insert(self, rows, ids)
+        if written == ["d1", "d2"] and "first" not in waited:
+            waited.add("first")
+            both_holding.wait()
+        return result
+
+    monkeypatch.setattr(_PostgresWriter, "insert_contacts", insert_in_turn)
+    retried = []
+    worth_retrying = contacts.intake._worth_retrying
+
+    def record(exc):
+        retried.append(getattr(exc.__cause__, "sqlstate", None))
+        return worth_retrying(exc)
+
+    monkeypatch.setattr(contacts.intake, "_worth_retrying", record)
+    results = {}
+
+    def send(name, sent):
+        try:
+            results[name] = contacts_upsert(items=sent, user=clerk, channel="bulk")
+        except Exception as exc:  # handed back to the test
+            results[name] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=args) for args in (("first", first), ("second", second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    outcomes = [results["first"], results["second"]]
+    assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
+    assert "40P01" in retried, retried
+    assert sum(outcome.created for outcome in outcomes) == 4
+    assert sum(outcome.updated for outcome in outcomes) == 1
+    assert sorted(Contact.objects.values_list("external_id", flat=True)) == ["d1", "d2", "d3", "d4", "e9"]
+    assert Contact.objects.get(external_id="e9").mode == "chat"
+    assert ContactEvent.objects.filter(contact__external_id="e9").count() == 1

@@ -232,3 +232,122 @@ def test_values_that_python_finds_equal_are_memoised_apart_by_their_type(fee, ou
     checked = validate_contact(_item(hsa, "x", 1, patient_fee=fee), refs)
 
     assert (checked if isinstance(checked, dict) else checked.patient_fee) == outcome
+
+
+@pytest.mark.parametrize("chunk", [2, 2_000])
+def test_a_new_contact_is_no_possible_duplicate_of_a_stored_one_a_later_chunk_moves_away(
+    chunk, clerk04, providers, monkeypatch
+):
+    """The new contact is written before the chunk changing the stored one is read: written as a possible duplicate,
+    it is decided again once the whole request is known, as a request in one chunk decides it at once."""
+    monkeypatch.setattr(contacts.intake, "CHUNK", chunk)
+    hsa = providers["04a"].hsa_id
+    contacts_upsert(
+        items=[_item(hsa, "z-stored", 1, patient_id=PATIENT, started_at="2026-10-05T10:30:00+02:00")],
+        user=clerk04,
+        channel="bulk",
+    )
+    items = [
+        _item(hsa, "z-stored", 1, patient_id=PATIENT, started_at="2026-10-05T10:45:00+02:00"),
+        _item(hsa, "a-new", 2, patient_id=PATIENT, started_at="2026-10-05T10:30:20+02:00"),
+        _item(hsa, "b-other", 3),
+    ]
+
+    result = contacts_upsert(items=items, user=clerk04, channel="bulk")
+
+    assert (result.created, result.updated, result.unchanged, result.errors) == (2, 1, 0, [])
+    assert result.outcomes == {0: "updated", 1: "created", 2: "created"}
+    stored = {c.external_id: (c.status, c.reasons, c.manual_reasons, c.amount) for c in Contact.objects.all()}
+    assert stored == {
+        "z-stored": ("eligible", "", "", Decimal("335.00")),
+        "a-new": ("eligible", "", "", Decimal("335.00")),
+        "b-other": ("eligible", "", "", Decimal("335.00")),
+    }
+    assert list(ContactEvent.objects.values_list("contact__external_id", flat=True)) == ["z-stored"]
+
+
+@pytest.mark.parametrize("chunk", [2, 2_000])
+def test_of_two_new_contacts_of_one_minute_the_first_in_the_request_is_billed_whatever_the_order_of_their_keys(
+    chunk, clerk04, providers, monkeypatch
+):
+    """Written in the order of their keys ("a-second" before "z-first"), claimed in the order of the request."""
+    monkeypatch.setattr(contacts.intake, "CHUNK", chunk)
+    hsa = providers["04a"].hsa_id
+    items = [
+        _item(hsa, "z-first", 1, patient_id=PATIENT, started_at="2026-10-05T10:30:10+02:00"),
+        _item(hsa, "m-other", 2),
+        _item(hsa, "a-second", 3, patient_id=PATIENT, started_at="2026-10-05T10:30:50+02:00"),
+    ]
+
+    result = contacts_upsert(items=items, user=clerk04, channel="bulk")
+
+    assert (result.created, result.errors) == (3, [])
+    stored = {c.external_id: (c.status, c.reasons, c.manual_reasons) for c in Contact.objects.all()}
+    assert stored == {
+        "z-first": ("eligible", "", ""),
+        "m-other": ("eligible", "", ""),
+        "a-second": ("rejected", "possible_duplicate", "possible_duplicate"),
+    }
+    assert ContactEvent.objects.count() == 0
+
+
+def test_a_request_reads_and_writes_its_contacts_in_the_order_of_their_keys_across_chunks(
+    clerk04, providers, small_chunks, monkeypatch
+):
+    """Two requests with some of the same contacts take their keys in one order (see test_intake_concurrency)."""
+    hsa = providers["04a"].hsa_id
+    contacts_upsert(items=[_item(hsa, "c-3", 3), _item(hsa, "c-0", 0)], user=clerk04, channel="bulk")
+    real_writer = contacts.intake.contact_writer
+    taken = []
+
+    def recording_writer():
+        writer = real_writer()
+        locked_rows, insert_contacts = writer.locked_rows, writer.insert_contacts
+
+        def record_locked_rows(provider_id, external_ids, fields):
+            taken.append(("read", sorted(external_ids)))
+            return locked_rows(provider_id, external_ids, fields)
+
+        def record_insert_contacts(rows, ids):
+            taken.append(("write", [row[1] for row in rows]))
+            return insert_contacts(rows, ids)
+
+        writer.locked_rows, writer.insert_contacts = record_locked_rows, record_insert_contacts
+        return writer
+
+    monkeypatch.setattr(contacts.intake, "contact_writer", recording_writer)
+    items = [_item(hsa, f"c-{n}", n, mode="chat") for n in (4, 2, 3, 1, 0)]
+
+    result = contacts_upsert(items=items, user=clerk04, channel="bulk")
+
+    assert (result.created, result.updated) == (3, 2)
+    assert taken == [
+        ("read", ["c-0", "c-1"]),
+        ("read", ["c-2", "c-3"]),
+        ("write", ["c-1"]),
+        ("read", ["c-4"]),
+        ("write", ["c-2"]),
+        ("write", ["c-4"]),
+    ]
+    assert result.outcomes == {0: "created", 1: "created", 2: "updated", 3: "created", 4: "updated"}
+
+
+def test_the_first_of_two_items_with_one_key_in_the_request_is_kept_however_each_writes_the_key(clerk04, providers):
+    """Items are taken in the order of their keys as validation reads them: the HSA-id in any case and with spaces
+    around it, the external id with spaces around it, are the same key, and the first in the request is kept."""
+    hsa = providers["04a"].hsa_id
+    items = [
+        _item(hsa, "b", 1),
+        _item(f" {hsa.lower()} ", " a ", 2),
+        _item(hsa, "a", 3),
+        _item(hsa, " b", 4),
+    ]
+
+    result = contacts_upsert(items=items, user=clerk04, channel="bulk")
+
+    assert result.created == 2
+    assert [(e.index, e.errors) for e in result.errors] == [
+        (2, {"external_id": ["Samma kontakt (vårdgivare och external_id) finns tidigare i detta anrop, på plats 1."]}),
+        (3, {"external_id": ["Samma kontakt (vårdgivare och external_id) finns tidigare i detta anrop, på plats 0."]}),
+    ]
+    assert dict(Contact.objects.values_list("external_id", "started_at__minute")) == {"a": 2, "b": 1}
