@@ -329,6 +329,8 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
     # By provider, its stored contacts of the same patient and start minute as a new or changed item.
     same_patient: dict[int, list[tuple]] = {}
     claims = _Claims()
+    # The start minute of each new and changed item, by index (``_read_chunk``).
+    minutes: dict[int, dt.datetime] = {}
     # The new items as written: their decisions, and whether written as possible duplicates.
     created: dict[int, Decision] = {}
     marked: set[int] = set()
@@ -338,7 +340,8 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
             writes: list[tuple[list[int], Future]] = []
 
             def take(chunk: list[tuple[int, ContactInput]], read: Future) -> None:
-                found, chunk_values, chunk_ids, same = read.result()
+                found, chunk_values, chunk_ids, same, chunk_minutes = read.result()
+                minutes.update(chunk_minutes)
                 for provider_id, rows in same.items():
                     same_patient.setdefault(provider_id, []).extend(rows)
                 claims.add_stored(same)
@@ -359,10 +362,10 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
                         errors.append(ItemError(index, item.external_id, {"non_field_errors": [message]}))
                         continue
                     pending.append((index, item, dict(zip(EXISTING_FIELDS, row, strict=True)), values))
-                    claims.add_changed(item)
+                    claims.add_changed(item, minutes[index])
                 # Claimed in request order, as ``_possible_duplicates`` does; written in key order.
                 for index, item in sorted(new, key=itemgetter(0)):
-                    manual = [DUPLICATE] if claims.claim_new(item) else []
+                    manual = [DUPLICATE] if claims.claim_new(item, minutes[index]) else []
                     if manual:
                         marked.add(index)
                     created[index] = decide(facts_of_item(item), manual_reasons=manual)
@@ -397,7 +400,7 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
             provider_id: [row for row in rows if (provider_id, row[0]) not in own]
             for provider_id, rows in same_patient.items()
         }
-        duplicates = _possible_duplicates(pending, stored)
+        duplicates = _possible_duplicates(pending, stored, minutes)
 
         # Changed contacts, and new ones a later chunk decided otherwise: (columns, history or None, decision).
         updates: list[tuple[dict, dict | None, Decision]] = []
@@ -472,15 +475,15 @@ class _Claims:
                     key = (provider_id, patient_id, start_minute(started_at))
                     self._stored.setdefault(key, set()).add(external_id)
 
-    def add_changed(self, item: ContactInput) -> None:
+    def add_changed(self, item: ContactInput, minute: dt.datetime) -> None:
         self._changed.add((item.provider_id, item.external_id))
-        self._claimed.add((item.provider_id, item.patient_id, start_minute(item.started_at)))
+        self._claimed.add((item.provider_id, item.patient_id, minute))
 
-    def claim_new(self, item: ContactInput) -> bool:
+    def claim_new(self, item: ContactInput, minute: dt.datetime) -> bool:
         """Claim the item's minute for a new item; True when it is claimed already (a possible duplicate)."""
         provider_id = item.provider_id
         self.new_keys.add((provider_id, item.external_id))
-        key = (provider_id, item.patient_id, start_minute(item.started_at))
+        key = (provider_id, item.patient_id, minute)
         if key in self._claimed:
             return True
         self._claimed.add(key)
@@ -494,8 +497,8 @@ def _read_chunk(writer, chunk: list[tuple[int, ContactInput]]):
     """In the background: the stored rows (``EXISTING_FIELDS``) of the chunk's keys, locked against concurrent
     changes until the transaction ends; the items' values of ``COMPARED_FIELDS``, in chunk order; ids for its new
     contacts (the keys of a request are distinct, so the new contacts are those not found), or None where the
-    insert gives them; and, by provider, the stored contacts of the same patient and start minute as its new or
-    changed items (``_possible_duplicates``)."""
+    insert gives them; by provider, the stored contacts of the same patient and start minute as its new or changed
+    items (``_possible_duplicates``); and the start minute of each of those items, by index."""
     by_provider: dict[int, list[str]] = {}
     for _index, item in chunk:
         by_provider.setdefault(item.provider_id, []).append(item.external_id)
@@ -505,16 +508,16 @@ def _read_chunk(writer, chunk: list[tuple[int, ContactInput]]):
             found[(row[1], row[2])] = row
     keys: dict[int, list[tuple[str, dt.datetime, str]]] = {}
     values = [_input_values(item) for _index, item in chunk]
+    minutes: dict[int, dt.datetime] = {}
     new = 0
-    for (_index, item), item_values in zip(chunk, values, strict=True):
+    for (index, item), item_values in zip(chunk, values, strict=True):
         row = found.get((item.provider_id, item.external_id))
         new += row is None
         if row is None or (not row[_LOCKED_AT] and row[_COMPARED_AT:] != item_values):
-            keys.setdefault(item.provider_id, []).append(
-                (item.patient_id, start_minute(item.started_at), item.external_id)
-            )
+            minute = minutes[index] = start_minute(item.started_at)
+            keys.setdefault(item.provider_id, []).append((item.patient_id, minute, item.external_id))
     same = {provider_id: writer.same_patient_rows(provider_id, same_keys) for provider_id, same_keys in keys.items()}
-    return found, values, writer.reserve_ids(new), same
+    return found, values, writer.reserve_ids(new), same, minutes
 
 
 def _columns(item: ContactInput, pk: int, decision: Decision, manual, overridden: bool, **stamp) -> dict:
@@ -582,7 +585,9 @@ DUPLICATE = Reason.POSSIBLE_DUPLICATE.value
 
 
 def _possible_duplicates(
-    pending: list[tuple[int, ContactInput, dict | None, tuple]], stored: dict[int, list]
+    pending: list[tuple[int, ContactInput, dict | None, tuple]],
+    stored: dict[int, list],
+    minutes: dict[int, dt.datetime],
 ) -> set[int]:
     """The request indexes of new or changed items that are possible duplicates: the same provider, patient and
     start minute as another contact, so that billing both would bill one contact twice.
@@ -594,14 +599,14 @@ def _possible_duplicates(
     keep theirs until they are sent again.
 
     ``stored`` holds, by provider, its stored contacts of the same patient and start minute as an item
-    (``_read_chunk``), read before the request writes anything: its new contacts are not among them.
+    (``_read_chunk``), the request's new contacts left out; ``minutes`` the start minute of each item, by index.
     """
     by_provider: dict[int, list[tuple[int, ContactInput, dict | None, tuple]]] = {}
     for entry in pending:
         by_provider.setdefault(entry[1].provider_id, []).append(entry)
     flagged: set[int] = set()
     for provider_id, entries in by_provider.items():
-        keys = {index: (item.patient_id, start_minute(item.started_at)) for index, item, _row, _values in entries}
+        keys = {index: (item.patient_id, minutes[index]) for index, item, _row, _values in entries}
         # The stored rows of changed items are replaced by this request: their new values take part instead.
         changed = {item.external_id for _index, item, row, _values in entries if row is not None}
         claimed: set[tuple[str, dt.datetime]] = set()
