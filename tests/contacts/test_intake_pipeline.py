@@ -351,3 +351,30 @@ def test_the_first_of_two_items_with_one_key_in_the_request_is_kept_however_each
         (3, {"external_id": ["Samma kontakt (vårdgivare och external_id) finns tidigare i detta anrop, på plats 0."]}),
     ]
     assert dict(Contact.objects.values_list("external_id", "started_at__minute")) == {"a": 2, "b": 1}
+
+
+def test_repeated_amounts_are_stored_each_as_sent(clerk04, providers):
+    """On PostgreSQL each distinct amount of a COPY is encoded once and reused: the repeats must store the same."""
+    hsa = providers["04a"].hsa_id
+    fees = ["0.00", "100.00", "150.50", "100", 100, "0.5", "99999.99", "150.50", "0"]
+    items = [_item(hsa, f"f-{n}", n, patient_fee=fee) for n, fee in enumerate(fees)]
+
+    result = contacts_upsert(items=items, user=clerk04, channel="bulk")
+
+    assert (result.created, result.errors) == (9, [])
+    stored = dict(Contact.objects.values_list("external_id", "patient_fee"))
+    expected = ["0.00", "100.00", "150.50", "100.00", "100.00", "0.50", "99999.99", "150.50", "0.00"]
+    assert {f"f-{n}": str(stored[f"f-{n}"]) for n in range(9)} == {f"f-{n}": fee for n, fee in enumerate(expected)}
+    # The rate (435 kr) less the fee, none when the fee covers it.
+    amounts = dict(Contact.objects.values_list("external_id", "amount"))
+    assert [str(amounts[f"f-{n}"]) for n in range(9)] == [
+        "435.00",
+        "335.00",
+        "284.50",
+        "335.00",
+        "335.00",
+        "434.50",
+        "0.00",
+        "284.50",
+        "435.00",
+    ]
