@@ -409,7 +409,8 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
                 if (index in duplicates) != (index in marked):
                     manual = [DUPLICATE] if index in duplicates else []
                     created[index] = decide(facts_of_item(item), manual_reasons=manual)
-                    updates.append((_columns(item, ids[index], created[index], manual, False, **stamp), None, None))
+                    columns = _columns(item, ids[index], created[index], manual, False, **stamp)
+                    updates.append((columns, None, created[index]))
                 continue
             manual = [r for r in row["manual_reasons"].split() if r != DUPLICATE] if row["manual_reasons"] else []
             if index in duplicates:
