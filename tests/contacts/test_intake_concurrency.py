@@ -30,6 +30,26 @@ def _bill(contact: Contact) -> None:
     debit_line(invoice, contact)
 
 
+def _send_at_once(user, *requests: list) -> list:
+    """Each request's items sent by a thread of its own, all at once: each one's result, or the exception it raised."""
+    results: list = [None] * len(requests)
+
+    def send(number, items):
+        try:
+            results[number] = contacts_upsert(items=items, user=user, channel="bulk")
+        except Exception as exc:  # handed back to the test
+            results[number] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=pair) for pair in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
 def _waiting_backends() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
@@ -172,26 +192,9 @@ def test_two_requests_with_the_same_new_contacts_in_opposite_orders_do_not_deadl
         return insert(self, rows, ids)
 
     monkeypatch.setattr(_PostgresWriter, "insert_contacts", insert_together)
-    results = {}
 
-    def send(name, sent):
-        try:
-            results[name] = contacts_upsert(items=sent, user=clerk, channel="bulk")
-        except Exception as exc:  # handed back to the test
-            results[name] = exc
-        finally:
-            connections.close_all()
+    outcomes = _send_at_once(clerk, items, items[::-1])
 
-    threads = [
-        threading.Thread(target=send, args=("forward", items)),
-        threading.Thread(target=send, args=("backward", items[::-1])),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
-    outcomes = [results["forward"], results["backward"]]
     assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
     assert sorted((outcome.created, outcome.unchanged) for outcome in outcomes) == [(0, 3000), (3000, 0)]
     assert Contact.objects.count() == 3000
@@ -238,23 +241,9 @@ def test_two_requests_that_wait_for_each_other_are_told_apart_by_postgresql_and_
         return worth_retrying(exc)
 
     monkeypatch.setattr(contacts.intake, "_worth_retrying", record)
-    results = {}
 
-    def send(name, sent):
-        try:
-            results[name] = contacts_upsert(items=sent, user=clerk, channel="bulk")
-        except Exception as exc:  # handed back to the test
-            results[name] = exc
-        finally:
-            connections.close_all()
+    outcomes = _send_at_once(clerk, first, second)
 
-    threads = [threading.Thread(target=send, args=args) for args in (("first", first), ("second", second))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
-    outcomes = [results["first"], results["second"]]
     assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
     assert "40P01" in retried, retried
     assert sum(outcome.created for outcome in outcomes) == 4
