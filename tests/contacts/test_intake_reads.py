@@ -3,11 +3,12 @@ start minute on either writer, the locking read probes the unique key even when 
 and the foreign keys checked per statement during a request are deferred again after it."""
 
 import datetime as dt
+import sys
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from contacts.bulk_writer import _OrmWriter, _PostgresWriter, contact_writer, start_minute
+from contacts.bulk_writer import SWITCH_INTERVAL, _OrmWriter, _PostgresWriter, contact_writer, start_minute
 from contacts.intake import CHUNK, EXISTING_FIELDS, contacts_upsert
 from contacts.models import Contact
 from regions.models import Role
@@ -128,3 +129,19 @@ def test_the_foreign_keys_a_request_checks_per_statement_are_deferred_again_afte
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         transaction.set_rollback(True)
     assert Contact.objects.get(external_id="first").profession_id != "XX"
+
+
+@on_postgresql
+def test_threads_switch_promptly_while_a_request_works_in_the_background_and_as_before_after(providers):
+    """The background thread's reads and COPY need the GIL back after each round trip: at Python's default switch
+    interval (5 ms) a busy caller kept them waiting (a COPY four times as long)."""
+    before = sys.getswitchinterval()
+    writer, other = _PostgresWriter(), _PostgresWriter()
+
+    with writer.background() as submit:
+        assert submit(sys.getswitchinterval).result() == SWITCH_INTERVAL
+        with other.background():  # Another request's in another thread of the process, say.
+            assert sys.getswitchinterval() == SWITCH_INTERVAL
+        assert sys.getswitchinterval() == SWITCH_INTERVAL
+
+    assert sys.getswitchinterval() == before
