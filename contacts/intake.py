@@ -385,22 +385,25 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
                 previous = (chunk, read)
             if previous is not None:
                 take(*previous)
+            changed = {row["id"]: row for _index, _item, row, _values in pending if row is not None}
+            changed_results = submit(writer.rows_by_id, list(changed), RESULT_FIELDS) if changed else None
+
+            # While the last chunk is written. The reads of later chunks may have found new contacts of earlier ones:
+            # the request's own, not stored ones.
+            own = claims.new_keys
+            stored = {
+                provider_id: [row for row in rows if (provider_id, row[0]) not in own]
+                for provider_id, rows in same_patient.items()
+            }
+            duplicates = _possible_duplicates(pending, stored, minutes)
+
             for indexes, write in writes:
                 ids.update(zip(indexes, write.result(), strict=True))
-            changed = {row["id"]: row for _index, _item, row, _values in pending if row is not None}
-            if changed:
-                for result in submit(writer.rows_by_id, list(changed), RESULT_FIELDS).result():
+            if changed_results is not None:
+                for result in changed_results.result():
                     row = changed[result[0]]
                     row.update(zip(RESULT_FIELDS, result, strict=True))
                     row["recommendation_code"] = codes.get(row["recommendation_id"])
-
-        # The reads of later chunks may have found new contacts of earlier ones: the request's own, not stored ones.
-        own = claims.new_keys
-        stored = {
-            provider_id: [row for row in rows if (provider_id, row[0]) not in own]
-            for provider_id, rows in same_patient.items()
-        }
-        duplicates = _possible_duplicates(pending, stored, minutes)
 
         # Changed contacts, and new ones a later chunk decided otherwise: (columns, history or None, decision).
         updates: list[tuple[dict, dict | None, Decision]] = []
