@@ -2,8 +2,10 @@ import datetime as dt
 import re
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django_filters.fields import IsoDateTimeField
 from rest_framework.exceptions import ValidationError
 
 from contacts.models import Contact, Status
@@ -21,6 +23,25 @@ def reason_condition(code: str) -> Q:
     )
 
 
+class _MomentField(IsoDateTimeField):
+    """An ISO 8601 date and time, as the moment it names in UTC. ISO 8601 and Python allow offsets up to ±23:59 but
+    PostgreSQL refuses those beyond ±15:59 (``2026-10-05T10:30:00+16:41`` failed the query: a 500); a moment outside
+    the years 1-9999 in UTC is a wrong parameter."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError(_("The date is out of range."), code="invalid") from None
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    field_class = _MomentField
+
+
 class ContactFilter(django_filters.FilterSet):
     period = django_filters.CharFilter(method="filter_period", help_text="YYYY-MM, in Europe/Stockholm time.")
     provider = django_filters.CharFilter(field_name="provider__hsa_id", help_text="HSA-id of the provider.")
@@ -29,8 +50,8 @@ class ContactFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Status.choices)
     reason = django_filters.ChoiceFilter(choices=[(r.value, r.value) for r in Reason], method="filter_reason")
     profession = django_filters.CharFilter(field_name="profession_id", help_text="Kv yrkeskod.")
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after = MomentFilter(field_name="started_at", lookup_expr="gte")
+    started_before = MomentFilter(field_name="started_at", lookup_expr="lt")
 
     class Meta:
         model = Contact
