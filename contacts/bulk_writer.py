@@ -420,10 +420,14 @@ class _PostgresWriter:
                 f"CREATE TEMPORARY TABLE contact_update ON COMMIT DROP AS "  # noqa: S608
                 f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
             )
+            types = self._column_types(cursor, table, columns)
+            # Binary, as the new rows: a start sent with an offset PostgreSQL's text form refuses (beyond ±15:59,
+            # which ISO 8601 and Python allow) goes as the moment it is.
             with (
                 connection.wrap_database_errors,
-                cursor.copy(f"COPY contact_update ({', '.join(columns)}) FROM STDIN") as copy,
+                cursor.copy(f"COPY contact_update ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy,
             ):
+                copy.set_types(types)
                 for row in rows:
                     copy.write_row(tuple(row[c] for c in columns))
             assignments = ", ".join(f"{c} = u.{c}" for c in UPDATED_COLUMNS)

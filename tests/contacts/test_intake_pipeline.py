@@ -2,6 +2,7 @@
 validated, a repeated value is checked once per request, new rows are written as they are put together. The
 outcome is the one of a request taken whole: the same counts, errors, ids, duplicates and history."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -378,3 +379,20 @@ def test_repeated_amounts_are_stored_each_as_sent(clerk04, providers):
         "284.50",
         "435.00",
     ]
+
+
+def test_a_start_with_an_offset_postgresql_cannot_write_is_stored_and_changed_as_the_moment_it_names(
+    clerk04, providers
+):
+    """ISO 8601 and Python allow offsets up to ±23:59, PostgreSQL's text form only ±15:59: the changed contact went
+    to PostgreSQL as text and the request failed (a 500)."""
+    hsa = providers["04a"].hsa_id
+    sent = _item(hsa, "far-east", 1, started_at="2026-10-05T23:30:00+16:41")
+    assert contacts_upsert(items=[sent], user=clerk04, channel="bulk").created == 1
+
+    changed = contacts_upsert(items=[{**sent, "mode": "chat"}], user=clerk04, channel="bulk")
+    again = contacts_upsert(items=[{**sent, "mode": "chat"}], user=clerk04, channel="bulk")
+
+    assert (changed.updated, changed.errors, again.unchanged) == (1, [], 1)
+    contact = Contact.objects.get(external_id="far-east")
+    assert (contact.started_at, contact.mode) == (dt.datetime(2026, 10, 5, 6, 49, tzinfo=dt.UTC), "chat")
