@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from config.observability import logs
 from contacts.intake import contacts_upsert
 from kernel.api import docs
 from kernel.business_time import STOCKHOLM, add_months, stockholm_today
@@ -23,6 +24,18 @@ def _ui_language():
     """Every test starts in the product's UI language (Swedish), whatever an earlier request activated."""
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _outside_a_request():
+    """Every test starts, and leaves the next one, outside any request: no request id in its log lines. Django's
+    ``request_finished`` clears the id when a response is closed, which the test client does for a streamed response
+    (a PDF, a file) only once the test has read it to the end; a test that reads only the status code left the id
+    of its request on the lines of whichever test ran next in the same process (tests/config/test_logs.py failed
+    after tests/billing/test_previews.py once pytest-xdist had put them on the same worker)."""
+    logs._request_id.set(None)
+    yield
+    logs._request_id.set(None)
 
 
 # The day January 2026 was invoiced in the shared fixtures: its contacts are within their invoicing deadline.

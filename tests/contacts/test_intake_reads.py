@@ -70,6 +70,12 @@ def test_the_same_patient_read_of_no_keys_reads_nothing(providers, django_assert
 
 
 @on_postgresql
+# Committed, then emptied as a transactional test is (TRUNCATE): ANALYZE writes the table's statistics in place,
+# outside the test's transaction, so after a rollback "empty" stayed the statistics of the grown table for every later
+# test on the same database (until a transactional test's TRUNCATE), and the demo data's approval planned nested loops
+# over all contacts (tests/disputes/test_demo.py: 2 s alone, 157 s after this test on the same pytest-xdist worker).
+# TRUNCATE resets them to "never analysed", as in a fresh test database.
+@pytest.mark.django_db(transaction=True)
 def test_the_reads_probe_an_index_per_key_even_when_the_statistics_say_the_provider_has_no_contacts(clerk04, providers):
     """With ``external_id = ANY(…)`` the planner, told by stale statistics that the provider has next to no
     contacts, scanned all of them once per chunk, and joined the same-patient read against all of them; the reads
