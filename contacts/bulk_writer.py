@@ -83,6 +83,8 @@ UPDATED_COLUMNS = tuple(
 _COLUMN_TYPES: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 # The names of the contacts' deferrable foreign keys, by table, read once per process like the column types.
 _DEFERRABLE_REFERENCES: dict[str, sql.Composed] = {}
+# The oid of the sequence of a table's ids, by database and table, likewise.
+_SEQUENCES: dict[tuple, int] = {}
 EVENT_COLUMNS = ("contact_id", "at", "kind", "via", "actor_id", "changes", "result_before", "result_after", "note")
 
 
@@ -365,13 +367,17 @@ class _PostgresWriter:
         )
 
     def reserve_ids(self, count: int) -> list[int]:
-        """``count`` ids from the contacts' sequence, in one round trip."""
+        """``count`` ids from the contacts' sequence, in one round trip. The sequence named by its oid: by its name,
+        each ``nextval`` looked it up again (5.6 instead of 0.9 ms per 2 000 ids)."""
         if not count:
             return []
-        rows = self._fetch(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [Contact._meta.db_table, count],
-        )
+        table = Contact._meta.db_table
+        info = self._connection.info
+        # An oid is the database's own: a process may use another database (a test's, a benchmark's).
+        key = (info.host, info.port, info.dbname, table)
+        if key not in _SEQUENCES:
+            (_SEQUENCES[key],) = self._fetch("SELECT pg_get_serial_sequence(%s, 'id')::regclass::oid", [table])[0]
+        rows = self._fetch("SELECT nextval(%s::oid::regclass) FROM generate_series(1, %s)", [_SEQUENCES[key], count])
         return [row[0] for row in rows]
 
     def insert_contacts(self, rows: Iterable[tuple], ids: list[int] | None) -> list[int]:

@@ -151,3 +151,17 @@ def test_threads_switch_promptly_while_a_request_works_in_the_background_and_as_
         assert sys.getswitchinterval() == SWITCH_INTERVAL
 
     assert sys.getswitchinterval() == before
+
+
+@on_postgresql
+def test_ids_are_taken_from_the_contacts_sequence(providers):
+    writer = _PostgresWriter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value FROM contacts_contact_id_seq")
+        (last,) = cursor.fetchone()
+
+    first, second = writer.reserve_ids(3), writer.reserve_ids(2)
+
+    assert first + second == list(range(first[0], first[0] + 5))
+    assert first[0] >= last
+    assert writer.reserve_ids(0) == []
