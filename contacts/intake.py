@@ -491,9 +491,10 @@ class _Claims:
         if key in self._claimed:
             return True
         self._claimed.add(key)
-        return any(
+        stored = self._stored.get(key)
+        return stored is not None and any(
             (provider_id, external_id) not in self._changed and (provider_id, external_id) not in self.new_keys
-            for external_id in self._stored.get(key, ())
+            for external_id in stored
         )
 
 
