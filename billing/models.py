@@ -356,8 +356,13 @@ class InvoiceLine(models.Model):
                 condition=Q(credit=False),
                 name="line_contact_billed_once_per_round",
             ),
-            # ... and credited at most once per round: a billed line is credited once, in full, never twice.
-            models.UniqueConstraint(fields=["credited_line"], condition=Q(credit=True), name="line_credited_once"),
+            # ... and credited at most once per round: a billed line is credited once, in full, never twice. Only a
+            # credit line names a line (the check below), so the condition is the credit lines; it is written as "names
+            # one" because that is what PostgreSQL's foreign-key check can prove from its "credited_line_id = $1":
+            # deleting a draft's lines probes this index per line instead of reading the whole table per line.
+            models.UniqueConstraint(
+                fields=["credited_line"], condition=Q(credited_line__isnull=False), name="line_credited_once"
+            ),
             models.CheckConstraint(
                 condition=Q(credit=False, credited_line__isnull=True, rebill=False)
                 | Q(credit=True, credited_line__isnull=False),
