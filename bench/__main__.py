@@ -263,7 +263,7 @@ def _print_specification_pdf(figures: dict) -> None:
 
 def bench_specification_pdf(database_url: str) -> None:
     """Only the specification PDF (BENCH_ONLY=specification): a 10 000-line and a 7 500-line invoice of seller 06."""
-    env = {"DJANGO_SETTINGS_MODULE": "config.settings", **_env(database_url)}  # its scripts run django.setup()
+    env = _env(database_url)
     _manage(env, "migrate", "--no-input")
     _manage(env, "shell", "-c", "from regions.demo import demo_load; demo_load(password='bench-password-1')")
     period = f"{add_months(dt.date.today(), -1):%Y-%m}"

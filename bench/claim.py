@@ -56,7 +56,7 @@ def invoices_of_seller_06(database_url: str, period: str) -> dict[str, int]:
 
 def fill_documents_invoices(database_url: str) -> dict[str, int]:
     """The documents section's invoices (seller 06, last month): 150 000 lines to 25, 10 000 to 24."""
-    env = _env(database_url)
+    env = bench_env(database_url)
     period = f"{add_months(dt.date.today(), -1):%Y-%m}"
     start, end = period_bounds(period)
     seconds = int((end - start).total_seconds()) - 2 * 86400
@@ -67,18 +67,13 @@ def fill_documents_invoices(database_url: str) -> dict[str, int]:
     return invoices_of_seller_06(database_url, period)
 
 
-def _env(database_url: str) -> dict:
-    """The app's environment; its scripts run ``django.setup()`` themselves, so they need the settings module."""
-    return {"DJANGO_SETTINGS_MODULE": "config.settings", **bench_env(database_url)}
-
-
 def time_claim(database_url: str, big: int, small: int) -> dict:
-    return runs._django_script(_env(database_url), CLAIM_SCRIPT.format(big=big, small=small))
+    return runs._django_script(bench_env(database_url), CLAIM_SCRIPT.format(big=big, small=small))
 
 
 def bench_claim_only(database_url: str) -> dict:
     """``BENCH_ONLY=claim``: a fresh database with the demo organisations, the two invoices, the figures."""
-    env = _env(database_url)
+    env = bench_env(database_url)
     manage(env, "migrate", "--no-input")
     manage(env, "shell", "-c", "from regions.demo import demo_load; demo_load(password='bench-password-1')")
     ids = fill_documents_invoices(database_url)

@@ -18,6 +18,7 @@ PY = sys.executable
 def bench_env(database_url: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "DEBUG"}}
     env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",  # for the scripts that run django.setup() themselves
         DATABASE_URL=database_url,
         SECRET_KEY="bench-only-secret-key-not-for-production-0123456789",
         ALLOWED_HOSTS="127.0.0.1,localhost",

@@ -166,14 +166,10 @@ print(json.dumps({{
 """
 
 
-def _env(database_url: str) -> dict:
-    return {"DJANGO_SETTINGS_MODULE": "config.settings", **bench_env(database_url)}
-
-
 def build(config: Config) -> dict:
     """The scratch database with the approved invoice and Kalmar's registers; their sizes and set-up times."""
     url = config.database_url
-    env = _env(url)
+    env = bench_env(url)
     recreate_database(url)
     manage(env, "migrate", "--no-input")
     manage(env, "collectstatic", "--no-input", "--verbosity", "0")  # the admin's page, served with DEBUG off
@@ -223,7 +219,7 @@ def build(config: Config) -> dict:
 
 def measure(config: Config, invoice: int) -> dict:
     return runs._django_script(
-        _env(config.database_url), TIME_SCRIPT.format(invoice=invoice, objections=config.objections)
+        bench_env(config.database_url), TIME_SCRIPT.format(invoice=invoice, objections=config.objections)
     )
 
 

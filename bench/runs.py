@@ -49,10 +49,10 @@ WHERE c.billing_region_id = %(seller)s AND c.started_at >= %(start)s AND c.start
 
 def _django_script(env: dict, script: str) -> dict:
     """Run a script in a fresh Django process against the bench database; it prints one JSON line last."""
-    output = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    output = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    if output.returncode:  # its traceback, not only "returned non-zero exit status 1"
+        raise RuntimeError(f"the script failed (exit status {output.returncode}):\n{output.stderr[-4000:]}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
 
 
 def time_run(env: dict, seller: str, period: str) -> dict:
