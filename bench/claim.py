@@ -15,7 +15,8 @@ from bench.common import bench_env, manage
 from kernel.business_time import add_months, period_bounds
 
 CLAIM_SCRIPT = """
-import json, os, resource, tempfile, time, tracemalloc, django
+import json, os, tempfile, time, tracemalloc, django
+from bench.common import peak_memory_mb
 django.setup()
 from billing.einvoice.claim import write_claim_specification
 from billing.models import Invoice
@@ -30,9 +31,9 @@ def render(pk):
     return lines, seconds, size
 
 small_lines, small_seconds, _ = render({small})
-small_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+small_rss = peak_memory_mb()
 lines, seconds, size = render({big})
-big_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+big_rss = peak_memory_mb()
 # Once more for Python's own peak: tracemalloc slows every allocation down, so this pass is not timed.
 tracemalloc.start()
 render({big})
@@ -40,7 +41,7 @@ python_peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
 print(json.dumps({{"lines": lines, "seconds": seconds, "bytes": size, "python_peak": python_peak,
                    "small_lines": small_lines, "small_seconds": small_seconds,
-                   "small_rss_mb": small_rss / 1024, "big_rss_mb": big_rss / 1024}}))
+                   "small_rss_mb": small_rss, "big_rss_mb": big_rss}}))
 """
 
 

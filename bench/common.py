@@ -15,6 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
+def peak_memory_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB. Not getrusage's ru_maxrss: that survives exec, so a script
+    the bench starts would report the bench's own peak (478 MB after the intake section) whenever it was the higher."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+
+
 def bench_env(database_url: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "DEBUG"}}
     env.update(

@@ -17,7 +17,8 @@ import sys
 from bench.common import PY, ROOT, bench_env, manage, recreate_database
 
 SCRIPT = """
-import json, resource, statistics, time, django
+import json, statistics, time, django
+from bench.common import peak_memory_mb
 django.setup()
 from unittest import mock
 from django.test import override_settings
@@ -91,7 +92,7 @@ print(json.dumps({{
     "served_median_ms": 1000 * statistics.median(s for _c, s, _b in served),
     "served_max_ms": 1000 * max(s for _c, s, _b in served),
     "served_bytes": served[0][2],
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "peak_rss_mb": peak_memory_mb(),
 }}))
 """
 

@@ -102,20 +102,21 @@ print(json.dumps({{"ubl_seconds": ubl_seconds, "ubl_bytes": ubl_bytes, "ubl_peak
 
 # In a process of its own, so that its peak memory is the specification's (and Django's), not the documents' before.
 SPECIFICATION_PDF_SCRIPT = """
-import json, resource, time, django
+import json, time, django
 django.setup()
 from pypdf import PdfReader
 import io
 from billing.documents import render_specification_pdf
 from billing.models import Invoice
+from bench.common import peak_memory_mb
 invoice = Invoice.objects.get(pk={pk})
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_memory_mb()
 began = time.perf_counter(); pdf = render_specification_pdf(invoice, full_identity=True)
 spec_pdf = time.perf_counter() - began
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = peak_memory_mb()
 print(json.dumps({{"spec_pdf": spec_pdf, "spec_lines": invoice.contact_count, "spec_bytes": len(pdf),
-                   "spec_pages": len(PdfReader(io.BytesIO(pdf)).pages), "base_rss_mb": base / 1024,
-                   "peak_rss_mb": peak / 1024}}))
+                   "spec_pages": len(PdfReader(io.BytesIO(pdf)).pages), "base_rss_mb": base,
+                   "peak_rss_mb": peak}}))
 """
 
 

@@ -37,3 +37,21 @@ def test_a_failing_script_raises_with_its_traceback():
 
     assert "exit status 1" in str(failure.value)
     assert "LookupError: no invoice 7" in str(failure.value)
+
+
+def test_a_script_reports_its_own_peak_memory_not_the_bench_process_peak():
+    ballast = bytearray(400 * 1024 * 1024)  # the bench process after its intake section holds more than a script
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touched, so resident
+    script = (
+        "import json\n"
+        "from bench.common import peak_memory_mb\n"
+        "before = peak_memory_mb()\n"
+        "block = bytearray(80 * 1024 * 1024); block[::4096] = b'x' * len(block[::4096])\n"
+        "print(json.dumps({'before': before, 'after': peak_memory_mb()}))\n"
+    )
+
+    peaks = _django_script(bench_env(URL), script)
+    del ballast
+
+    assert peaks["before"] < 100  # a bare Python, not the 400 MB of the process that started it
+    assert 75 < peaks["after"] - peaks["before"] < 100
