@@ -24,7 +24,6 @@ from decimal import Decimal
 import orjson
 import psycopg
 from django.db import connection
-from psycopg import sql
 from psycopg.types.numeric import DecimalBinaryDumper
 
 from contacts.models import Contact, ContactEvent
@@ -81,8 +80,6 @@ UPDATED_COLUMNS = tuple(
 # The PostgreSQL types of a COPY's columns, by (table, columns): read once per process (the schema changes only
 # with a deployment, which starts new processes).
 _COLUMN_TYPES: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-# The names of the contacts' deferrable foreign keys, by table, read once per process like the column types.
-_DEFERRABLE_REFERENCES: dict[str, sql.Composed] = {}
 # The oid of the sequence of a table's ids, by database and table, likewise.
 _SEQUENCES: dict[tuple, int] = {}
 EVENT_COLUMNS = ("contact_id", "at", "kind", "via", "actor_id", "changes", "result_before", "result_after", "note")
@@ -155,11 +152,6 @@ class _OrmWriter:
         """``submit(function, *args)``: here each read or write runs at once (SQLite has one writer and little to
         overlap)."""
         yield _Done
-
-    @contextmanager
-    def references_checked_per_statement(self) -> Iterator[None]:
-        """Nothing to change here: SQLite checks foreign keys as Django configures it."""
-        yield
 
     def locked_rows(self, provider_id: int, external_ids: list[str], fields: tuple[str, ...]) -> list[tuple]:
         """``fields`` of the provider's contacts with these external ids, each a tuple, locked against concurrent
@@ -283,30 +275,6 @@ class _PostgresWriter:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
 
-    @contextmanager
-    def references_checked_per_statement(self) -> Iterator[None]:
-        """The contacts' foreign keys (provider, home region, profession) checked at the end of each statement inside
-        the block instead of at COMMIT: the checks of the new rows run within their COPY, while Python still decides
-        the rows after them, instead of all at once while the request waits for its COMMIT (and cost less there: 55
-        instead of 130 ms per 10 000 rows). Still checked by PostgreSQL, for every row; deferred again when the block
-        ends (they are DEFERRABLE INITIALLY DEFERRED, as Django makes them). On an error the transaction (or its
-        savepoint) is rolled back, which restores the setting with it."""
-        names = self._deferrable_references()
-        self._execute(sql.SQL("SET CONSTRAINTS {} IMMEDIATE").format(names))
-        yield
-        self._execute(sql.SQL("SET CONSTRAINTS {} DEFERRED").format(names))
-
-    def _deferrable_references(self) -> sql.Composed:
-        table = Contact._meta.db_table
-        if table not in _DEFERRABLE_REFERENCES:
-            rows = self._fetch(
-                "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f' AND condeferrable "
-                "ORDER BY conname",
-                [table],
-            )
-            _DEFERRABLE_REFERENCES[table] = sql.SQL(", ").join(sql.Identifier(name) for (name,) in rows)
-        return _DEFERRABLE_REFERENCES[table]
-
     def _fetch(self, statement: str, params: list) -> list[tuple]:
         """Rows of ``statement``, its parameters bound by the server (Django's cursors bind them into the SQL text
         instead): arrays of thousands of keys go as ``%b``, binary, without quoting each element."""
@@ -316,12 +284,6 @@ class _PostgresWriter:
             rows = cursor.fetchall()
         self._log(statement, params, began)
         return rows
-
-    def _execute(self, statement: sql.Composed) -> None:
-        began = time.monotonic()
-        with self._errors, self._connection.cursor() as cursor:
-            cursor.execute(statement)
-            self._log(statement.as_string(cursor), None, began)
 
     def locked_rows(self, provider_id: int, external_ids: list[str], fields: tuple[str, ...]) -> list[tuple]:
         # One probe of the unique (external_id, provider_id) index per key, in key order: a LATERAL subquery per key

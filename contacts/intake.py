@@ -334,100 +334,98 @@ def _write(chunks: Iterable[list[tuple[int, ContactInput]]], valid: list, *, tim
     # The new items as written: their decisions, and whether written as possible duplicates.
     created: dict[int, Decision] = {}
     marked: set[int] = set()
-    with writer.references_checked_per_statement():
-        with writer.background() as submit:
-            # The writes of the new contacts: (their indexes, the future of their ids).
-            writes: list[tuple[list[int], Future]] = []
+    with writer.background() as submit:
+        # The writes of the new contacts: (their indexes, the future of their ids).
+        writes: list[tuple[list[int], Future]] = []
 
-            def take(chunk: list[tuple[int, ContactInput]], read: Future) -> None:
-                found, chunk_values, chunk_ids, same, chunk_minutes = read.result()
-                minutes.update(chunk_minutes)
-                for provider_id, rows in same.items():
-                    same_patient.setdefault(provider_id, []).extend(rows)
-                claims.add_stored(same)
-                new: list[tuple[int, ContactInput]] = []
-                for (index, item), values in zip(chunk, chunk_values, strict=True):
-                    row = found.get((item.provider_id, item.external_id))
-                    if row is None:
-                        pending.append((index, item, None, values))
-                        new.append((index, item))
-                        continue
-                    ids[index] = row[0]
-                    # Unchanged is unchanged, locked or not: re-sending (re-uploading) what is stored is never an error.
-                    if row[_COMPARED_AT:] == values:
-                        unchanged_indexes.append(index)
-                        continue
-                    if row[_LOCKED_AT]:
-                        message = _("This contact is on a submitted or approved invoice and can no longer be changed.")
-                        errors.append(ItemError(index, item.external_id, {"non_field_errors": [message]}))
-                        continue
-                    pending.append((index, item, dict(zip(EXISTING_FIELDS, row, strict=True)), values))
-                    claims.add_changed(item, minutes[index])
-                # Claimed in request order, as ``_possible_duplicates`` does; written in key order.
-                for index, item in sorted(new, key=itemgetter(0)):
-                    manual = [DUPLICATE] if claims.claim_new(item, minutes[index]) else []
-                    if manual:
-                        marked.add(index)
-                    created[index] = decide(facts_of_item(item), manual_reasons=manual)
-                rows = [
-                    _new_row(item, created[index], [DUPLICATE] if index in marked else [], **stamp)
-                    for index, item in new
-                ]
-                if rows:
-                    writes.append(([index for index, _item in new], submit(writer.insert_contacts, rows, chunk_ids)))
+        def take(chunk: list[tuple[int, ContactInput]], read: Future) -> None:
+            found, chunk_values, chunk_ids, same, chunk_minutes = read.result()
+            minutes.update(chunk_minutes)
+            for provider_id, rows in same.items():
+                same_patient.setdefault(provider_id, []).extend(rows)
+            claims.add_stored(same)
+            new: list[tuple[int, ContactInput]] = []
+            for (index, item), values in zip(chunk, chunk_values, strict=True):
+                row = found.get((item.provider_id, item.external_id))
+                if row is None:
+                    pending.append((index, item, None, values))
+                    new.append((index, item))
+                    continue
+                ids[index] = row[0]
+                # Unchanged is unchanged, locked or not: re-sending (re-uploading) what is stored is never an error.
+                if row[_COMPARED_AT:] == values:
+                    unchanged_indexes.append(index)
+                    continue
+                if row[_LOCKED_AT]:
+                    message = _("This contact is on a submitted or approved invoice and can no longer be changed.")
+                    errors.append(ItemError(index, item.external_id, {"non_field_errors": [message]}))
+                    continue
+                pending.append((index, item, dict(zip(EXISTING_FIELDS, row, strict=True)), values))
+                claims.add_changed(item, minutes[index])
+            # Claimed in request order, as ``_possible_duplicates`` does; written in key order.
+            for index, item in sorted(new, key=itemgetter(0)):
+                manual = [DUPLICATE] if claims.claim_new(item, minutes[index]) else []
+                if manual:
+                    marked.add(index)
+                created[index] = decide(facts_of_item(item), manual_reasons=manual)
+            rows = [
+                _new_row(item, created[index], [DUPLICATE] if index in marked else [], **stamp) for index, item in new
+            ]
+            if rows:
+                writes.append(([index for index, _item in new], submit(writer.insert_contacts, rows, chunk_ids)))
 
-            previous = None
-            for chunk in chunks:
-                valid.extend(chunk)
-                read = submit(_read_chunk, writer, chunk)
-                if previous is not None:
-                    take(*previous)
-                previous = (chunk, read)
+        previous = None
+        for chunk in chunks:
+            valid.extend(chunk)
+            read = submit(_read_chunk, writer, chunk)
             if previous is not None:
                 take(*previous)
-            changed = {row["id"]: row for _index, _item, row, _values in pending if row is not None}
-            changed_results = submit(writer.rows_by_id, list(changed), RESULT_FIELDS) if changed else None
+            previous = (chunk, read)
+        if previous is not None:
+            take(*previous)
+        changed = {row["id"]: row for _index, _item, row, _values in pending if row is not None}
+        changed_results = submit(writer.rows_by_id, list(changed), RESULT_FIELDS) if changed else None
 
-            # While the last chunk is written. The reads of later chunks may have found new contacts of earlier ones:
-            # the request's own, not stored ones.
-            own = claims.new_keys
-            stored = {
-                provider_id: [row for row in rows if (provider_id, row[0]) not in own]
-                for provider_id, rows in same_patient.items()
-            }
-            duplicates = _possible_duplicates(pending, stored, minutes)
+        # While the last chunk is written. The reads of later chunks may have found new contacts of earlier ones:
+        # the request's own, not stored ones.
+        own = claims.new_keys
+        stored = {
+            provider_id: [row for row in rows if (provider_id, row[0]) not in own]
+            for provider_id, rows in same_patient.items()
+        }
+        duplicates = _possible_duplicates(pending, stored, minutes)
 
-            for indexes, write in writes:
-                ids.update(zip(indexes, write.result(), strict=True))
-            if changed_results is not None:
-                for result in changed_results.result():
-                    row = changed[result[0]]
-                    row.update(zip(RESULT_FIELDS, result, strict=True))
-                    row["recommendation_code"] = codes.get(row["recommendation_id"])
+        for indexes, write in writes:
+            ids.update(zip(indexes, write.result(), strict=True))
+        if changed_results is not None:
+            for result in changed_results.result():
+                row = changed[result[0]]
+                row.update(zip(RESULT_FIELDS, result, strict=True))
+                row["recommendation_code"] = codes.get(row["recommendation_id"])
 
-        # Changed contacts, and new ones a later chunk decided otherwise: (columns, history or None, decision).
-        updates: list[tuple[dict, dict | None, Decision]] = []
-        for index, item, row, values in pending:
-            if row is None:
-                if (index in duplicates) != (index in marked):
-                    manual = [DUPLICATE] if index in duplicates else []
-                    created[index] = decide(facts_of_item(item), manual_reasons=manual)
-                    columns = _columns(item, ids[index], created[index], manual, False, **stamp)
-                    updates.append((columns, None, created[index]))
-                continue
-            manual = [r for r in row["manual_reasons"].split() if r != DUPLICATE] if row["manual_reasons"] else []
-            if index in duplicates:
-                manual = list(ordered([*manual, DUPLICATE]))
-            overridden = bool(row["overridden"])
-            decision = decide(facts_of_item(item), manual_reasons=manual, overridden=overridden)
-            changes = {
-                name: [_display(name, row[name]), _display(name, value)]
-                for name, value in zip(COMPARED_FIELDS, values, strict=True)
-                if row[name] != value
-            }
-            history = {"changes": changes, "before": _result_of_row(row)}
-            updates.append((_columns(item, row["id"], decision, manual, overridden, **stamp), history, decision))
-        writer.update_contacts([columns for columns, _history, _decision in updates])
+    # Changed contacts, and new ones a later chunk decided otherwise: (columns, history or None, decision).
+    updates: list[tuple[dict, dict | None, Decision]] = []
+    for index, item, row, values in pending:
+        if row is None:
+            if (index in duplicates) != (index in marked):
+                manual = [DUPLICATE] if index in duplicates else []
+                created[index] = decide(facts_of_item(item), manual_reasons=manual)
+                columns = _columns(item, ids[index], created[index], manual, False, **stamp)
+                updates.append((columns, None, created[index]))
+            continue
+        manual = [r for r in row["manual_reasons"].split() if r != DUPLICATE] if row["manual_reasons"] else []
+        if index in duplicates:
+            manual = list(ordered([*manual, DUPLICATE]))
+        overridden = bool(row["overridden"])
+        decision = decide(facts_of_item(item), manual_reasons=manual, overridden=overridden)
+        changes = {
+            name: [_display(name, row[name]), _display(name, value)]
+            for name, value in zip(COMPARED_FIELDS, values, strict=True)
+            if row[name] != value
+        }
+        history = {"changes": changes, "before": _result_of_row(row)}
+        updates.append((_columns(item, row["id"], decision, manual, overridden, **stamp), history, decision))
+    writer.update_contacts([columns for columns, _history, _decision in updates])
 
     # Creation is recorded on the row itself (created_at/_via/_by); each later change adds an event.
     now = stamp["now"]

@@ -40,9 +40,16 @@ REASON_CHOICES = [(reason.value, REASON_LABELS[reason]) for reason in Reason]
 
 class Contact(models.Model):
     # --- what the provider reports -----------------------------------------------------------------
-    # Indexed through the (provider, started_at, id) index below.
+    # Indexed through the (provider, started_at, id) index below. The provider, home region and profession are
+    # checked by PostgreSQL once per statement, set-based, instead of by a foreign key's check per row (migration
+    # 0015: a third of a bulk request's database time); the ORM protects them as any foreign key.
     provider = models.ForeignKey(
-        Provider, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("care provider"), db_index=False
+        Provider,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        verbose_name=_("care provider"),
+        db_index=False,
+        db_constraint=False,
     )
     external_id = models.CharField(_("external id"), max_length=64)
     # 12 digits; after the retention period a pseudonym (contacts.retention, PSEUDONYM_LENGTH characters).
@@ -50,10 +57,20 @@ class Contact(models.Model):
     patient_birth_date = models.DateField(_("birth date"))
     patient_sex = models.CharField(_("sex"), max_length=1, choices=[("F", _("Female")), ("M", _("Male"))])
     home_region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("home region"), db_index=False
+        Region,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("home region"),
+        db_index=False,
+        db_constraint=False,
     )
     profession = models.ForeignKey(
-        Profession, on_delete=models.PROTECT, related_name="+", verbose_name=_("profession"), db_index=False
+        Profession,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("profession"),
+        db_index=False,
+        db_constraint=False,
     )
     started_at = models.DateTimeField(_("started at"))
     mode = models.CharField(_("mode"), max_length=5, choices=Mode.choices)

@@ -22,8 +22,7 @@ UNINDEXED = {
     # Contacts are never deleted (no admin delete, no service): pseudonymised after retention, kept as record.
     ("billing_invoiceline", "contact_id"),
     # Professions and providers are reference rows, removed one at a time by hand and only while nothing refers to
-    # them; an index on the contacts' profession would slow every intake for it.
-    ("contacts_contact", "profession_id"),
+    # them. (The contacts' references to them are no foreign keys: checked per statement, contacts migration 0015.)
     ("billing_contactsummary", "provider_id"),
     ("billing_contactsummary", "profession_id"),
     ("billing_listingunitsummary", "provider_id"),

@@ -1,12 +1,12 @@
 """What intake reads and how (issue 19): the same-patient read finds exactly the contacts of an item's patient and
-start minute on either writer, the locking read probes the unique key even when PostgreSQL's statistics are stale,
-and the foreign keys checked per statement during a request are deferred again after it."""
+start minute on either writer, and the locking read probes the unique key even when PostgreSQL's statistics are
+stale."""
 
 import datetime as dt
 import sys
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from contacts.bulk_writer import SWITCH_INTERVAL, _OrmWriter, _PostgresWriter, contact_writer, start_minute
 from contacts.intake import CHUNK, EXISTING_FIELDS, contacts_upsert
@@ -121,20 +121,6 @@ def test_the_locking_read_locks_the_keys_in_one_order_whatever_the_order_they_ar
     writer.locked_rows(providers["04a"].id, ["c", "a", "b"], EXISTING_FIELDS)
 
     assert sent == [["a", "b", "c"], ["a", "b", "c"]]
-
-
-@on_postgresql
-def test_the_foreign_keys_a_request_checks_per_statement_are_deferred_again_after_it(clerk04, providers):
-    """Inside a caller's transaction, a reference to a missing profession written after the request waits for the
-    end of the transaction to be checked, as Django's deferred constraints do, instead of failing its statement."""
-    _store(clerk04, providers["04a"].hsa_id, ("first", PATIENT, "2026-10-05T10:30:00+02:00"))
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("UPDATE contacts_contact SET profession_id = 'XX' WHERE external_id = 'first'")
-        assert cursor.rowcount == 1
-        with pytest.raises(IntegrityError), transaction.atomic():
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        transaction.set_rollback(True)
-    assert Contact.objects.get(external_id="first").profession_id != "XX"
 
 
 @on_postgresql
